@@ -1,0 +1,31 @@
+# The two commands: `make run` and `make test`. Both set up everything they need.
+.PHONY: run test lint typecheck pytest bench package clean
+
+VENV := .venv
+PY := $(VENV)/bin/python
+
+run:
+	@scripts/bootstrap.sh desktop
+	@$(PY) -m tray_app launch
+
+test:
+	@scripts/bootstrap.sh desktop,dev
+	$(PY) -m ruff check tray_app tests
+	$(PY) -m ruff format --check tray_app tests
+	$(PY) -m mypy
+	$(PY) -m pytest -p no:cacheprovider
+
+lint:
+	$(PY) -m ruff check tray_app tests
+	$(PY) -m ruff format --check tray_app tests
+
+bench:
+	@scripts/bootstrap.sh desktop,dev
+	$(PY) scripts/bench.py
+
+package:
+	@scripts/bootstrap.sh desktop,package
+	$(PY) -m PyInstaller --noconfirm packaging/lensmor-tray.spec
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,83 @@
+"""Alert thresholds and the level of a balance (ok, low, critical, depleted).
+
+A threshold is either a share of `totalAmount` ("20%") or an absolute number of credits
+("500"). The highest threshold the balance is below decides nothing by itself; the level is:
+depleted at 0, critical below the lowest threshold, low below any other, else ok.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+from tray_app.core.balance import Balance, Number
+
+_THRESHOLD_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
+
+
+class Level(str, enum.Enum):
+    OK = "ok"
+    LOW = "low"
+    CRITICAL = "critical"
+    DEPLETED = "depleted"
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+
+_SEVERITY = {Level.OK: 0, Level.LOW: 1, Level.CRITICAL: 2, Level.DEPLETED: 3}
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A warning line: `value` percent of totalAmount, or `value` credits."""
+
+    value: float
+    is_percent: bool
+
+    @classmethod
+    def parse(cls, text: str | int | float) -> Threshold:
+        """Parse "20%", "5 %", "500" or a number; raise ValueError saying what is allowed."""
+        if isinstance(text, bool):
+            raise ValueError("expected a percentage like \"20%\" or a number of credits like 500")
+        if isinstance(text, int | float):
+            if text < 0:
+                raise ValueError("a credit threshold must be >= 0")
+            return cls(float(text), is_percent=False)
+        match = _THRESHOLD_RE.match(text)
+        if not match:
+            raise ValueError(
+                f"{text!r} is not a threshold; use a percentage like \"20%\" or credits like 500"
+            )
+        value = float(match.group(1))
+        is_percent = match.group(2) == "%"
+        if is_percent and not 0 < value < 100:
+            raise ValueError(f"{text!r}: a percentage threshold must be between 0% and 100%")
+        return cls(value, is_percent)
+
+    def credits(self, total_amount: Number) -> float:
+        """The threshold in credits for an account granted `total_amount`."""
+        return self.value * total_amount / 100 if self.is_percent else self.value
+
+    def __str__(self) -> str:
+        number = f"{self.value:g}"
+        return f"{number}%" if self.is_percent else number
+
+
+DEFAULT_THRESHOLDS = (Threshold(20.0, is_percent=True), Threshold(5.0, is_percent=True))
+
+
+def level_for(balance: Balance, thresholds: tuple[Threshold, ...]) -> Level:
+    """The level of `balance` against `thresholds` (see the module docstring)."""
+    if balance.total_balance <= 0:
+        return Level.DEPLETED
+    lines = sorted(t.credits(balance.total_amount) for t in thresholds)
+    if not lines:
+        return Level.OK
+    if balance.total_balance < lines[0]:
+        return Level.CRITICAL
+    if any(balance.total_balance < line for line in lines):
+        return Level.LOW
+    return Level.OK
