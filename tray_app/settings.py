@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import math
 import os
 import sys
 import tempfile
@@ -124,9 +125,7 @@ def validate_base_url(url: str) -> str:
     except ValueError as exc:
         raise ConfigError(f"base_url {url!r} is not a valid URL ({exc})") from None
     if parts.scheme not in ("https", "http") or not host:
-        raise ConfigError(
-            f"base_url {url!r} is not an http(s) URL; use e.g. {DEFAULT_BASE_URL}"
-        )
+        raise ConfigError(f"base_url {url!r} is not an http(s) URL; use e.g. {DEFAULT_BASE_URL}")
     if parts.username or parts.password:
         raise ConfigError("base_url must not contain a user name or password")
     if parts.query or parts.fragment:
@@ -215,9 +214,9 @@ def _parse_alerts(data: Any, origin: str) -> AlertSettings:
 
 
 def _number_at_least(value: Any, minimum: float, name: str, unit: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(f"{name} must be a number of {unit} >= {minimum:g}, got {value!r}")
-    if value < minimum or value == float("inf"):
+    if not math.isfinite(value) or value < minimum:
         raise ConfigError(f"{name} must be a number of {unit} >= {minimum:g}, got {value!r}")
     return float(value)
 

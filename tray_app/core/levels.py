@@ -41,7 +41,7 @@ class Threshold:
     def parse(cls, text: str | int | float) -> Threshold:
         """Parse "20%", "5 %", "500" or a number; raise ValueError saying what is allowed."""
         if isinstance(text, bool):
-            raise ValueError("expected a percentage like \"20%\" or a number of credits like 500")
+            raise ValueError('expected a percentage like "20%" or a number of credits like 500')
         if isinstance(text, int | float):
             if text < 0:
                 raise ValueError("a credit threshold must be >= 0")
@@ -49,7 +49,7 @@ class Threshold:
         match = _THRESHOLD_RE.match(text)
         if not match:
             raise ValueError(
-                f"{text!r} is not a threshold; use a percentage like \"20%\" or credits like 500"
+                f'{text!r} is not a threshold; use a percentage like "20%" or credits like 500'
             )
         value = float(match.group(1))
         is_percent = match.group(2) == "%"

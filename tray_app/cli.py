@@ -1,0 +1,288 @@
+"""The `lensmor-tray` command: argparse subcommands, exit codes and one-line errors.
+
+Exit codes (documented in the README):
+    0 ok · 1 "not enabled" answers (autostart status) · 2 usage or config error ·
+    3 key missing or rejected · 4 network, server or bad response · 5 rate limited
+
+Every error the user can cause is reported as one line on stderr that says what happened and
+what to do, with the traceId when the server sent one; never a traceback, never the key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from tray_app import __version__
+from tray_app.api import (
+    ApiError,
+    AuthError,
+    BadResponse,
+    LensmorClient,
+    NetworkError,
+    RateLimited,
+    ServerError,
+)
+from tray_app.core import fmt
+from tray_app.core.balance import Balance
+from tray_app.core.levels import level_for
+from tray_app.secrets import InvalidKey, KeyStore, looks_like_lensmor_key, normalise_key
+from tray_app.settings import AppPaths, ConfigError, Settings, effective_base_url, load_settings
+
+EXIT_OK = 0
+EXIT_NO = 1
+EXIT_USAGE = 2
+EXIT_KEY = 3
+EXIT_UNAVAILABLE = 4
+EXIT_RATE_LIMITED = 5
+
+
+class CliError(Exception):
+    """A failure to report as one line with an exit code."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lensmor-tray",
+        description="Shows your Lensmor API credits in the system tray.",
+        epilog="With no command, starts the tray app.",
+    )
+    parser.add_argument("--version", action="version", version=f"lensmor-tray {__version__}")
+    parser.add_argument(
+        "--config", metavar="PATH", type=Path, help="use this config file instead of the default"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="also log to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    status = sub.add_parser("status", help="fetch and print the balance once")
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+
+    key = sub.add_parser("key", help="set, show or clear the API key")
+    key_sub = key.add_subparsers(dest="key_command", metavar="ACTION", required=True)
+    key_sub.add_parser("set", help="store a key (reads stdin when piped, else prompts)")
+    key_sub.add_parser("show", help="show the key masked, and where it comes from")
+    key_sub.add_parser("clear", help="remove the stored key")
+
+    sub.add_parser("paths", help="print where the config, data and logs live")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
+        "status": cmd_status,
+        "key": cmd_key,
+        "paths": cmd_paths,
+    }
+    handler = handlers.get(args.command)
+    if handler is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return handler(args)
+    except CliError as exc:
+        _error(str(exc))
+        return exc.code
+    except ConfigError as exc:
+        _error(f"config error: {exc}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _error(message: str, stream: TextIO | None = None) -> None:
+    print(f"lensmor-tray: {message}", file=stream or sys.stderr)
+
+
+# -- shared set-up -------------------------------------------------------------------------
+
+
+def app_paths(args: argparse.Namespace) -> AppPaths:
+    return AppPaths.default(args.config)
+
+
+def load_config(args: argparse.Namespace) -> tuple[AppPaths, Settings]:
+    paths = app_paths(args)
+    if args.config is not None and not args.config.exists():
+        raise ConfigError(f"the config file {args.config} does not exist")
+    return paths, load_settings(paths.config_file)
+
+
+def key_store(paths: AppPaths) -> KeyStore:
+    return KeyStore(paths.key_file)
+
+
+def api_error_to_cli(exc: ApiError) -> CliError:
+    """Map a client error to the one line and exit code the user sees."""
+    if isinstance(exc, AuthError):
+        return CliError(
+            f"the API key was rejected ({exc}); create a new key in the Lensmor app "
+            "(Settings -> API Keys) and run `lensmor-tray key set`",
+            EXIT_KEY,
+        )
+    if isinstance(exc, RateLimited):
+        return CliError(
+            f"rate limited by the Lensmor API; try again in {fmt.duration(exc.retry_after)}"
+            + (f" (traceId {exc.trace_id})" if exc.trace_id else ""),
+            EXIT_RATE_LIMITED,
+        )
+    if isinstance(exc, ServerError):
+        return CliError(f"{exc}; try again later", EXIT_UNAVAILABLE)
+    if isinstance(exc, NetworkError):
+        return CliError(f"{exc}; check your connection and try again", EXIT_UNAVAILABLE)
+    if isinstance(exc, BadResponse):
+        return CliError(f"{exc}; if it persists, report it to Lensmor support", EXIT_UNAVAILABLE)
+    return CliError(str(exc), EXIT_UNAVAILABLE)  # pragma: no cover - hierarchy is closed
+
+
+# -- status --------------------------------------------------------------------------------
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    paths, settings = load_config(args)
+    base_url = effective_base_url(settings, os.environ)
+    store = key_store(paths)
+    stored = store.load()
+    for warning in store.warnings:
+        _error(f"warning: {warning}")
+    if stored is None:
+        raise CliError(
+            "no API key is set; run `lensmor-tray key set` (create one in the Lensmor app "
+            "under Settings -> API Keys)",
+            EXIT_KEY,
+        )
+    client = LensmorClient(base_url, stored.value)
+    try:
+        response = client.fetch_balance()
+    except ApiError as exc:
+        raise api_error_to_cli(exc) from None
+    finally:
+        client.close()
+    fetched_at = time.time()
+    if args.json:
+        print(json.dumps(status_json(response.balance, settings, fetched_at)))
+    else:
+        print(status_text(response.balance, settings, fetched_at))
+    return EXIT_OK
+
+
+def status_json(balance: Balance, settings: Settings, fetched_at: float) -> dict[str, object]:
+    fraction = balance.fraction_remaining
+    out: dict[str, object] = dict(balance.to_api_dict())
+    out["level"] = level_for(balance, settings.alerts.thresholds).value
+    out["percentRemaining"] = None if fraction is None else round(fraction * 100, 2)
+    out["fetchedAt"] = fmt.iso_utc(fetched_at)
+    return out
+
+
+def status_text(balance: Balance, settings: Settings, now: float) -> str:
+    level = level_for(balance, settings.alerts.thresholds)
+    fraction = balance.fraction_remaining
+    share = f" ({fmt.percent(fraction)})" if fraction is not None else ""
+    lines = [
+        f"Lensmor credits: {fmt.credits(balance.total_balance)} of "
+        f"{fmt.credits(balance.total_amount)}{share} - {level.value}",
+        f"  Subscription: {fmt.credits(balance.subscription_balance)} of "
+        f"{fmt.credits(balance.subscription_amount)}",
+        f"  Gift:         {fmt.credits(balance.gift_balance)} of "
+        f"{fmt.credits(balance.gift_amount)} (gift credits do not expire)",
+    ]
+    reset = balance.reset_at_s
+    if reset is None:
+        lines.append("  Reset:        no scheduled reset")
+    elif reset > now:
+        lines.append(f"  Reset:        {fmt.date(reset)} (in {fmt.duration(reset - now)})")
+    else:
+        lines.append(f"  Reset:        {fmt.date(reset)} (due now)")
+    return "\n".join(lines)
+
+
+# -- key -----------------------------------------------------------------------------------
+
+
+def cmd_key(args: argparse.Namespace) -> int:
+    paths = app_paths(args)
+    store = key_store(paths)
+    if args.key_command == "set":
+        return _key_set(store)
+    if args.key_command == "show":
+        stored = store.load()
+        for warning in store.warnings:
+            _error(f"warning: {warning}")
+        if stored is None:
+            raise CliError("no API key is set; run `lensmor-tray key set`", EXIT_KEY)
+        print(f"{stored.masked} (from {stored.source.value}: {stored.location})")
+        return EXIT_OK
+    removed = store.clear()
+    if removed:
+        print("removed the key from: " + ", ".join(source.value for source in removed))
+    else:
+        print("no stored key to remove")
+    if store.environment_overrides:
+        _error("warning: LENSMOR_API_KEY is still set in the environment and will be used")
+    return EXIT_OK
+
+
+def _key_set(store: KeyStore) -> int:
+    if sys.stdin is None:
+        raise CliError("no input: pipe the key in, e.g. `lensmor-tray key set < keyfile`", 2)
+    if sys.stdin.isatty():
+        text = getpass.getpass("Lensmor API key (input hidden): ")
+    else:
+        text = sys.stdin.readline()
+    try:
+        key = normalise_key(text)
+    except InvalidKey as exc:
+        raise CliError(f"{exc}; paste the key exactly as the Lensmor app showed it", 2) from None
+    if not looks_like_lensmor_key(key):
+        _error("warning: this does not look like a Lensmor key (they start with uak_ or sk_)")
+    stored = store.save(key)
+    for warning in store.warnings:
+        _error(f"warning: {warning}")
+    print(f"saved {stored.masked} in the {stored.source.value}")
+    if store.environment_overrides:
+        _error("warning: LENSMOR_API_KEY is set in the environment and takes precedence")
+    return EXIT_OK
+
+
+def cmd_paths(args: argparse.Namespace) -> int:
+    paths = app_paths(args)
+    print(f"config:   {paths.config_file}")
+    print(f"key file: {paths.key_file} (used only without an OS keyring)")
+    print(f"data:     {paths.data_dir}")
+    print(f"logs:     {paths.log_file}")
+    return EXIT_OK
+
+
+def configure_logging(verbose: bool, log_file: Path | None) -> None:
+    """Rotating file log (if given) plus stderr when verbose. Called by commands that log."""
+    from logging.handlers import RotatingFileHandler
+
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if log_file is not None:
+        try:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            handler = RotatingFileHandler(log_file, maxBytes=1_000_000, backupCount=3)
+            handler.setFormatter(formatter)
+            root.addHandler(handler)
+        except OSError as exc:
+            _error(f"warning: cannot write the log file {log_file}: {exc.strerror}")
+    if verbose:
+        stream = logging.StreamHandler()
+        stream.setFormatter(formatter)
+        root.addHandler(stream)

@@ -1,0 +1,218 @@
+"""Where the API key lives: environment -> OS keyring -> a 0600 fallback file.
+
+`KeyStore.load()` tries, in order:
+1. `LENSMOR_API_KEY` (for scripts and CI; never written anywhere by us);
+2. the OS keyring, service `lensmor-tray` — read in a worker thread with a timeout, because a
+   locked keyring can block at login until the user unlocks it (or forever);
+3. a fallback file next to the config, readable only by the user, used when no keyring exists.
+
+`save()` prefers the keyring and falls back to the file with a warning that it is less safe.
+The key never appears in a log message, a repr or an exception: use `fmt.mask_key` to show it.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import os
+import stat
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tray_app.core.fmt import mask_key
+from tray_app.settings import write_private_file
+
+KEYRING_SERVICE = "lensmor-tray"
+KEYRING_USERNAME = "api-key"
+ENV_VAR = "LENSMOR_API_KEY"
+DEFAULT_KEYRING_TIMEOUT_S = 3.0
+KNOWN_PREFIXES = ("uak_", "sk_")
+MAX_KEY_LENGTH = 512
+
+log = logging.getLogger(__name__)
+
+
+class KeySource(str, enum.Enum):
+    ENVIRONMENT = "environment (LENSMOR_API_KEY)"
+    KEYRING = "OS keyring"
+    FILE = "file"
+
+
+class InvalidKey(ValueError):
+    """The text cannot be an API key (empty, control characters, too long)."""
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    value: str = field(repr=False)
+    source: KeySource
+    location: str = ""
+
+    @property
+    def masked(self) -> str:
+        return mask_key(self.value)
+
+    def __repr__(self) -> str:
+        return f"StoredKey({self.masked!r}, source={self.source.name})"
+
+
+def normalise_key(text: str) -> str:
+    """Strip whitespace; raise InvalidKey if what remains cannot be sent as a bearer token."""
+    key = text.strip()
+    if not key:
+        raise InvalidKey("the key is empty")
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidKey(f"the key is longer than {MAX_KEY_LENGTH} characters")
+    if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
+        raise InvalidKey("the key contains spaces or characters that cannot be part of a key")
+    return key
+
+
+def looks_like_lensmor_key(key: str) -> bool:
+    return key.startswith(KNOWN_PREFIXES)
+
+
+class _KeyringTimeout(Exception):
+    pass
+
+
+def _call_with_timeout(func: Any, timeout: float, *args: Any) -> Any:
+    """Run a keyring call in a daemon thread; raise _KeyringTimeout if it does not return."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = func(*args)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name="keyring", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise _KeyringTimeout
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+class KeyStore:
+    def __init__(
+        self,
+        key_file: Path,
+        *,
+        environ: Mapping[str, str] | None = None,
+        keyring_timeout: float = DEFAULT_KEYRING_TIMEOUT_S,
+        use_keyring: bool = True,
+    ) -> None:
+        self.key_file = key_file
+        self._environ = os.environ if environ is None else environ
+        self._timeout = keyring_timeout
+        self._use_keyring = use_keyring
+        self.warnings: list[str] = []
+
+    # -- reading ---------------------------------------------------------------------------
+    def load(self) -> StoredKey | None:
+        """The key from the first source that has one, or None. Never raises."""
+        self.warnings = []
+        env_value = self._environ.get(ENV_VAR, "").strip()
+        if env_value:
+            return StoredKey(env_value, KeySource.ENVIRONMENT, ENV_VAR)
+        from_keyring = self._keyring_get()
+        if from_keyring:
+            return StoredKey(from_keyring, KeySource.KEYRING, f"service {KEYRING_SERVICE!r}")
+        return self._file_get()
+
+    def _keyring_get(self) -> str | None:
+        if not self._use_keyring:
+            return None
+        try:
+            import keyring
+
+            value = _call_with_timeout(
+                keyring.get_password, self._timeout, KEYRING_SERVICE, KEYRING_USERNAME
+            )
+        except _KeyringTimeout:
+            self._warn(
+                f"the OS keyring did not answer within {self._timeout:g} s (locked?); "
+                "unlock it or store the key with `lensmor-tray key set`"
+            )
+            return None
+        except Exception as exc:  # noqa: BLE001 - any backend failure means "no keyring"
+            log.debug("keyring unavailable: %s", type(exc).__name__)
+            return None
+        return value.strip() if isinstance(value, str) and value.strip() else None
+
+    def _file_get(self) -> StoredKey | None:
+        try:
+            info = self.key_file.stat()
+            text = self.key_file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            self._warn(f"cannot read the key file {self.key_file}: {exc}")
+            return None
+        if os.name == "posix" and stat.S_IMODE(info.st_mode) & 0o077:
+            self._warn(
+                f"the key file {self.key_file} is readable by other users; "
+                f"run `chmod 600 {self.key_file}`"
+            )
+        if not text:
+            return None
+        return StoredKey(text, KeySource.FILE, str(self.key_file))
+
+    # -- writing ---------------------------------------------------------------------------
+    def save(self, key: str) -> StoredKey:
+        """Store `key` (keyring first, else the 0600 file). Returns where it went."""
+        key = normalise_key(key)
+        self.warnings = []
+        if self._use_keyring:
+            try:
+                import keyring
+
+                _call_with_timeout(
+                    keyring.set_password, self._timeout, KEYRING_SERVICE, KEYRING_USERNAME, key
+                )
+            except _KeyringTimeout:
+                self._warn("the OS keyring did not answer; stored the key in a file instead")
+            except Exception as exc:  # noqa: BLE001 - any backend failure: use the file
+                log.debug("keyring set failed: %s", type(exc).__name__)
+            else:
+                # A stale copy in the fallback file would shadow nothing but would linger.
+                self.key_file.unlink(missing_ok=True)
+                return StoredKey(key, KeySource.KEYRING, f"service {KEYRING_SERVICE!r}")
+        write_private_file(self.key_file, (key + "\n").encode("ascii"))
+        self._warn(
+            f"no OS keyring is available, so the key is stored in {self.key_file} "
+            "(readable only by you, but less safe than a keyring)"
+        )
+        return StoredKey(key, KeySource.FILE, str(self.key_file))
+
+    def clear(self) -> list[KeySource]:
+        """Remove the key from the keyring and the file. Returns the sources it was removed from."""
+        removed: list[KeySource] = []
+        if self._use_keyring:
+            try:
+                import keyring
+
+                _call_with_timeout(
+                    keyring.delete_password, self._timeout, KEYRING_SERVICE, KEYRING_USERNAME
+                )
+                removed.append(KeySource.KEYRING)
+            except Exception as exc:  # noqa: BLE001 - nothing stored there, or no keyring
+                log.debug("keyring delete: %s", type(exc).__name__)
+        if self.key_file.exists():
+            self.key_file.unlink()
+            removed.append(KeySource.FILE)
+        return removed
+
+    @property
+    def environment_overrides(self) -> bool:
+        return bool(self._environ.get(ENV_VAR, "").strip())
+
+    def _warn(self, message: str) -> None:
+        self.warnings.append(message)
+        log.warning("%s", message)
