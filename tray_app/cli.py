@@ -76,6 +76,21 @@ def build_parser() -> argparse.ArgumentParser:
     key_sub.add_parser("clear", help="remove the stored key")
 
     sub.add_parser("paths", help="print where the config, data and logs live")
+
+    run = sub.add_parser("run", help="start the tray app (the default)")
+    run.add_argument(
+        "--autostart", action="store_true", help="started at login: wait for the tray to appear"
+    )
+    run.add_argument(
+        "--demo-without-key",
+        action="store_true",
+        help="run the demo instead when no API key is configured (what `make run` does)",
+    )
+    sub.add_parser("demo", help="run the tray app against a simulated account (no key needed)")
+    sub.add_parser("settings", help="open the settings window")
+    history = sub.add_parser("history", help="print recent balance changes and daily usage")
+    history.add_argument("--json", action="store_true", help="print one JSON object")
+    history.add_argument("--days", type=int, default=14, help="days of usage to show (14)")
     return parser
 
 
@@ -83,14 +98,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
+        None: cmd_run,
+        "run": cmd_run,
+        "demo": cmd_demo,
+        "settings": cmd_settings,
+        "history": cmd_history,
         "status": cmd_status,
         "key": cmd_key,
         "paths": cmd_paths,
     }
-    handler = handlers.get(args.command)
-    if handler is None:
-        parser.print_help()
-        return EXIT_USAGE
+    handler = handlers[args.command]
     try:
         return handler(args)
     except CliError as exc:
@@ -264,6 +281,62 @@ def cmd_paths(args: argparse.Namespace) -> int:
     print(f"key file: {paths.key_file} (used only without an OS keyring)")
     print(f"data:     {paths.data_dir}")
     print(f"logs:     {paths.log_file}")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from tray_app.app import AppOptions, TrayApp
+
+    paths, _settings = load_config(args)  # a broken config stops here with exit 2
+    configure_logging(args.verbose, paths.log_file)
+    if getattr(args, "demo_without_key", False) and key_store(paths).load() is None:
+        print("No API key is configured: starting the demo (see README: 'Give it your key').")
+        return cmd_demo(args)
+    options = AppOptions(paths=paths, autostart=getattr(args, "autostart", False))
+    return TrayApp(options).run()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from tray_app.app import TrayApp, demo_options
+    from tray_app.demo.scenario import ScenarioRunner
+    from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
+
+    paths = app_paths(args)
+    configure_logging(args.verbose, paths.log_file)
+    with SimulatedLensmorServer() as server:
+        runner = ScenarioRunner(server.account)
+        runner.start()
+        print(f"demo: simulated Lensmor API at {server.url}; a full cycle takes about 2 minutes")
+        try:
+            return TrayApp(demo_options(paths, server.url, DEMO_KEY)).run()
+        finally:
+            runner.stop()
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    from tray_app.ui.settings_dialog import run_dialog
+
+    return run_dialog(app_paths(args), dict(os.environ))
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from tray_app.history_report import history_json, history_report
+    from tray_app.store import HistoryStore
+
+    paths = app_paths(args)
+    if args.days < 1:
+        raise CliError("--days must be at least 1", EXIT_USAGE)
+    if not paths.history_db.exists():
+        raise CliError(
+            "no history yet: start the tray app (`lensmor-tray`) and it records changes",
+            EXIT_NO,
+        )
+    with HistoryStore.open(paths.history_db) as store:
+        now = time.time()
+        if args.json:
+            print(json.dumps(history_json(store, now, None, days=args.days)))
+        else:
+            print(history_report(store, now, None, days=args.days))
     return EXIT_OK
 
 

@@ -1,0 +1,289 @@
+"""The real client against the real simulated API on loopback: no patched requests."""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tray_app.api import (
+    MAX_BODY_BYTES,
+    USER_AGENT,
+    AuthError,
+    BadResponse,
+    LensmorClient,
+    NetworkError,
+    RateLimited,
+    ServerError,
+)
+from tray_app.demo.server import DEMO_KEY, Fault, SimulatedLensmorServer
+from tray_app.settings import ConfigError
+
+
+@pytest.fixture
+def server() -> Iterator[SimulatedLensmorServer]:
+    with SimulatedLensmorServer() as srv:
+        yield srv
+
+
+def client_for(server: SimulatedLensmorServer, key: str = DEMO_KEY, **kw: float) -> LensmorClient:
+    return LensmorClient(server.url, key, **kw)
+
+
+def test_fetches_the_balance_with_bearer_auth_and_user_agent(
+    server: SimulatedLensmorServer,
+) -> None:
+    response = client_for(server).fetch_balance()
+    assert response.balance.to_api_dict() == server.account.snapshot()
+    request = server.account.requests[-1]
+    assert request.header("Authorization") == f"Bearer {DEMO_KEY}"
+    assert request.header("User-Agent") == USER_AGENT
+    assert "lensmor-tray/" in USER_AGENT
+    assert DEMO_KEY not in request.path
+
+
+def test_rate_limit_headers_of_a_success_are_kept(server: SimulatedLensmorServer) -> None:
+    server.account.set_rate_limit(10, 60)
+    response = client_for(server).fetch_balance()
+    assert response.rate_limit.limit == 10
+    assert response.rate_limit.remaining == 9
+    assert response.rate_limit.reset_at is not None
+    assert response.rate_limit.reset_at > time.time() - 1
+    assert response.trace_id  # the X-Request-ID header
+
+
+def test_keep_alive_reuses_one_connection(server: SimulatedLensmorServer) -> None:
+    client = client_for(server)
+    for _ in range(3):
+        client.fetch_balance()
+    ports = {r.client_port for r in server.account.requests}
+    assert len(ports) == 1
+
+
+def test_a_rejected_key_is_an_auth_error_with_error_key_and_trace(
+    server: SimulatedLensmorServer,
+) -> None:
+    with pytest.raises(AuthError) as info:
+        client_for(server, key="uak_wrongwrongwrongwrong").fetch_balance()
+    assert info.value.status == 401
+    assert info.value.error_key == "INVALID_API_KEY"
+    assert info.value.trace_id
+    assert "uak_wrong" not in str(info.value)
+
+
+def test_429_carries_retry_after(server: SimulatedLensmorServer) -> None:
+    server.account.set_rate_limit(1, 60)
+    client = client_for(server)
+    client.fetch_balance()
+    with pytest.raises(RateLimited) as info:
+        client.fetch_balance()
+    assert 1 <= info.value.retry_after <= 60
+    assert info.value.trace_id
+
+
+def test_429_without_retry_after_uses_the_reset_header() -> None:
+    reset_at = int(time.time() + 40)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            body = json.dumps({"code": 429, "message": "slow down", "traceId": "t-1"}).encode()
+            self.send_response(429)
+            self.send_header("X-RateLimit-Reset", str(reset_at))
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(RateLimited) as info:
+            LensmorClient(f"http://127.0.0.1:{httpd.server_address[1]}", DEMO_KEY).fetch_balance()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert 30 <= info.value.retry_after <= 41
+    assert info.value.trace_id == "t-1"
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_5xx_is_a_server_error(server: SimulatedLensmorServer, status: int) -> None:
+    server.account.inject(Fault.status(status))
+    with pytest.raises(ServerError) as info:
+        client_for(server).fetch_balance()
+    assert info.value.status == status
+    assert info.value.trace_id
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type", "words"),
+    [
+        (b"<html>Bad gateway</html>", "text/html", "not JSON (text/html)"),
+        (b"", "application/json", "not JSON"),
+        (b'{"totalAmount": 1', "application/json", "not JSON"),
+        (b'{"totalAmount": NaN}', "application/json", "not JSON"),
+        (b"[1, 2]", "application/json", "body: expected a JSON object"),
+        (
+            json.dumps({"totalAmount": 10, "totalBalance": "5"}).encode(),
+            "application/json",
+            "subscriptionAmount: missing",
+        ),
+    ],
+)
+def test_malformed_bodies_are_bad_responses(
+    server: SimulatedLensmorServer, raw: bytes, content_type: str, words: str
+) -> None:
+    server.account.inject(Fault.body(raw, content_type=content_type))
+    with pytest.raises(BadResponse) as info:
+        client_for(server).fetch_balance()
+    assert words in str(info.value)
+
+
+def test_a_wrong_field_is_named(server: SimulatedLensmorServer) -> None:
+    body = dict(server.account.snapshot())
+    body["giftBalance"] = True
+    server.account.inject(Fault.body(json.dumps(body).encode()))
+    with pytest.raises(BadResponse) as info:
+        client_for(server).fetch_balance()
+    assert info.value.field == "giftBalance"
+
+
+def test_an_unexpected_status_is_a_bad_response(server: SimulatedLensmorServer) -> None:
+    server.account.inject(Fault.status(418))
+    with pytest.raises(BadResponse) as info:
+        client_for(server).fetch_balance()
+    assert info.value.status == 418
+
+
+@pytest.mark.parametrize("declare_length", [True, False])
+def test_an_oversized_body_is_refused_without_reading_it_all(
+    server: SimulatedLensmorServer, declare_length: bool
+) -> None:
+    server.account.inject(Fault.oversized(20 * 1024 * 1024, declare_length=declare_length))
+    started = time.monotonic()
+    with pytest.raises(BadResponse, match="too large|larger than"):
+        client_for(server).fetch_balance()
+    assert time.monotonic() - started < 5
+    assert MAX_BODY_BYTES < 1024 * 1024
+
+
+def test_a_stalled_server_times_out(server: SimulatedLensmorServer) -> None:
+    server.account.inject(Fault.stall())
+    started = time.monotonic()
+    with pytest.raises(NetworkError, match="did not answer in time"):
+        client_for(server, read_timeout=0.5).fetch_balance()
+    assert time.monotonic() - started < 5
+
+
+def test_a_trickling_body_hits_the_overall_deadline(server: SimulatedLensmorServer) -> None:
+    server.account.inject(Fault.trickle(40))
+    started = time.monotonic()
+    with pytest.raises(NetworkError, match="too slowly"):
+        client_for(server, read_timeout=2, total_deadline=1.0).fetch_balance()
+    assert time.monotonic() - started < 6
+
+
+def test_a_dropped_connection_is_a_network_error(server: SimulatedLensmorServer) -> None:
+    server.account.inject(Fault.drop())
+    with pytest.raises(NetworkError):
+        client_for(server).fetch_balance()
+
+
+def test_connection_refused_is_a_network_error() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(NetworkError, match="connection refused"):
+        LensmorClient(f"http://127.0.0.1:{port}", DEMO_KEY).fetch_balance()
+
+
+def test_dns_failure_is_a_network_error() -> None:
+    with pytest.raises(NetworkError, match="could not be resolved"):
+        LensmorClient("https://does-not-exist.invalid", DEMO_KEY, connect_timeout=3).fetch_balance()
+
+
+def test_a_redirect_to_another_host_never_gets_the_key(server: SimulatedLensmorServer) -> None:
+    with SimulatedLensmorServer() as elsewhere:
+        server.account.inject(Fault.redirect(elsewhere.url + "/external/credits/balance"))
+        with pytest.raises(BadResponse, match="redirected"):
+            client_for(server).fetch_balance()
+        assert elsewhere.account.requests == []
+
+
+def test_plain_http_to_a_remote_host_is_refused_before_connecting() -> None:
+    with pytest.raises(ConfigError, match="plain http"):
+        LensmorClient("http://platform.lensmor.com", DEMO_KEY)
+
+
+def test_the_client_repr_hides_the_key(server: SimulatedLensmorServer) -> None:
+    assert DEMO_KEY not in repr(client_for(server))
+
+
+# -- TLS: a self-signed HTTPS server on loopback, verification on ---------------------------
+
+
+@pytest.fixture
+def self_signed_https(tmp_path: Path) -> Iterator[str]:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",  # noqa: S607
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            hits.append(self.headers.get("Authorization", ""))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://localhost:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        assert hits == []  # the request never got past the handshake: no key was sent
+
+
+def test_an_untrusted_certificate_is_a_network_error(
+    self_signed_https: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Even an environment that tries to switch verification off does not.
+    monkeypatch.setenv("CURL_CA_BUNDLE", "")
+    with pytest.raises(NetworkError, match="TLS error"):
+        LensmorClient(self_signed_https, DEMO_KEY).fetch_balance()

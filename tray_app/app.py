@@ -1,0 +1,300 @@
+"""Builds the object graph and runs the tray app. The only wiring module.
+
+Everything OS-specific is chosen here once: the pystray backend (Linux: appindicator, gtk,
+then xorg), the notifier chain and the autostart implementation. Nothing here decides policy;
+it connects the parts and handles process-level concerns: the single-instance lock, POSIX
+signals, the settings dialog process, and waiting for the tray host at login.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import webbrowser
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tray_app.api import LensmorClient
+from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
+from tray_app.core.view import Action, TrayView, tomorrow_morning
+from tray_app.instance import AlreadyRunning, InstanceLock, ask_to_refresh
+from tray_app.monitor import BalanceSource, Monitor
+from tray_app.notify.chain import build_default_chain
+from tray_app.scheduler import PollScheduler
+from tray_app.secrets import KeyStore
+from tray_app.settings import (
+    DASHBOARD_URL,
+    AppPaths,
+    ConfigError,
+    Settings,
+    effective_base_url,
+    load_settings,
+)
+from tray_app.store import HistoryStore
+from tray_app.ui import tray_host
+
+log = logging.getLogger(__name__)
+
+TRAY_HOST_WAIT_AT_LOGIN_S = 90.0
+
+
+@dataclass(frozen=True)
+class AppOptions:
+    paths: AppPaths
+    autostart: bool = False
+    #: A fixed source (the demo's simulated API); None means "the user's key and base URL".
+    demo_source: Callable[[], BalanceSource] | None = None
+    demo_settings: Settings | None = None
+    pacing: PacingProfile = PRODUCTION
+
+
+class _HeadlessTray:
+    """Used when no tray can be shown: the app keeps polling and notifying."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self.can_notify = False
+        self.icon: Any = None
+
+    def show(self, view: TrayView) -> None:
+        log.debug("no tray; would show: %s", view.title)
+
+    def run(self, setup: Callable[[], None]) -> None:
+        setup()
+        while not self._stop.wait(3600):
+            pass
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+class TrayApp:
+    def __init__(self, options: AppOptions, environ: dict[str, str] | None = None) -> None:
+        self.options = options
+        self.paths = options.paths
+        self.environ = dict(os.environ if environ is None else environ)
+        self.settings = Settings()
+        self._quit = threading.Event()
+        self.tray: Any = None
+        self.monitor: Monitor | None = None
+        self.scheduler: PollScheduler | None = None
+        self._store: HistoryStore | None = None
+        self._lock = InstanceLock(self.paths.lock_file)
+        self._dialog: subprocess.Popen[bytes] | None = None
+
+    # -- building ------------------------------------------------------------------------------
+    def _load_settings(self) -> Settings:
+        if self.options.demo_settings is not None:
+            return self.options.demo_settings
+        return load_settings(self.paths.config_file)
+
+    def _source(self, settings: Settings) -> BalanceSource | None:
+        if self.options.demo_source is not None:
+            return self.options.demo_source()
+        stored = KeyStore(self.paths.key_file).load()
+        if stored is None:
+            log.info("no API key configured")
+            return None
+        log.info("using the key %s from %s", stored.masked, stored.source.value)
+        return LensmorClient(effective_base_url(settings, self.environ), stored.value)
+
+    def _make_tray(self) -> Any:
+        if sys.platform == "linux":
+            from tray_app.ui.tray import choose_linux_backend
+
+            backend = choose_linux_backend(self.environ)
+            os.environ["PYSTRAY_BACKEND"] = backend  # pystray reads it at import
+            if self.options.autostart and not tray_host.wait_for_tray_host(
+                self.environ, TRAY_HOST_WAIT_AT_LOGIN_S
+            ):
+                return self._no_tray(tray_host.no_tray_message(self.environ))
+            if not self.environ.get("DISPLAY") and not self.environ.get("WAYLAND_DISPLAY"):
+                return self._no_tray("no graphical session (DISPLAY is not set)")
+            if not tray_host.tray_host_present(self.environ):
+                return self._no_tray(tray_host.no_tray_message(self.environ))
+        from tray_app.ui.tray import PystrayTray
+
+        try:
+            tray = PystrayTray(self._on_action)
+        except Exception as exc:  # noqa: BLE001 - any backend failure: run without a tray
+            return self._no_tray(f"the tray icon could not be created ({type(exc).__name__})")
+        if not tray.has_menu:
+            self._say(
+                "the tray icon has no menu on this desktop (pystray's xorg backend); install "
+                "PyGObject (Debian/Ubuntu: sudo apt install python3-gi "
+                "gir1.2-ayatanaappindicator3-0.1) or run `make run`"
+            )
+        log.info("tray backend: %s", tray.backend)
+        return tray
+
+    def _no_tray(self, message: str) -> _HeadlessTray:
+        self._say(f"{message}")
+        return _HeadlessTray()
+
+    @staticmethod
+    def _say(message: str) -> None:
+        log.warning("%s", message)
+        print(f"lensmor-tray: {message}", file=sys.stderr, flush=True)
+
+    # -- running -------------------------------------------------------------------------------
+    def run(self) -> int:
+        try:
+            self._lock.acquire()
+        except AlreadyRunning as exc:
+            asked = ask_to_refresh(exc.pid)
+            print(
+                "lensmor-tray is already running"
+                + (f" (pid {exc.pid}); asked it to refresh" if asked else ""),
+                file=sys.stderr,
+            )
+            return 0
+        try:
+            return self._run_locked()
+        finally:
+            self._lock.release()
+
+    def _run_locked(self) -> int:
+        self.settings = self._load_settings()
+        self._store = HistoryStore.open(self.paths.history_db)
+        self.tray = self._make_tray()
+        notifier = build_default_chain(icon_provider=self._pystray_icon)
+        self.monitor = Monitor(
+            source=self._source(self.settings),
+            store=self._store,
+            notifier=notifier,
+            tray=self.tray,
+            settings=self.settings,
+            pacing=self.options.pacing,
+        )
+        self.scheduler = PollScheduler(self.monitor)
+        self._install_signal_handlers()
+        try:
+            self.tray.run(self._started)
+        finally:
+            self._shutdown()
+        return 0
+
+    def _pystray_icon(self) -> Any:
+        tray = self.tray
+        return getattr(tray, "icon", None) if getattr(tray, "can_notify", False) else None
+
+    def _started(self) -> None:
+        """Runs once the icon loop is up (in pystray's setup thread)."""
+        assert self.monitor is not None and self.scheduler is not None
+        self.monitor.show_saved(time.time())
+        self.scheduler.start()
+        if getattr(self.tray, "backend", "") in ("gtk", "appindicator"):
+            # pystray's GTK backends reset SIGINT to SIG_DFL when their loop starts
+            # (pystray/_util/gtk.py, GtkIcon._initialize); put our handler back from the
+            # loop's own thread, which is the main thread.
+            from gi.repository import GLib
+
+            GLib.idle_add(lambda: bool(self._install_signal_handlers()))
+        log.info("started")
+
+    def _install_signal_handlers(self) -> None:
+        handlers: dict[str, Callable[[int, Any], None]] = {
+            "SIGUSR1": lambda *_: self._refresh(),
+            "SIGHUP": lambda *_: self._in_thread(self.reload),
+            "SIGTERM": lambda *_: self.quit(),
+            "SIGINT": lambda *_: self.quit(),
+        }
+        for name, handler in handlers.items():
+            number = getattr(signal, name, None)
+            if number is not None:
+                signal.signal(number, handler)
+
+    @staticmethod
+    def _in_thread(fn: Callable[[], None]) -> None:
+        threading.Thread(target=fn, daemon=True).start()
+
+    def _refresh(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.refresh_now()
+
+    def quit(self) -> None:
+        if self._quit.is_set():
+            return
+        self._quit.set()
+        log.info("quitting")
+        if self.tray is not None:
+            self.tray.stop()
+
+    def _shutdown(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self._dialog is not None and self._dialog.poll() is None:
+            self._dialog.terminate()
+        if self._store is not None:
+            self._store.close()
+        log.info("stopped")
+
+    def reload(self) -> None:
+        """Re-read the config and the key (SIGHUP, or after the settings dialog saved)."""
+        if self.monitor is None or self.scheduler is None:
+            return
+        try:
+            settings = self._load_settings()
+        except ConfigError as exc:
+            log.error("config not reloaded: %s", exc)
+            return
+        self.settings = settings
+        self.monitor.reconfigure(source=self._source(settings), settings=settings)
+        log.info("reloaded the config and the key")
+        self.scheduler.refresh_now()
+
+    # -- menu actions --------------------------------------------------------------------------
+    def _on_action(self, action: Action) -> None:
+        now = time.time()
+        monitor = self.monitor
+        if action is Action.REFRESH:
+            self._refresh()
+        elif action is Action.OPEN_DASHBOARD:
+            self._in_thread(lambda: bool(webbrowser.open(DASHBOARD_URL)))
+        elif action is Action.SETTINGS:
+            self._open_settings()
+        elif action is Action.PAUSE_HOUR and monitor is not None:
+            monitor.pause(now + 3600, now)
+        elif action is Action.PAUSE_TOMORROW and monitor is not None:
+            monitor.pause(tomorrow_morning(now), now)
+        elif action is Action.RESUME and monitor is not None:
+            monitor.resume(now)
+        elif action is Action.QUIT:
+            self.quit()
+
+    def _open_settings(self) -> None:
+        """The dialog runs as its own process (tkinter must not share the tray's main loop)."""
+        if self._dialog is not None and self._dialog.poll() is None:
+            return
+        argv = [sys.executable, "-m", "tray_app", "--config", str(self.paths.config_file)]
+        self._dialog = subprocess.Popen([*argv, "settings"])
+        dialog = self._dialog
+
+        def wait() -> None:
+            if dialog.wait() == 0:
+                self.reload()
+
+        self._in_thread(wait)
+
+
+def demo_options(paths: AppPaths, base_url: str, key: str) -> AppOptions:
+    """Options for `lensmor-tray demo`: the simulated API, fast pacing, a separate data dir."""
+    demo_paths = AppPaths(
+        config_file=paths.config_file,
+        data_dir=paths.data_dir / "demo",
+        log_dir=paths.log_dir,
+        runtime_dir=paths.runtime_dir,
+    )
+    settings = Settings(base_url=base_url, poll_interval=5)
+    return AppOptions(
+        paths=demo_paths,
+        demo_source=lambda: LensmorClient(base_url, key),
+        demo_settings=settings,
+        pacing=DEMO,
+    )

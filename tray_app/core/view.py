@@ -1,0 +1,234 @@
+"""What the tray shows: badge, title (tooltip) and menu rows, as a pure function of state.
+
+The tray adapter (`ui/tray.py`) only turns a `TrayView` into pystray objects; every wording and
+every "which action is the default" decision is made here, where tests read it without a
+display.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+
+from tray_app.core import fmt
+from tray_app.core.badge import BadgeKind, BadgeSpec, badge_for_balance, state_badge
+from tray_app.core.balance import Balance
+from tray_app.core.levels import Level, Threshold, level_for
+from tray_app.core.state import MonitorState, Problem
+
+
+class Action(str, enum.Enum):
+    REFRESH = "refresh"
+    OPEN_DASHBOARD = "open_dashboard"
+    SETTINGS = "settings"
+    PAUSE_HOUR = "pause_hour"
+    PAUSE_TOMORROW = "pause_tomorrow"
+    RESUME = "resume"
+    TOGGLE_AUTOSTART = "toggle_autostart"
+    QUIT = "quit"
+
+
+@dataclass(frozen=True)
+class MenuRow:
+    """One menu line. A row with no action is read-only text; `children` makes a submenu."""
+
+    text: str
+    action: Action | None = None
+    default: bool = False
+    checked: bool | None = None
+    enabled: bool = True
+    children: tuple[MenuRow, ...] = ()
+    separator: bool = False
+
+
+SEPARATOR = MenuRow("", separator=True)
+
+
+@dataclass(frozen=True)
+class Extras:
+    """Inputs that come from other parts of the app than the poll state."""
+
+    forecast: str | None = None
+    usage: str | None = None
+    paused_until: float | None = None
+    #: None when start-at-login is not available on this system (no row is shown).
+    autostart_enabled: bool | None = None
+
+
+@dataclass(frozen=True)
+class TrayView:
+    badge: BadgeSpec
+    title: str
+    rows: tuple[MenuRow, ...]
+
+    @property
+    def default_action(self) -> Action | None:
+        for row in self.rows:
+            if row.default:
+                return row.action
+        return None
+
+
+def present(
+    state: MonitorState,
+    thresholds: tuple[Threshold, ...],
+    now: float,
+    extras: Extras = Extras(),
+    tz: dt.tzinfo | None = None,
+) -> TrayView:
+    """The whole tray view for `state` at `now` (local time unless `tz` is given)."""
+    no_key = state.problem is Problem.NO_KEY
+    rows = (
+        *_info_rows(state, now, extras, tz),
+        SEPARATOR,
+        MenuRow("Refresh now", Action.REFRESH, default=not no_key, enabled=not no_key),
+        MenuRow("Open Lensmor dashboard", Action.OPEN_DASHBOARD),
+        MenuRow("Settings…", Action.SETTINGS, default=no_key),
+        _pause_row(extras.paused_until, now, tz),
+        *_autostart_rows(extras.autostart_enabled),
+        SEPARATOR,
+        MenuRow("Quit", Action.QUIT),
+    )
+    return TrayView(badge(state, thresholds), title(state, thresholds, now, tz), rows)
+
+
+def badge(state: MonitorState, thresholds: tuple[Threshold, ...]) -> BadgeSpec:
+    if state.problem is Problem.NO_KEY:
+        return state_badge(BadgeKind.NO_KEY)
+    if state.problem is Problem.KEY_REJECTED:
+        return state_badge(BadgeKind.KEY_REJECTED)
+    b = state.balance
+    if b is None:
+        if state.problem is Problem.RATE_LIMITED:
+            return state_badge(BadgeKind.RATE_LIMITED)
+        if state.problem is not None:
+            return state_badge(BadgeKind.STALE)
+        return state_badge(BadgeKind.STARTING)
+    return badge_for_balance(
+        b.total_balance,
+        b.fraction_remaining,
+        level_for(b, thresholds),
+        stale=state.is_stale,
+        rate_limited=state.problem is Problem.RATE_LIMITED,
+    )
+
+
+def title(
+    state: MonitorState, thresholds: tuple[Threshold, ...], now: float, tz: dt.tzinfo | None
+) -> str:
+    """The tooltip: the balance in words, then what is wrong if anything."""
+    b = state.balance
+    if state.problem is Problem.NO_KEY:
+        return "Lensmor: no API key set — open Settings… to add one"
+    if state.problem is Problem.KEY_REJECTED:
+        return "Lensmor: API key rejected — set a new key in Settings…"
+    if b is None:
+        if state.problem is not None:
+            return f"Lensmor: {_problem_text(state, now, tz)}"
+        return "Lensmor: checking your credits…"
+    text = f"Lensmor: {_amounts(b)}"
+    if b.reset_at_s is not None and b.reset_at_s > now:
+        text += f" · resets in {fmt.duration(b.reset_at_s - now)}"
+    level = level_for(b, thresholds)
+    if level is not Level.OK:
+        text += f" · {level.value}"
+    if state.problem is not None:
+        text += f" · {_problem_text(state, now, tz)}"
+    elif state.from_previous_run:
+        text += " · not yet refreshed"
+    return text
+
+
+def _amounts(b: Balance) -> str:
+    fraction = b.fraction_remaining
+    share = f" ({fmt.percent(fraction)})" if fraction is not None else ""
+    return f"{fmt.credits(b.total_balance)} of {fmt.credits(b.total_amount)} credits{share}"
+
+
+def _info_rows(
+    state: MonitorState, now: float, extras: Extras, tz: dt.tzinfo | None
+) -> tuple[MenuRow, ...]:
+    rows: list[MenuRow] = []
+    b = state.balance
+    if b is not None:
+        rows.append(MenuRow(_amounts(b)))
+        rows.append(
+            MenuRow(
+                f"Subscription: {fmt.credits(b.subscription_balance)} of "
+                f"{fmt.credits(b.subscription_amount)}"
+            )
+        )
+        rows.append(MenuRow(f"Gift: {fmt.credits(b.gift_balance)} of {fmt.credits(b.gift_amount)}"))
+        rows.append(MenuRow(_reset_text(b, now, tz)))
+        if extras.usage:
+            rows.append(MenuRow(extras.usage))
+        if extras.forecast:
+            rows.append(MenuRow(extras.forecast))
+    rows.append(MenuRow(_status_text(state, now, tz)))
+    return tuple(rows)
+
+
+def _reset_text(b: Balance, now: float, tz: dt.tzinfo | None) -> str:
+    reset = b.reset_at_s
+    if reset is None:
+        return "No scheduled reset"
+    if reset <= now:
+        return f"Reset due ({fmt.date(reset, tz)})"
+    return f"Resets {fmt.date(reset, tz)} (in {fmt.duration(reset - now)})"
+
+
+def _status_text(state: MonitorState, now: float, tz: dt.tzinfo | None) -> str:
+    if state.problem is not None:
+        return _problem_text(state, now, tz)
+    if state.from_previous_run and state.fetched_at is not None:
+        return f"Last known {fmt.clock(state.fetched_at, tz)} · not yet refreshed"
+    if state.fetched_at is not None:
+        return f"Updated {fmt.clock(state.fetched_at, tz)}"
+    return "Checking…"
+
+
+def _problem_text(state: MonitorState, now: float, tz: dt.tzinfo | None) -> str:
+    since = state.problem_since if state.problem_since is not None else now
+    problem = state.problem
+    if problem is Problem.NO_KEY:
+        return "No API key — open Settings… to add one"
+    if problem is Problem.KEY_REJECTED:
+        return "Key rejected — set a new key"
+    if problem is Problem.RATE_LIMITED:
+        if state.retry_at is not None:
+            return f"Rate limited, retrying at {fmt.clock(state.retry_at, tz)}"
+        return "Rate limited"
+    if problem is Problem.OFFLINE:
+        return f"Offline since {fmt.clock(since, tz)}"
+    if problem is Problem.SERVER:
+        return f"Lensmor server error since {fmt.clock(since, tz)}"
+    return f"Unexpected answer from Lensmor since {fmt.clock(since, tz)}"
+
+
+def _pause_row(paused_until: float | None, now: float, tz: dt.tzinfo | None) -> MenuRow:
+    if paused_until is not None and paused_until > now:
+        return MenuRow(
+            f"Notifications paused until {fmt.clock(paused_until, tz)}",
+            children=(MenuRow("Resume notifications", Action.RESUME),),
+        )
+    return MenuRow(
+        "Pause notifications",
+        children=(
+            MenuRow("For 1 hour", Action.PAUSE_HOUR),
+            MenuRow("Until tomorrow", Action.PAUSE_TOMORROW),
+        ),
+    )
+
+
+def _autostart_rows(enabled: bool | None) -> tuple[MenuRow, ...]:
+    if enabled is None:
+        return ()
+    return (MenuRow("Start at login", Action.TOGGLE_AUTOSTART, checked=enabled),)
+
+
+def tomorrow_morning(now: float, tz: dt.tzinfo | None = None) -> float:
+    """08:00 local time on the next day: "until tomorrow" for the pause menu."""
+    local = fmt.local_datetime(now, tz)
+    next_day = (local + dt.timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
+    return next_day.timestamp()

@@ -1,0 +1,220 @@
+"""The pystray adapter: turns a `TrayView` into an icon image, a title and a menu.
+
+Policy lives in `core/view.py`; this module only translates. Rules it keeps:
+- `Icon.run()` owns the main thread (macOS requires it); everything else calls `show()` from
+  other threads, and `show()` hands the update to the UI thread (pystray's macOS backend
+  crashes when the menu is changed off the main thread; gtk/appindicator marshal themselves
+  through GLib.idle_add, which we keep using for every update).
+- The badge is re-rendered only when the `BadgeSpec` changes (rendering is the costly part).
+- pystray chooses its backend at import (`PYSTRAY_BACKEND` or the platform), and the xorg
+  backend opens the display at import, so pystray is imported lazily here, never at start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from tray_app.core.view import Action, MenuRow, TrayView
+from tray_app.ui.icon import BadgeRenderer
+
+log = logging.getLogger(__name__)
+
+#: Linux backends with a working menu, in order of preference (see shared/desktop-testing.md).
+LINUX_MENU_BACKENDS = ("appindicator", "gtk")
+
+
+class TrayUnavailable(Exception):
+    """No usable tray on this desktop; the message says what is missing and how to get it."""
+
+
+def choose_linux_backend(environ: dict[str, str]) -> str:
+    """Pick a pystray backend on Linux and set PYSTRAY_BACKEND accordingly.
+
+    An explicit PYSTRAY_BACKEND wins. Otherwise the first backend whose imports work:
+    appindicator (StatusNotifier hosts: KDE, GNOME with the AppIndicator extension, XFCE), gtk
+    (XEmbed tray hosts), and last xorg, which docks but has no menu.
+    """
+    explicit = environ.get("PYSTRAY_BACKEND")
+    if explicit:
+        return explicit
+    for name in LINUX_MENU_BACKENDS:
+        if _gi_backend_available(name):
+            return name
+    return "xorg"
+
+
+def _gi_backend_available(name: str) -> bool:
+    try:
+        import gi
+
+        gi.require_version("Gtk", "3.0")
+        if name == "appindicator":
+            try:
+                gi.require_version("AyatanaAppIndicator3", "0.1")
+            except ValueError:
+                gi.require_version("AppIndicator3", "0.1")
+        from gi.repository import Gtk  # noqa: F401
+    except (ImportError, ValueError):
+        return False
+    return True
+
+
+def missing_tray_message(backend: str, environ: dict[str, str]) -> str | None:
+    """A one-line explanation when this desktop cannot show a usable tray icon, else None."""
+    if sys.platform != "linux":
+        return None
+    if not environ.get("DISPLAY") and not environ.get("WAYLAND_DISPLAY"):
+        return "no graphical session (DISPLAY is not set): the tray icon cannot be shown"
+    if backend == "xorg":
+        return (
+            "the tray icon has no menu because PyGObject is missing; install it "
+            "(Debian/Ubuntu: sudo apt install python3-gi gir1.2-ayatanaappindicator3-0.1) "
+            "or run `make run`, which sets it up"
+        )
+    desktop = environ.get("XDG_CURRENT_DESKTOP", "")
+    if "GNOME" in desktop.upper() and backend == "appindicator":
+        return None  # decided after start: see wait_for_tray_host
+    return None
+
+
+class PystrayTray:
+    """Owns the pystray Icon. `run()` blocks the calling (main) thread until `stop()`."""
+
+    def __init__(
+        self,
+        on_action: Callable[[Action], None],
+        *,
+        renderer: BadgeRenderer | None = None,
+        icon_size: int | None = None,
+    ) -> None:
+        import pystray
+
+        self._pystray = pystray
+        self._on_action = on_action
+        self._renderer = renderer or BadgeRenderer()
+        self.backend = type(pystray.Icon).__module__.rsplit(".", 1)[-1].lstrip("_")
+        self._size = icon_size or preferred_icon_size(self.backend)
+        self._lock = threading.Lock()
+        self._view: TrayView | None = None
+        self._icon: Any = pystray.Icon("lensmor-tray", title="Lensmor credits")
+        self.has_menu = bool(getattr(self._icon, "HAS_MENU", False))
+        self.can_notify = bool(getattr(self._icon, "HAS_NOTIFICATION", False))
+
+    @property
+    def icon(self) -> Any:
+        return self._icon
+
+    def run(self, setup: Callable[[], None]) -> None:
+        def _setup(icon: Any) -> None:
+            icon.visible = True
+            setup()
+
+        self._icon.run(setup=_setup)
+
+    def stop(self) -> None:
+        self._icon.visible = False
+        self._icon.stop()
+
+    def show(self, view: TrayView) -> None:
+        """Show `view`. Safe from any thread."""
+        with self._lock:
+            previous, self._view = self._view, view
+        if previous is not None and previous.badge == view.badge:
+            image = None
+        else:
+            image = self._renderer.render(view.badge, self._size)
+        self._on_ui_thread(lambda: self._apply(view, image))
+
+    def _apply(self, view: TrayView, image: Any) -> None:
+        if image is not None:
+            self._icon.icon = image
+        if self._icon.title != view.title:
+            self._icon.title = view.title
+        self._icon.menu = self._pystray.Menu(*self._items(view.rows))
+        self._icon.update_menu()
+
+    def _items(self, rows: tuple[MenuRow, ...]) -> list[Any]:
+        pystray = self._pystray
+        items: list[Any] = []
+        for row in rows:
+            if row.separator:
+                items.append(pystray.Menu.SEPARATOR)
+            elif row.children:
+                items.append(pystray.MenuItem(row.text, pystray.Menu(*self._items(row.children))))
+            else:
+                items.append(self._item(row))
+        return items
+
+    def _item(self, row: MenuRow) -> Any:
+        action = row.action
+        callback = (lambda _icon, _item: None) if action is None else self._callback(action)
+        checked = None if row.checked is None else (lambda _item, v=row.checked: v)
+        return self._pystray.MenuItem(
+            row.text,
+            callback,
+            default=row.default,
+            checked=checked,
+            # Read-only rows are shown enabled on purpose: greyed-out text is hard to read, and
+            # their callback does nothing.
+            enabled=row.enabled,
+        )
+
+    def _callback(self, action: Action) -> Callable[[Any, Any], None]:
+        def run(_icon: Any, _item: Any) -> None:
+            try:
+                self._on_action(action)
+            except Exception:
+                log.exception("menu action %s failed", action.value)
+
+        return run
+
+    def _on_ui_thread(self, fn: Callable[[], None]) -> None:
+        if self.backend in ("gtk", "appindicator"):
+            from gi.repository import GLib
+
+            def once() -> bool:
+                fn()
+                return False
+
+            GLib.idle_add(once)
+        elif self.backend == "darwin":
+            from PyObjCTools import AppHelper  # type: ignore[import-not-found]
+
+            AppHelper.callAfter(fn)
+        else:
+            # win32 posts window messages and xorg takes its own lock: both are thread-safe.
+            fn()
+
+
+def preferred_icon_size(backend: str) -> int:
+    """The pixel size to render the badge at for this backend (HiDPI aware where we can ask).
+
+    gtk/appindicator get a PNG file that the panel scales; we render at the panel's usual
+    size times the GDK scale factor, so the panel downscales little or not at all.
+    """
+    override = os.environ.get("LENSMOR_TRAY_ICON_SIZE", "")
+    if override.isdigit() and 16 <= int(override) <= 256:
+        return int(override)
+    if backend == "win32":
+        return _windows_small_icon_size()
+    if backend == "darwin":
+        return 44  # 22 pt menu bar icon at 2x
+    scale = os.environ.get("GDK_SCALE", "1")
+    factor = int(scale) if scale.isdigit() and 1 <= int(scale) <= 4 else 1
+    return 32 * factor
+
+
+def _windows_small_icon_size() -> int:  # pragma: no cover - Windows only
+    try:
+        import ctypes
+
+        user32 = ctypes.windll.user32  # type: ignore[attr-defined]
+        sm_cxsmicon = 49
+        return int(user32.GetSystemMetrics(sm_cxsmicon)) or 16
+    except (AttributeError, OSError):
+        return 16

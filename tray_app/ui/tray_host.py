@@ -1,0 +1,88 @@
+"""Is there a tray host to dock into? Checked before the icon is shown, and waited for at login.
+
+Two kinds of host exist on Linux: an XEmbed system tray (owner of the X selection
+`_NET_SYSTEM_TRAY_S<screen>`; trayer, stalonetray, XFCE, MATE) and a StatusNotifier host
+(`org.kde.StatusNotifierWatcher` on the session bus; KDE, GNOME with the AppIndicator
+extension). At login the panel may start after us, so with `--autostart` the app waits for one
+(bounded) instead of failing to dock — the same problem aw-qt solved by waiting for the tray.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable, Mapping
+
+log = logging.getLogger(__name__)
+
+SNI_WATCHER = "org.kde.StatusNotifierWatcher"
+
+
+def xembed_tray_present(display_name: str | None) -> bool:
+    try:
+        from Xlib import display as xdisplay
+        from Xlib.error import DisplayError
+
+        try:
+            disp = xdisplay.Display(display_name)
+        except (DisplayError, OSError, ValueError):
+            return False
+        try:
+            atom = disp.intern_atom(f"_NET_SYSTEM_TRAY_S{disp.get_default_screen()}")
+            owner = disp.get_selection_owner(atom)
+            return bool(owner) and owner != 0
+        finally:
+            disp.close()
+    except ImportError:
+        return False
+
+
+def sni_watcher_present() -> bool:
+    try:
+        import dbus
+
+        bus = dbus.SessionBus()
+        return bool(bus.name_has_owner(SNI_WATCHER))
+    except Exception:  # noqa: BLE001 - no bus, no dbus-python: no StatusNotifier host
+        return False
+
+
+def tray_host_present(environ: Mapping[str, str]) -> bool:
+    if sys.platform != "linux":
+        return True  # Windows and macOS always have a notification area / menu bar
+    return xembed_tray_present(environ.get("DISPLAY")) or sni_watcher_present()
+
+
+def wait_for_tray_host(
+    environ: Mapping[str, str],
+    timeout: float,
+    *,
+    present: Callable[[Mapping[str, str]], bool] = tray_host_present,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> bool:
+    """Poll for a tray host for up to `timeout` seconds. True when one is there."""
+    deadline = monotonic() + timeout
+    while True:
+        if present(environ):
+            return True
+        if monotonic() >= deadline:
+            return False
+        sleep(1.0)
+
+
+def no_tray_message(environ: Mapping[str, str]) -> str:
+    desktop = environ.get("XDG_CURRENT_DESKTOP", "").upper()
+    if "GNOME" in desktop:
+        return (
+            "no system tray found: GNOME needs the 'AppIndicator and KStatusNotifierItem "
+            "Support' extension (Debian/Ubuntu: gnome-shell-extension-appindicator); "
+            "notifications still work"
+        )
+    if environ.get("WAYLAND_DISPLAY") and not environ.get("DISPLAY"):
+        return (
+            "no system tray found: this Wayland session has no StatusNotifier host; use a "
+            "panel with a tray (waybar, KDE, XFCE) — notifications still work"
+        )
+    return "no system tray found on this desktop: start a panel with a tray; notifications still work"
