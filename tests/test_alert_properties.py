@@ -1,0 +1,335 @@
+"""Property tests of the alert rules over random account histories.
+
+A scenario is an account (subscription and gift credits) and a random sequence of steps:
+spending, gifts, resets (resetAt moves on a period and the subscription refills), successful
+polls, failed polls, pauses, resumes and restarts (the state goes through JSON and back). The
+same scenario is run several ways and the runs are compared:
+
+- as written (with restarts and pauses),
+- without the restarts: must give exactly the same alerts and final state,
+- without the pauses: the plain run, checked against the account's true history (every
+  downward crossing of an armed line notified, never twice for one crossing, each reset once),
+  and whose alerts must be exactly those shown directly or listed in pause summaries by the
+  paused run,
+- with notifications off: nothing shown, the same final state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tray_app.core.alerts import (
+    DEPLETED_LABEL,
+    Alert,
+    AlertKind,
+    AlertState,
+    PollFailure,
+    evaluate,
+    is_below,
+    pause,
+    rearm_margin,
+    resume,
+    threshold_lines,
+)
+from tray_app.core.balance import Balance
+from tray_app.core.forecast import runway
+from tray_app.core.levels import DEFAULT_THRESHOLDS, Threshold
+from tray_app.settings import AlertSettings
+
+T0 = 1_795_176_000.0  # 2026-11-20 12:00 UTC
+PERIOD_MS = 30 * 86_400_000
+THRESHOLD_SETS = [
+    DEFAULT_THRESHOLDS,
+    (Threshold.parse("20%"), Threshold.parse("5%"), Threshold.parse(500)),
+    (Threshold.parse("50%"), Threshold.parse(1_000)),
+    (Threshold.parse("12.5%"),),
+    (),
+]
+THRESHOLD_KINDS = {AlertKind.LOW, AlertKind.CRITICAL, AlertKind.DEPLETED}
+
+
+@dataclass
+class Account:
+    sub_amount: int
+    sub: int
+    gift_amount: int
+    gift: int
+    reset_ms: int
+
+    def balance(self) -> Balance:
+        return Balance(
+            self.sub_amount + self.gift_amount,
+            self.sub + self.gift,
+            self.sub_amount,
+            self.sub,
+            self.gift_amount,
+            self.gift,
+            self.reset_ms,
+        )
+
+    def spend(self, amount: int) -> None:
+        # Subscription credits are spent before gift credits (API contract).
+        from_sub = min(self.sub, amount)
+        self.sub -= from_sub
+        self.gift -= min(self.gift, amount - from_sub)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    settings: AlertSettings
+    account: Account
+    steps: tuple[tuple[object, ...], ...]
+
+
+step = st.one_of(
+    st.tuples(st.just("spend"), st.integers(1, 40_000)),
+    st.tuples(st.just("spend"), st.integers(1, 400)),
+    st.tuples(st.just("gift"), st.integers(1, 20_000)),
+    st.tuples(st.just("reset")),
+    st.tuples(st.just("poll"), st.sampled_from([60, 300, 3_600, 6 * 3_600, 2 * 86_400])),
+    st.tuples(
+        st.just("fail"),
+        st.sampled_from(list(PollFailure)),
+        st.sampled_from([60, 300, 1_800, 4 * 3_600]),
+    ),
+    st.tuples(st.just("pause"), st.sampled_from([600, 3_600, 86_400])),
+    st.tuples(st.just("resume")),
+    st.tuples(st.just("restart")),
+)
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> Scenario:
+    sub_amount = draw(st.sampled_from([1_000, 35_000]))
+    gift_amount = draw(st.integers(0, 5_000))
+    account = Account(
+        sub_amount=sub_amount,
+        sub=draw(st.integers(0, sub_amount)),
+        gift_amount=gift_amount,
+        gift=draw(st.integers(0, gift_amount)),
+        reset_ms=int(T0 * 1000) + draw(st.integers(1, 30)) * 86_400_000,
+    )
+    alert_settings = AlertSettings(
+        thresholds=draw(st.sampled_from(THRESHOLD_SETS)),
+        large_spend=draw(st.sampled_from([0, 2_000])),
+        offline_minutes=draw(st.sampled_from([0, 60])),
+        expiring_hours=draw(st.sampled_from([0, 48])),
+    )
+    steps = draw(st.lists(step, max_size=30))
+    return Scenario(alert_settings, account, tuple(steps))
+
+
+@dataclass
+class Evaluation:
+    """One call that may show alerts, and what it saw."""
+
+    index: int  # position in the scenario's steps (len(steps) for the final resume)
+    now: float
+    balance: Balance | None  # the balance polled, None for a failure or a resume
+    paused: bool  # a pause was in force at this moment
+    alerts: list[Alert]
+
+
+@dataclass
+class Trace:
+    evaluations: list[Evaluation] = field(default_factory=list)
+    final: AlertState = field(default_factory=AlertState)
+    resets_before: list[int] = field(default_factory=list)  # step indexes of resets
+
+    def shown(self) -> list[Alert]:
+        return [a for e in self.evaluations for a in e.alerts]
+
+    def ok_polls(self) -> list[Evaluation]:
+        return [e for e in self.evaluations if e.balance is not None]
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    restarts: bool = True,
+    pauses: bool = True,
+    notifications: bool = True,
+) -> Trace:
+    account = dataclasses.replace(scenario.account)
+    rules = dataclasses.replace(scenario.settings, notifications=notifications)
+    state = AlertState()
+    now = T0
+    history: list[tuple[float, float]] = []
+    trace = Trace()
+    for index, (kind, *args) in enumerate(scenario.steps):
+        if kind == "spend":
+            account.spend(int(args[0]))  # type: ignore[call-overload]
+        elif kind == "gift":
+            account.gift_amount += int(args[0])  # type: ignore[call-overload]
+            account.gift += int(args[0])  # type: ignore[call-overload]
+        elif kind == "reset":
+            account.reset_ms += PERIOD_MS
+            account.sub = account.sub_amount
+            trace.resets_before.append(index)
+        elif kind in ("poll", "fail"):
+            now += float(args[-1])  # type: ignore[arg-type]
+            paused = state.paused(now)
+            if kind == "poll":
+                balance = account.balance()
+                history.append((now, balance.total_balance))
+                forecast = runway(history, now, balance.reset_at_s)
+                state, alerts = evaluate(state, balance, rules, now, forecast)
+            else:
+                balance = None
+                assert isinstance(args[0], PollFailure)
+                state, alerts = evaluate(state, args[0], rules, now)
+            trace.evaluations.append(Evaluation(index, now, balance, paused, alerts))
+        elif kind == "pause" and pauses:
+            state = pause(state, now + float(args[0]))  # type: ignore[arg-type]
+        elif kind == "resume" and pauses:
+            state, alerts = resume(state, now)
+            trace.evaluations.append(Evaluation(index, now, None, False, alerts))
+        elif kind == "restart" and restarts:
+            state = AlertState.from_json(json.loads(json.dumps(state.to_json())))
+    # The user ends any pause at the end, so everything held back is accounted for.
+    state, alerts = resume(state, now)
+    trace.evaluations.append(Evaluation(len(scenario.steps), now, None, False, alerts))
+    trace.final = state
+    return trace
+
+
+def threshold_label(alert: Alert) -> str:
+    return alert.key.split(":")[1]
+
+
+def severity_order(label: str, lines: dict[str, float]) -> float:
+    return -1.0 if label == DEPLETED_LABEL else lines[label]
+
+
+PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+def test_a_restart_in_the_middle_changes_nothing(scenario: Scenario) -> None:
+    with_restarts = simulate(scenario)
+    without = simulate(scenario, restarts=False)
+    assert [e.alerts for e in with_restarts.evaluations] == [e.alerts for e in without.evaluations]
+    assert with_restarts.final == without.final
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+def test_nothing_fires_while_paused_and_the_summary_accounts_for_all(scenario: Scenario) -> None:
+    paused_run = simulate(scenario)
+    plain = simulate(scenario, pauses=False)
+    for e in paused_run.evaluations:
+        if e.paused:
+            assert e.alerts == []
+    direct = [a.key for a in paused_run.shown() if a.kind is not AlertKind.PAUSE_SUMMARY]
+    summaries = [a for a in paused_run.shown() if a.kind is AlertKind.PAUSE_SUMMARY]
+    assert all(s.covers for s in summaries)
+    summarised = [key for s in summaries for key in s.covers]
+    # Not lost, not replayed: each alert of the plain run is shown once, directly or summarised.
+    assert Counter(direct + summarised) == Counter(a.key for a in plain.shown())
+    assert paused_run.final == plain.final
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+def test_notifications_off_shows_nothing_and_keeps_the_same_state(scenario: Scenario) -> None:
+    quiet = simulate(scenario, notifications=False)
+    assert quiet.shown() == []
+    assert quiet.final == simulate(scenario).final
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+def test_every_alert_is_unique(scenario: Scenario) -> None:
+    keys = [a.key for a in simulate(scenario, pauses=False).shown()]
+    assert len(keys) == len(set(keys))
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+def test_each_reset_is_reported_exactly_once(scenario: Scenario) -> None:
+    trace = simulate(scenario, pauses=False)
+    polls = trace.ok_polls()
+    for previous, current in zip(polls, polls[1:], strict=False):
+        happened = any(previous.index < r < current.index for r in trace.resets_before)
+        resets = [a for a in current.alerts if a.kind is AlertKind.RESET]
+        assert len(resets) == (1 if happened else 0)
+    if polls:
+        # The first poll only learns the period.
+        assert not any(a.kind is AlertKind.RESET for a in polls[0].alerts)
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+def test_every_downward_crossing_of_an_armed_line_is_notified(scenario: Scenario) -> None:
+    thresholds = scenario.settings.thresholds
+    trace = simulate(scenario, pauses=False)
+    polls = trace.ok_polls()
+    previous: Evaluation | None = None
+    for current in polls:
+        assert current.balance is not None
+        lines = threshold_lines(thresholds, current.balance.total_amount)
+        crossed = [
+            label
+            for label, line in lines.items()
+            if is_below(label, line, current.balance.total_balance)
+            and _armed_before(label, previous, current, trace, thresholds)
+        ]
+        notices = [a for a in current.alerts if a.kind in THRESHOLD_KINDS]
+        assert len(notices) <= 1  # several lines at once: one notification
+        if crossed:
+            assert len(notices) == 1
+            named = threshold_label(notices[0])
+            worst = min(severity_order(label, lines) for label in crossed)
+            assert severity_order(named, lines) <= worst
+            if DEPLETED_LABEL in crossed:
+                assert notices[0].kind is AlertKind.DEPLETED
+        previous = current
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+def test_never_two_notifications_for_one_crossing(scenario: Scenario) -> None:
+    thresholds = scenario.settings.thresholds
+    trace = simulate(scenario, pauses=False)
+    polls = trace.ok_polls()
+    last_notice: dict[str, int] = {}  # label -> position in polls of its last notification
+    for position, current in enumerate(polls):
+        for alert in current.alerts:
+            if alert.kind not in THRESHOLD_KINDS:
+                continue
+            label = threshold_label(alert)
+            if label in last_notice:
+                between = polls[last_notice[label] + 1 : position]
+                first, here = polls[last_notice[label]], current
+                rearmed = any(_clearly_above(label, e, thresholds) for e in between)
+                reset = any(first.index < r < here.index for r in trace.resets_before)
+                assert rearmed or reset, f"{label} notified twice without re-arming"
+            last_notice[label] = position
+
+
+def _clearly_above(label: str, e: Evaluation, thresholds: tuple[Threshold, ...]) -> bool:
+    assert e.balance is not None
+    lines = threshold_lines(thresholds, e.balance.total_amount)
+    return e.balance.total_balance >= lines[label] + rearm_margin(e.balance.total_amount)
+
+
+def _armed_before(
+    label: str,
+    previous: Evaluation | None,
+    current: Evaluation,
+    trace: Trace,
+    thresholds: tuple[Threshold, ...],
+) -> bool:
+    """Evidence that `label` was armed going into `current` (it may be armed without it)."""
+    if previous is None:
+        return True  # the first poll: every line starts armed
+    if any(previous.index < r < current.index for r in trace.resets_before):
+        return True
+    return _clearly_above(label, previous, thresholds)

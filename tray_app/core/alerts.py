@@ -1,0 +1,707 @@
+"""The alert rules: previous state + one poll result + settings + now -> new state + alerts.
+
+Pure and deterministic: the same inputs always give the same state and alerts, so a restart
+(state saved with `AlertState.to_json` and read back with `AlertState.from_json`) changes
+nothing. Every rule keeps the memory it needs in `AlertState`; that is what makes "never
+repeat, never miss" hold across polls, errors, pauses and restarts.
+
+The rules, exactly:
+
+Thresholds
+    The lines are `settings.thresholds` (percent of `totalAmount` or absolute credits, any
+    number of them) plus "depleted" at 0. A line is crossed when `totalBalance < line`
+    (depleted: `totalBalance <= 0`), the same comparison `levels.level_for` uses. Each line is
+    either armed or fired. An armed line that the balance is below fires: it is marked fired
+    and notified. Several lines firing in one poll give ONE notification, for the most severe
+    (depleted, else the lowest line); the others are marked fired silently. A fired line
+    re-arms only when the balance is back at or above `line + rearm_margin(totalAmount)`, where
+    the margin is the larger of 1 % of `totalAmount` and 50 credits (one search), or at a reset.
+    First poll ever: all lines start armed, so a balance already below a line is notified once:
+    the user should know, and that single notice is never repeated afterwards. A line added in
+    the settings while the balance is below it is notified once the same way. The kind is
+    DEPLETED, CRITICAL (the lowest configured line, as `level_for` calls it critical) or LOW.
+
+Reset (new subscription period)
+    `resetAt` is the primary signal: it moved forward by at least an hour (`RESET_MIN_ADVANCE_MS`,
+    which ignores jitter) compared with the period the state remembers. When there is no date to
+    compare (the new `resetAt` is null, or no period is known yet), a subscription balance that
+    rose to its full `subscriptionAmount` counts as a reset (a refill). A `resetAt` that moves
+    back by an hour or more (a plan change) is adopted silently. A reset re-arms every threshold
+    and starts new per-period flags; it is notified once ("Subscription credits renewed: 35,000
+    available; next reset on 1 Dec"). A reset that happened while the app was not running is
+    found at the next poll by comparing with the saved period, and reported once, however many
+    periods were missed. The first poll ever only learns the period; it reports no reset.
+
+Top-up / gift
+    Outside a reset, `giftBalance` or `totalAmount` rose since the last balance: one
+    notification naming the larger of the two rises.
+
+Large spend
+    Outside a reset, `totalBalance` fell by at least `settings.large_spend` since the last
+    balance (default 2,000; 0 turns the rule off): one notification naming the amount and since
+    when. Failed polls in between do not count as polls: the drop is measured between balances.
+
+Expiring soon
+    `settings.expiring_hours` (default 48; 0 turns it off) or less before `resetAt` (and not
+    after it), with subscription credits left: one notification per period.
+
+Runway
+    When the `Forecast` passed in says the balance reaches 0 before the reset (see
+    `forecast.py` for how the pace is computed) and credits remain: one notification per period.
+
+Key rejected
+    The first AUTH_REJECTED after a success notifies; further rejections are silent; the next
+    balance clears it quietly (no "fixed" notification).
+
+Offline
+    OFFLINE, RATE_LIMITED and BAD_RESPONSE all mean "no fresh balance". An outage starts at the
+    first such poll and ends at the next balance or AUTH_REJECTED (the server answered). Only an
+    outage lasting `settings.offline_minutes` (default 60) notifies, once. A gap between two
+    polls longer than `max(offline window, 3 h)` (the app was not running, the machine slept)
+    restarts the outage clock, so waking up offline does not claim an outage nobody saw.
+
+Notifications off, pause
+    The state always advances: crossings are marked fired, flags are set, periods move on.
+    With `settings.notifications` False the alerts are dropped for good. While paused
+    (`now < pause_until`) they are kept in the state instead, and when the pause ends (`resume`,
+    or the first `evaluate` at or after `pause_until`) ONE summary notification lists them; they
+    are never replayed one by one. Nothing is notified while paused.
+
+Numbers are written with `fmt.credits` ("30,050") and dates with `fmt.short_date` in the `tz`
+given (None means the local zone; tests pass UTC).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import math
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, TypeAlias
+
+from tray_app.core import fmt
+from tray_app.core.balance import Balance, BalanceFormatError, parse_balance
+from tray_app.core.forecast import Forecast
+from tray_app.core.levels import Threshold
+
+STATE_VERSION = 1
+HOUR_S = 3600.0
+DEPLETED_LABEL = "depleted"
+# Hysteresis for re-arming a fired threshold: 1 % of totalAmount, at least one search (50).
+REARM_FRACTION = 0.01
+REARM_MIN_CREDITS = 50.0
+# resetAt must move at least this far to mean a new period; smaller moves are jitter.
+RESET_MIN_ADVANCE_MS = 3_600_000
+# A gap between polls longer than this (or the offline window) restarts the outage clock.
+OUTAGE_GAP_S = 3 * HOUR_S
+# Bound on alerts kept during a pause, so a long pause cannot grow the state file unbounded.
+MAX_SUPPRESSED = 200
+_SUMMARY_LINES = 5
+
+
+class AlertKind(str, enum.Enum):
+    LOW = "low"
+    CRITICAL = "critical"
+    DEPLETED = "depleted"
+    RESET = "reset"
+    TOP_UP = "top_up"
+    EXPIRING = "expiring"
+    LARGE_SPEND = "large_spend"
+    RUNWAY = "runway"
+    KEY_REJECTED = "key_rejected"
+    OFFLINE = "offline"
+    PAUSE_SUMMARY = "pause_summary"
+
+
+class Severity(str, enum.Enum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
+
+
+class PollFailure(str, enum.Enum):
+    """Why a poll gave no balance. The Monitor maps the api errors onto these."""
+
+    AUTH_REJECTED = "auth_rejected"
+    OFFLINE = "offline"  # network failure or server error
+    RATE_LIMITED = "rate_limited"
+    BAD_RESPONSE = "bad_response"
+
+
+#: The result of one poll: the balance, or why there is none.
+PollOutcome: TypeAlias = Balance | PollFailure
+
+
+class AlertConfig(Protocol):
+    """What the rules read from the settings (`tray_app.settings.AlertSettings` fits)."""
+
+    @property
+    def thresholds(self) -> tuple[Threshold, ...]: ...
+
+    @property
+    def expiring_hours(self) -> float: ...
+
+    @property
+    def large_spend(self) -> float: ...
+
+    @property
+    def offline_minutes(self) -> float: ...
+
+    @property
+    def notifications(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One notification. `key` is a stable identity for the event (for dedup and the history);
+    a pause summary lists the keys of the alerts it stands for in `covers`."""
+
+    kind: AlertKind
+    title: str
+    body: str
+    key: str
+    severity: Severity
+    covers: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "title": self.title,
+            "body": self.body,
+            "key": self.key,
+            "severity": self.severity.value,
+            "covers": list(self.covers),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Alert | None:
+        """The alert, or None when `data` is not a valid one."""
+        if not isinstance(data, dict):
+            return None
+        try:
+            kind = AlertKind(data.get("kind"))
+            severity = Severity(data.get("severity"))
+        except ValueError:
+            return None
+        texts = [data.get(name) for name in ("title", "body", "key")]
+        if not all(isinstance(text, str) for text in texts):
+            return None
+        title, body, key = (str(text) for text in texts)
+        return cls(kind, title, body, key, severity, _str_tuple(data.get("covers")))
+
+
+@dataclass(frozen=True)
+class AlertState:
+    """Everything the rules remember between polls (and across restarts)."""
+
+    last: Balance | None = None  # the last balance received
+    last_ok_at: float | None = None  # when it was received
+    last_poll_at: float | None = None  # the last poll of any outcome
+    period_ms: int | None = None  # the resetAt that identifies the current period
+    fired: frozenset[str] = frozenset()  # threshold labels fired and not re-armed
+    expiring_warned_ms: int | None = None  # period already warned about expiring credits
+    runway_warned_ms: int | None = None  # period already warned about the runway
+    key_rejected_since: float | None = None
+    outage_since: float | None = None
+    outage_notified: bool = False
+    pause_until: float | None = None
+    suppressed: tuple[Alert, ...] = ()  # alerts held back by the pause, for the summary
+    suppressed_more: int = 0  # held back beyond MAX_SUPPRESSED (counted only)
+
+    def paused(self, now: float) -> bool:
+        return self.pause_until is not None and now < self.pause_until
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (with `version`)."""
+        return {
+            "version": STATE_VERSION,
+            "last": None if self.last is None else self.last.to_api_dict(),
+            "last_ok_at": self.last_ok_at,
+            "last_poll_at": self.last_poll_at,
+            "period_ms": self.period_ms,
+            "fired": sorted(self.fired),
+            "expiring_warned_ms": self.expiring_warned_ms,
+            "runway_warned_ms": self.runway_warned_ms,
+            "key_rejected_since": self.key_rejected_since,
+            "outage_since": self.outage_since,
+            "outage_notified": self.outage_notified,
+            "pause_until": self.pause_until,
+            "suppressed": [alert.to_json() for alert in self.suppressed],
+            "suppressed_more": self.suppressed_more,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> AlertState:
+        """Read a saved state. Never raises: a missing or corrupt field takes its safe default
+        (the default is what a first run would have), the rest is kept."""
+        if not isinstance(data, dict):
+            return cls()
+        suppressed = data.get("suppressed")
+        alerts = (
+            [Alert.from_json(item) for item in suppressed] if isinstance(suppressed, list) else []
+        )
+        return cls(
+            last=_balance_or_none(data.get("last")),
+            last_ok_at=_opt_float(data.get("last_ok_at")),
+            last_poll_at=_opt_float(data.get("last_poll_at")),
+            period_ms=_opt_int(data.get("period_ms")),
+            fired=frozenset(_str_tuple(data.get("fired"))),
+            expiring_warned_ms=_opt_int(data.get("expiring_warned_ms")),
+            runway_warned_ms=_opt_int(data.get("runway_warned_ms")),
+            key_rejected_since=_opt_float(data.get("key_rejected_since")),
+            outage_since=_opt_float(data.get("outage_since")),
+            outage_notified=data.get("outage_notified") is True,
+            pause_until=_opt_float(data.get("pause_until")),
+            suppressed=tuple(alert for alert in alerts if alert is not None),
+            suppressed_more=max(0, _opt_int(data.get("suppressed_more")) or 0),
+        )
+
+
+def rearm_margin(total_amount: float) -> float:
+    """How far above a fired line the balance must rise before the line re-arms."""
+    return max(REARM_FRACTION * total_amount, REARM_MIN_CREDITS)
+
+
+def threshold_lines(thresholds: tuple[Threshold, ...], total_amount: float) -> dict[str, float]:
+    """Label -> line in credits, for the configured thresholds plus depleted (0)."""
+    lines = {str(t): t.credits(total_amount) for t in thresholds}
+    lines[DEPLETED_LABEL] = 0.0
+    return lines
+
+
+def is_below(label: str, line: float, total_balance: float) -> bool:
+    """Whether `total_balance` is past the line `label` (depleted means at or below 0)."""
+    return total_balance <= 0 if label == DEPLETED_LABEL else total_balance < line
+
+
+def evaluate(
+    prev: AlertState,
+    outcome: PollOutcome,
+    settings: AlertConfig,
+    now: float,
+    forecast: Forecast | None = None,
+    *,
+    tz: dt.tzinfo | None = None,
+) -> tuple[AlertState, list[Alert]]:
+    """Apply one poll result. Returns the new state and the alerts to show now."""
+    state = prev
+    pause_over = state.pause_until is not None and now >= state.pause_until
+    if isinstance(outcome, Balance):
+        state, events = _on_balance(
+            state, outcome, settings=settings, now=now, forecast=forecast, tz=tz
+        )
+    else:
+        state, events = _on_failure(state, outcome, settings, now)
+    state = replace(state, last_poll_at=now)
+    summary: list[Alert] = []
+    if pause_over:
+        # Summarised after this poll so that its "now N credits" is the fresh balance.
+        state, summary = _end_pause(state, now)
+    if not settings.notifications:
+        return state, []
+    if state.paused(now):
+        return _hold(state, events), []
+    return state, summary + events
+
+
+def pause(state: AlertState, until: float) -> AlertState:
+    """Hold notifications back until `until` (the latest choice wins); state keeps advancing."""
+    return replace(state, pause_until=until)
+
+
+def resume(state: AlertState, now: float) -> tuple[AlertState, list[Alert]]:
+    """End a pause now: the state without the pause and at most one summary alert."""
+    if state.pause_until is None:
+        return state, []
+    return _end_pause(state, now)
+
+
+# --- one poll ------------------------------------------------------------------------------
+
+
+def _on_balance(
+    state: AlertState,
+    b: Balance,
+    *,
+    settings: AlertConfig,
+    now: float,
+    forecast: Forecast | None,
+    tz: dt.tzinfo | None,
+) -> tuple[AlertState, list[Alert]]:
+    prev = state.last
+    is_reset, period = _detect_reset(state, prev, b)
+    events: list[Alert] = []
+    fired = state.fired
+    if is_reset:
+        fired = frozenset()
+        events.append(_reset_alert(b, period, now, tz))
+    elif prev is not None:
+        events.extend(_top_up(prev, b, now))
+    fired, crossing = _thresholds(
+        fired, b, thresholds=settings.thresholds, period=period, now=now, tz=tz
+    )
+    events.extend(crossing)
+    if not is_reset and prev is not None:
+        events.extend(
+            _large_spend(
+                prev, b, limit=settings.large_spend, since=state.last_ok_at, now=now, tz=tz
+            )
+        )
+    expiring_warned = state.expiring_warned_ms
+    expiring = _expiring(
+        b,
+        hours=settings.expiring_hours,
+        period=period,
+        warned=expiring_warned,
+        now=now,
+        tz=tz,
+    )
+    if expiring is not None:
+        events.append(expiring)
+        expiring_warned = period
+    runway_warned = state.runway_warned_ms
+    runway = _runway(b, forecast, period, runway_warned, tz)
+    if runway is not None:
+        events.append(runway)
+        runway_warned = period
+    new_state = replace(
+        state,
+        last=b,
+        last_ok_at=now,
+        period_ms=period,
+        fired=fired,
+        expiring_warned_ms=expiring_warned,
+        runway_warned_ms=runway_warned,
+        key_rejected_since=None,  # a balance means the key works: back to normal, quietly
+        outage_since=None,
+        outage_notified=False,
+    )
+    return new_state, events
+
+
+def _on_failure(
+    state: AlertState, failure: PollFailure, settings: AlertConfig, now: float
+) -> tuple[AlertState, list[Alert]]:
+    if failure is PollFailure.AUTH_REJECTED:
+        # The server answered, so any network outage is over.
+        state = replace(state, outage_since=None, outage_notified=False)
+        if state.key_rejected_since is not None:
+            return state, []
+        return replace(state, key_rejected_since=now), [_key_rejected_alert(now)]
+    window = max(0.0, settings.offline_minutes) * 60
+    since, notified = state.outage_since, state.outage_notified
+    slept = state.last_poll_at is not None and now - state.last_poll_at > max(window, OUTAGE_GAP_S)
+    if since is None or slept:
+        since, notified = now, False
+    events: list[Alert] = []
+    if not notified and now - since >= window:
+        events.append(_offline_alert(failure, since, now))
+        notified = True
+    return replace(state, outage_since=since, outage_notified=notified), events
+
+
+def _detect_reset(state: AlertState, prev: Balance | None, b: Balance) -> tuple[bool, int | None]:
+    """(a new period started?, the period identity to remember)."""
+    period, new = state.period_ms, b.reset_at_ms
+    if new is not None and period is not None:
+        if new - period >= RESET_MIN_ADVANCE_MS:
+            return True, period
+        if period - new >= RESET_MIN_ADVANCE_MS:
+            return False, new  # moved back: a plan change, not a renewal
+        return False, period  # jitter: same period
+    refilled = (
+        prev is not None
+        and b.subscription_amount > 0
+        and b.subscription_balance >= b.subscription_amount
+        and b.subscription_balance > prev.subscription_balance
+    )
+    if refilled:
+        # Remember the new date, even None: a date that appears later for this same refill is
+        # then adopted silently instead of being reported as a second reset.
+        return True, new
+    return False, new if new is not None else period
+
+
+def _thresholds(
+    fired: frozenset[str],
+    b: Balance,
+    *,
+    thresholds: tuple[Threshold, ...],
+    period: int | None,
+    now: float,
+    tz: dt.tzinfo | None,
+) -> tuple[frozenset[str], list[Alert]]:
+    lines = threshold_lines(thresholds, b.total_amount)
+    margin = rearm_margin(b.total_amount)
+    balance = b.total_balance
+    # Forget labels no longer configured, and re-arm lines the balance is clearly above.
+    still = frozenset(
+        label for label in fired if label in lines and balance < lines[label] + margin
+    )
+    below = {label for label, line in lines.items() if is_below(label, line, balance)}
+    newly = below - still
+    if not newly:
+        return still, []
+    worst = min(newly, key=lambda label: (label != DEPLETED_LABEL, lines[label], label))
+    lowest = min(t.credits(b.total_amount) for t in thresholds) if thresholds else None
+    if worst == DEPLETED_LABEL:
+        kind = AlertKind.DEPLETED
+    elif lines[worst] == lowest:
+        kind = AlertKind.CRITICAL
+    else:
+        kind = AlertKind.LOW
+    threshold = next((t for t in thresholds if str(t) == worst), None)
+    alert = _threshold_alert(kind, worst, threshold=threshold, b=b, period=period, now=now, tz=tz)
+    return still | newly, [alert]
+
+
+def _top_up(prev: Balance, b: Balance, now: float) -> list[Alert]:
+    amount = max(b.gift_balance - prev.gift_balance, b.total_amount - prev.total_amount)
+    if amount <= 0:
+        return []
+    return [
+        Alert(
+            AlertKind.TOP_UP,
+            "Lensmor credits added",
+            f"{fmt.credits(amount)} credits added; {fmt.credits(b.total_balance)} available now.",
+            f"top-up:t={int(now)}",
+            Severity.INFO,
+        )
+    ]
+
+
+def _large_spend(
+    prev: Balance,
+    b: Balance,
+    *,
+    limit: float,
+    since: float | None,
+    now: float,
+    tz: dt.tzinfo | None,
+) -> list[Alert]:
+    drop = prev.total_balance - b.total_balance
+    if limit <= 0 or drop < limit:
+        return []
+    when = ""
+    if since is not None:
+        # Same day: the time is enough; after a long gap (a restart) the date says more.
+        when = (
+            f" since {fmt.clock(since, tz)}"
+            if now - since < 86_400
+            else f" since {fmt.short_date(since, tz)}"
+        )
+    return [
+        Alert(
+            AlertKind.LARGE_SPEND,
+            "Large Lensmor spend",
+            f"{fmt.credits(drop)} credits used{when}; {fmt.credits(b.total_balance)} left.",
+            f"large-spend:t={int(now)}",
+            Severity.INFO,
+        )
+    ]
+
+
+def _expiring(
+    b: Balance,
+    *,
+    hours: float,
+    period: int | None,
+    warned: int | None,
+    now: float,
+    tz: dt.tzinfo | None,
+) -> Alert | None:
+    reset_at = b.reset_at_s
+    if hours <= 0 or reset_at is None or period is None or warned == period:
+        return None
+    left = reset_at - now
+    if b.subscription_balance <= 0 or not 0 < left <= hours * HOUR_S:
+        return None
+    return Alert(
+        AlertKind.EXPIRING,
+        "Lensmor credits expire soon",
+        f"{fmt.credits(b.subscription_balance)} subscription credits expire in "
+        f"{fmt.duration(left)} (on {fmt.short_date(reset_at, tz)}).",
+        f"expiring:period={period}",
+        Severity.WARNING,
+    )
+
+
+def _runway(
+    b: Balance,
+    forecast: Forecast | None,
+    period: int | None,
+    warned: int | None,
+    tz: dt.tzinfo | None,
+) -> Alert | None:
+    if forecast is None or not forecast.runs_out_before_reset or forecast.seconds_to_empty is None:
+        return None
+    reset_at = b.reset_at_s
+    if reset_at is None or period is None or warned == period or b.total_balance <= 0:
+        return None
+    return Alert(
+        AlertKind.RUNWAY,
+        "Lensmor credits may run out",
+        f"At the current pace credits run out in about {fmt.duration(forecast.seconds_to_empty)},"
+        f" before the reset on {fmt.short_date(reset_at, tz)}.",
+        f"runway:period={period}",
+        Severity.WARNING,
+    )
+
+
+# --- texts ---------------------------------------------------------------------------------
+
+
+def _reset_alert(b: Balance, period: int | None, now: float, tz: dt.tzinfo | None) -> Alert:
+    body = f"Subscription credits renewed: {fmt.credits(b.subscription_balance)} available"
+    reset_at = b.reset_at_s
+    body += f"; next reset on {fmt.short_date(reset_at, tz)}." if reset_at is not None else "."
+    key = f"reset:period={period}" if period is not None else f"reset:t={int(now)}"
+    return Alert(AlertKind.RESET, "Lensmor credits renewed", body, key, Severity.INFO)
+
+
+_THRESHOLD_TITLES = {
+    AlertKind.LOW: ("Lensmor credits low", Severity.WARNING),
+    AlertKind.CRITICAL: ("Lensmor credits critically low", Severity.CRITICAL),
+    AlertKind.DEPLETED: ("Lensmor credits used up", Severity.CRITICAL),
+}
+
+
+def _threshold_alert(
+    kind: AlertKind,
+    label: str,
+    *,
+    threshold: Threshold | None,
+    b: Balance,
+    period: int | None,
+    now: float,
+    tz: dt.tzinfo | None,
+) -> Alert:
+    title, severity = _THRESHOLD_TITLES[kind]
+    left = f"{fmt.credits(max(0, b.total_balance))} credits left"
+    fraction = b.fraction_remaining
+    if fraction is not None:
+        left += f" ({fmt.percent(fraction)} of {fmt.credits(b.total_amount)})"
+    if threshold is None:
+        body = f"{left}."
+    elif threshold.is_percent:
+        body = f"{left}, below your {threshold} warning."
+    else:
+        body = f"{left}, below your {fmt.credits(threshold.value)}-credit warning."
+    if kind is not AlertKind.LOW and b.reset_at_s is not None:
+        body += f" Subscription credits renew on {fmt.short_date(b.reset_at_s, tz)}."
+    return Alert(kind, title, body, f"threshold:{label}:period={period}:t={int(now)}", severity)
+
+
+def _key_rejected_alert(now: float) -> Alert:
+    return Alert(
+        AlertKind.KEY_REJECTED,
+        "Lensmor API key rejected",
+        "The Lensmor API refused the API key. Create a new key in the Lensmor app "
+        "(Settings -> API Keys) and set it in lensmor-tray.",
+        f"key-rejected:since={int(now)}",
+        Severity.CRITICAL,
+    )
+
+
+_OUTAGE_REASONS = {
+    PollFailure.OFFLINE: "the Lensmor API cannot be reached",
+    PollFailure.RATE_LIMITED: "the Lensmor API keeps asking to slow down (rate limit)",
+    PollFailure.BAD_RESPONSE: "the Lensmor API sends answers that are not a balance",
+}
+
+
+def _offline_alert(failure: PollFailure, since: float, now: float) -> Alert:
+    return Alert(
+        AlertKind.OFFLINE,
+        "Lensmor balance not updating",
+        f"No balance for {fmt.duration(now - since)}: {_OUTAGE_REASONS[failure]}. "
+        "The balance shown may be out of date.",
+        f"offline:since={int(since)}",
+        Severity.WARNING,
+    )
+
+
+# --- pause ---------------------------------------------------------------------------------
+
+
+def _hold(state: AlertState, events: list[Alert]) -> AlertState:
+    room = MAX_SUPPRESSED - len(state.suppressed)
+    kept = tuple(events[: max(0, room)])
+    dropped = len(events) - len(kept)
+    return replace(
+        state,
+        suppressed=state.suppressed + kept,
+        suppressed_more=state.suppressed_more + dropped,
+    )
+
+
+def _end_pause(state: AlertState, now: float) -> tuple[AlertState, list[Alert]]:
+    held, more = state.suppressed, state.suppressed_more
+    state = replace(state, pause_until=None, suppressed=(), suppressed_more=0)
+    if not held and not more:
+        return state, []
+    return state, [_summary(held, more, state.last, now)]
+
+
+def _summary(held: tuple[Alert, ...], more: int, last: Balance | None, now: float) -> Alert:
+    counts: dict[str, int] = {}
+    for alert in held:
+        counts[alert.title] = counts.get(alert.title, 0) + 1
+    items = list(counts.items())
+    parts = [f"{title} (x{n})" if n > 1 else title for title, n in items[:_SUMMARY_LINES]]
+    hidden = sum(n for _, n in items[_SUMMARY_LINES:]) + more
+    body = "; ".join(parts)
+    if hidden:
+        body += f"; and {hidden} more" if body else f"{hidden} notifications"
+    body += "."
+    if last is not None:
+        body += f" Now {fmt.credits(last.total_balance)} credits available."
+    total = len(held) + more
+    severity = max((a.severity for a in held), key=lambda s: s.rank, default=Severity.INFO)
+    return Alert(
+        AlertKind.PAUSE_SUMMARY,
+        f"Lensmor: {total} notification{'s' if total != 1 else ''} while paused",
+        body,
+        f"pause-summary:t={int(now)}",
+        severity,
+        tuple(alert.key for alert in held),
+    )
+
+
+# --- tolerant JSON readers -----------------------------------------------------------------
+
+
+def _balance_or_none(data: Any) -> Balance | None:
+    if data is None:
+        return None
+    try:
+        return parse_balance(data)
+    except BalanceFormatError:
+        return None
+
+
+def _opt_float(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _opt_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value if isinstance(value, int) else None
+
+
+def _str_tuple(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(item for item in value if isinstance(item, str))
