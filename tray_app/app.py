@@ -195,8 +195,12 @@ class TrayApp:
             # loop's own thread, which is the main thread.
             from gi.repository import GLib
 
-            GLib.idle_add(lambda: bool(self._install_signal_handlers()))
+            GLib.idle_add(self._reinstall_signal_handlers)
         log.info("started")
+
+    def _reinstall_signal_handlers(self) -> bool:
+        self._install_signal_handlers()
+        return False  # run once (GLib idle semantics)
 
     def _install_signal_handlers(self) -> None:
         handlers: dict[str, Callable[[int, Any], None]] = {
@@ -256,7 +260,7 @@ class TrayApp:
         if action is Action.REFRESH:
             self._refresh()
         elif action is Action.OPEN_DASHBOARD:
-            self._in_thread(lambda: bool(webbrowser.open(DASHBOARD_URL)))
+            self._in_thread(self._open_dashboard)
         elif action is Action.SETTINGS:
             self._open_settings()
         elif action is Action.PAUSE_HOUR and monitor is not None:
@@ -267,6 +271,11 @@ class TrayApp:
             monitor.resume(now)
         elif action is Action.QUIT:
             self.quit()
+
+    @staticmethod
+    def _open_dashboard() -> None:
+        if not webbrowser.open(DASHBOARD_URL):
+            log.warning("no web browser found to open %s", DASHBOARD_URL)
 
     def _open_settings(self) -> None:
         """The dialog runs as its own process (tkinter must not share the tray's main loop)."""

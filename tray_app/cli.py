@@ -346,6 +346,9 @@ def configure_logging(verbose: bool, log_file: Path | None) -> None:
 
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    # APScheduler logs every job run at INFO; our monitor already logs each poll once.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("urllib3").setLevel(logging.INFO)
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     if log_file is not None:
         try:

@@ -19,7 +19,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from tray_app.api import (
     ApiError,
@@ -31,21 +31,30 @@ from tray_app.api import (
     ServerError,
 )
 from tray_app.core import alerts as alert_rules
+from tray_app.core import fmt
 from tray_app.core.forecast import Forecast, runway
 from tray_app.core.pacing import PRODUCTION, NextPoll, PacingProfile, next_poll
 from tray_app.core.state import MonitorState, PollResult, Problem, advance, with_no_key
 from tray_app.core.view import Extras, TrayView, present
-from tray_app.notify.base import Notification, Notifier
+from tray_app.notify.base import Notification, Urgency
 from tray_app.settings import Settings
+from tray_app.history_report import usage_today
 from tray_app.store import HistoryStore
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 FORECAST_WINDOW_S = 14 * 86400
 
 
 class BalanceSource(Protocol):
     def fetch_balance(self) -> BalanceResponse: ...
+
+
+class NotifierPort(Protocol):
+    """The notifier chain (`notify.chain.NotifierChain`); it never raises."""
+
+    def send(self, n: Notification) -> object: ...
 
 
 class TrayPort(Protocol):
@@ -82,8 +91,26 @@ def result_from_error(exc: ApiError, now: float) -> PollResult:
     return PollResult(now, problem=problem, message=exc.message, trace_id=exc.trace_id)
 
 
+_FAILURES = {
+    Problem.KEY_REJECTED: alert_rules.PollFailure.AUTH_REJECTED,
+    Problem.OFFLINE: alert_rules.PollFailure.OFFLINE,
+    Problem.SERVER: alert_rules.PollFailure.OFFLINE,
+    Problem.RATE_LIMITED: alert_rules.PollFailure.RATE_LIMITED,
+    Problem.BAD_RESPONSE: alert_rules.PollFailure.BAD_RESPONSE,
+}
+
+
+_URGENCY: dict[alert_rules.Severity, Urgency] = {
+    alert_rules.Severity.INFO: "low",
+    alert_rules.Severity.WARNING: "normal",
+    alert_rules.Severity.CRITICAL: "critical",
+}
+
+
 def _outcome(result: PollResult) -> alert_rules.PollOutcome:
-    return alert_rules.outcome_from_result(result)
+    if result.balance is not None:
+        return result.balance
+    return _FAILURES[result.problem or Problem.BAD_RESPONSE]
 
 
 class Monitor:
@@ -92,7 +119,7 @@ class Monitor:
         *,
         source: BalanceSource | None,
         store: HistoryStore,
-        notifier: Notifier,
+        notifier: NotifierPort,
         tray: TrayPort,
         settings: Settings,
         jitter: Callable[[], float] = random.random,
@@ -156,7 +183,7 @@ class Monitor:
         extras = Extras(
             forecast=self.forecast.describe() if self.forecast else None,
             usage=self._usage_text(now),
-            paused_until=self.alert_state.paused_until,
+            paused_until=self.alert_state.pause_until,
             autostart_enabled=self._autostart_state(),
         )
         view = present(self.state, self.settings.alerts.thresholds, now, extras)
@@ -217,12 +244,15 @@ class Monitor:
                 "record an alert",
                 self._store.record_alert, now, alert.kind.value, alert.key, alert.title, alert.body,
             )
-            if not self.settings.alerts.notifications:
-                continue
             self._guard(
                 "notify",
                 self._notifier.send,
-                Notification(title=alert.title, body=alert.body, key=alert.key),
+                Notification(
+                    title=alert.title,
+                    body=alert.body,
+                    urgency=_URGENCY[alert.severity],
+                    key=alert.key,
+                ),
             )
 
     def _save(self) -> None:
@@ -233,7 +263,21 @@ class Monitor:
         )
 
     def _usage_text(self, now: float) -> str | None:
-        return alert_rules.usage_row(self._store, self.state.balance, now)
+        balance = self.state.balance
+        if balance is None:
+            return None
+        today = self._guard("read usage", usage_today, self._store, now, None)
+        if today is None:
+            return None
+        text = f"Usage today: {fmt.credits(round(today))}"
+        reset = balance.reset_at_s
+        if reset is not None and reset > now:
+            # The current period started one period before resetAt; without the period length
+            # we use the last 30 days, which is what a monthly plan means.
+            period = self._guard("read usage", self._store.usage_between, now - 30 * 86400, now + 1)
+            if period is not None:
+                text += f" · last 30 days: {fmt.credits(round(period))}"
+        return text
 
     def _describe(self) -> str:
         s = self.state
@@ -244,7 +288,7 @@ class Monitor:
         return "no balance"
 
     @staticmethod
-    def _guard(what: str, fn: Callable[..., object], *args: object) -> object:
+    def _guard(what: str, fn: Callable[..., T], *args: object) -> T | None:
         # One failing adapter (disk full, tray host gone, notification daemon dead) must not
         # stop the poll loop; it is logged with what we were doing.
         try:

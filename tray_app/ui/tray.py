@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from tray_app.core.badge import BadgeKind, state_badge
 from tray_app.core.view import Action, MenuRow, TrayView
 from tray_app.ui.icon import BadgeRenderer
 
@@ -97,11 +98,16 @@ class PystrayTray:
         self._pystray = pystray
         self._on_action = on_action
         self._renderer = renderer or BadgeRenderer()
-        self.backend = type(pystray.Icon).__module__.rsplit(".", 1)[-1].lstrip("_")
+        self.backend = pystray.Icon.__module__.rsplit(".", 1)[-1].lstrip("_")
         self._size = icon_size or preferred_icon_size(self.backend)
         self._lock = threading.Lock()
         self._view: TrayView | None = None
-        self._icon: Any = pystray.Icon("lensmor-tray", title="Lensmor credits")
+        # pystray refuses to show an icon without an image: start with the "starting" badge.
+        self._icon: Any = pystray.Icon(
+            "lensmor-tray",
+            icon=self._renderer.render(state_badge(BadgeKind.STARTING), self._size),
+            title="Lensmor: starting…",
+        )
         self.has_menu = bool(getattr(self._icon, "HAS_MENU", False))
         self.can_notify = bool(getattr(self._icon, "HAS_NOTIFICATION", False))
 
