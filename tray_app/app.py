@@ -16,11 +16,13 @@ import sys
 import threading
 import time
 import webbrowser
+from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from tray_app.api import LensmorClient
+from tray_app.autostart import Autostart, autostart_for, resolve_launch_command
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
 from tray_app.core.view import Action, TrayView, tomorrow_morning
 from tray_app.instance import AlreadyRunning, InstanceLock, ask_to_refresh
@@ -87,6 +89,8 @@ class TrayApp:
         self._store: HistoryStore | None = None
         self._lock = InstanceLock(self.paths.lock_file)
         self._dialog: subprocess.Popen[bytes] | None = None
+        self._autostart: Autostart | None = None
+        self._autostart_enabled: bool | None = None
 
     # -- building ------------------------------------------------------------------------------
     def _load_settings(self) -> Settings:
@@ -171,7 +175,9 @@ class TrayApp:
             tray=self.tray,
             settings=self.settings,
             pacing=self.options.pacing,
+            autostart_state=lambda: self._autostart_enabled,
         )
+        self._init_autostart()
         self.scheduler = PollScheduler(self.monitor)
         self._install_signal_handlers()
         try:
@@ -253,6 +259,29 @@ class TrayApp:
         log.info("reloaded the config and the key")
         self.scheduler.refresh_now()
 
+    # -- start at login ------------------------------------------------------------------------
+    def _init_autostart(self) -> None:
+        if self.options.demo_source is not None:
+            return  # the demo does not offer to start itself at login
+        try:
+            self._autostart = autostart_for(
+                environ=self.environ, home=Path.home(), launcher=resolve_launch_command()
+            )
+            self._autostart_enabled = self._autostart.status().enabled
+        except (ConfigError, OSError) as exc:
+            log.warning("start at login is not available: %s", exc)
+            self._autostart = None
+            self._autostart_enabled = None
+
+    def _toggle_autostart(self) -> None:
+        if self._autostart is None:
+            return
+        status = self._autostart.disable() if self._autostart_enabled else self._autostart.enable()
+        self._autostart_enabled = self._autostart.status().enabled
+        log.info("start at login: %s (%s)", self._autostart_enabled, status.detail or status.location)
+        if self.monitor is not None:
+            self.monitor.show_saved(time.time())
+
     # -- menu actions --------------------------------------------------------------------------
     def _on_action(self, action: Action) -> None:
         now = time.time()
@@ -269,6 +298,8 @@ class TrayApp:
             monitor.pause(tomorrow_morning(now), now)
         elif action is Action.RESUME and monitor is not None:
             monitor.resume(now)
+        elif action is Action.TOGGLE_AUTOSTART:
+            self._toggle_autostart()
         elif action is Action.QUIT:
             self.quit()
 

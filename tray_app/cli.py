@@ -34,6 +34,7 @@ from tray_app.api import (
 from tray_app.core import fmt
 from tray_app.core.balance import Balance
 from tray_app.core.levels import level_for
+from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
 from tray_app.secrets import InvalidKey, KeyStore, looks_like_lensmor_key, normalise_key
 from tray_app.settings import AppPaths, ConfigError, Settings, effective_base_url, load_settings
 
@@ -88,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("demo", help="run the tray app against a simulated account (no key needed)")
     sub.add_parser("settings", help="open the settings window")
+    autostart = sub.add_parser("autostart", help="start the tray app at login (or not)")
+    autostart.add_argument("action", choices=("enable", "disable", "status"))
     history = sub.add_parser("history", help="print recent balance changes and daily usage")
     history.add_argument("--json", action="store_true", help="print one JSON object")
     history.add_argument("--days", type=int, default=14, help="days of usage to show (14)")
@@ -103,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": cmd_demo,
         "settings": cmd_settings,
         "history": cmd_history,
+        "autostart": cmd_autostart,
         "status": cmd_status,
         "key": cmd_key,
         "paths": cmd_paths,
@@ -292,8 +296,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     if getattr(args, "demo_without_key", False) and key_store(paths).load() is None:
         print("No API key is configured: starting the demo (see README: 'Give it your key').")
         return cmd_demo(args)
-    options = AppOptions(paths=paths, autostart=getattr(args, "autostart", False))
+    options = AppOptions(
+        paths=paths, autostart=getattr(args, "autostart", False), pacing=_pacing_profile()
+    )
     return TrayApp(options).run()
+
+
+def _pacing_profile() -> PacingProfile:
+    # LENSMOR_TRAY_PACING=demo compresses the timing (seconds instead of minutes) for demos and
+    # the end-to-end tests; it never lowers the rate below what the rate-limit headers allow.
+    choice = os.environ.get("LENSMOR_TRAY_PACING", "")
+    if choice == "demo":
+        return DEMO
+    if choice not in ("", "production"):
+        raise ConfigError("LENSMOR_TRAY_PACING must be 'demo' or 'production'")
+    return PRODUCTION
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -338,6 +355,27 @@ def cmd_history(args: argparse.Namespace) -> int:
         else:
             print(history_report(store, now, None, days=args.days))
     return EXIT_OK
+
+
+def cmd_autostart(args: argparse.Namespace) -> int:
+    from tray_app.autostart import autostart_for, resolve_launch_command
+
+    autostart = autostart_for(
+        environ=os.environ, home=Path.home(), launcher=resolve_launch_command()
+    )
+    if args.action == "enable":
+        status = autostart.enable()
+    elif args.action == "disable":
+        status = autostart.disable()
+    else:
+        status = autostart.status()
+    state = "enabled" if status.enabled else "not enabled"
+    print(f"start at login: {state} ({status.location})")
+    if status.detail:
+        print(status.detail)
+    if args.action == "enable" and not status.enabled:
+        return EXIT_UNAVAILABLE
+    return EXIT_OK if status.enabled or args.action == "disable" else EXIT_NO
 
 
 def configure_logging(verbose: bool, log_file: Path | None) -> None:

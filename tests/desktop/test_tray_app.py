@@ -1,0 +1,249 @@
+"""The real tray app on a real headless desktop: Xvfb, trayer, a private D-Bus session bus,
+dunst, and the real pystray backend (appindicator), against the simulated API on loopback.
+
+Pixels are read from screenshots of the docked icon and classified by the badge's fill colour,
+so "the icon shows the low level" is checked on screen, not in a data structure.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from PIL import Image
+
+from tests.conftest import REPO
+from tray_app.core.levels import Level
+from tray_app.demo.server import DEMO_KEY, Fault, SimulatedLensmorServer
+from tray_app.ui.icon import LEVEL_FILL, NEUTRAL_FILL, STALE_DESATURATE, _mix
+
+from .harness import DesktopSession, poll_until
+
+pytestmark = pytest.mark.desktop
+
+GREY = (96, 96, 96)
+FILLS: dict[str, tuple[int, int, int]] = {
+    "ok": LEVEL_FILL[Level.OK],
+    "low": LEVEL_FILL[Level.LOW],
+    "critical": LEVEL_FILL[Level.CRITICAL],
+    "depleted": LEVEL_FILL[Level.DEPLETED],
+    "neutral": NEUTRAL_FILL,
+    "stale-ok": _mix(LEVEL_FILL[Level.OK], GREY, STALE_DESATURATE),
+    "stale-low": _mix(LEVEL_FILL[Level.LOW], GREY, STALE_DESATURATE),
+}
+
+
+def badge_colour(image: Image.Image) -> str:
+    """The known fill that most pixels of the icon are close to."""
+    raw = image.convert("RGB").tobytes()
+    counts = dict.fromkeys(FILLS, 0)
+    for i in range(0, len(raw), 3):
+        pixel = (raw[i], raw[i + 1], raw[i + 2])
+        best, distance = min(
+            (
+                (name, sum((a - b) ** 2 for a, b in zip(pixel, fill, strict=True)))
+                for name, fill in FILLS.items()
+            ),
+            key=lambda item: item[1],
+        )
+        if distance < 30**2:
+            counts[best] += 1
+    return max(counts, key=lambda name: counts[name])
+
+
+@dataclass
+class RunningApp:
+    desktop: DesktopSession
+    server: SimulatedLensmorServer
+    proc: object
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid  # type: ignore[attr-defined]
+
+    def colour(self) -> str:
+        icon = self.desktop.wait_for_tray_icon(timeout=10)
+        return badge_colour(self.desktop.icon_image(icon))
+
+    def wait_colour(self, expected: str, timeout: float = 15) -> None:
+        def matches() -> bool | None:
+            return True if self.colour() == expected else None
+
+        try:
+            poll_until(matches, timeout, f"the badge to turn {expected}")
+        except Exception:
+            self.desktop.screenshot(f"tray-app-expected-{expected}")
+            raise AssertionError(
+                f"badge is {self.colour()}, expected {expected}; log:\n"
+                + self.desktop.log_of(self.proc)[-3000:]  # type: ignore[arg-type]
+            ) from None
+
+    def requests(self) -> int:
+        return len(self.server.account.requests)
+
+
+def set_share(server: SimulatedLensmorServer, subscription_balance: int) -> None:
+    server.account.set_balance(
+        subscriptionAmount=35000,
+        subscriptionBalance=subscription_balance,
+        giftAmount=50,
+        giftBalance=50,
+    )
+
+
+@pytest.fixture
+def server() -> Iterator[SimulatedLensmorServer]:
+    with SimulatedLensmorServer() as srv:
+        set_share(srv, 30000)
+        yield srv
+
+
+@pytest.fixture
+def start_app(
+    desktop: DesktopSession, server: SimulatedLensmorServer
+) -> Iterator[Callable[..., RunningApp]]:
+    apps: list[RunningApp] = []
+
+    def start(pacing: str = "production", key: str = DEMO_KEY) -> RunningApp:
+        env = dict(desktop.env)
+        env.update(
+            PYTHONPATH=str(REPO),
+            LENSMOR_BASE_URL=server.url,
+            LENSMOR_API_KEY=key,
+            LENSMOR_TRAY_PACING=pacing,
+            PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+            PYSTRAY_BACKEND="appindicator",
+        )
+        proc = desktop.popen(
+            [sys.executable, "-m", "tray_app", "-v", "run"], env=env, name="lensmor-tray"
+        )
+        app = RunningApp(desktop, server, proc)
+        apps.append(app)
+        desktop.wait_for_output(proc, "poll: ", timeout=20)
+        return app
+
+    yield start
+    for app in apps:
+        if app.proc.poll() is None:  # type: ignore[attr-defined]
+            os.kill(app.pid, signal.SIGTERM)
+
+
+def ups_to(label: str) -> int:
+    """Up-arrow presses from the bottom of the menu to reach an action (the menu's order is
+    fixed by core.view: ... Refresh now, Open dashboard, Settings…, Pause, Start at login,
+    Quit)."""
+    bottom_up = [
+        "Quit",
+        "Start at login",
+        "Pause notifications",
+        "Settings…",
+        "Open Lensmor dashboard",
+        "Refresh now",
+    ]
+    return bottom_up.index(label) + 1
+
+
+def test_badge_docks_and_follows_the_balance(start_app: Callable[..., RunningApp]) -> None:
+    app = start_app(pacing="demo")
+    app.wait_colour("ok")
+    app.desktop.screenshot("tray-app-ok")
+
+    # SIGUSR1 = refresh now.
+    set_share(app.server, 5000)  # 5,050 of 35,050 = 14 %: low
+    os.kill(app.pid, signal.SIGUSR1)
+    app.wait_colour("low", timeout=10)
+    app.desktop.screenshot("tray-app-low")
+
+    # Without a signal: the adaptive interval (short after a change) picks up the next drop.
+    set_share(app.server, 1000)  # 1,050 = 3 %: critical
+    app.wait_colour("critical", timeout=15)
+    app.desktop.screenshot("tray-app-critical")
+
+
+def test_offline_keeps_the_last_balance_dimmed_then_recovers(
+    start_app: Callable[..., RunningApp],
+) -> None:
+    app = start_app(pacing="demo")
+    app.wait_colour("ok")
+    app.server.account.inject(Fault.status(503), times=1000)
+    os.kill(app.pid, signal.SIGUSR1)
+    app.wait_colour("stale-ok", timeout=10)
+    app.desktop.screenshot("tray-app-offline")
+    app.server.account.clear_faults()
+    app.wait_colour("ok", timeout=30)  # recovers by itself through the backoff
+
+
+def test_a_rejected_key_stops_polling_and_shows_it(
+    start_app: Callable[..., RunningApp],
+) -> None:
+    app = start_app(pacing="demo")
+    app.wait_colour("ok")
+    app.server.account.set_valid_keys(["uak_someoneelse000000000000"])
+    os.kill(app.pid, signal.SIGUSR1)
+    app.wait_colour("critical", timeout=10)  # the "!" badge uses the critical red
+    app.desktop.screenshot("tray-app-key-rejected")
+    seen = app.requests()
+    time.sleep(6)  # several demo intervals: no polling while the key is rejected
+    assert app.requests() == seen
+
+
+def test_menu_refresh_and_quit(start_app: Callable[..., RunningApp]) -> None:
+    app = start_app(pacing="production")  # next scheduled poll is minutes away
+    app.wait_colour("ok")
+    before = app.requests()
+    set_share(app.server, 5000)
+
+    app.desktop.open_menu(button=1)
+    app.desktop.screenshot("tray-app-menu")
+    app.desktop.key(*["Up"] * ups_to("Refresh now"), "Return")
+    app.wait_colour("low", timeout=10)
+    assert app.requests() == before + 1
+
+    app.desktop.open_menu(button=1)
+    app.desktop.key(*["Up"] * ups_to("Quit"), "Return")
+    assert app.proc.wait(timeout=10) == 0  # type: ignore[attr-defined]
+    app.desktop.wait_for_no_tray_icon(timeout=5)
+
+
+def test_a_second_instance_does_not_add_an_icon_and_asks_for_a_refresh(
+    desktop: DesktopSession, start_app: Callable[..., RunningApp]
+) -> None:
+    app = start_app(pacing="production")
+    app.wait_colour("ok")
+    before = app.requests()
+    env = dict(desktop.env)
+    env.update(
+        PYTHONPATH=str(REPO),
+        LENSMOR_BASE_URL=app.server.url,
+        LENSMOR_API_KEY=DEMO_KEY,
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+    )
+    other = desktop.popen([sys.executable, "-m", "tray_app", "run"], env=env, name="second")
+    assert other.wait(timeout=20) == 0
+    assert "already running" in desktop.log_of(other)
+    poll_until(lambda: True if app.requests() > before else None, 10, "the refresh request")
+    time.sleep(1)
+    assert len(desktop.tray_icons()) == 1
+
+
+def test_sigterm_quits_cleanly_and_the_next_start_shows_the_saved_balance(
+    desktop: DesktopSession, start_app: Callable[..., RunningApp]
+) -> None:
+    app = start_app(pacing="production")
+    app.wait_colour("ok")
+    os.kill(app.pid, signal.SIGTERM)
+    assert app.proc.wait(timeout=10) == 0  # type: ignore[attr-defined]
+    desktop.wait_for_no_tray_icon(timeout=5)
+    log = desktop.log_of(app.proc)  # type: ignore[arg-type]
+    assert "stopped" in log
+    assert "Traceback" not in log
+
+    # Next start with the API unreachable: the saved balance is shown at once, marked stale.
+    app.server.account.inject(Fault.status(503), times=1000)
+    again = start_app(pacing="production")
+    again.wait_colour("stale-ok", timeout=10)
