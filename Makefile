@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 
 run:
 	@scripts/bootstrap.sh desktop
-	@$(PY) -m tray_app launch
+	@$(PY) -m tray_app run --demo-without-key
 
 test:
 	@scripts/bootstrap.sh desktop,dev
