@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import tray_app
@@ -170,15 +170,27 @@ def test_the_exec_line_parsed_per_the_spec_starts_the_launcher(
     autostart, marker = linux
     autostart.enable()
     argv = split_exec(read_group(entry_path(tmp_path).read_text(encoding="utf-8"))["Exec"])
-    assert argv[-2:] == ["launch", "--autostart"]
+    assert argv[-2:] == ["run", "--autostart"]
     assert Path(argv[0]).parent.name == AWKWARD_DIR
 
     subprocess.run(argv, check=True, timeout=30, env={})
     assert json.loads(wait_for(marker)) == argv
 
 
-@needs("gio")
 @posix_only
+def test_a_launcher_path_with_percent_signs_survives_the_field_codes(tmp_path: Path) -> None:
+    script, marker = make_launcher(tmp_path / "100% sure %f")
+    path = tmp_path / "autostart" / "lensmor-tray.desktop"
+    LinuxAutostart(path=path, launcher=LaunchCommand((str(script),)), icon=ICON_NAME).enable()
+    exec_value = read_group(path.read_text(encoding="utf-8"))["Exec"]
+    assert "100%% sure %%f" in exec_value
+    argv = split_exec(exec_value)
+    subprocess.run(argv, check=True, timeout=30, env={})
+    assert json.loads(wait_for(marker)) == [str(script), *AUTOSTART_ARGS]
+
+
+@needs("gio")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="`gio launch` is XDG-only")
 def test_glib_starts_the_entry_like_a_session_would(
     linux: tuple[Autostart, Path], tmp_path: Path
 ) -> None:
@@ -353,6 +365,8 @@ def test_the_icon_falls_back_to_a_themed_name(tmp_path: Path) -> None:
 argument_text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"))
 
 
+@example(["/opt/100% app/run", "%f", "%%", "50%", "%U"])
+@example(["/opt/app", "", " ", 'say "hi"', "a\\b", "$HOME", "`id`", "line\nbreak", "tab\there"])
 @given(st.lists(argument_text, min_size=1, max_size=5))
 def test_exec_quoting_round_trips_any_argv(argv: list[str]) -> None:
     rendered = render_exec(argv)
@@ -390,21 +404,23 @@ def test_a_broken_entry_is_reported_not_raised(tmp_path: Path) -> None:
     assert autostart.enable().enabled  # and enable replaces it
 
 
-@pytest.mark.skipif(
-    os.name != "posix" or os.geteuid() == 0, reason="root writes through read-only directories"
-)
-def test_an_unwritable_autostart_folder_is_reported_not_raised(tmp_path: Path) -> None:
-    folder = tmp_path / "autostart"
-    folder.mkdir()
-    folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
-    try:
-        status = LinuxAutostart(
-            path=folder / "lensmor-tray.desktop", launcher=LaunchCommand((sys.executable,))
-        ).enable()
-    finally:
-        folder.chmod(stat.S_IRWXU)
-    assert not status.enabled
-    assert "could not write" in status.detail
+@pytest.mark.parametrize("backend", ["linux", "macos"])
+def test_an_unwritable_entry_folder_is_reported_not_raised(tmp_path: Path, backend: str) -> None:
+    # A file where the folder should be fails for root too (permissions would not).
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".config").write_text("not a folder", encoding="utf-8")
+    (home / "Library").write_text("not a folder", encoding="utf-8")
+    autostart = autostart_for(
+        environ={BACKEND_ENV: backend},
+        home=home,
+        launcher=LaunchCommand((sys.executable,)),
+        run_command=FakeLaunchd(uid=501),
+        uid=501,
+    )
+    for status in (autostart.enable(), autostart.disable()):
+        assert (status.enabled, status.command) == (False, ())
+    assert "could not write" in autostart.enable().detail
 
 
 # --- macOS: the LaunchAgent, with a fake launchctl -------------------------------------------
@@ -491,14 +507,14 @@ def test_the_launch_agent_reads_back_field_by_field(
     agent = plistlib.loads(path.read_bytes())
     assert agent == {
         "Label": "com.lensmor.tray",
-        "ProgramArguments": [str(script), "launch", "--autostart"],
+        "ProgramArguments": [str(script), "run", "--autostart"],
         "RunAtLoad": True,
         "KeepAlive": False,
         "ProcessType": "Interactive",
         "LimitLoadToSessionType": "Aqua",
     }
     assert status == AutostartStatus(
-        True, str(path), "starts at login", True, (str(script), "launch", "--autostart")
+        True, str(path), "starts at login", True, (str(script), "run", "--autostart")
     )
     assert CANARY_KEY.encode() not in path.read_bytes()
     if os.name == "posix":  # launchd ignores agents writable by group or others
@@ -825,11 +841,11 @@ def test_enable_writes_the_quoted_command_line(
     assert stored is not None
     value, kind = stored
     assert kind == FakeWinreg.REG_SZ
-    assert value == f'"{exe}" launch --autostart'
+    assert value == f'"{exe}" run --autostart'
     assert value == subprocess.list2cmdline([str(exe), *AUTOSTART_ARGS])
     assert CANARY_KEY not in str(value)
     assert status == AutostartStatus(
-        True, LOCATION, "starts at login", True, (str(exe), "launch", "--autostart")
+        True, LOCATION, "starts at login", True, (str(exe), "run", "--autostart")
     )
     assert registry.open_handles == 0  # every key opened was closed
 
@@ -900,13 +916,13 @@ def test_a_run_value_pointing_at_a_missing_exe_is_reported_and_repaired(
 ) -> None:
     autostart, registry, exe = windows
     gone = tmp_path / "Old Place" / "lensmor-tray.exe"
-    registry.put(RUN_KEY, VALUE_NAME, f'"{gone}" launch', FakeWinreg.REG_SZ)
+    registry.put(RUN_KEY, VALUE_NAME, f'"{gone}" run', FakeWinreg.REG_SZ)
 
     broken = autostart.status()
     assert (broken.enabled, broken.target_exists, broken.command) == (
         False,
         False,
-        (str(gone), "launch"),
+        (str(gone), "run"),
     )
     assert f"missing launcher: {gone}" in broken.detail
 
@@ -949,6 +965,8 @@ windows_program = st.text(
 ).filter(lambda s: s.strip(" \t") == s)
 
 
+@example("Program Files", ['a\\"b', "back\\", '"quoted"', "tail\\\\", "", "two words\\"])
+@example("NoSpace", ['\\\\"', "\\\\", 'x\\\\"y z'])
 @given(windows_program, st.lists(argument_text, max_size=5))
 def test_windows_command_lines_round_trip(program: str, args: list[str]) -> None:
     argv = [f"C:\\{program}\\lensmor-tray.exe", *args]
@@ -1116,6 +1134,13 @@ def test_a_windows_install_without_a_venv_finds_its_scripts_folder(tmp_path: Pat
     assert command.program == (str(gui),)
 
 
+def test_the_cli_accepts_the_autostart_arguments() -> None:
+    from tray_app.cli import build_parser
+
+    args = build_parser().parse_args(list(AUTOSTART_ARGS))
+    assert (args.command, args.autostart) == ("run", True)
+
+
 def test_this_installation_resolves_to_an_existing_absolute_program() -> None:
     command = resolve_launch_command()
     assert os.path.isabs(command.executable)
@@ -1144,8 +1169,12 @@ def test_the_linux_launcher_validates() -> None:
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
         "scripts"
     ]
-    assert split_exec(values["Exec"])[0] in scripts
+    program, *args = split_exec(values["Exec"])
+    assert program in scripts
     assert values["TryExec"] in scripts
+    from tray_app.cli import build_parser
+
+    assert build_parser().parse_args(args).command == "run"
 
 
 @needs("appstreamcli")

@@ -81,12 +81,30 @@ def share_differing(a: Image.Image, b: Image.Image, threshold: int = 48) -> floa
     return over / (a.width * a.height)
 
 
-def dominant_colour(image: Image.Image) -> RGB:
-    """The most common fully opaque colour: the badge body's fill."""
-    colours = image.getcolors(maxcolors=image.width * image.height) or []
-    count, colour = max((c, rgba) for c, rgba in colours if rgba[3] == 255)
-    assert count > image.width * image.height / 5, "no colour dominates the badge"
-    return (colour[0], colour[1], colour[2])
+def rgba_at(image: Image.Image, xy: tuple[int, int]) -> tuple[int, int, int, int]:
+    px = image.getpixel(xy)
+    assert isinstance(px, tuple)
+    assert len(px) == 4
+    return (px[0], px[1], px[2], px[3])
+
+
+def grey_at(image: Image.Image, xy: tuple[int, int]) -> int:
+    px = image.getpixel(xy)
+    assert isinstance(px, int)
+    return px
+
+
+def dominant_colour(image: Image.Image, exclude: RGB | None = None) -> RGB:
+    """The most common visible colour of an RGBA image (the badge body's fill), `exclude` aside."""
+    counts: dict[RGB, int] = {}
+    for count, px in image.getcolors(maxcolors=image.width * image.height) or []:
+        assert isinstance(px, tuple)
+        rgb = (px[0], px[1], px[2])
+        if px[3] > 0 and rgb != exclude:
+            counts[rgb] = counts.get(rgb, 0) + count
+    colour = max(counts, key=lambda rgb: counts[rgb])
+    assert counts[colour] > image.width * image.height / 5, "no colour dominates the badge"
+    return colour
 
 
 def hue_degrees(rgb: RGB) -> float:
@@ -116,21 +134,18 @@ class TextPixels:
 def text_pixels(image: Image.Image, blank: Image.Image) -> TextPixels:
     lum, lum_blank = image.convert("RGB").convert("L"), blank.convert("RGB").convert("L")
     diff = ImageChops.difference(lum, lum_blank)
-    coords = [p for p in pixels(diff) if diff.getpixel(p)]
+    coords = [p for p in pixels(diff) if grey_at(diff, p)]
     assert coords, "the text left no pixels"
-    strongest = sorted(coords, key=lambda p: -int(diff.getpixel(p)))[: max(1, len(coords) // 4)]
+    strongest = sorted(coords, key=lambda p: -grey_at(diff, p))[: max(1, len(coords) // 4)]
+    mask = Image.new("L", diff.size, 0)
+    for p in strongest:
+        mask.putpixel(p, 255)
 
     def mean_rgb(img: Image.Image) -> RGB:
-        rgb = img.convert("RGB")
-        sums = [0, 0, 0]
-        for p in strongest:
-            px = rgb.getpixel(p)
-            for i in range(3):
-                sums[i] += px[i]
-        n = len(strongest)
-        return (round(sums[0] / n), round(sums[1] / n), round(sums[2] / n))
+        r, g, b = ImageStat.Stat(img.convert("RGB"), mask).mean
+        return (round(r), round(g), round(b))
 
-    inked_rows = {y for (x, y) in coords if int(diff.getpixel((x, y))) >= 64}
+    inked_rows = {y for (x, y) in coords if grey_at(diff, (x, y)) >= 64}
     return TextPixels(
         coords,
         contrast_ratio(mean_rgb(image), mean_rgb(blank)),
@@ -155,8 +170,8 @@ def test_every_kind_renders_square_rgba_at_the_size_asked(
         assert image.size == (size, size), name
         # Rounded corners are see-through; the body in the middle is solid (so the number
         # never sits on the panel colour), except the deliberately translucent stale badge.
-        assert image.getpixel((0, 0))[3] < 128, name
-        centre_alpha = image.getpixel((size // 2, size // 2))[3]
+        assert rgba_at(image, (0, 0))[3] < 128, name
+        centre_alpha = rgba_at(image, (size // 2, size // 2))[3]
         assert centre_alpha == 255 or spec.kind is BadgeKind.STALE, name
 
 
@@ -167,7 +182,7 @@ def test_badges_are_drawn_at_their_size_not_scaled_from_one(renderer: BadgeRende
     for size in (22, 64, 128):
         image = renderer.render(spec, size)
         fill = dominant_colour(image)
-        column = [image.getpixel((size // 2, y)) for y in range(size // 4)]
+        column = [rgba_at(image, (size // 2, y)) for y in range(size // 4)]
         edge_rows = next(y for y, px in enumerate(column) if px[:3] == fill)
         assert edge_rows <= max(2, size // 22 + 1), (size, edge_rows)
 
@@ -204,10 +219,10 @@ def test_every_badge_stands_out_on_dark_and_light_panels(
 ) -> None:
     # Either the body or its outline must contrast with the panel, so the badge's edge shows.
     for spec in [badge_for_balance(950, 0.5, lv) for lv in Level] + list(all_kinds().values()):
-        image = renderer.render(spec, TRAY_PX)
-        fill = dominant_colour(image)
-        outline_px = image.getpixel((TRAY_PX // 2, 0))
-        outline = (outline_px[0], outline_px[1], outline_px[2])
+        seen = Image.new("RGBA", (TRAY_PX, TRAY_PX), (*panel, 255))
+        seen.alpha_composite(renderer.render(spec, TRAY_PX))
+        fill = dominant_colour(seen, exclude=panel)
+        outline = rgba_at(seen, (TRAY_PX // 2, 0))[:3]
         best = max(contrast_ratio(fill, panel), contrast_ratio(outline, panel))
         assert best >= 1.5, (spec, panel, best)
 
@@ -273,6 +288,28 @@ def test_states_are_distinct_images(renderer: BadgeRenderer, size: int) -> None:
         assert share_differing(image_a, image_b) > 0.15, (a, b)
 
 
+@pytest.mark.parametrize("size", [22, 32, 64])
+def test_stale_and_rate_limited_carry_different_corner_markers(size: int) -> None:
+    # Both draw a white disc with a dark glyph in the bottom-right corner: a clock for stale,
+    # an hourglass for rate-limited. Look inside the disc: mostly white, some ink, and the ink
+    # in different places for the two glyphs (for every level, so not just by colour).
+    def inside_marker(spec: BadgeSpec) -> Image.Image:
+        box = (round(size * 0.64), round(size * 0.64), round(size * 0.90), round(size * 0.90))
+        return render_badge(spec, size).crop(box).convert("RGB").convert("L")
+
+    for level in Level:
+        stale = inside_marker(badge_for_balance(30_050, 0.86, level, stale=True))
+        limited = inside_marker(badge_for_balance(30_050, 0.86, level, rate_limited=True))
+        area = stale.width * stale.height
+        inks = []
+        for marker in (stale, limited):
+            assert marker.point(lambda v: 255 if v > 200 else 0).histogram()[255] > 0.3 * area
+            ink = marker.point(lambda v: 255 if v < 100 else 0)
+            assert ink.histogram()[255] >= 3
+            inks.append(ink)
+        assert ImageChops.difference(*inks).histogram()[255] > 0.2 * area
+
+
 @pytest.mark.parametrize("level", list(Level))
 def test_stale_keeps_the_number_but_is_dimmer(renderer: BadgeRenderer, level: Level) -> None:
     fresh_spec = badge_for_balance(12_480, 0.6, level)
@@ -280,9 +317,10 @@ def test_stale_keeps_the_number_but_is_dimmer(renderer: BadgeRenderer, level: Le
     fresh = renderer.render(fresh_spec, TRAY_PX)
     stale = renderer.render(stale_spec, TRAY_PX)
     assert stale_spec.text == fresh_spec.text
-    assert ImageStat.Stat(stale.getchannel("A")).mean[0] < ImageStat.Stat(
-        fresh.getchannel("A")
-    ).mean[0] * 0.9
+    assert (
+        ImageStat.Stat(stale.getchannel("A")).mean[0]
+        < ImageStat.Stat(fresh.getchannel("A")).mean[0] * 0.9
+    )
     assert mean_saturation(stale) < mean_saturation(fresh) * 0.8
     # The number is still drawn, still readable against its own (greyed) body.
     fresh_text = text_pixels(fresh, renderer.render(without_text(fresh_spec), TRAY_PX))
@@ -336,8 +374,8 @@ def test_the_bundled_font_is_dejavu_condensed_bold_with_its_licence() -> None:
 def test_app_icon_loads_from_package_data() -> None:
     icon = app_icon(48)
     assert (icon.mode, icon.size) == ("RGBA", (48, 48))
-    assert icon.getpixel((0, 0))[3] == 0  # rounded corner
-    assert icon.getpixel((24, 24))[3] == 255
+    assert rgba_at(icon, (0, 0))[3] == 0  # rounded corner
+    assert rgba_at(icon, (24, 24))[3] == 255
 
 
 # --- scripts/generate_icons.py ---------------------------------------------------------------
@@ -390,7 +428,7 @@ def test_generator_writes_multi_size_ico_and_icns(generated: tuple[Path, Path]) 
     for frames_of in (frames, frames_icns):
         for size, frame in frames_of.items():
             assert frame.size == (size, size)
-            assert frame.getpixel((size // 2, size // 2))[3] == 255
+            assert rgba_at(frame, (size // 2, size // 2))[3] == 255
 
 
 def test_generator_keeps_the_package_copies_identical(generated: tuple[Path, Path]) -> None:

@@ -439,7 +439,9 @@ def test_a_full_disk_at_start_falls_back_to_memory(
     with caplog.at_level(logging.WARNING), HistoryStore.open(small_fs / "h.sqlite3") as store:
         assert not store.persistent
         assert store.record_balance(T0, bal(10))
-    assert "keeping history in memory" in caplog.text
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1
+    assert "keeping history in memory" in warnings[0]
 
 
 def test_a_disk_filling_up_while_running_is_survived_and_recovered_from(
@@ -472,7 +474,10 @@ def test_a_read_only_file_system_uses_memory_seeded_from_the_file(
         assert store.load_state() == {"last": 30_000}  # the last good state is still shown
         assert store.record_balance(T0 + 300, bal(29_000))
         assert store.samples(0) == [(T0, 30_000.0), (T0 + 300, 29_000.0)]
-    assert "keeping history in memory" in caplog.text
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1
+    assert "Read-only file system" in warnings[0]
+    assert "keeping history in memory" in warnings[0]
     assert {p.name: p.read_bytes() for p in small_fs.iterdir()} == before
 
 
@@ -532,20 +537,25 @@ def usage_map(store: HistoryStore, year: Year, tz: dt.tzinfo) -> dict[dt.date, f
 
 
 def test_a_year_compacts_to_a_small_file_and_keeps_daily_usage(db: Path, year: Year) -> None:
+    def size() -> int:
+        return sum(p.stat().st_size for p in db.parent.iterdir())
+
     with HistoryStore.open(db) as store:
         store.record_balances(year.samples)
         before = store.row_counts()["balance_raw"]
         assert usage_map(store, year, UTC) == expected_daily(year, UTC)
+    size_before = size()
+    with HistoryStore.open(db) as store:
         store.compact(year.end)
         counts = store.row_counts()
         assert usage_map(store, year, UTC) == expected_daily(year, UTC)
         assert store.usage_between(0, year.end + 1) == sum(c for _, c in year.spent)
-    size = sum(p.stat().st_size for p in db.parent.iterdir())
     assert before > 10_000
     assert sum(counts.values()) < 20_000
-    assert size < 2 * 1024 * 1024
     assert counts["balance_raw"] < 28 * 288  # only the last four weeks stay raw
     assert counts["balance_agg"] < 190 * 24
+    assert size() < 2 * 1024 * 1024
+    assert size() < size_before / 2  # freed pages went back to the file system
 
 
 def test_local_days_are_exact_where_hourly_data_is_kept_and_totals_everywhere(
@@ -666,6 +676,24 @@ def test_daily_usage_follows_the_local_day(store: HistoryStore) -> None:
     assert [(d.day, d.spent) for d in store.daily_usage(2, PLUS2, T0)] == [
         (dt.date(2025, 12, 31), 0),
         (dt.date(2026, 1, 1), 100),
+    ]
+
+
+def test_daily_usage_follows_daylight_saving_changes(store: HistoryStore) -> None:
+    zoneinfo = pytest.importorskip("zoneinfo")
+    try:
+        berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    except zoneinfo.ZoneInfoNotFoundError:
+        pytest.skip("no time zone database on this machine")
+    # Summer time starts on 29 Mar 2026, a 23-hour day; from then midnight is 22:00 UTC.
+    utc = dt.datetime(2026, 3, 29, 21, 0, tzinfo=UTC).timestamp()
+    store.record_balance(utc, bal(1_000, reset_s=None))
+    store.record_balance(utc + 1_800, bal(990, reset_s=None))  # 23:30 local on 29 Mar
+    store.record_balance(utc + 5_400, bal(970, reset_s=None))  # 00:30 local on 30 Mar
+    usage = store.daily_usage(2, berlin, utc + 6_000)
+    assert [(d.day, d.spent) for d in usage] == [
+        (dt.date(2026, 3, 29), 10),
+        (dt.date(2026, 3, 30), 20),
     ]
 
 

@@ -100,7 +100,7 @@ def _change_lines(changes: list[BalanceChange], now: float, tz: dt.tzinfo | None
         elif not c.spent:
             note = "  (expired, not spent)"
         rows.append(
-            f"  {day:>11} {fmt.clock(c.ts, tz)}  {sign + fmt.credits(c.delta):>9}"
+            f"  {day:>6} {fmt.clock(c.ts, tz)}  {sign + fmt.credits(c.delta):>9}"
             f"  -> {fmt.credits(c.balance):>9}{note}"
         )
     return rows

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 FORECAST_WINDOW_S = 14 * 86400
+COMPACT_EVERY_S = 86400
 
 
 class BalanceSource(Protocol):
@@ -140,6 +141,7 @@ class Monitor:
         self.alert_state = alert_rules.AlertState.from_json(saved.get("alerts"))
         self.forecast: Forecast | None = None
         self.view: TrayView | None = None
+        self._compacted_at: float | None = None
 
     # -- configuration changes (SIGHUP, settings dialog) ----------------------------------------
     def reconfigure(self, *, source: BalanceSource | None, settings: Settings) -> None:
@@ -162,6 +164,10 @@ class Monitor:
                     self._guard("record history", self._store.record_balance, now, result.balance)
             alerts = self._evaluate(result, now)
             self._save()
+            if self._compacted_at is None or now - self._compacted_at >= COMPACT_EVERY_S:
+                # Retention: fold old rows into hourly/daily buckets (cheap once a day).
+                self._compacted_at = now
+                self._guard("compact history", self._store.compact, now)
             view = self.refresh_view(now)
             plan = next_poll(
                 self.state, self.settings.poll_interval, now, self._jitter(), self._pacing

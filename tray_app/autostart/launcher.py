@@ -27,7 +27,7 @@ from typing import Final
 
 # What the entry adds after the program: the tray subcommand, and a flag telling the app it was
 # started by the session so it waits (bounded) for the tray host to appear before docking.
-AUTOSTART_ARGS: Final[tuple[str, ...]] = ("launch", "--autostart")
+AUTOSTART_ARGS: Final[tuple[str, ...]] = ("run", "--autostart")
 
 SCRIPT_NAME: Final = "lensmor-tray"
 MODULE_NAME: Final = "tray_app"

@@ -102,6 +102,7 @@ def split_command_line(line: str) -> list[str]:
     for char in rest:
         if char == "\\":
             backslashes += 1
+            in_arg = True
             continue
         if char == '"':
             current.append("\\" * (backslashes // 2))

@@ -59,8 +59,9 @@ MIN_SQUEEZE = 0.68
 _WHITE: RGB = (255, 255, 255)
 _INK: RGB = (24, 24, 24)
 
-# Fills chosen for contrast with their text colour (WCAG ratio in brackets) and for telling
-# the levels apart by lightness as well as hue, for colour-blind users.
+# Fills chosen for contrast with their text colour (WCAG ratio in brackets). Amber and dark red
+# also differ from the others in lightness; green and red (similar lightness, a pair red-green
+# colour-blind users confuse) are told apart by the gauge, full-ish against nearly empty.
 LEVEL_FILL: MappingProxyType[Level, RGB] = MappingProxyType(
     {
         Level.OK: (46, 125, 50),  # green 800, white text (5.1:1)
@@ -79,7 +80,7 @@ _GREY: RGB = (96, 96, 96)
 # Geometry, as fractions of the side.
 _RADIUS = 0.22
 _TEXT_BOX: Box = (0.04, 0.12, 0.96, 0.70)
-_TEXT_BOX_NO_GAUGE: Box = (0.04, 0.12, 0.96, 0.88)
+_TEXT_BOX_NO_GAUGE: Box = (0.04, 0.14, 0.96, 0.86)
 _GAUGE_BOX: Box = (0.14, 0.78, 0.86, 0.90)
 _MARKER_DIAMETER = 0.46
 _GLYPH_TEXT_BOX: Box = (0.12, 0.10, 0.88, 0.90)
@@ -183,8 +184,8 @@ def _scaled(box: Box, side: float) -> Box:
     return (box[0] * side, box[1] * side, box[2] * side, box[3] * side)
 
 
-def _rgba(rgb: RGB, alpha: float = 1.0) -> RGBA:
-    return (rgb[0], rgb[1], rgb[2], round(255 * alpha))
+def _rgba(rgb: RGB) -> RGBA:
+    return (rgb[0], rgb[1], rgb[2], 255)
 
 
 def _draw_body(draw: ImageDraw.ImageDraw, side: float, look: _Look) -> None:
