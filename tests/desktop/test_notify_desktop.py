@@ -13,6 +13,7 @@ import select
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -31,6 +32,7 @@ NO_TRAY = [{"tray": False}]
 DRIVER = r"""
 import json
 import logging
+import os
 import sys
 import time
 
@@ -87,10 +89,13 @@ if config.get("pystray"):
 
     def setup(running):
         running.visible = True
-        try:
-            serve()
-        finally:
-            running.stop()
+        serve()
+        # pystray's own shutdown is not under test and misbehaves here: xorg's stop() races
+        # its X loop and can hang, gtk's raises from run() when no notification server runs
+        # (it closes its notification over D-Bus). So leave as soon as the commands are done.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
     icon = pystray.Icon("notify-test", Image.new("RGB", (64, 64), (200, 30, 30)), "Test")
     icon.run(setup=setup)
@@ -159,9 +164,7 @@ class Driver:
         return self.desktop.log_of(self.proc)
 
     def lines(self, level: str, text: str) -> list[str]:
-        return [
-            line for line in self.log().splitlines() if line.startswith(level) and text in line
-        ]
+        return [line for line in self.log().splitlines() if line.startswith(level) and text in line]
 
     def quit(self) -> int:
         """Ask the child to end (no reply comes); its exit code says it never crashed."""
@@ -170,14 +173,37 @@ class Driver:
         self.proc.stdin.flush()
         return self.proc.wait(timeout=15)
 
+    def close(self) -> None:
+        """Close our ends of its pipes (the harness stops the process itself)."""
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                pipe.close()
+
+
+@pytest.fixture
+def drivers(desktop: DesktopSession) -> Iterator[Callable[..., Driver]]:
+    """`drivers(config, **env)` starts a Driver; its pipes are closed after the test."""
+    started: list[Driver] = []
+
+    def start(config: dict[str, Any], **env: str) -> Driver:
+        driver = Driver(desktop, config, **env)
+        started.append(driver)
+        return driver
+
+    yield start
+    for driver in started:
+        driver.close()
+
 
 def answered(desktop: DesktopSession) -> list[NotifyCall]:
     return [c for c in desktop.notifications() if c.returned_id]
 
 
 @pytest.mark.parametrize("desktop", NO_TRAY, indirect=True)
-def test_plyer_delivers_app_name_icon_text_and_timeout(desktop: DesktopSession) -> None:
-    driver = Driver(desktop, {"chain": ["plyer", "log"], "timeout": 7})
+def test_plyer_delivers_app_name_icon_text_and_timeout(
+    desktop: DesktopSession, drivers: Callable[..., Driver]
+) -> None:
+    driver = drivers({"chain": ["plyer", "log"], "timeout": 7})
     icon = find_app_icon()
     body = "30,050 credits left (15% of 200,000); at this pace they last about 3 days"
     long_title = "Crédits “low”: " + "that's a very long title, " * 12  # 326 characters
@@ -209,9 +235,9 @@ def test_plyer_delivers_app_name_icon_text_and_timeout(desktop: DesktopSession) 
 
 @pytest.mark.parametrize("desktop", NO_TRAY, indirect=True)
 def test_chain_falls_back_to_the_log_while_dunst_is_down_and_returns_to_plyer(
-    desktop: DesktopSession,
+    desktop: DesktopSession, drivers: Callable[..., Driver]
 ) -> None:
-    driver = Driver(desktop, {"chain": "default"})  # no icon: plyer, then the log
+    driver = drivers({"chain": "default"})  # no icon: plyer, then the log
     assert driver.backends == ["plyer", "log"]
     assert driver.send("Credits low", "30,050 credits left", key="low:1") == "plyer"
     desktop.wait_for_notifications(1)
@@ -244,36 +270,32 @@ def test_chain_falls_back_to_the_log_while_dunst_is_down_and_returns_to_plyer(
 
 @pytest.mark.parametrize("desktop", NO_TRAY, indirect=True)
 def test_a_stuck_notification_server_costs_one_timeout_not_the_poll_loop(
-    desktop: DesktopSession,
+    desktop: DesktopSession, drivers: Callable[..., Driver]
 ) -> None:
     desktop.stop_notifications()
     stuck = desktop.popen([sys.executable, "-c", STUCK_SERVER], name="stuck-server")
     desktop.wait_for_output(stuck, "owned")
-    driver = Driver(desktop, {"chain": ["plyer", "log"], "send_timeout": 1.0})
+    driver = drivers({"chain": ["plyer", "log"], "send_timeout": 1.0})
 
     assert driver.send("Credits low", "30,050 credits left") == "log"
     assert 1.0 <= driver.last_seconds < 2.5
     (warning,) = driver.lines("WARNING", "notification backend plyer failed")
     assert "no answer within 1 s" in warning
-    # The call did reach the bus; the server just never answers it.
-    (call,) = desktop.notifications()
-    assert (call.summary, call.returned_id, call.error) == ("Credits low", None, None)
+    # dbus-python introspects the server before calling Notify, and that call hangs already.
+    assert desktop.notifications() == []
 
     # While that call hangs (plyer waits up to libdbus's 25 s), the next send is not held up.
     driver.advance(301)
     assert driver.send("Credits critical", "9,500 credits left") == "log"
     assert driver.last_seconds < 0.5
-    assert len(desktop.notifications()) == 1
     assert driver.quit() == 0
 
 
 @pytest.mark.parametrize("backend", ["appindicator", "gtk"])
 def test_pystray_notify_needs_a_server_and_then_reaches_it(
-    desktop: DesktopSession, backend: str
+    desktop: DesktopSession, drivers: Callable[..., Driver], backend: str
 ) -> None:
-    driver = Driver(
-        desktop, {"chain": ["pystray", "log"], "pystray": True}, PYSTRAY_BACKEND=backend
-    )
+    driver = drivers({"chain": ["pystray", "log"], "pystray": True}, PYSTRAY_BACKEND=backend)
     assert driver.send("Credits low", "30,050 credits left") == "pystray"
     (call,) = desktop.wait_for_notifications(1)
     # pystray sends no app name and a temporary copy of the tray image as icon.
@@ -288,10 +310,10 @@ def test_pystray_notify_needs_a_server_and_then_reaches_it(
     assert driver.quit() == 0
 
 
-def test_pystray_xorg_cannot_notify_and_the_chain_says_so(desktop: DesktopSession) -> None:
-    driver = Driver(
-        desktop, {"chain": ["pystray", "log"], "pystray": True}, PYSTRAY_BACKEND="xorg"
-    )
+def test_pystray_xorg_cannot_notify_and_the_chain_says_so(
+    desktop: DesktopSession, drivers: Callable[..., Driver]
+) -> None:
+    driver = drivers({"chain": ["pystray", "log"], "pystray": True}, PYSTRAY_BACKEND="xorg")
     assert driver.send("Credits low", "30,050 credits left") == "log"
     (warning,) = driver.lines("WARNING", "notification backend pystray failed")
     assert "pystray backend pystray._xorg cannot show notifications" in warning

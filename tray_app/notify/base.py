@@ -7,15 +7,19 @@ pystray's support depends on its backend), so each one reports failure the same 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from types import MappingProxyType
+from typing import Final, Literal, Protocol
 
 Urgency = Literal["low", "normal", "critical"]
 
-APP_NAME = "lensmor-tray"
+APP_NAME: Final = "lensmor-tray"
 
 # The freedesktop notification spec's urgency levels, sent as the byte hint "urgency".
-URGENCY_LEVELS: dict[Urgency, int] = {"low": 0, "normal": 1, "critical": 2}
+URGENCY_LEVELS: Final[Mapping[Urgency, int]] = MappingProxyType(
+    {"low": 0, "normal": 1, "critical": 2}
+)
 
 # Windows copies the text into fixed NOTIFYICONDATAW fields: szInfoTitle is WCHAR[64] and
 # szInfo WCHAR[256], each including the terminating NUL. ctypes raises "ValueError: string too

@@ -8,8 +8,10 @@ plyer picks one implementation per platform, once per process (its `notification
      the usual WORKDIR of Docker images, so outside a real Flatpak this path is refused here.
   2. `import dbus` works -> a direct Notify call with dbus-python: app name, icon, timeout and
      hints honoured; errors raise (ServiceUnknown when no notification server owns the name).
-     dbus-python's default method-call timeout is libdbus's 25 s, which is why the chain
-     bounds each send itself.
+     Against a server that holds the name but never answers, dbus-python's introspection
+     of it blocks for libdbus's default 25 s, and then the Notify call is not even sent
+     (without introspection data the empty `actions` list has no signature: ValueError,
+     measured). That is why the chain bounds each send itself.
   3. else `notify-send`: plyer warns, then passes the icon and timeout under keys the
      implementation never reads (`icon`, `expire_time`), so both are dropped, and ignores the
      exit status. A failure is invisible, so this path counts as a failure here and the chain
@@ -40,9 +42,10 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, Final, Literal
 
 from tray_app.notify.base import (
     APP_NAME,
@@ -60,19 +63,24 @@ _log = logging.getLogger(__name__)
 LinuxRoute = Literal["dbus", "portal", "not-flatpak", "notify-send", "none"]
 
 # Why a route cannot be used; routes missing here are usable.
-_REFUSED: dict[LinuxRoute, str] = {
-    "not-flatpak": "/app exists but this is not a Flatpak: plyer would send to the portal, "
-    "which fails without a trace",
-    "notify-send": "dbus-python is not importable: plyer would run notify-send, which drops "
-    "the icon and timeout and hides failures",
-    "none": "neither dbus-python nor notify-send is available (plyer raises NotImplementedError)",
-}
+_REFUSED: Final[Mapping[LinuxRoute, str]] = MappingProxyType(
+    {
+        "not-flatpak": "/app exists but this is not a Flatpak: plyer would send to the portal, "
+        "which fails without a trace",
+        "notify-send": "dbus-python is not importable: plyer would run notify-send, which drops "
+        "the icon and timeout and hides failures",
+        "none": "neither dbus-python nor notify-send is available "
+        "(plyer raises NotImplementedError)",
+    }
+)
 
-_ROUTE_TEXT: dict[LinuxRoute, str] = {
-    "dbus": "plyer notifies over D-Bus (dbus-python)",
-    "portal": "plyer notifies through the Flatpak portal (gdbus); delivery cannot be confirmed",
-    **_REFUSED,
-}
+_ROUTE_TEXT: Final[Mapping[LinuxRoute, str]] = MappingProxyType(
+    {
+        "dbus": "plyer notifies over D-Bus (dbus-python)",
+        "portal": "plyer notifies through the Flatpak portal (gdbus); delivery cannot be confirmed",
+        **_REFUSED,
+    }
+)
 
 # For notifications a mid-size image reads best; the largest one is only a fallback.
 _PREFERRED_ICON_PX = 128

@@ -120,7 +120,13 @@ class PystrayTray:
             icon.visible = True
             setup()
 
-        self._icon.run(setup=_setup)
+        try:
+            self._icon.run(setup=_setup)
+        except Exception as exc:  # noqa: BLE001 - see below
+            # pystray's gtk/appindicator backends close their last notification over D-Bus
+            # when the loop ends, and raise GLib.GError (ServiceUnknown) when no notification
+            # server is running. The app is quitting anyway: log it, do not crash.
+            log.warning("the tray loop ended with %s", type(exc).__name__)
 
     def stop(self) -> None:
         self._icon.visible = False
