@@ -26,6 +26,7 @@ stdout for the desktop tests; those texts never contain the key either.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import enum
 import os
@@ -39,16 +40,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
-from tray_app.api import (
-    ApiError,
-    AuthError,
-    BadResponse,
-    BalanceResponse,
-    LensmorClient,
-    NetworkError,
-    RateLimited,
-    ServerError,
-)
 from tray_app.core import fmt
 from tray_app.core.levels import Threshold
 from tray_app.secrets import InvalidKey, KeySource, KeyStore, StoredKey, normalise_key
@@ -67,6 +58,8 @@ if TYPE_CHECKING:
     import tkinter as tk
     from tkinter import ttk
 
+    from tray_app.api import ApiError, BalanceResponse
+
 T = TypeVar("T")
 
 EXIT_SAVED = 0
@@ -83,11 +76,14 @@ ENV_OVERRIDE_NOTE = (
     "LENSMOR_API_KEY is set in the environment and overrides the stored key; "
     "a key saved here is used once that variable is unset."
 )
-THRESHOLDS_HINT = "Percentages of your allowance or credits, e.g. 20%, 5% or 1000"
+THRESHOLDS_HINT = "Percent of your allowance, or credits: e.g. 20%, 5% or 1000"
 
 # "1,000" is one thousand credits, not the thresholds 1 and 000: a comma between a digit and
 # exactly three digits is a thousands separator (the app itself writes 30,050).
 _THOUSANDS_COMMA = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+# What a threshold looks like, so that "abc" gets a short message of our own; the numbers are
+# still checked by Threshold.parse.
+_THRESHOLD_SHAPE = re.compile(r"^\d+(?:\.\d+)?\s*%?$")
 
 
 # -- the form, pure ------------------------------------------------------------------------
@@ -146,9 +142,11 @@ def parse_thresholds(text: str) -> tuple[tuple[Threshold, ...], str | None]:
     for part in parts:
         if not part:
             continue  # "20%, 5%," and "20%,, 5%" are harmless slips
+        if not _THRESHOLD_SHAPE.match(part):
+            return (), f"{part!r} is not a percentage (20%) or credits (500)"
         try:
             threshold = Threshold.parse(part)
-        except ValueError as exc:
+        except ValueError as exc:  # the right shape but out of range, e.g. 150%
             return (), _sentence(str(exc))
         if threshold not in found:
             found.append(threshold)
@@ -180,7 +178,7 @@ def parse_key(text: str) -> tuple[str | None, str | None]:
     try:
         return normalise_key(text), None
     except InvalidKey as exc:
-        return None, _sentence(str(exc)) + "; paste it exactly as the Lensmor app shows it"
+        return None, _sentence(str(exc))
 
 
 def parse_form(fields: FormFields, base: Settings | None = None) -> FormResult:
@@ -234,6 +232,8 @@ class Outcome(NamedTuple):
 
 def describe_outcome(result: BalanceResponse | ApiError | ConfigError) -> Outcome:
     """A Test result in words, one line."""
+    from tray_app.api import BalanceResponse
+
     if isinstance(result, BalanceResponse):
         balance = result.balance
         return Outcome(
@@ -245,6 +245,8 @@ def describe_outcome(result: BalanceResponse | ApiError | ConfigError) -> Outcom
 
 
 def _error_text(error: ApiError | ConfigError) -> str:
+    from tray_app.api import AuthError, BadResponse, NetworkError, RateLimited, ServerError
+
     if isinstance(error, AuthError):
         text = "Key rejected — check it and try again"
     elif isinstance(error, NetworkError):
@@ -262,6 +264,10 @@ def _error_text(error: ApiError | ConfigError) -> str:
 
 def check_key(base_url: str, key: str) -> Outcome:
     """One balance request with `key` (blocking: call it from a worker thread)."""
+    # Imported here, not at the top: requests takes a noticeable share of the window's
+    # start-up, and most visits to Settings never press Test.
+    from tray_app.api import ApiError, LensmorClient
+
     try:
         client = LensmorClient(base_url, key)
     except ConfigError as exc:
@@ -281,6 +287,7 @@ class SaveOutcome:
     saved: bool
     error: str | None = None
     warnings: tuple[str, ...] = ()
+    stored: StoredKey | None = None  # where a newly typed key went
 
 
 def save_form(
@@ -300,14 +307,14 @@ def save_form(
     if key is None:
         return SaveOutcome(True)
     try:
-        store.save(key)
+        stored = store.save(key)
     except (OSError, InvalidKey) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return SaveOutcome(True, f"Settings saved, but the key could not be stored: {reason}")
     warnings = list(store.warnings)
     if store.environment_overrides:
         warnings.append(ENV_OVERRIDE_NOTE)
-    return SaveOutcome(True, None, tuple(_sentence(w) for w in warnings))
+    return SaveOutcome(True, None, tuple(_sentence(w) for w in warnings), stored)
 
 
 # -- the window ------------------------------------------------------------------------------
@@ -318,6 +325,7 @@ HINT_COLOUR = "#5f6368"
 LINK_COLOUR = "#1a5fb4"
 BANNER_BACKGROUND = "#fce8e6"
 WARN_COLOUR = "#8a5300"
+BANNER_PADDING = 8
 WRAP = 440  # pixels; long messages wrap instead of widening the window
 POLL_MS = 40  # how often the Tk thread looks for finished background work
 
@@ -342,6 +350,7 @@ class SettingsDialog:
         self._pending = 0
         self._ready = False
         self._echoed: dict[str, str] = {}
+        self._env_overrides = KeyStore(paths.key_file, environ=environ).environment_overrides
         self._focusable: dict[str, ttk.Widget] = {}
         self._inputs: list[ttk.Widget] = []
         self._errors: dict[FormField, tuple[ttk.Label, ttk.Widget]] = {}
@@ -371,12 +380,13 @@ class SettingsDialog:
         if self.config_error:
             banner = ttk.Label(
                 outer,
-                text=f"The config file cannot be used, so nothing will be saved:\n"
-                f"{self.config_error}",
+                text=f"The config file cannot be used, so nothing will be saved.\n\n"
+                f"{_sentence(self.config_error)}",
                 style="Banner.TLabel",
                 wraplength=WRAP,
             )
             banner.grid(row=0, column=0, sticky="ew", pady=(0, 12))
+            self._wrap_to_width(banner, padding=BANNER_PADDING)
             self._say("config-error", self.config_error)
         # Creation order is the Tab order: key, Show, Test, thresholds, interval,
         # notifications, Cancel, Save.
@@ -418,10 +428,12 @@ class SettingsDialog:
         self.key_hint = ttk.Label(
             box, text="Current key: checking…", style="Hint.TLabel", wraplength=WRAP
         )
-        self.key_hint.grid(row=2, column=0, columnspan=2, sticky="w", pady=(4, 0))
-        if KeyStore(self.paths.key_file, environ=self.environ).environment_overrides:
+        self.key_hint.grid(row=2, column=0, columnspan=2, sticky="ew", pady=(4, 0))
+        self._wrap_to_width(self.key_hint)
+        if self._env_overrides:
             note = ttk.Label(box, text=ENV_OVERRIDE_NOTE, style="Warn.TLabel", wraplength=WRAP)
-            note.grid(row=3, column=0, columnspan=2, sticky="w", pady=(4, 0))
+            note.grid(row=3, column=0, columnspan=2, sticky="ew", pady=(4, 0))
+            self._wrap_to_width(note)
             self._say("key-note", ENV_OVERRIDE_NOTE)
 
         test_row = ttk.Frame(box)
@@ -430,7 +442,8 @@ class SettingsDialog:
         self.test_button = ttk.Button(test_row, text="Test", command=self._test)
         self.test_button.grid(row=0, column=0, sticky="w")
         self.test_result = ttk.Label(test_row, text="", wraplength=WRAP - 90)
-        self.test_result.grid(row=0, column=1, sticky="w", padx=(10, 0))
+        self.test_result.grid(row=0, column=1, sticky="ew", padx=(10, 0))
+        self._wrap_to_width(self.test_result)
 
         link_font = tkfont.nametofont("TkDefaultFont").copy()
         link_font.configure(underline=True)
@@ -457,7 +470,7 @@ class SettingsDialog:
         self.thresholds_var = tk.StringVar(self.root, value=fields.thresholds)
         self.thresholds_entry = ttk.Entry(box, textvariable=self.thresholds_var, width=24)
         self.thresholds_entry.grid(row=0, column=1, sticky="ew")
-        ttk.Label(box, text=THRESHOLDS_HINT, style="Hint.TLabel", wraplength=WRAP).grid(
+        ttk.Label(box, text=THRESHOLDS_HINT, style="Hint.TLabel").grid(
             row=1, column=1, sticky="w", pady=(2, 0)
         )
         self.thresholds_error = self._error_label(box, row=2, column=1)
@@ -501,6 +514,7 @@ class SettingsDialog:
 
         self.status = ttk.Label(outer, text="", wraplength=WRAP)
         self.status.grid(row=row, column=0, sticky="ew", pady=(10, 0))
+        self._wrap_to_width(self.status)
         self.status.grid_remove()
         buttons = ttk.Frame(outer)
         buttons.grid(row=row + 1, column=0, sticky="e", pady=(12, 0))
@@ -531,29 +545,57 @@ class SettingsDialog:
         style.configure("Warn.TLabel", foreground=WARN_COLOUR)
         style.configure("Link.TLabel", foreground=LINK_COLOUR)
         style.configure(
-            "Banner.TLabel", foreground=ERROR_COLOUR, background=BANNER_BACKGROUND, padding=8
+            "Banner.TLabel",
+            foreground=ERROR_COLOUR,
+            background=BANNER_BACKGROUND,
+            padding=BANNER_PADDING,
         )
 
     def _error_label(self, parent: tk.Misc, *, row: int, column: int = 0) -> ttk.Label:
         from tkinter import ttk
 
         label = ttk.Label(parent, text="", style="Error.TLabel", wraplength=WRAP)
-        label.grid(row=row, column=column, columnspan=2, sticky="w", pady=(2, 0))
+        label.grid(row=row, column=column, columnspan=2, sticky="ew", pady=(2, 0))
+        self._wrap_to_width(label)
         label.grid_remove()  # takes no room until there is something to say
         return label
+
+    @staticmethod
+    def _wrap_to_width(label: ttk.Label, padding: int = 0) -> None:
+        """Wrap `label` at whatever width its grid cell (sticky "ew") gives it.
+
+        `width=1` makes the label ask for almost no width, so a long message never widens the
+        window (and never starts a loop of wrap, shrink, unwrap, grow); the other widgets set
+        the width and the label takes the whole row, growing downwards only.
+        """
+
+        def fit(event: tk.Event[ttk.Label]) -> None:
+            # A small margin: Tk measures a wrapped line a few pixels short of what it draws.
+            width = max(event.width - 8 - 2 * padding, 40)
+            if int(str(label.cget("wraplength")) or 0) != width:
+                label.configure(wraplength=width)
+
+        label.configure(width=1)
+        label.bind("<Configure>", fit, add=True)
 
     @staticmethod
     def _set_icon(root: tk.Tk) -> None:
         import tkinter as tk
         from importlib import resources
 
-        try:
-            data = (resources.files("tray_app") / "assets" / "app-icon.png").read_bytes()
-            icon = tk.PhotoImage(master=root, data=data)
-        except (OSError, tk.TclError):
-            return  # a missing icon is cosmetic
-        root.iconphoto(True, icon)
-        root._lensmor_icon = icon  # type: ignore[attr-defined]  # keep it alive
+        assets = resources.files("tray_app") / "assets"
+        # The smallest bundled rendering that exists: decoding the 1024 px master costs a tenth
+        # of a second of start-up for a 32 px title-bar icon.
+        for name in ("app-icon-128.png", "app-icon-256.png", "app-icon.png"):
+            try:
+                icon = tk.PhotoImage(master=root, data=(assets / name).read_bytes())
+            except (OSError, tk.TclError):
+                continue  # a missing icon is cosmetic
+            if icon.width() > 256:
+                icon = icon.subsample(icon.width() // 128)
+            root.iconphoto(True, icon)
+            root._lensmor_icon = icon  # type: ignore[attr-defined]  # Tk needs it kept alive
+            return
 
     @staticmethod
     def _place(root: tk.Tk) -> None:
@@ -576,10 +618,8 @@ class SettingsDialog:
 
     def _announce_ready(self) -> None:
         root = self.root
-        geometry = (
-            f"{root.winfo_width()}x{root.winfo_height()}+{root.winfo_rootx()}+{root.winfo_rooty()}"
-        )
-        self._say("ready", geometry, force=True)
+        # The X window of the toplevel (its frame), so tests can find and photograph it.
+        self._say("ready", f"window {int(root.wm_frame(), 16)}", force=True)
 
     # -- showing things ----------------------------------------------------------------------
 
@@ -600,14 +640,17 @@ class SettingsDialog:
             self._say(kind, text)
 
     def _show_errors(self, errors: Mapping[FormField, str]) -> None:
-        for field, (label, _widget) in self._errors.items():
-            message = errors.get(field, "")
-            self._show(label, message, "Error.TLabel")
-            if message:
-                self._say(f"error {field.value}", message, force=True)
+        """Mark every field: its message in red under it, or nothing. Focus the first bad one."""
+        for field in FormField:
+            self._show_field_error(field, errors.get(field, ""))
         first = next((f for f in FormField if f in errors), None)
         if first is not None:
             self._errors[first][1].focus_set()
+
+    def _show_field_error(self, field: FormField, message: str) -> None:
+        self._show(self._errors[field][0], message, "Error.TLabel")
+        if message:
+            self._say(f"error {field.value}", message, force=True)
 
     def _set_status(self, text: str, style: str = "TLabel") -> None:
         self._show(self.status, text, style, kind="status")
@@ -628,8 +671,8 @@ class SettingsDialog:
             try:
                 result = work()
             except Exception as exc:  # noqa: BLE001 - reported in the window, not lost
-                message = f"Error: {exc}"
-                self._results.put(lambda: self._set_status(message, "Error.TLabel"))
+                message = f"Something went wrong: {type(exc).__name__}: {exc}"
+                self._results.put(lambda: self._worker_failed(message))
             else:
                 self._results.put(lambda: done(result))
 
@@ -648,6 +691,15 @@ class SettingsDialog:
             report()
         if self._pending > 0:
             self.root.after(POLL_MS, self._drain)
+
+    def _worker_failed(self, message: str) -> None:
+        # Unexpected, but the window must stay usable: Save/Test can be retried, Cancel works.
+        self._saving = self._testing = False
+        if not self._saved and self.settings is not None:
+            for button in (self.save_button, self.cancel_button, self.test_button):
+                button.state(["!disabled"])
+        self._stored_loaded = True
+        self._set_status(message, "Error.TLabel")
 
     def _load_key(self) -> tuple[StoredKey | None, list[str]]:
         # Its own KeyStore: a Save running at the same time must not share the warnings list.
@@ -669,7 +721,7 @@ class SettingsDialog:
         if self._testing or self.settings is None:
             return
         key, error = parse_key(self.key_var.get())
-        self._show_errors({FormField.KEY: error} if error else {})
+        self._show_field_error(FormField.KEY, error or "")
         if error:
             return
         if key is None:
@@ -712,7 +764,12 @@ class SettingsDialog:
         if self._saved:
             self.close()
             return
-        if self._saving or self.settings is None:
+        if self.settings is None:
+            self._set_status(
+                "Nothing can be saved until the config file is fixed (see above)", "Error.TLabel"
+            )
+            return
+        if self._saving:
             return
         result = parse_form(self.form_fields(), self.settings)
         self._show_errors(result.errors)
@@ -736,7 +793,9 @@ class SettingsDialog:
         self._saved = outcome.saved
         if outcome.saved:
             self.exit_code = EXIT_SAVED
-            self.settings = load_settings_or(self.paths.config_file, self.settings)
+        if outcome.stored is not None and not self._env_overrides:
+            self._stored = outcome.stored
+            self._show(self.key_hint, key_hint(outcome.stored), "Hint.TLabel", kind="key-hint")
         if outcome.saved and not outcome.error and not outcome.warnings:
             self._say("saved", "settings saved", force=True)
             self.close()
@@ -775,13 +834,6 @@ class SettingsDialog:
         return "break"
 
 
-def load_settings_or(path: Path, fallback: Settings | None) -> Settings | None:
-    try:
-        return load_settings(path)
-    except ConfigError:
-        return fallback
-
-
 # -- entry points ----------------------------------------------------------------------------
 
 
@@ -803,11 +855,10 @@ def run_dialog(paths: AppPaths, environ: Mapping[str, str]) -> int:
         print(f"lensmor-tray: cannot open the Settings window: {exc}", file=sys.stderr)
         return EXIT_CANNOT_EDIT
     echo = environ.get(ECHO_ENV, "") not in ("", "0")
-    try:
-        dialog = SettingsDialog(root, paths, environ, echo=echo)
+    dialog = SettingsDialog(root, paths, environ, echo=echo)
+    # Ctrl-C in the terminal that started it is the same as closing the window.
+    with contextlib.suppress(KeyboardInterrupt):
         root.mainloop()
-    except KeyboardInterrupt:
-        return EXIT_CANCELLED
     return dialog.exit_code
 
 
