@@ -20,6 +20,7 @@ import dataclasses
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -87,21 +88,35 @@ class Scenario:
     steps: tuple[tuple[object, ...], ...]
 
 
-step = st.one_of(
-    st.tuples(st.just("spend"), st.integers(1, 40_000)),
+# A round is an optional change to the account, then one poll (or failed poll), then an
+# optional action of the user or the system. Every round polls, so histories are long enough to
+# cross lines, renew, pause and restart in many orders.
+account_change = st.one_of(
+    st.none(),
     st.tuples(st.just("spend"), st.integers(1, 400)),
+    st.tuples(st.just("spend"), st.integers(400, 4_000)),
+    st.tuples(st.just("spend"), st.integers(4_000, 40_000)),
     st.tuples(st.just("gift"), st.integers(1, 20_000)),
     st.tuples(st.just("reset")),
-    st.tuples(st.just("poll"), st.sampled_from([60, 300, 3_600, 6 * 3_600, 2 * 86_400])),
+)
+ok_poll = st.tuples(st.just("poll"), st.sampled_from([60, 300, 3_600, 6 * 3_600, 2 * 86_400]))
+poll = st.one_of(
+    ok_poll,
+    ok_poll,  # listed again: three successful polls for one failure
+    ok_poll,
     st.tuples(
         st.just("fail"),
         st.sampled_from(list(PollFailure)),
         st.sampled_from([60, 300, 1_800, 4 * 3_600]),
     ),
+)
+control = st.one_of(
+    st.none(),
     st.tuples(st.just("pause"), st.sampled_from([600, 3_600, 86_400])),
     st.tuples(st.just("resume")),
     st.tuples(st.just("restart")),
 )
+rounds = st.lists(st.tuples(account_change, poll, control), min_size=5, max_size=25)
 
 
 @st.composite
@@ -121,7 +136,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         offline_minutes=draw(st.sampled_from([0, 60])),
         expiring_hours=draw(st.sampled_from([0, 48])),
     )
-    steps = draw(st.lists(step, max_size=30))
+    steps = [part for parts in draw(rounds) for part in parts if part is not None]
     return Scenario(alert_settings, account, tuple(steps))
 
 
@@ -164,16 +179,16 @@ def simulate(
     trace = Trace()
     for index, (kind, *args) in enumerate(scenario.steps):
         if kind == "spend":
-            account.spend(int(args[0]))  # type: ignore[call-overload]
+            account.spend(_number(args[0]))
         elif kind == "gift":
-            account.gift_amount += int(args[0])  # type: ignore[call-overload]
-            account.gift += int(args[0])  # type: ignore[call-overload]
+            account.gift_amount += _number(args[0])
+            account.gift += _number(args[0])
         elif kind == "reset":
             account.reset_ms += PERIOD_MS
             account.sub = account.sub_amount
             trace.resets_before.append(index)
         elif kind in ("poll", "fail"):
-            now += float(args[-1])  # type: ignore[arg-type]
+            now += _number(args[-1])
             paused = state.paused(now)
             if kind == "poll":
                 balance = account.balance()
@@ -186,7 +201,7 @@ def simulate(
                 state, alerts = evaluate(state, args[0], rules, now)
             trace.evaluations.append(Evaluation(index, now, balance, paused, alerts))
         elif kind == "pause" and pauses:
-            state = pause(state, now + float(args[0]))  # type: ignore[arg-type]
+            state = pause(state, now + _number(args[0]))
         elif kind == "resume" and pauses:
             state, alerts = resume(state, now)
             trace.evaluations.append(Evaluation(index, now, None, False, alerts))
@@ -199,6 +214,11 @@ def simulate(
     return trace
 
 
+def _number(value: object) -> int:
+    assert isinstance(value, int)
+    return value
+
+
 def threshold_label(alert: Alert) -> str:
     return alert.key.split(":")[1]
 
@@ -207,23 +227,53 @@ def severity_order(label: str, lines: dict[str, float]) -> float:
     return -1.0 if label == DEPLETED_LABEL else lines[label]
 
 
+# Generating a scenario costs more than running it, so each test below draws a scenario once
+# and checks several properties on it. deadline=None: the shared CI machine is noisy.
 PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
 
 
 @PROPERTY_SETTINGS
 @given(scenarios())
-def test_a_restart_in_the_middle_changes_nothing(scenario: Scenario) -> None:
-    with_restarts = simulate(scenario)
-    without = simulate(scenario, restarts=False)
-    assert [e.alerts for e in with_restarts.evaluations] == [e.alerts for e in without.evaluations]
-    assert with_restarts.final == without.final
+def test_restarts_and_switched_off_notifications_change_nothing_else(scenario: Scenario) -> None:
+    reference = simulate(scenario, restarts=False)
+    check_a_restart_in_the_middle_changes_nothing(simulate(scenario), reference)
+    check_notifications_off_shows_nothing_and_keeps_the_state(
+        simulate(scenario, notifications=False), reference
+    )
 
 
 @PROPERTY_SETTINGS
 @given(scenarios())
-def test_nothing_fires_while_paused_and_the_summary_accounts_for_all(scenario: Scenario) -> None:
-    paused_run = simulate(scenario)
+def test_pauses_hold_back_and_summarise_exactly(scenario: Scenario) -> None:
+    check_nothing_fires_while_paused_and_summaries_account_for_all(
+        simulate(scenario), simulate(scenario, pauses=False)
+    )
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+def test_alerts_follow_the_true_history(scenario: Scenario) -> None:
     plain = simulate(scenario, pauses=False)
+    thresholds = scenario.settings.thresholds
+    check_every_alert_is_unique(plain)
+    check_each_reset_is_reported_exactly_once(plain)
+    check_every_downward_crossing_of_an_armed_line_is_notified(plain, thresholds)
+    check_never_two_notifications_for_one_crossing(plain, thresholds)
+
+
+def check_a_restart_in_the_middle_changes_nothing(with_restarts: Trace, without: Trace) -> None:
+    assert [e.alerts for e in with_restarts.evaluations] == [e.alerts for e in without.evaluations]
+    assert with_restarts.final == without.final
+
+
+def check_notifications_off_shows_nothing_and_keeps_the_state(quiet: Trace, loud: Trace) -> None:
+    assert quiet.shown() == []
+    assert quiet.final == loud.final
+
+
+def check_nothing_fires_while_paused_and_summaries_account_for_all(
+    paused_run: Trace, plain: Trace
+) -> None:
     for e in paused_run.evaluations:
         if e.paused:
             assert e.alerts == []
@@ -236,27 +286,14 @@ def test_nothing_fires_while_paused_and_the_summary_accounts_for_all(scenario: S
     assert paused_run.final == plain.final
 
 
-@PROPERTY_SETTINGS
-@given(scenarios())
-def test_notifications_off_shows_nothing_and_keeps_the_same_state(scenario: Scenario) -> None:
-    quiet = simulate(scenario, notifications=False)
-    assert quiet.shown() == []
-    assert quiet.final == simulate(scenario).final
-
-
-@PROPERTY_SETTINGS
-@given(scenarios())
-def test_every_alert_is_unique(scenario: Scenario) -> None:
-    keys = [a.key for a in simulate(scenario, pauses=False).shown()]
+def check_every_alert_is_unique(trace: Trace) -> None:
+    keys = [a.key for a in trace.shown()]
     assert len(keys) == len(set(keys))
 
 
-@PROPERTY_SETTINGS
-@given(scenarios())
-def test_each_reset_is_reported_exactly_once(scenario: Scenario) -> None:
-    trace = simulate(scenario, pauses=False)
+def check_each_reset_is_reported_exactly_once(trace: Trace) -> None:
     polls = trace.ok_polls()
-    for previous, current in zip(polls, polls[1:], strict=False):
+    for previous, current in pairwise(polls):
         happened = any(previous.index < r < current.index for r in trace.resets_before)
         resets = [a for a in current.alerts if a.kind is AlertKind.RESET]
         assert len(resets) == (1 if happened else 0)
@@ -265,14 +302,11 @@ def test_each_reset_is_reported_exactly_once(scenario: Scenario) -> None:
         assert not any(a.kind is AlertKind.RESET for a in polls[0].alerts)
 
 
-@PROPERTY_SETTINGS
-@given(scenarios())
-def test_every_downward_crossing_of_an_armed_line_is_notified(scenario: Scenario) -> None:
-    thresholds = scenario.settings.thresholds
-    trace = simulate(scenario, pauses=False)
-    polls = trace.ok_polls()
+def check_every_downward_crossing_of_an_armed_line_is_notified(
+    trace: Trace, thresholds: tuple[Threshold, ...]
+) -> None:
     previous: Evaluation | None = None
-    for current in polls:
+    for current in trace.ok_polls():
         assert current.balance is not None
         lines = threshold_lines(thresholds, current.balance.total_amount)
         crossed = [
@@ -293,11 +327,9 @@ def test_every_downward_crossing_of_an_armed_line_is_notified(scenario: Scenario
         previous = current
 
 
-@PROPERTY_SETTINGS
-@given(scenarios())
-def test_never_two_notifications_for_one_crossing(scenario: Scenario) -> None:
-    thresholds = scenario.settings.thresholds
-    trace = simulate(scenario, pauses=False)
+def check_never_two_notifications_for_one_crossing(
+    trace: Trace, thresholds: tuple[Threshold, ...]
+) -> None:
     polls = trace.ok_polls()
     last_notice: dict[str, int] = {}  # label -> position in polls of its last notification
     for position, current in enumerate(polls):
@@ -306,10 +338,10 @@ def test_never_two_notifications_for_one_crossing(scenario: Scenario) -> None:
                 continue
             label = threshold_label(alert)
             if label in last_notice:
+                first = polls[last_notice[label]]
                 between = polls[last_notice[label] + 1 : position]
-                first, here = polls[last_notice[label]], current
                 rearmed = any(_clearly_above(label, e, thresholds) for e in between)
-                reset = any(first.index < r < here.index for r in trace.resets_before)
+                reset = any(first.index < r < current.index for r in trace.resets_before)
                 assert rearmed or reset, f"{label} notified twice without re-arming"
             last_notice[label] = position
 

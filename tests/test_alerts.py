@@ -103,8 +103,11 @@ THRESHOLD_TABLE = [
         [[K.LOW], [K.CRITICAL], [], [], [K.CRITICAL]],
         id="critical-after-low-and-rearm",
     ),
-    pytest.param([1_000, 20, 60, 0, 400, 0], [[K.CRITICAL], [], [], [K.DEPLETED], [], [K.DEPLETED]],
-                 id="depleted-rearms-above-margin"),
+    pytest.param(
+        [1_000, 20, 60, 0, 400, 0],
+        [[K.CRITICAL], [], [], [K.DEPLETED], [], [K.DEPLETED]],
+        id="depleted-rearms-above-margin",
+    ),
 ]
 
 
@@ -155,7 +158,9 @@ def test_absolute_thresholds_and_which_is_critical() -> None:
     assert d.poll(acct(sub=450)) == []
     d.poll(acct(sub=30_000))
     [alert] = d.poll(acct(sub=400))
-    assert alert.body.endswith("below your 500-credit warning. Subscription credits renew on 1 Dec.")
+    assert alert.body.endswith(
+        "below your 500-credit warning. Subscription credits renew on 1 Dec."
+    )
 
 
 def test_a_line_added_while_below_it_notifies_once_and_a_removed_one_is_forgotten() -> None:
@@ -265,8 +270,12 @@ def test_a_refund_to_full_in_the_same_period_is_not_a_reset() -> None:
     ("before", "after", "amount"),
     [
         pytest.param(acct(gift=50), acct(gift=5_050), "5,000", id="gift"),
-        pytest.param(acct(sub=0, gift=0, gift_amount=100), acct(sub=0, gift=4_000, gift_amount=5_000),
-                     "4,900", id="gift-spent-meanwhile-amount-counts"),
+        pytest.param(
+            acct(sub=0, gift=0, gift_amount=100),
+            acct(sub=0, gift=4_000, gift_amount=5_000),
+            "4,900",
+            id="gift-spent-meanwhile-amount-counts",
+        ),
         pytest.param(acct(sub=30_000), acct(sub=45_000, sub_amount=50_000), "15,000", id="upgrade"),
     ],
 )
@@ -382,9 +391,9 @@ def test_runway_once_per_period() -> None:
     assert d.poll(acct(sub=8_900), forecast=forecast(2, 8_900, True)) == []
     nxt = RESET_MS + PERIOD_MS
     d.poll(acct(sub=SUB, reset_ms=nxt))
-    assert [a.kind for a in d.poll(acct(sub=SUB, reset_ms=nxt), forecast=forecast(3, SUB, True))] == [
-        K.RUNWAY
-    ]
+    assert [
+        a.kind for a in d.poll(acct(sub=SUB, reset_ms=nxt), forecast=forecast(3, SUB, True))
+    ] == [K.RUNWAY]
 
 
 def test_runway_not_when_it_lasts_past_the_reset_or_is_empty() -> None:
@@ -402,7 +411,12 @@ def test_key_rejected_once_then_quiet_recovery_and_new_episode() -> None:
     d.poll(acct())
     auth = PollFailure.AUTH_REJECTED
     assert d.kinds([auth, auth, auth, acct(), acct(), auth]) == [
-        [K.KEY_REJECTED], [], [], [], [], [K.KEY_REJECTED],
+        [K.KEY_REJECTED],
+        [],
+        [],
+        [],
+        [],
+        [K.KEY_REJECTED],
     ]
 
 
@@ -568,7 +582,10 @@ def test_state_round_trips_through_json() -> None:
     data = json.loads(json.dumps(state.to_json()))
     assert data["version"] == 1
     assert AlertState.from_json(data) == state
-    assert state.suppressed and state.fired and state.outage_since is not None
+    # The state under test has something in every kind of field.
+    assert state.suppressed
+    assert state.fired
+    assert state.outage_since is not None
 
 
 CORRUPTIONS = [

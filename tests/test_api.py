@@ -93,7 +93,7 @@ def test_429_without_retry_after_uses_the_reset_header() -> None:
     reset_at = int(time.time() + 40)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             body = json.dumps({"code": 429, "message": "slow down", "traceId": "t-1"}).encode()
             self.send_response(429)
             self.send_header("X-RateLimit-Reset", str(reset_at))
@@ -171,7 +171,7 @@ def test_an_oversized_body_is_refused_without_reading_it_all(
 ) -> None:
     server.account.inject(Fault.oversized(20 * 1024 * 1024, declare_length=declare_length))
     started = time.monotonic()
-    with pytest.raises(BadResponse, match="too large|larger than"):
+    with pytest.raises(BadResponse, match=r"too large|larger than"):
         client_for(server).fetch_balance()
     assert time.monotonic() - started < 5
     assert MAX_BODY_BYTES < 1024 * 1024
@@ -244,7 +244,7 @@ def self_signed_https(tmp_path: Path) -> Iterator[str]:
             "rsa:2048",
             "-nodes",
             "-days",
-            "1",  # noqa: S607
+            "1",
             "-subj",
             "/CN=localhost",
             "-keyout",
@@ -258,7 +258,7 @@ def self_signed_https(tmp_path: Path) -> Iterator[str]:
     hits: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             hits.append(self.headers.get("Authorization", ""))
             self.send_response(200)
             self.end_headers()

@@ -6,6 +6,7 @@ import itertools
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -37,6 +38,7 @@ from tray_app.demo.server import (
     SimulatedAccount,
     SimulatedLensmorServer,
 )
+from tray_app.demo.server import main as server_main
 
 API_NAMES = {api for api, _ in API_FIELDS}
 ERROR_FIELDS = {"code", "message", "errorKey", "traceId"}
@@ -183,6 +185,55 @@ def test_unknown_paths_and_methods_are_api_errors(
     assert get_balance(http, server).status_code == 200
 
 
+def _raw_exchange(
+    server: SimulatedLensmorServer, request: bytes
+) -> tuple[str, dict[str, str], bytes]:
+    """Send bytes the way no HTTP library would; return status line, headers, body."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+    return status_line, headers, body
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"GET /a b HTTP/1.1\r\n\r\n", 400),
+        (b"BREW /external/credits/balance HTTP/1.1\r\nHost: x\r\n\r\n", 501),
+        (b"POST /_control/gift HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n", 413),
+        (b"POST /_control/gift HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", 411),
+    ],
+)
+def test_requests_the_server_cannot_take_still_get_an_api_error(
+    server: SimulatedLensmorServer, request_bytes: bytes, status: int
+) -> None:
+    status_line, headers, body = _raw_exchange(server, request_bytes)
+    assert status_line.split()[1] == str(status)
+    error = json.loads(body)
+    assert set(error) == ERROR_FIELDS
+    assert error["code"] == status
+    assert error["traceId"] == headers["x-request-id"]
+    assert headers["content-length"] == str(len(body))
+
+
+def test_each_request_on_a_connection_gets_its_own_request_id(
+    server: SimulatedLensmorServer,
+) -> None:
+    one = f"GET {BALANCE_PATH} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    _, headers, body = _raw_exchange(server, one + one + b"GET /a b HTTP/1.1\r\n\r\n")
+    # Pipelined: the first reply's body, then the second and third replies whole.
+    assert body.count(b"HTTP/1.1 401 Unauthorized") == 1
+    assert body.count(b"HTTP/1.1 400 ") == 1
+    ids = re.findall(rb'"traceId":"([0-9a-f-]+)"', body)
+    assert len(set(ids)) == 3
+    assert headers["x-request-id"].encode() == ids[0]
+
+
 # -- rate limits -----------------------------------------------------------------------------
 
 
@@ -254,6 +305,18 @@ def test_a_status_fault_can_carry_its_own_body_and_headers(
     assert response.content == b"slow down"
     assert response.headers["Retry-After"] == "7"
     assert "X-Request-ID" in response.headers
+
+
+def test_a_204_fault_has_no_body_and_keeps_the_connection(
+    server: SimulatedLensmorServer, http: requests.Session
+) -> None:
+    server.account.inject(Fault.status(204))
+    response = get_balance(http, server)
+    assert response.status_code == 204
+    assert response.content == b""
+    assert "Content-Length" not in response.headers
+    assert get_balance(http, server).status_code == 200
+    assert len({req.client_port for req in server.account.requests}) == 1
 
 
 def test_a_slow_fault_delays_then_answers(
@@ -633,6 +696,15 @@ def test_the_command_line_serves_until_sigterm() -> None:
             proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def test_the_command_line_says_so_when_the_port_is_taken(
+    server: SimulatedLensmorServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert server_main(["--port", str(server.port)]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"cannot listen on 127.0.0.1:{server.port}: ")
 
 
 # -- the demo scenario -----------------------------------------------------------------------

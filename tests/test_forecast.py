@@ -11,7 +11,9 @@ RESET = 1_796_083_200.0  # 2026-12-01 00:00 UTC
 HOUR = 3600.0
 
 
-def steady(per_day: float, days: float, start_balance: float, step_s: float = HOUR):
+def steady(
+    per_day: float, days: float, start_balance: float, step_s: float = HOUR
+) -> list[tuple[float, float]]:
     """Hourly samples ending at NOW, spending `per_day` evenly."""
     count = int(days * DAY_S / step_s)
     return [
@@ -62,7 +64,11 @@ def test_a_drop_seen_after_a_gap_is_spread_over_the_gap() -> None:
 
 
 def test_a_drop_within_one_poll_stays_in_its_day() -> None:
-    samples = [(NOW - 2 * DAY_S, 5_000.0), (NOW - 1.5 * DAY_S, 5_000.0), (NOW - 1.5 * DAY_S + 300, 4_700.0)]
+    samples = [
+        (NOW - 2 * DAY_S, 5_000.0),
+        (NOW - 1.5 * DAY_S, 5_000.0),
+        (NOW - 1.5 * DAY_S + 300, 4_700.0),
+    ]
     assert daily_spend(samples, NOW, 2) == pytest.approx([0, 300])
 
 
@@ -122,7 +128,10 @@ def test_describe_rows() -> None:
         Forecast(1_000, three_days, True, 3_000, RESET, 7).describe()
         == "At this pace: empty in ~3 days"
     )
-    assert Forecast(10, 9e6, False, 3_000, RESET, 7).describe() == "At this pace: lasts until the reset"
+    assert (
+        Forecast(10, 9e6, False, 3_000, RESET, 7).describe()
+        == "At this pace: lasts until the reset"
+    )
     assert Forecast(10, 0.0, True, 0, RESET, 7).describe() == "At this pace: credits used up"
 
 

@@ -19,8 +19,8 @@ RESET = int((NOW + 5 * 86400) * 1000)
 B = Balance(35050, 30050, 35000, 30000, 50, 50, RESET)
 
 
-def view(state: MonitorState, extras: Extras = Extras()) -> TrayView:
-    return present(state, DEFAULT_THRESHOLDS, NOW, extras, tz=UTC)
+def view(state: MonitorState, extras: Extras | None = None) -> TrayView:
+    return present(state, DEFAULT_THRESHOLDS, NOW, extras or Extras(), tz=UTC)
 
 
 def texts(v: TrayView) -> list[str]:

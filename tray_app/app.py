@@ -16,9 +16,9 @@ import sys
 import threading
 import time
 import webbrowser
-from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tray_app.api import LensmorClient
@@ -192,7 +192,8 @@ class TrayApp:
 
     def _started(self) -> None:
         """Runs once the icon loop is up (in pystray's setup thread)."""
-        assert self.monitor is not None and self.scheduler is not None
+        if self.monitor is None or self.scheduler is None:
+            return  # not built: _run_locked builds both before the loop starts
         self.monitor.show_saved(time.time())
         self.scheduler.start()
         if getattr(self.tray, "backend", "") in ("gtk", "appindicator"):
@@ -278,7 +279,8 @@ class TrayApp:
             return
         status = self._autostart.disable() if self._autostart_enabled else self._autostart.enable()
         self._autostart_enabled = self._autostart.status().enabled
-        log.info("start at login: %s (%s)", self._autostart_enabled, status.detail or status.location)
+        where = status.detail or status.location
+        log.info("start at login: %s (%s)", self._autostart_enabled, where)
         if self.monitor is not None:
             self.monitor.show_saved(time.time())
 

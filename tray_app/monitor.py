@@ -36,9 +36,9 @@ from tray_app.core.forecast import Forecast, runway
 from tray_app.core.pacing import PRODUCTION, NextPoll, PacingProfile, next_poll
 from tray_app.core.state import MonitorState, PollResult, Problem, advance, with_no_key
 from tray_app.core.view import Extras, TrayView, present
+from tray_app.history_report import usage_today
 from tray_app.notify.base import Notification, Urgency
 from tray_app.settings import Settings
-from tray_app.history_report import usage_today
 from tray_app.store import HistoryStore
 
 log = logging.getLogger(__name__)
@@ -78,8 +78,11 @@ def result_from_error(exc: ApiError, now: float) -> PollResult:
         problem = Problem.KEY_REJECTED
     elif isinstance(exc, RateLimited):
         return PollResult(
-            now, problem=Problem.RATE_LIMITED, message=exc.message,
-            trace_id=exc.trace_id, retry_after=exc.retry_after,
+            now,
+            problem=Problem.RATE_LIMITED,
+            message=exc.message,
+            trace_id=exc.trace_id,
+            retry_after=exc.retry_after,
         )
     elif isinstance(exc, ServerError):
         problem = Problem.SERVER
@@ -234,9 +237,9 @@ class Monitor:
         if result is None:
             return []
         if result.balance is not None:
-            samples = self._guard(
-                "read history", self._store.samples, now - FORECAST_WINDOW_S
-            ) or []
+            samples = (
+                self._guard("read history", self._store.samples, now - FORECAST_WINDOW_S) or []
+            )
             self.forecast = runway(samples, now, result.balance.reset_at_s)
         self.alert_state, alerts = alert_rules.evaluate(
             self.alert_state, _outcome(result), self.settings.alerts, now, self.forecast
@@ -248,7 +251,12 @@ class Monitor:
         for alert in alerts:
             self._guard(
                 "record an alert",
-                self._store.record_alert, now, alert.kind.value, alert.key, alert.title, alert.body,
+                self._store.record_alert,
+                now,
+                alert.kind.value,
+                alert.key,
+                alert.title,
+                alert.body,
             )
             self._guard(
                 "notify",

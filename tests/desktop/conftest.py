@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Generator, Iterator
 
 import pytest
@@ -52,10 +53,13 @@ def desktop(request: pytest.FixtureRequest) -> Iterator[DesktopSession]:
     require_desktop_tools(
         tray=options.get("tray", True), notifications=options.get("notifications", True)
     )
+    name = re.sub(r"[^\w.-]+", "_", request.node.name)
     with DesktopSession(**options) as session:
+        # Drop what an earlier failing run of this test left, so artefacts are current.
+        (session.artifacts_dir / f"{name}-failure.png").unlink(missing_ok=True)
+        shutil.rmtree(session.artifacts_dir / f"{name}-logs", ignore_errors=True)
         yield session
         call = request.node.stash.get(_REPORTS, {}).get("call")
         if call is not None and call.failed:
-            name = re.sub(r"[^\w.-]+", "_", request.node.name)
             session.screenshot(f"{name}-failure")
             session.save_logs(name)

@@ -21,6 +21,7 @@ Facts this relies on are in /work/shared/desktop-testing.md; the ones that shape
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import re
 import select
@@ -177,6 +178,22 @@ def missing_tools(*, tray: bool = True, notifications: bool = True) -> list[str]
     except ImportError:
         pass
     return missing
+
+
+def _die_with_parent() -> Callable[[], None]:
+    """A preexec_fn that has the kernel SIGTERM the child if the test process dies.
+
+    So even a pytest killed with SIGKILL (a CI timeout) leaves no X server or tray behind.
+    Only the forked dbus-daemon escapes this (the flag does not survive its fork); it has
+    no clients left once the X server and everything else are gone.
+    """
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before fork, not in the child
+    pr_set_pdeathsig = 1
+
+    def preexec() -> None:
+        prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+    return preexec
 
 
 def _tail(path: Path, lines: int = 20) -> str:
@@ -502,6 +519,7 @@ class DesktopSession:
                 stderr=err,
                 cwd=self.home,
                 start_new_session=True,  # a Ctrl-C in the terminal is for pytest, not them
+                preexec_fn=_die_with_parent(),
                 **kw,
             )
         self._all_pids.append(proc.pid)
@@ -588,6 +606,7 @@ class DesktopSession:
                 stdin=kw.pop("stdin", subprocess.DEVNULL),
                 cwd=kw.pop("cwd", self.home),
                 start_new_session=True,
+                preexec_fn=_die_with_parent(),
                 **kw,
             )
         self._children.append(proc)
@@ -787,7 +806,15 @@ class DesktopSession:
                 "false",
             ],
         )
-        self._wait_ready(service, self.tray_owner, f"{TRAY_SELECTION} has no owner", started)
+        # Owning the selection is not enough: under load, a dock request sent between trayer
+        # taking the selection and mapping its panel was dropped (1 in 25 runs with the CPU
+        # busy; 0 in 50 when also waiting for the panel).
+        self._wait_ready(
+            service,
+            lambda: self.tray_owner() and self.tray_window(),
+            f"{TRAY_SELECTION} has no owner or the panel is not mapped",
+            started,
+        )
 
     def stop_tray(self, *, sig: int = signal.SIGTERM) -> None:
         """Stop the tray host (SIGKILL to simulate a crash) and wait for the selection to free."""
@@ -981,18 +1008,58 @@ class DesktopSession:
             walk(top)
         return sorted(icons, key=lambda icon: (icon.x, icon.y))
 
-    def wait_for_tray_icon(self, timeout: float = 10.0, count: int = 1) -> WindowInfo:
-        """Wait until `count` icons are docked; return the leftmost one."""
+    def wait_for_tray_icon(
+        self, timeout: float = 10.0, count: int = 1, settle: float = 0.15
+    ) -> WindowInfo:
+        """Wait until `count` icons are docked and keep their geometry for `settle` seconds;
+        return the leftmost one.
+
+        Freshly docked GTK icons are first laid out narrow (16 px) and then resized, so a
+        geometry read at the first sight of the window may already be stale.
+        """
+        last: list[WindowInfo] = []
+        since = time.monotonic()
 
         def docked() -> list[WindowInfo] | None:
+            nonlocal last, since
             found = self.tray_icons()
-            return found if len(found) >= count else None
+            if found != last:
+                last, since = found, time.monotonic()
+                return None
+            return found if len(found) >= count and time.monotonic() - since >= settle else None
 
         try:
             icons = poll_until(docked, timeout, f"{count} docked tray icon(s)")
         except WaitTimeout as exc:
-            raise WaitTimeout(f"{exc}; trayer stderr tail:\n{self._log_tail('trayer')}") from None
+            raise WaitTimeout(
+                f"{exc}; saw {last}; trayer stderr tail:\n{self._log_tail('trayer')}"
+            ) from None
         return icons[0]
+
+    def wait_for_icon_image(
+        self, check: Callable[[Image.Image], bool], timeout: float = 5.0, index: int = 0
+    ) -> Image.Image:
+        """Wait until the `index`-th docked icon's pixels pass `check`; return them.
+
+        An icon window is mapped before its client paints it, so the first screenshot after
+        docking may show the tray's background.
+        """
+        seen: list[Image.Image] = []
+
+        def painted() -> Image.Image | None:
+            icons = self.tray_icons()
+            if len(icons) <= index:
+                return None
+            image = self.icon_image(icons[index])
+            seen[:] = [image]
+            return image if check(image) else None
+
+        try:
+            return poll_until(painted, timeout, f"icon {index} to show the expected pixels")
+        except WaitTimeout as exc:
+            colours = seen[0].getcolors(1 << 16) if seen else None
+            top = sorted(colours or [], reverse=True)[:3]
+            raise WaitTimeout(f"{exc}; last look, most common colours: {top}") from None
 
     def wait_for_no_tray_icon(self, timeout: float = 5.0) -> None:
         poll_until(lambda: not self.tray_icons(), timeout, "tray icons to go away")

@@ -91,8 +91,9 @@ def assert_icon_shows(
 ) -> None:
     assert icon.width >= 16
     assert icon.height >= 16
-    # The square fills the icon window; allow a little for edge scaling.
-    assert colour_share(desktop.icon_image(icon), colour) > 0.9
+    # The square fills the icon window; allow a little for edge scaling. Waited for, because
+    # the window maps before its client paints it.
+    desktop.wait_for_icon_image(lambda image: colour_share(image, colour) > 0.9)
 
 
 def test_session_environment_is_private(
@@ -275,6 +276,21 @@ def test_nothing_outlives_the_session() -> None:
     x_tmp = Path("/tmp")  # noqa: S108 - not a temporary file of ours: the X server's path
     assert not (x_tmp / f".X{display_number}-lock").exists()
     assert not (x_tmp / ".X11-unix" / f"X{display_number}").exists()
+
+
+def test_missing_tools_fail_on_ci_and_skip_locally(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # nothing to find here
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match=r"missing: Xvfb, xdotool, dbus-daemon"):
+        require_desktop_tools()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="trayer, dunst"):
+        require_desktop_tools()
+    # With everything present it lets the test run.
+    monkeypatch.undo()
+    require_desktop_tools()
 
 
 def pid_alive(pid: int) -> bool:

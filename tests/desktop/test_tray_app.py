@@ -76,7 +76,7 @@ class RunningApp:
 
         try:
             poll_until(matches, timeout, f"the badge to turn {expected}")
-        except Exception:
+        except TimeoutError:
             self.desktop.screenshot(f"tray-app-expected-{expected}")
             raise AssertionError(
                 f"badge is {self.colour()}, expected {expected}; log:\n"

@@ -50,8 +50,8 @@ Runway
     `forecast.py` for how the pace is computed) and credits remain: one notification per period.
 
 Key rejected
-    The first AUTH_REJECTED after a success notifies; further rejections are silent; the next
-    balance clears it quietly (no "fixed" notification).
+    The first AUTH_REJECTED of an episode notifies; further rejections are silent; the next
+    balance ends the episode quietly (no "fixed" notification); a later rejection is a new one.
 
 Offline
     OFFLINE, RATE_LIMITED and BAD_RESPONSE all mean "no fresh balance". An outage starts at the
@@ -65,7 +65,15 @@ Notifications off, pause
     With `settings.notifications` False the alerts are dropped for good. While paused
     (`now < pause_until`) they are kept in the state instead, and when the pause ends (`resume`,
     or the first `evaluate` at or after `pause_until`) ONE summary notification lists them; they
-    are never replayed one by one. Nothing is notified while paused.
+    are never replayed one by one. Nothing is notified while paused. At most `MAX_SUPPRESSED`
+    alerts are kept; more are only counted. A pause that ends while notifications are off
+    ends without a summary.
+
+One poll's alerts come in this order: pause summary, reset, top-up, threshold, large spend,
+expiring, runway (or key rejected / offline for a failed poll). Each alert's `key` names the
+event once and for all: `threshold:<label>:period=<resetAt ms>:t=<poll time>`,
+`reset:period=<ms>`, `expiring:period=<ms>`, `runway:period=<ms>`, `top-up:t=<s>`,
+`large-spend:t=<s>`, `key-rejected:since=<s>`, `offline:since=<s>`, `pause-summary:t=<s>`.
 
 Numbers are written with `fmt.credits` ("30,050") and dates with `fmt.short_date` in the `tz`
 given (None means the local zone; tests pass UTC).
@@ -412,7 +420,7 @@ def _detect_reset(state: AlertState, prev: Balance | None, b: Balance) -> tuple[
     period, new = state.period_ms, b.reset_at_ms
     if new is not None and period is not None:
         if new - period >= RESET_MIN_ADVANCE_MS:
-            return True, period
+            return True, new
         if period - new >= RESET_MIN_ADVANCE_MS:
             return False, new  # moved back: a plan change, not a renewal
         return False, period  # jitter: same period

@@ -188,7 +188,9 @@ def _status_text(state: MonitorState, now: float, tz: dt.tzinfo | None) -> str:
     return "Checking…"
 
 
-def _problem_text(state: MonitorState, now: float, tz: dt.tzinfo | None) -> str:
+def _problem_text(  # noqa: PLR0911 - one sentence per problem reads best as a flat list
+    state: MonitorState, now: float, tz: dt.tzinfo | None
+) -> str:
     since = state.problem_since if state.problem_since is not None else now
     problem = state.problem
     if problem is Problem.NO_KEY:

@@ -30,7 +30,8 @@ Python control (in the same process)::
 HTTP control (for another process: a user, or end-to-end tests running `python -m
 tray_app.demo.server`). Everything under `/_control/` needs no key, is not rate limited, is not
 recorded and never meets a fault. Bodies are JSON objects; each call answers 200 with the state
-(the body of `GET /_control/state`), or an ApiError (400 bad input, 409 too few credits)::
+(the body of `GET /_control/state`; `GET /_control/requests` answers `{"requests": [...]}`),
+or an ApiError (400 bad input, 404/405 unknown route, 409 too few credits)::
 
     GET    /_control/state                        balance, rate limit, masked keys, faults, clock
     POST   /_control/balance   {"subscriptionBalance": 100, "resetAt": null, ...}
@@ -46,7 +47,8 @@ recorded and never meets a fault. Bodies are JSON objects; each call answers 200
     GET    /_control/requests                     recorded API requests (Authorization masked)
     DELETE /_control/requests                     forget them
 
-Faults are queued and each is served to one following API request (`times` queues it again).
+Faults are queued and each is served to one following request outside `/_control/` (`times`
+queues it again). A fault stands in front of the API: it uses no rate-limit token.
 Kinds, with their JSON fields (defaults in brackets):
 
     status     status, body [ApiError for that status], headers [{}]     an error answer
@@ -62,8 +64,10 @@ Kinds, with their JSON fields (defaults in brackets):
                                          false (the body then ends when the connection closes)
     redirect   location, status [302]    a redirect with an empty body
 
-Command line: `python -m tray_app.demo.server [--port N] [--key K] [--scenario]` prints
-`listening on http://127.0.0.1:PORT` and serves until SIGINT or SIGTERM.
+Command line: `python -m tray_app.demo.server [--port N] [--key K] [--rate-limit N]
+[--window S] [--scenario]` prints `listening on http://127.0.0.1:PORT` and serves until SIGINT
+or SIGTERM (exit 0; exit 1 with a one-line message if the port cannot be bound). `--scenario`
+plays the demo story of `tray_app.demo.scenario` on the account, looping.
 """
 
 from __future__ import annotations
@@ -151,7 +155,11 @@ class RecordedRequest:
 
 @dataclass(frozen=True)
 class Fault:
-    """A misbehaviour served instead of (or around) the next normal answer. Use the factories."""
+    """A misbehaviour served instead of (or around) the next normal answer.
+
+    Build one with the factories (`Fault.status(503)`, `Fault.body(b"{")`, ...); the fields
+    hold their parameters (`code` is the HTTP status, `payload` the body bytes).
+    """
 
     kind: str
     code: int = 200  # the HTTP status sent (status, body, redirect)
@@ -280,8 +288,9 @@ class Fault:
 
 
 def _check_status(status: int) -> None:
-    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-        raise ValueError("status must be an HTTP status code (100..599)")
+    # 1xx are interim answers, never a final response a fault could stand for.
+    if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
+        raise ValueError("status must be a final HTTP status code (200..599)")
 
 
 def _body_from_json(data: Mapping[str, Any]) -> bytes | None:
@@ -784,8 +793,7 @@ class _Handler(BaseHTTPRequestHandler):
         # Requests the stdlib rejects (bad request line, unsupported method) still get an
         # ApiError body and an X-Request-ID, like every other response.
         error_key, phrase = _generic_error(code)
-        if not self._trace_id:
-            self._trace_id = str(uuid.uuid4())
+        self._trace_id = str(uuid.uuid4())  # a new request, even on a kept-alive connection
         self._send_error(code, error_key, message or phrase, close=True)
 
     def _send_error(
@@ -812,19 +820,21 @@ class _Handler(BaseHTTPRequestHandler):
         bytes_per_s: float | None = None,
     ) -> None:
         self.send_response(status)
-        if content_type:
-            self.send_header("Content-Type", content_type)
-        if declare_length:
+        if status in (204, 304):  # these never carry a body nor a Content-Length
+            content_type, body = "", b""
+        elif declare_length:
             self.send_header("Content-Length", str(len(body)))
         else:
             # No length: the body ends when the connection closes (HTTP/1.1 allows it).
             self.send_header("Connection", "close")
+        if content_type:
+            self.send_header("Content-Type", content_type)
         self.send_header("X-Request-ID", self._trace_id)
         self.send_header("Cache-Control", "no-store")
         for name, value in headers:
             self.send_header(name, value)
         self.end_headers()
-        if self.command == "HEAD" or status in (204, 304) or status < 200:
+        if self.command == "HEAD" or not body:
             return
         if bytes_per_s is None:
             self.wfile.write(body)
@@ -1169,15 +1179,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     account = SimulatedAccount(
         valid_keys=(args.key,), rate_limit=args.rate_limit, rate_window_s=args.window
     )
+    try:
+        server = SimulatedLensmorServer(account, port=args.port)
+    except OSError as exc:
+        print(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    runner = ScenarioRunner(account, loop=True) if args.scenario else None
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    runner = ScenarioRunner(account, loop=True) if args.scenario else None
     try:
-        with SimulatedLensmorServer(account, port=args.port) as server:
+        with server:
             print(f"listening on {server.url}", flush=True)
             if runner is not None:
                 runner.start()

@@ -85,4 +85,6 @@ def no_tray_message(environ: Mapping[str, str]) -> str:
             "no system tray found: this Wayland session has no StatusNotifier host; use a "
             "panel with a tray (waybar, KDE, XFCE) — notifications still work"
         )
-    return "no system tray found on this desktop: start a panel with a tray; notifications still work"
+    return (
+        "no system tray found on this desktop: start a panel with a tray; notifications still work"
+    )
