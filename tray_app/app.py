@@ -314,8 +314,11 @@ class TrayApp:
         """The dialog runs as its own process (tkinter must not share the tray's main loop)."""
         if self._dialog is not None and self._dialog.poll() is None:
             return
-        argv = [sys.executable, "-m", "tray_app", "--config", str(self.paths.config_file)]
-        self._dialog = subprocess.Popen([*argv, "settings"])
+        # resolve_launch_command gives the bundle's executable when frozen (where
+        # sys.executable is the app itself and "-m" would be an unknown argument).
+        program = resolve_launch_command().program
+        argv = [*program, "--config", str(self.paths.config_file), "settings"]
+        self._dialog = subprocess.Popen(argv)
         dialog = self._dialog
 
         def wait() -> None:

@@ -614,6 +614,11 @@ class DesktopSession:
         self._child_logs[proc.pid] = log
         return proc
 
+    def stop_process(self, proc: subprocess.Popen[bytes]) -> int:
+        """Stop a `popen` child now (SIGTERM, then SIGKILL); return its exit code."""
+        self._stop_popen(proc)
+        return proc.wait(timeout=5)
+
     def log_of(self, proc: subprocess.Popen[bytes]) -> str:
         """What a `popen` child has written to its log so far."""
         return self._child_logs[proc.pid].read_text(errors="replace")
@@ -806,9 +811,7 @@ class DesktopSession:
                 "false",
             ],
         )
-        # Owning the selection is not enough: under load, a dock request sent between trayer
-        # taking the selection and mapping its panel was dropped (1 in 25 runs with the CPU
-        # busy; 0 in 50 when also waiting for the panel).
+        # Also wait for the panel to be mapped, so tray_window() and clicks work at once.
         self._wait_ready(
             service,
             lambda: self.tray_owner() and self.tray_window(),

@@ -81,6 +81,27 @@ def start_tray_app(desktop: DesktopSession, backend: str) -> tuple[subprocess.Po
     return app, clicked
 
 
+def start_docked_app(
+    desktop: DesktopSession, backend: str
+) -> tuple[subprocess.Popen[bytes], Path, WindowInfo]:
+    """Start the app and wait for its icon to dock.
+
+    The xorg backend sends a single dock request and never repeats it. With the CPU busy,
+    trayer lost that request in about 1 run in 20 (10 of 185 runs, two busy loops on
+    2 cores); re-sending the same request always docked the icon (6 of 6), and the GTK
+    backends, which re-request by themselves, never failed (0 of 80). So an xorg app that
+    did not dock is started once more; any other backend gets one chance.
+    """
+    app, clicked = start_tray_app(desktop, backend)
+    if backend == "xorg":
+        try:
+            return app, clicked, desktop.wait_for_tray_icon(timeout=5)
+        except WaitTimeout:
+            desktop.stop_process(app)
+            app, clicked = start_tray_app(desktop, backend)
+    return app, clicked, desktop.wait_for_tray_icon(timeout=10)
+
+
 def colour_share(image: Image.Image, colour: tuple[int, int, int]) -> float:
     pixels = image.convert("RGB").getcolors(image.width * image.height) or []
     return sum(count for count, rgb in pixels if rgb == colour) / (image.width * image.height)
@@ -142,8 +163,7 @@ def test_pystray_icon_docks_with_its_colour(desktop: DesktopSession, backend: st
     assert desktop.tray_icons() == []
     assert colour_share(desktop.screenshot(), colour) == 0
 
-    start_tray_app(desktop, backend)
-    icon = desktop.wait_for_tray_icon(timeout=10)
+    _, _, icon = start_docked_app(desktop, backend)
 
     tray = desktop.tray_window()
     assert tray is not None
@@ -157,8 +177,7 @@ def test_pystray_icon_docks_with_its_colour(desktop: DesktopSession, backend: st
 
 @pytest.mark.parametrize("backend", MENU_BACKENDS)
 def test_menu_opens_and_items_reach_the_app(desktop: DesktopSession, backend: str) -> None:
-    app, clicked = start_tray_app(desktop, backend)
-    desktop.wait_for_tray_icon(timeout=10)
+    app, clicked, _ = start_docked_app(desktop, backend)
 
     menu = desktop.open_menu(button=3)
     assert menu.height > 0
@@ -174,9 +193,8 @@ def test_menu_opens_and_items_reach_the_app(desktop: DesktopSession, backend: st
 
 
 def test_xorg_backend_has_no_menu(desktop: DesktopSession) -> None:
-    app, clicked = start_tray_app(desktop, "xorg")
+    app, clicked, _ = start_docked_app(desktop, "xorg")
     assert "has_menu False" in desktop.log_of(app)
-    desktop.wait_for_tray_icon(timeout=10)
     desktop.click_icon(3)
     desktop.click_icon(1)
     with pytest.raises(WaitTimeout):
@@ -228,8 +246,7 @@ def test_plyer_notification_reaches_the_bus_and_fails_without_server(
 def test_icon_redocks_when_tray_host_dies_and_returns(
     desktop: DesktopSession, backend: str
 ) -> None:
-    app, _ = start_tray_app(desktop, backend)
-    desktop.wait_for_tray_icon(timeout=10)
+    app, _, _ = start_docked_app(desktop, backend)
 
     desktop.stop_tray(sig=signal.SIGKILL)  # a crash, not a polite exit
     assert desktop.tray_icons() == []
@@ -243,8 +260,7 @@ def test_icon_redocks_when_tray_host_dies_and_returns(
 
 
 def test_xorg_icon_does_not_redock(desktop: DesktopSession) -> None:
-    app, _ = start_tray_app(desktop, "xorg")
-    desktop.wait_for_tray_icon(timeout=10)
+    app, _, _ = start_docked_app(desktop, "xorg")
     desktop.restart_tray()
     with pytest.raises(WaitTimeout):
         desktop.wait_for_tray_icon(timeout=2.0)
@@ -256,8 +272,7 @@ def test_xorg_icon_does_not_redock(desktop: DesktopSession) -> None:
 def test_nothing_outlives_the_session() -> None:
     require_desktop_tools()
     with DesktopSession() as desktop:
-        app, _ = start_tray_app(desktop, "gtk")
-        desktop.wait_for_tray_icon(timeout=10)
+        app, _, _ = start_docked_app(desktop, "gtk")
         # A process the test started itself, unknown to the harness, on the same desktop.
         stray = subprocess.Popen(["sleep", "60"], env=desktop.env)
         started = desktop.started_pids

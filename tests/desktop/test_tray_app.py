@@ -247,3 +247,46 @@ def test_sigterm_quits_cleanly_and_the_next_start_shows_the_saved_balance(
     app.server.account.inject(Fault.status(503), times=1000)
     again = start_app(pacing="production")
     again.wait_colour("stale-ok", timeout=10)
+
+
+def test_notifications_on_the_bus_once_per_crossing_and_reset_and_none_after_restart(
+    desktop: DesktopSession, start_app: Callable[..., RunningApp]
+) -> None:
+    app = start_app(pacing="demo")
+    app.wait_colour("ok")
+    assert desktop.notifications() == []
+
+    set_share(app.server, 6000)  # 6,050 of 35,050 = 17 %: below 20 %
+    os.kill(app.pid, signal.SIGUSR1)
+    low = poll_until(
+        lambda: [c for c in desktop.notifications() if "low" in c.summary.lower()] or None,
+        10,
+        "the low-credits notification",
+    )
+    time.sleep(1)  # a large-spend notice for the same drop may follow; it is not a repeat
+    calls = desktop.notifications()
+    assert len(low) == 1
+    assert "6,050" in low[0].body
+    assert low[0].app_name == "lensmor-tray"
+
+    polls_before = app.requests()
+    poll_until(lambda: True if app.requests() >= polls_before + 10 else None, 40, "ten more polls")
+    assert [c.summary for c in desktop.notifications()] == [c.summary for c in calls]
+
+    app.server.account.reset()
+    renewed = poll_until(
+        lambda: [c for c in desktop.notifications() if "renewed" in c.summary.lower()] or None,
+        15,
+        "the renewal notification",
+    )
+    assert len(renewed) == 1
+    assert "35,0" in renewed[0].body
+
+    count = len(desktop.notifications())
+    os.kill(app.pid, signal.SIGTERM)
+    assert app.proc.wait(timeout=10) == 0  # type: ignore[attr-defined]
+    again = start_app(pacing="demo")
+    again.wait_colour("ok")
+    seen = again.requests()
+    poll_until(lambda: True if again.requests() >= seen + 3 else None, 20, "three polls")
+    assert len(desktop.notifications()) == count

@@ -1,0 +1,323 @@
+"""The PyInstaller bundle, built from packaging/lensmor-tray.spec and run like a user runs it.
+
+One build per test run (a module fixture, into a temporary folder, from a working directory
+that is not the repo, so the spec's paths must not depend on it). The bundled executable then
+runs with a clean environment and no PYTHONPATH, against the simulated API on loopback, so
+anything the spec failed to bundle shows up as a failing command:
+
+* a missing hidden import or asset: an ImportError or FileNotFoundError traceback;
+* APScheduler's entry-point metadata missing: `run` dies at start with a LookupError for the
+  "interval"/"date" trigger;
+* the pystray backends or GObject typelibs missing: the app falls back to the menu-less
+  xorg tray (checked on a real headless desktop when its tools are installed).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, Home
+from tray_app import __version__
+from tray_app.autostart.linux import read_group, split_exec
+from tray_app.demo.server import BALANCE_PATH, DEMO_KEY, SimulatedLensmorServer
+
+pytestmark = [
+    pytest.mark.slow,
+    # The first test also pays for the build (about 1-2 minutes on a 2-core machine).
+    pytest.mark.timeout(900),
+    pytest.mark.skipif(
+        importlib.util.find_spec("PyInstaller") is None,
+        reason="PyInstaller is not installed (it is in the dev extra)",
+    ),
+]
+
+SPEC = REPO / "packaging" / "lensmor-tray.spec"
+ASSETS = REPO / "tray_app" / "assets"
+BUILD_TIMEOUT_S = 600
+# The one-folder bundle measured 169 MB on Debian 12 (GTK, GObject typelibs and Tcl/Tk
+# included). Well above that means something large got collected by accident, e.g. a whole
+# icon theme (+36 MB) or a GUI toolkit nobody imports.
+SIZE_BUDGET_BYTES = 250 * 1024 * 1024
+linux_only = pytest.mark.skipif(sys.platform != "linux", reason="Linux behaviour")
+
+
+@dataclass(frozen=True)
+class Bundle:
+    folder: Path
+    executable: Path
+    build_seconds: float
+
+    @property
+    def size_bytes(self) -> int:
+        return sum(p.lstat().st_size for p in self.folder.rglob("*") if not p.is_dir())
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Bundle:
+    root = tmp_path_factory.mktemp("bundle")
+    dist, work, cwd = root / "dist", root / "build", root / "cwd"
+    cwd.mkdir()
+    started = time.monotonic()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--distpath",
+            str(dist),
+            "--workpath",
+            str(work),
+            str(SPEC),
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT_S,
+        check=False,
+    )
+    elapsed = time.monotonic() - started
+    assert done.returncode == 0, f"PyInstaller failed:\n{done.stderr[-4000:]}"
+    folder = dist / "lensmor-tray"
+    executable = folder / ("lensmor-tray.exe" if sys.platform == "win32" else "lensmor-tray")
+    assert executable.is_file(), f"no executable in {sorted(p.name for p in folder.iterdir())}"
+    return Bundle(folder, executable, elapsed)
+
+
+def bundle_env(home: Home, **extra: str) -> dict[str, str]:
+    """The test HOME's environment minus PYTHONPATH: the bundle must not find the repo."""
+    env = {k: v for k, v in home.env.items() if not k.startswith("PYTHON")}
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    if sys.platform == "win32":
+        # Windows programs need SYSTEMROOT (sockets, crypto); the rest keeps files in HOME.
+        env["SYSTEMROOT"] = os.environ.get("SYSTEMROOT", r"C:\Windows")
+        env.update(
+            USERPROFILE=str(home.root),
+            APPDATA=str(home.root / ".config"),
+            LOCALAPPDATA=str(home.root / ".local" / "share"),
+            TEMP=home.env["TMPDIR"],
+            TMP=home.env["TMPDIR"],
+        )
+    env.update(extra)
+    return env
+
+
+def run_bundle(
+    bundle: Bundle, home: Home, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(bundle.executable), *args],
+        env=env if env is not None else bundle_env(home),
+        cwd=home.root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def assert_no_traceback(done: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.fixture
+def server() -> Iterator[SimulatedLensmorServer]:
+    with SimulatedLensmorServer() as running:
+        yield running
+
+
+def api_requests(server: SimulatedLensmorServer) -> int:
+    return sum(1 for r in server.account.requests if r.path == BALANCE_PATH)
+
+
+# -- what was built ------------------------------------------------------------------------
+
+
+def test_the_bundle_fits_its_size_budget(bundle: Bundle, request: pytest.FixtureRequest) -> None:
+    size = bundle.size_bytes
+    # Kept in the test report (e.g. --junitxml) to follow the build's cost over time.
+    request.node.user_properties += [
+        ("bundle_build_seconds", round(bundle.build_seconds, 1)),
+        ("bundle_size_mb", round(size / 2**20, 1)),
+    ]
+    assert size < SIZE_BUDGET_BYTES, (
+        f"the bundle is {size / 2**20:.0f} MB (budget {SIZE_BUDGET_BYTES / 2**20:.0f} MB); "
+        f"built in {bundle.build_seconds:.0f} s"
+    )
+
+
+def test_the_assets_are_bundled_where_importlib_resources_looks(bundle: Bundle) -> None:
+    # PyInstaller 6 keeps everything but the executable in a contents folder (`_internal`).
+    found = [p for p in bundle.folder.rglob("assets") if p.parent.name == "tray_app"]
+    assert len(found) == 1, found
+    shipped = {p.name: p.read_bytes() for p in ASSETS.iterdir() if p.is_file()}
+    bundled = {p.name: p.read_bytes() for p in found[0].iterdir() if p.is_file()}
+    assert bundled == shipped
+
+
+# -- the CLI, frozen -----------------------------------------------------------------------
+
+
+def test_version(bundle: Bundle, home: Home) -> None:
+    done = run_bundle(bundle, home, "--version")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"lensmor-tray {__version__}"
+
+
+def test_status_json_against_the_simulated_api(
+    bundle: Bundle, home: Home, server: SimulatedLensmorServer
+) -> None:
+    # Values no default could produce by accident.
+    server.account.spend(1234)
+    server.account.gift(77)
+    env = bundle_env(home, LENSMOR_BASE_URL=server.url, LENSMOR_API_KEY=DEMO_KEY)
+    done = run_bundle(bundle, home, "status", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    assert_no_traceback(done)
+    printed = json.loads(done.stdout)
+    expected = server.account.snapshot()
+    assert len(expected) == 7
+    assert {name: printed[name] for name in expected} == expected
+    assert api_requests(server) == 1
+    assert DEMO_KEY not in done.stdout + done.stderr
+
+
+def test_paths_and_history_run_without_a_traceback(bundle: Bundle, home: Home) -> None:
+    paths = run_bundle(bundle, home, "paths")
+    assert paths.returncode == 0, paths.stderr
+    assert_no_traceback(paths)
+    lines = dict(line.split(":", 1) for line in paths.stdout.splitlines())
+    assert set(lines) == {"config", "key file", "data", "logs"}
+    if sys.platform == "linux":
+        # platformdirs in the bundle still honours the XDG variables.
+        config = Path(home.env["XDG_CONFIG_HOME"]) / "lensmor-tray" / "config.toml"
+        assert lines["config"].strip() == str(config)
+
+    history = run_bundle(bundle, home, "history", "--json")
+    # No history yet: the documented "no" answer with one line saying what to do.
+    assert history.returncode == 1, history.stderr
+    assert_no_traceback(history)
+    assert history.stderr.startswith("lensmor-tray: no history yet")
+    assert history.stdout == ""
+
+
+@linux_only
+def test_run_without_a_display_polls_and_stops_cleanly_on_sigterm(
+    bundle: Bundle, home: Home, server: SimulatedLensmorServer
+) -> None:
+    env = bundle_env(home, LENSMOR_BASE_URL=server.url, LENSMOR_API_KEY=DEMO_KEY)
+    for name in ("DISPLAY", "WAYLAND_DISPLAY"):
+        env.pop(name, None)
+    stderr_file = home.root / "run.stderr"
+    with stderr_file.open("w") as stderr:
+        proc = subprocess.Popen(
+            [str(bundle.executable), "run"],
+            env=env,
+            cwd=home.root,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        try:
+            # The first poll goes out as soon as the scheduler is up: that needs APScheduler's
+            # "date" and "interval" triggers, found through its entry-point metadata.
+            deadline = time.monotonic() + 30
+            while api_requests(server) == 0 and proc.poll() is None:
+                assert time.monotonic() < deadline, "the bundled app never polled the API"
+                time.sleep(0.1)
+            assert proc.poll() is None, stderr_file.read_text()
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    err = stderr_file.read_text()
+    assert code == 0, err
+    assert "Traceback" not in err, err
+    assert "lensmor-tray: no graphical session (DISPLAY is not set)" in err
+    assert api_requests(server) >= 1
+
+    # The poll went to the history database, which `history` reads back (sqlite3 bundled).
+    history = run_bundle(bundle, home, "history", "--json", env=env)
+    assert history.returncode == 0, history.stderr
+    assert_no_traceback(history)
+    today = json.loads(history.stdout)["daily"][-1]
+    assert today["balance"] == server.account.snapshot()["totalBalance"]
+
+
+@linux_only
+def test_autostart_entry_starts_the_bundle_with_its_bundled_icon(
+    bundle: Bundle, home: Home
+) -> None:
+    env = bundle_env(home)
+    enabled = run_bundle(bundle, home, "autostart", "enable", env=env)
+    assert enabled.returncode == 0, enabled.stderr
+    entry_file = Path(home.env["XDG_CONFIG_HOME"]) / "autostart" / "lensmor-tray.desktop"
+    entry = read_group(entry_file.read_text())
+    # A frozen app starts itself, not `python -m tray_app`.
+    assert split_exec(entry["Exec"]) == [str(bundle.executable), "run", "--autostart"]
+    icon = Path(entry["Icon"])
+    assert icon.is_relative_to(bundle.folder)
+    assert icon.read_bytes() == (ASSETS / icon.name).read_bytes()
+
+    assert run_bundle(bundle, home, "autostart", "status", env=env).returncode == 0
+    disabled = run_bundle(bundle, home, "autostart", "disable", env=env)
+    assert disabled.returncode == 0, disabled.stderr
+    assert not entry_file.exists()
+
+
+# -- on a real (headless) desktop ------------------------------------------------------------
+
+
+@linux_only
+@pytest.mark.desktop
+@pytest.mark.skipif(
+    importlib.util.find_spec("gi") is None, reason="PyGObject is not installed: nothing to bundle"
+)
+def test_the_bundle_docks_with_a_menu_and_notifies(
+    bundle: Bundle, server: SimulatedLensmorServer
+) -> None:
+    from tests.desktop.conftest import require_desktop_tools
+    from tests.desktop.harness import DesktopSession
+
+    require_desktop_tools()
+    # Below the 5% threshold: the first poll raises an alert.
+    server.account.set_balance(subscriptionBalance=100)
+    with DesktopSession() as desktop:
+        env = dict(desktop.env)
+        env.update(
+            LENSMOR_BASE_URL=server.url,
+            LENSMOR_API_KEY=DEMO_KEY,
+            PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+        )
+        app = desktop.popen([str(bundle.executable), "-v", "run"], env=env)
+        desktop.wait_for_tray_icon(timeout=30)
+        # A GObject backend with a real menu, not the menu-less xorg fallback.
+        log = desktop.wait_for_output(app, "tray backend: ", timeout=10)
+        backend = log.split("tray backend: ", 1)[1].split()[0]
+        assert backend in ("appindicator", "gtk"), log
+        desktop.open_menu()
+
+        calls = desktop.wait_for_notifications(1, timeout=20)
+        assert calls[0].error is None
+        assert calls[0].summary
+        # The notification icon is the one inside the bundle.
+        icon = Path(calls[0].app_icon)
+        assert icon.is_relative_to(bundle.folder)
+        assert icon.read_bytes() == (ASSETS / icon.name).read_bytes()
+
+        app.send_signal(signal.SIGTERM)
+        assert app.wait(timeout=20) == 0, desktop.log_of(app)[-2000:]
+        assert "Traceback" not in desktop.log_of(app)
