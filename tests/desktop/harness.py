@@ -21,7 +21,6 @@ Facts this relies on are in /work/shared/desktop-testing.md; the ones that shape
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import re
 import select
@@ -180,20 +179,17 @@ def missing_tools(*, tray: bool = True, notifications: bool = True) -> list[str]
     return missing
 
 
-def _die_with_parent() -> Callable[[], None]:
-    """A preexec_fn that has the kernel SIGTERM the child if the test process dies.
+def _die_with_parent(args: Sequence[str]) -> list[str]:
+    """`args` run so that the kernel SIGTERMs the process if the test process dies.
 
     So even a pytest killed with SIGKILL (a CI timeout) leaves no X server or tray behind.
-    Only the forked dbus-daemon escapes this (the flag does not survive its fork); it has
-    no clients left once the X server and everything else are gone.
+    `setpriv` (util-linux, essential on Debian) sets the flag and execs, keeping the PID; a
+    preexec_fn would do the same but is unsafe when the test process has threads. Only the
+    forked dbus-daemon escapes (the flag does not survive its fork); it has no clients left
+    once everything else is gone.
     """
-    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before fork, not in the child
-    pr_set_pdeathsig = 1
-
-    def preexec() -> None:
-        prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-    return preexec
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--", *args] if setpriv else list(args)
 
 
 def _tail(path: Path, lines: int = 20) -> str:
@@ -512,14 +508,13 @@ class DesktopSession:
         log = self.log_dir / f"{name}.log"
         with log.open("ab") as err:
             proc = subprocess.Popen(
-                list(args),
+                _die_with_parent(args),
                 env=dict(env if env is not None else self.env),
                 stdin=subprocess.DEVNULL,
                 stdout=kw.pop("stdout", err),
                 stderr=err,
                 cwd=self.home,
                 start_new_session=True,  # a Ctrl-C in the terminal is for pytest, not them
-                preexec_fn=_die_with_parent(),
                 **kw,
             )
         self._all_pids.append(proc.pid)
@@ -601,12 +596,11 @@ class DesktopSession:
             kw.setdefault("stdout", out)
             kw.setdefault("stderr", subprocess.STDOUT if kw["stdout"] is out else out)
             proc = subprocess.Popen(
-                list(args),
+                _die_with_parent(args),
                 env=dict(env if env is not None else self.env),
                 stdin=kw.pop("stdin", subprocess.DEVNULL),
                 cwd=kw.pop("cwd", self.home),
                 start_new_session=True,
-                preexec_fn=_die_with_parent(),
                 **kw,
             )
         self._children.append(proc)

@@ -290,3 +290,46 @@ def test_notifications_on_the_bus_once_per_crossing_and_reset_and_none_after_res
     seen = again.requests()
     poll_until(lambda: True if again.requests() >= seen + 3 else None, 20, "three polls")
     assert len(desktop.notifications()) == count
+
+
+def test_start_at_login_from_the_menu_and_the_entry_starts_the_app(
+    desktop: DesktopSession, start_app: Callable[..., RunningApp]
+) -> None:
+    from tray_app.autostart.linux import read_group, split_exec
+
+    entry = desktop.home / ".config" / "autostart" / "lensmor-tray.desktop"
+    app = start_app(pacing="production")
+    app.wait_colour("ok")
+    assert not entry.exists()
+
+    app.desktop.open_menu(button=1)
+    app.desktop.key(*["Up"] * ups_to("Start at login"), "Return")
+    poll_until(lambda: True if entry.exists() else None, 10, "the autostart entry")
+    desktop.run(["desktop-file-validate", str(entry)])
+    text = entry.read_text()
+    assert DEMO_KEY not in text
+    argv = split_exec(read_group(text)["Exec"])
+    assert argv[-2:] == ["run", "--autostart"]
+
+    # The real entry starts the real app: quit the running one, then run the Exec line.
+    os.kill(app.pid, signal.SIGTERM)
+    assert app.proc.wait(timeout=10) == 0  # type: ignore[attr-defined]
+    desktop.wait_for_no_tray_icon(timeout=5)
+    env = dict(desktop.env)
+    env.update(
+        PYTHONPATH=str(REPO),
+        LENSMOR_BASE_URL=app.server.url,
+        LENSMOR_API_KEY=DEMO_KEY,
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+    )
+    seen = app.requests()
+    login = desktop.popen(argv, env=env, name="autostarted")
+    desktop.wait_for_tray_icon(timeout=20)
+    poll_until(lambda: True if app.requests() > seen else None, 20, "the autostarted poll")
+
+    # Unticking the menu item removes the entry and the menu shows the real state.
+    desktop.open_menu(button=1)
+    desktop.key(*["Up"] * ups_to("Start at login"), "Return")
+    poll_until(lambda: True if not entry.exists() else None, 10, "the entry to go")
+    os.kill(login.pid, signal.SIGTERM)
+    assert login.wait(timeout=10) == 0
