@@ -923,14 +923,23 @@ class DesktopSession:
 
     # -- screen --------------------------------------------------------------------------
 
-    def screenshot(self, name: str | None = None) -> Image.Image:
-        """The whole screen; saved as test-artifacts/desktop/<name>.png when named."""
+    def screenshot(self, path: str | os.PathLike[str] | None = None) -> Image.Image:
+        """The whole screen, optionally saved as a PNG.
+
+        A bare name ("docked") goes to test-artifacts/desktop/docked.png; a path with a
+        directory part is used as given.
+        """
         from PIL import ImageGrab
 
         image = ImageGrab.grab(xdisplay=self.display)
-        if name is not None:
-            self.artifacts_dir.mkdir(parents=True, exist_ok=True)
-            image.save(self.artifacts_dir / f"{Path(name).stem}.png")
+        if path is not None:
+            target = Path(path)
+            if target.parent == Path():
+                target = self.artifacts_dir / target.name
+            if target.suffix != ".png":  # "low-1.5" keeps its dot
+                target = target.with_name(target.name + ".png")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            image.save(target)
         return image
 
     # -- X windows -----------------------------------------------------------------------
