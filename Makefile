@@ -1,5 +1,5 @@
 # The two commands: `make run` and `make test`. Both set up everything they need.
-.PHONY: run test lint typecheck pytest bench package clean
+.PHONY: run test lint package clean
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -18,10 +18,6 @@ test:
 lint:
 	$(PY) -m ruff check tray_app tests
 	$(PY) -m ruff format --check tray_app tests
-
-bench:
-	@scripts/bootstrap.sh desktop,dev
-	$(PY) scripts/bench.py
 
 package:
 	@scripts/bootstrap.sh desktop,package
