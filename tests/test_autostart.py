@@ -354,8 +354,8 @@ def test_the_icon_falls_back_to_a_themed_name(tmp_path: Path) -> None:
     assert find_app_icon(tmp_path / "missing") == ICON_NAME
     (tmp_path / "readme.txt").write_text("no icons here", encoding="utf-8")
     assert find_app_icon(tmp_path) == ICON_NAME
-    (tmp_path / "tray-icon-64.png").write_bytes(b"\x89PNG")
-    assert find_app_icon(tmp_path) == str(tmp_path / "tray-icon-64.png")
+    (tmp_path / "app-icon-64.png").write_bytes(b"\x89PNG")
+    assert find_app_icon(tmp_path) == str(tmp_path / "app-icon-64.png")
     # Whatever the package ships, the default lookup gives an existing PNG or the name.
     default = find_app_icon()
     assert default == ICON_NAME or (Path(default).is_absolute() and Path(default).is_file())

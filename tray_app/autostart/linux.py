@@ -19,13 +19,12 @@ session cannot start a launcher whose path contains `%` (we still write it as th
 
 from __future__ import annotations
 
-import importlib.resources
 import os
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
+from tray_app import resources
 from tray_app.autostart.base import AutostartStatus, program_exists, with_detail
 from tray_app.autostart.launcher import LaunchCommand
 from tray_app.settings import write_private_file
@@ -52,32 +51,10 @@ def autostart_dir(environ: Mapping[str, str], home: Path) -> Path:
 
 
 def find_app_icon(assets_dir: Path | None = None) -> str:
-    """Absolute path of the app icon PNG shipped in `tray_app/assets`, else the icon name.
-
-    Prefers a 256 px image (what launchers and the autostart list show well), then the largest
-    one up to 512 px, named `app-icon*.png` first and any `*icon*.png` second.
-    """
-    if assets_dir is None:
-        root = importlib.resources.files("tray_app") / "assets"
-        # Only a real directory gives a path that outlives this process (not a zip member).
-        if not isinstance(root, Path):
-            return ICON_NAME
-        assets_dir = root
-    try:
-        pngs = [p for p in assets_dir.iterdir() if p.suffix.lower() == ".png" and p.is_file()]
-    except OSError:
-        return ICON_NAME
-    for pattern in ("app-icon", "icon"):
-        matching = [p for p in pngs if pattern in p.name.lower()]
-        if matching:
-            return str(max(matching, key=_icon_rank).resolve())
-    return ICON_NAME
-
-
-def _icon_rank(path: Path) -> tuple[bool, bool, int, str]:
-    match = re.search(r"(\d+)", path.stem)
-    size = int(match.group(1)) if match else 0
-    return (size == 256, size <= 512, size, path.name)
+    """Absolute path of the app icon PNG near 256 px (what launchers and the autostart list
+    show well), else the themed icon name."""
+    path = resources.find_app_icon(256, directory=assets_dir)
+    return str(path) if path is not None else ICON_NAME
 
 
 # --- Desktop Entry encoding ------------------------------------------------------------------

@@ -39,7 +39,6 @@ import importlib.resources
 import importlib.util
 import logging
 import os
-import re
 import shutil
 import sys
 from collections.abc import Callable, Mapping
@@ -47,6 +46,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
+from tray_app import resources
 from tray_app.notify.base import (
     APP_NAME,
     URGENCY_LEVELS,
@@ -83,8 +83,6 @@ _ROUTE_TEXT: Final[Mapping[LinuxRoute, str]] = MappingProxyType(
 )
 
 # For notifications a mid-size image reads best; the largest one is only a fallback.
-_PREFERRED_ICON_PX = 128
-_ICON_PX_RANGE = (64, 256)
 
 
 def linux_route(
@@ -118,43 +116,14 @@ def _importable_dbus() -> bool:
 
 
 def find_app_icon(platform: str = sys.platform, assets_dir: Path | None = None) -> str:
-    """Absolute path of the app icon in `tray_app/assets`, or "" when there is none.
+    """Absolute path of the notification icon, or "" when there is none.
 
-    Resolved at call time, so an icon installed after start-up is found. Windows needs an .ico
-    (plyer loads it with LoadImageW(IMAGE_ICON)); elsewhere a PNG, preferring the one named
-    closest to 128 px (`app-icon-128.png`) between 64 and 256 px, then the unsized
-    `app-icon.png`, then any other size.
+    Windows needs an .ico (plyer loads it with LoadImageW(IMAGE_ICON)); elsewhere a PNG near
+    128 px, which notification servers show well.
     """
-    if assets_dir is None:
-        root = importlib.resources.files("tray_app") / "assets"
-        # Only a real directory gives a path another process (the notification server) can
-        # open; a member of a zipped package has none.
-        if not isinstance(root, Path):
-            return ""
-        assets_dir = root
     suffix = ".ico" if platform == "win32" else ".png"
-    try:
-        icons = [
-            p
-            for p in assets_dir.iterdir()
-            if p.name.lower().startswith("app-icon") and p.suffix.lower() == suffix and p.is_file()
-        ]
-    except OSError:
-        return ""
-    if not icons:
-        return ""
-    return str(min(icons, key=_icon_rank).resolve())
-
-
-def _icon_rank(path: Path) -> tuple[int, int, str]:
-    # A size a notification shows well (64-256 px, closest to 128) beats the unsized master,
-    # which beats a tiny or a huge one.
-    match = re.search(r"(\d+)", path.stem)
-    if match is None:
-        return (1, 0, path.name)
-    size = int(match.group(1))
-    tier = 0 if _ICON_PX_RANGE[0] <= size <= _ICON_PX_RANGE[1] else 2
-    return (tier, abs(size - _PREFERRED_ICON_PX), path.name)
+    path = resources.find_app_icon(128, suffix=suffix, directory=assets_dir)
+    return str(path) if path is not None else ""
 
 
 class PlyerNotifier:

@@ -581,21 +581,21 @@ class SettingsDialog:
     @staticmethod
     def _set_icon(root: tk.Tk) -> None:
         import tkinter as tk
-        from importlib import resources
 
-        assets = resources.files("tray_app") / "assets"
-        # The smallest bundled rendering that exists: decoding the 1024 px master costs a tenth
-        # of a second of start-up for a 32 px title-bar icon.
-        for name in ("app-icon-128.png", "app-icon-256.png", "app-icon.png"):
+        from tray_app import resources
+
+        # A small bundled rendering: decoding the 1024 px master costs a tenth of a second of
+        # start-up for a 32 px title-bar icon.
+        path = resources.find_app_icon(128)
+        if path is not None:
             try:
-                icon = tk.PhotoImage(master=root, data=(assets / name).read_bytes())
+                icon = tk.PhotoImage(master=root, data=path.read_bytes())
             except (OSError, tk.TclError):
-                continue  # a missing icon is cosmetic
+                return  # a missing icon is cosmetic
             if icon.width() > 256:
                 icon = icon.subsample(icon.width() // 128)
             root.iconphoto(True, icon)
             root._lensmor_icon = icon  # type: ignore[attr-defined]  # Tk needs it kept alive
-            return
 
     @staticmethod
     def _place(root: tk.Tk) -> None:
