@@ -74,3 +74,26 @@ def with_detail(status: AutostartStatus, detail: str) -> AutostartStatus:
     """`status` with `detail` put first (e.g. the reason an enable failed)."""
     joined = f"{detail}; {status.detail}" if status.detail else detail
     return dataclasses.replace(status, detail=joined)
+
+
+def entry_status(
+    command: tuple[str, ...],
+    location: str,
+    this_executable: str,
+    *,
+    switched_off: str | None,
+) -> AutostartStatus:
+    """The status of an entry that was read: enabled only when the OS will run it (nothing
+    switched it off, `switched_off` is None) and its program exists. Shared by every OS so the
+    three agree on what "enabled" means."""
+    exists = program_exists(command[0])
+    if switched_off is not None:
+        return AutostartStatus(False, location, switched_off, exists, command)
+    if not exists:
+        detail = f"the entry points at a missing launcher: {command[0]}"
+        return AutostartStatus(False, location, detail, exists, command)
+    if command[0] == this_executable:
+        detail = "starts at login"
+    else:
+        detail = f"starts {command[0]} at login, not this installation ({this_executable})"
+    return AutostartStatus(True, location, detail, exists, command)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Final
 
 from tray_app import resources
-from tray_app.autostart.base import AutostartStatus, program_exists, with_detail
+from tray_app.autostart.base import AutostartStatus, entry_status, with_detail
 from tray_app.autostart.launcher import LaunchCommand
 from tray_app.settings import write_private_file
 
@@ -254,21 +254,9 @@ class LinuxAutostart:
             command = tuple(split_exec(values.get("Exec", "")))
         except ValueError as exc:
             return AutostartStatus(False, location, f"broken entry: {exc}", False)
-        exists = program_exists(command[0])
-        enabled = False
+        switched_off = None
         if values.get("Hidden", "").lower() == "true":
-            detail = "the entry is switched off (Hidden=true)"
+            switched_off = "the entry is switched off (Hidden=true)"
         elif values.get("X-GNOME-Autostart-enabled", "").lower() == "false":
-            detail = "switched off in the session's startup settings"
-        elif not exists:
-            detail = f"the entry points at a missing launcher: {command[0]}"
-        else:
-            enabled = True
-            detail = _which_installation(command, self.launcher)
-        return AutostartStatus(enabled, location, detail, exists, command)
-
-
-def _which_installation(command: tuple[str, ...], launcher: LaunchCommand) -> str:
-    if command[0] == launcher.executable:
-        return "starts at login"
-    return f"starts {command[0]} at login, not this installation ({launcher.executable})"
+            switched_off = "switched off in the session's startup settings"
+        return entry_status(command, location, self.launcher.executable, switched_off=switched_off)

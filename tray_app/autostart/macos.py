@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 from xml.parsers.expat import ExpatError
 
-from tray_app.autostart.base import AutostartStatus, RunCommand, program_exists, with_detail
+from tray_app.autostart.base import AutostartStatus, RunCommand, entry_status, with_detail
 from tray_app.autostart.launcher import LaunchCommand
 from tray_app.settings import write_private_file
 
@@ -152,21 +152,14 @@ class MacOSAutostart:
             return AutostartStatus(
                 False, location, "broken LaunchAgent: no ProgramArguments", False
             )
-        command = tuple(args)
-        exists = program_exists(command[0])
-        enabled = False
+        switched_off = None
         if agent.get("Disabled") is True:
-            detail = "the LaunchAgent is marked Disabled"
+            switched_off = "the LaunchAgent is marked Disabled"
         elif agent.get("RunAtLoad") is not True:
-            detail = "the LaunchAgent does not run at load"
-        elif not exists:
-            detail = f"the LaunchAgent points at a missing launcher: {command[0]}"
-        else:
-            enabled = True
-            detail = "starts at login"
-            if command[0] != self.launcher.executable:
-                detail = f"starts {command[0]} at login, not this installation"
-        return AutostartStatus(enabled, location, detail, exists, command)
+            switched_off = "the LaunchAgent does not run at load"
+        return entry_status(
+            tuple(args), location, self.launcher.executable, switched_off=switched_off
+        )
 
     def _query(self) -> _Loaded:
         result = self._launchctl("print", self.service)

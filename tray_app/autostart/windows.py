@@ -29,7 +29,7 @@ import re
 import subprocess
 from typing import Any, Final, Protocol, cast
 
-from tray_app.autostart.base import AutostartStatus, program_exists, with_detail
+from tray_app.autostart.base import AutostartStatus, entry_status, with_detail
 from tray_app.autostart.launcher import LaunchCommand
 
 VALUE_NAME: Final = "LensmorTray"
@@ -200,18 +200,10 @@ class WindowsAutostart:
         command = tuple(split_command_line(value))
         if not command[0]:
             return AutostartStatus(False, LOCATION, "the Run value is empty", False)
-        exists = program_exists(command[0])
-        enabled = False
-        if self._approved_disabled(reg):
-            detail = "disabled in Task Manager (Startup apps)"
-        elif not exists:
-            detail = f"the entry points at a missing launcher: {command[0]}"
-        else:
-            enabled = True
-            detail = "starts at login"
-            if command[0] != self.launcher.executable:
-                detail = f"starts {command[0]} at login, not this installation"
-        return AutostartStatus(enabled, LOCATION, detail, exists, command)
+        switched_off = (
+            "disabled in Task Manager (Startup apps)" if self._approved_disabled(reg) else None
+        )
+        return entry_status(command, LOCATION, self.launcher.executable, switched_off=switched_off)
 
     def _approved_disabled(self, reg: Winreg) -> bool:
         try:
