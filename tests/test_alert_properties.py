@@ -30,7 +30,6 @@ from tray_app.core.alerts import (
     Alert,
     AlertKind,
     AlertState,
-    PollFailure,
     evaluate,
     is_below,
     pause,
@@ -41,6 +40,7 @@ from tray_app.core.alerts import (
 from tray_app.core.balance import Balance
 from tray_app.core.forecast import runway
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Threshold
+from tray_app.core.state import Problem
 from tray_app.settings import AlertSettings
 
 T0 = 1_795_176_000.0  # 2026-11-20 12:00 UTC
@@ -106,7 +106,7 @@ poll = st.one_of(
     ok_poll,
     st.tuples(
         st.just("fail"),
-        st.sampled_from(list(PollFailure)),
+        st.sampled_from(list(Problem)),
         st.sampled_from([60, 300, 1_800, 4 * 3_600]),
     ),
 )
@@ -197,7 +197,7 @@ def simulate(
                 state, alerts = evaluate(state, balance, rules, now, forecast)
             else:
                 balance = None
-                assert isinstance(args[0], PollFailure)
+                assert isinstance(args[0], Problem)
                 state, alerts = evaluate(state, args[0], rules, now)
             trace.evaluations.append(Evaluation(index, now, balance, paused, alerts))
         elif kind == "pause" and pauses:

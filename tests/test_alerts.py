@@ -16,7 +16,6 @@ from tray_app.core.alerts import (
     Alert,
     AlertKind,
     AlertState,
-    PollFailure,
     PollOutcome,
     Severity,
     evaluate,
@@ -27,6 +26,7 @@ from tray_app.core.alerts import (
 from tray_app.core.balance import Balance
 from tray_app.core.forecast import DAY_S, Forecast
 from tray_app.core.levels import Threshold
+from tray_app.core.state import Problem
 from tray_app.settings import AlertSettings
 
 UTC = dt.timezone.utc
@@ -310,8 +310,8 @@ def test_large_spend_names_amount_and_since_when() -> None:
 def test_large_spend_is_measured_between_balances_across_failures() -> None:
     d = Driver()
     d.poll(acct(sub=30_000))
-    d.poll(PollFailure.OFFLINE)
-    d.poll(PollFailure.RATE_LIMITED)
+    d.poll(Problem.OFFLINE)
+    d.poll(Problem.RATE_LIMITED)
     [alert] = d.poll(acct(sub=27_000))
     assert alert.body.startswith("3,000 credits used since 12:05")
 
@@ -409,7 +409,7 @@ def test_runway_not_when_it_lasts_past_the_reset_or_is_empty() -> None:
 def test_key_rejected_once_then_quiet_recovery_and_new_episode() -> None:
     d = Driver()
     d.poll(acct())
-    auth = PollFailure.AUTH_REJECTED
+    auth = Problem.KEY_REJECTED
     assert d.kinds([auth, auth, auth, acct(), acct(), auth]) == [
         [K.KEY_REJECTED],
         [],
@@ -421,16 +421,14 @@ def test_key_rejected_once_then_quiet_recovery_and_new_episode() -> None:
 
 
 def test_key_rejected_text_has_no_key_and_says_what_to_do() -> None:
-    [alert] = Driver().poll(PollFailure.AUTH_REJECTED)
+    [alert] = Driver().poll(Problem.KEY_REJECTED)
     assert alert.severity is Severity.CRITICAL
     assert "Settings -> API Keys" in alert.body
     assert "uak_" not in alert.body
 
 
-@pytest.mark.parametrize(
-    "failure", [PollFailure.OFFLINE, PollFailure.RATE_LIMITED, PollFailure.BAD_RESPONSE]
-)
-def test_only_a_long_outage_notifies_once(failure: PollFailure) -> None:
+@pytest.mark.parametrize("failure", [Problem.OFFLINE, Problem.RATE_LIMITED, Problem.BAD_RESPONSE])
+def test_only_a_long_outage_notifies_once(failure: Problem) -> None:
     d = Driver()
     d.poll(acct())
     first = d.poll(failure)
@@ -452,30 +450,30 @@ def test_short_outages_never_notify() -> None:
     for _ in range(5):
         d.poll(acct())
         for _ in range(11):  # 55 min
-            assert d.poll(PollFailure.OFFLINE) == []
+            assert d.poll(Problem.OFFLINE) == []
 
 
 def test_a_gap_restarts_the_outage_clock() -> None:
     d = Driver()
-    d.poll(PollFailure.OFFLINE)
+    d.poll(Problem.OFFLINE)
     # The machine slept for five hours and wakes up still offline.
-    assert d.poll(PollFailure.OFFLINE, after=5 * HOUR) == []
-    assert d.poll(PollFailure.OFFLINE, after=30 * 60) == []
-    assert [a.kind for a in d.poll(PollFailure.OFFLINE, after=30 * 60)] == [K.OFFLINE]
+    assert d.poll(Problem.OFFLINE, after=5 * HOUR) == []
+    assert d.poll(Problem.OFFLINE, after=30 * 60) == []
+    assert [a.kind for a in d.poll(Problem.OFFLINE, after=30 * 60)] == [K.OFFLINE]
 
 
 def test_a_key_rejection_ends_an_outage() -> None:
     d = Driver()
     for _ in range(6):
-        d.poll(PollFailure.OFFLINE)
-    d.poll(PollFailure.AUTH_REJECTED)
-    assert all(d.poll(PollFailure.OFFLINE) == [] for _ in range(11))
+        d.poll(Problem.OFFLINE)
+    d.poll(Problem.KEY_REJECTED)
+    assert all(d.poll(Problem.OFFLINE) == [] for _ in range(11))
 
 
 def test_offline_zero_minutes_notifies_at_the_first_failure() -> None:
     d = Driver(settings=AlertSettings(offline_minutes=0))
-    assert [a.kind for a in d.poll(PollFailure.OFFLINE)] == [K.OFFLINE]
-    assert d.poll(PollFailure.OFFLINE) == []
+    assert [a.kind for a in d.poll(Problem.OFFLINE)] == [K.OFFLINE]
+    assert d.poll(Problem.OFFLINE) == []
 
 
 # --- notifications off and pause -------------------------------------------------------------
@@ -485,7 +483,7 @@ def test_notifications_off_advances_state_without_replay() -> None:
     d = Driver(settings=AlertSettings(notifications=False))
     d.poll(acct(sub=30_000))
     assert d.poll(acct(sub=6_000)) == []
-    assert d.poll(PollFailure.AUTH_REJECTED) == []
+    assert d.poll(Problem.KEY_REJECTED) == []
     d.settings = AlertSettings()
     assert d.poll(acct(sub=6_000)) == []  # the crossing was marked, not kept for later
     assert [a.kind for a in d.poll(acct(sub=1_000))] == [K.CRITICAL, K.LARGE_SPEND]
@@ -496,7 +494,7 @@ def test_pause_holds_everything_and_resume_summarises_once() -> None:
     d.poll(acct(sub=30_000))
     d.state = pause(d.state, d.now + 10 * HOUR)
     assert d.poll(acct(sub=6_000)) == []
-    assert d.poll(PollFailure.AUTH_REJECTED) == []
+    assert d.poll(Problem.KEY_REJECTED) == []
     assert d.poll(acct(sub=SUB, reset_ms=RESET_MS + PERIOD_MS)) == []
     held = [a.key for a in d.state.suppressed]
     d.restart()
@@ -569,11 +567,11 @@ def rich_state() -> AlertState:
     d = Driver()
     d.poll(acct(sub=30_000, gift=50))
     d.poll(acct(sub=6_000, gift=50))
-    d.poll(PollFailure.AUTH_REJECTED)
+    d.poll(Problem.KEY_REJECTED)
     d.state = pause(d.state, d.now + DAY_S)
     d.poll(acct(sub=1_000, gift=50))
     for _ in range(3):
-        d.poll(PollFailure.OFFLINE)
+        d.poll(Problem.OFFLINE)
     return d.state
 
 
@@ -649,3 +647,29 @@ def test_evaluate_works_from_a_state_with_a_lost_balance() -> None:
     # The fired lines were kept: no repeat of the 20 % and 5 % notices.
     d.state = resume(d.state, d.now)[0]
     assert d.poll(acct(sub=1_000, gift=50)) == []
+
+
+@pytest.mark.parametrize(
+    ("problem", "reason"),
+    [
+        (Problem.OFFLINE, "cannot be reached"),
+        (Problem.SERVER, "server errors"),
+        (Problem.RATE_LIMITED, "rate limit"),
+        (Problem.BAD_RESPONSE, "not a balance"),
+    ],
+)
+def test_every_outage_kind_notifies_once_after_the_window_with_its_reason(
+    problem: Problem, reason: str
+) -> None:
+    d = Driver()
+    d.poll(acct(sub=30_000))
+    outputs = [d.poll(problem, after=600) for _ in range(12)]  # two hours of failures
+    alerts = [a for out in outputs for a in out]
+    assert [a.kind for a in alerts] == [K.OFFLINE]
+    assert reason in alerts[0].body
+
+
+def test_no_key_is_not_an_outage() -> None:
+    d = Driver()
+    d.poll(acct(sub=30_000))
+    assert [d.poll(Problem.NO_KEY, after=3600) for _ in range(3)] == [[], [], []]

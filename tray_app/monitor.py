@@ -95,15 +95,6 @@ def result_from_error(exc: ApiError, now: float) -> PollResult:
     return PollResult(now, problem=problem, message=exc.message, trace_id=exc.trace_id)
 
 
-_FAILURES = {
-    Problem.KEY_REJECTED: alert_rules.PollFailure.AUTH_REJECTED,
-    Problem.OFFLINE: alert_rules.PollFailure.OFFLINE,
-    Problem.SERVER: alert_rules.PollFailure.OFFLINE,
-    Problem.RATE_LIMITED: alert_rules.PollFailure.RATE_LIMITED,
-    Problem.BAD_RESPONSE: alert_rules.PollFailure.BAD_RESPONSE,
-}
-
-
 _URGENCY: dict[alert_rules.Severity, Urgency] = {
     alert_rules.Severity.INFO: "low",
     alert_rules.Severity.WARNING: "normal",
@@ -114,7 +105,7 @@ _URGENCY: dict[alert_rules.Severity, Urgency] = {
 def _outcome(result: PollResult) -> alert_rules.PollOutcome:
     if result.balance is not None:
         return result.balance
-    return _FAILURES[result.problem or Problem.BAD_RESPONSE]
+    return result.problem or Problem.BAD_RESPONSE
 
 
 class Monitor:

@@ -91,6 +91,7 @@ from tray_app.core import fmt
 from tray_app.core.balance import Balance, BalanceFormatError, parse_balance
 from tray_app.core.forecast import Forecast
 from tray_app.core.levels import Threshold
+from tray_app.core.state import Problem
 
 STATE_VERSION = 1
 HOUR_S = 3600.0
@@ -134,17 +135,9 @@ class Severity(str, enum.Enum):
 _SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
 
 
-class PollFailure(str, enum.Enum):
-    """Why a poll gave no balance. The Monitor maps the api errors onto these."""
-
-    AUTH_REJECTED = "auth_rejected"
-    OFFLINE = "offline"  # network failure or server error
-    RATE_LIMITED = "rate_limited"
-    BAD_RESPONSE = "bad_response"
-
-
-#: The result of one poll: the balance, or why there is none.
-PollOutcome: TypeAlias = Balance | PollFailure
+#: The result of one poll: the balance, or why there is none (the same `Problem` the monitor
+#: state and the tray view use; every problem but a rejected key counts as an outage).
+PollOutcome: TypeAlias = Balance | Problem
 
 
 class AlertConfig(Protocol):
@@ -395,9 +388,11 @@ def _on_balance(
 
 
 def _on_failure(
-    state: AlertState, failure: PollFailure, settings: AlertConfig, now: float
+    state: AlertState, failure: Problem, settings: AlertConfig, now: float
 ) -> tuple[AlertState, list[Alert]]:
-    if failure is PollFailure.AUTH_REJECTED:
+    if failure is Problem.NO_KEY:
+        return state, []  # nothing was asked: the tray shows the no-key state
+    if failure is Problem.KEY_REJECTED:
         # The server answered, so any network outage is over.
         state = replace(state, outage_since=None, outage_notified=False)
         if state.key_rejected_since is not None:
@@ -619,13 +614,14 @@ def _key_rejected_alert(now: float) -> Alert:
 
 
 _OUTAGE_REASONS = {
-    PollFailure.OFFLINE: "the Lensmor API cannot be reached",
-    PollFailure.RATE_LIMITED: "the Lensmor API keeps asking to slow down (rate limit)",
-    PollFailure.BAD_RESPONSE: "the Lensmor API sends answers that are not a balance",
+    Problem.OFFLINE: "the Lensmor API cannot be reached",
+    Problem.SERVER: "the Lensmor API answers with server errors",
+    Problem.RATE_LIMITED: "the Lensmor API keeps asking to slow down (rate limit)",
+    Problem.BAD_RESPONSE: "the Lensmor API sends answers that are not a balance",
 }
 
 
-def _offline_alert(failure: PollFailure, since: float, now: float) -> Alert:
+def _offline_alert(failure: Problem, since: float, now: float) -> Alert:
     return Alert(
         AlertKind.OFFLINE,
         "Lensmor balance not updating",
