@@ -83,7 +83,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import math
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeAlias
 
@@ -91,6 +90,7 @@ from tray_app.core import fmt
 from tray_app.core.balance import Balance, BalanceFormatError, parse_balance
 from tray_app.core.forecast import Forecast
 from tray_app.core.levels import Threshold
+from tray_app.core.saved import opt_float, opt_int
 from tray_app.core.state import Problem
 
 STATE_VERSION = 1
@@ -250,18 +250,18 @@ class AlertState:
         )
         return cls(
             last=_balance_or_none(data.get("last")),
-            last_ok_at=_opt_float(data.get("last_ok_at")),
-            last_poll_at=_opt_float(data.get("last_poll_at")),
-            period_ms=_opt_int(data.get("period_ms")),
+            last_ok_at=opt_float(data.get("last_ok_at")),
+            last_poll_at=opt_float(data.get("last_poll_at")),
+            period_ms=opt_int(data.get("period_ms")),
             fired=frozenset(_str_tuple(data.get("fired"))),
-            expiring_warned_ms=_opt_int(data.get("expiring_warned_ms")),
-            runway_warned_ms=_opt_int(data.get("runway_warned_ms")),
-            key_rejected_since=_opt_float(data.get("key_rejected_since")),
-            outage_since=_opt_float(data.get("outage_since")),
+            expiring_warned_ms=opt_int(data.get("expiring_warned_ms")),
+            runway_warned_ms=opt_int(data.get("runway_warned_ms")),
+            key_rejected_since=opt_float(data.get("key_rejected_since")),
+            outage_since=opt_float(data.get("outage_since")),
             outage_notified=data.get("outage_notified") is True,
-            pause_until=_opt_float(data.get("pause_until")),
+            pause_until=opt_float(data.get("pause_until")),
             suppressed=tuple(alert for alert in alerts if alert is not None),
-            suppressed_more=max(0, _opt_int(data.get("suppressed_more")) or 0),
+            suppressed_more=max(0, opt_int(data.get("suppressed_more")) or 0),
         )
 
 
@@ -689,20 +689,6 @@ def _balance_or_none(data: Any) -> Balance | None:
         return parse_balance(data)
     except BalanceFormatError:
         return None
-
-
-def _opt_float(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def _opt_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value if isinstance(value, int) else None
 
 
 def _str_tuple(value: Any) -> tuple[str, ...]:

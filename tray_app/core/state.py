@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from tray_app.core.balance import Balance, BalanceFormatError, parse_balance
+from tray_app.core.saved import opt_float
 
 
 class Problem(str, enum.Enum):
@@ -82,19 +83,13 @@ class MonitorState:
             balance = parse_balance(data["balance"]) if data.get("balance") else None
         except BalanceFormatError:
             return cls()
-        fetched_at = _float_or_none(data.get("fetchedAt"))
+        fetched_at = opt_float(data.get("fetchedAt"))
         return cls(
             balance=balance,
             fetched_at=fetched_at if balance else None,
             from_previous_run=balance is not None,
-            last_change_at=_float_or_none(data.get("lastChangeAt")),
+            last_change_at=opt_float(data.get("lastChangeAt")),
         )
-
-
-def _float_or_none(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
 
 
 def advance(state: MonitorState, result: PollResult) -> MonitorState:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -63,24 +62,6 @@ def _gi_backend_available(name: str) -> bool:
     except (ImportError, ValueError):
         return False
     return True
-
-
-def missing_tray_message(backend: str, environ: dict[str, str]) -> str | None:
-    """A one-line explanation when this desktop cannot show a usable tray icon, else None."""
-    if sys.platform != "linux":
-        return None
-    if not environ.get("DISPLAY") and not environ.get("WAYLAND_DISPLAY"):
-        return "no graphical session (DISPLAY is not set): the tray icon cannot be shown"
-    if backend == "xorg":
-        return (
-            "the tray icon has no menu because PyGObject is missing; install it "
-            "(Debian/Ubuntu: sudo apt install python3-gi gir1.2-ayatanaappindicator3-0.1) "
-            "or run `make run`, which sets it up"
-        )
-    desktop = environ.get("XDG_CURRENT_DESKTOP", "")
-    if "GNOME" in desktop.upper() and backend == "appindicator":
-        return None  # decided after start: see wait_for_tray_host
-    return None
 
 
 class PystrayTray:
