@@ -9,6 +9,7 @@ import pytest
 
 from tray_app.core.badge import BadgeKind
 from tray_app.core.balance import Balance
+from tray_app.core.forecast import runway
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Level
 from tray_app.core.state import MonitorState, PollResult, Problem, advance, with_no_key
 from tray_app.core.view import Action, Extras, TrayView, present, tomorrow_morning
@@ -134,15 +135,18 @@ def test_a_corrupt_saved_state_gives_an_empty_state(junk: object) -> None:
 
 
 def test_extras_rows_and_pause_and_autostart() -> None:
+    forecast = runway([(NOW - 3 * 86400, 30_000), (NOW, 21_000)], NOW, B.reset_at_s)
     extras = Extras(
-        forecast="At this pace: empty in ~3 days",
-        usage="Usage today: 2,000 · this period: 5,000",
+        forecast=forecast,
+        usage_today=2000,
+        usage_30_days=5000.4,
         paused_until=NOW + 3600,
         autostart_enabled=True,
     )
     v = view(fresh(), extras)
-    assert "At this pace: empty in ~3 days" in texts(v)
-    assert "Usage today: 2,000 · this period: 5,000" in texts(v)
+    assert forecast.describe() in texts(v)
+    assert forecast.describe().startswith("At this pace")
+    assert "Usage today: 2,000 · last 30 days: 5,000" in texts(v)
     paused = next(r for r in v.rows if r.text.startswith("Notifications paused until 15:02"))
     assert [c.action for c in paused.children] == [Action.RESUME]
     autostart = next(r for r in v.rows if r.action is Action.TOGGLE_AUTOSTART)

@@ -31,7 +31,6 @@ from tray_app.api import (
     ServerError,
 )
 from tray_app.core import alerts as alert_rules
-from tray_app.core import fmt
 from tray_app.core.forecast import Forecast, runway
 from tray_app.core.pacing import PRODUCTION, NextPoll, PacingProfile, next_poll
 from tray_app.core.state import MonitorState, PollResult, Problem, advance, with_no_key
@@ -180,9 +179,11 @@ class Monitor:
             return self.refresh_view(now)
 
     def refresh_view(self, now: float) -> TrayView:
+        today, month = self._usage(now)
         extras = Extras(
-            forecast=self.forecast.describe() if self.forecast else None,
-            usage=self._usage_text(now),
+            forecast=self.forecast,
+            usage_today=today,
+            usage_30_days=month,
             paused_until=self.alert_state.pause_until,
             autostart_enabled=self._autostart_state(),
         )
@@ -267,22 +268,13 @@ class Monitor:
             {"monitor": self.state.to_json(), "alerts": self.alert_state.to_json()},
         )
 
-    def _usage_text(self, now: float) -> str | None:
-        balance = self.state.balance
-        if balance is None:
-            return None
+    def _usage(self, now: float) -> tuple[float | None, float | None]:
+        """Credits spent today and over the last 30 days, from the history (None: unknown)."""
+        if self.state.balance is None:
+            return None, None
         today = self._guard("read usage", usage_today, self._store, now, None)
-        if today is None:
-            return None
-        text = f"Usage today: {fmt.credits(round(today))}"
-        reset = balance.reset_at_s
-        if reset is not None and reset > now:
-            # The current period started one period before resetAt; without the period length
-            # we use the last 30 days, which is what a monthly plan means.
-            period = self._guard("read usage", self._store.usage_between, now - 30 * 86400, now + 1)
-            if period is not None:
-                text += f" · last 30 days: {fmt.credits(round(period))}"
-        return text
+        month = self._guard("read usage", self._store.usage_between, now - 30 * 86400, now + 1)
+        return today, month
 
     def _describe(self) -> str:
         s = self.state

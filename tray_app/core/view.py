@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from tray_app.core import fmt
 from tray_app.core.badge import BadgeKind, BadgeSpec, badge_for_balance, state_badge
 from tray_app.core.balance import Balance
+from tray_app.core.forecast import Forecast
 from tray_app.core.levels import Level, Threshold, level_for
 from tray_app.core.state import MonitorState, Problem
 
@@ -49,8 +50,10 @@ SEPARATOR = MenuRow("", separator=True)
 class Extras:
     """Inputs that come from other parts of the app than the poll state."""
 
-    forecast: str | None = None
-    usage: str | None = None
+    forecast: Forecast | None = None
+    #: Credits spent since local midnight and over the last 30 days (None: unknown).
+    usage_today: float | None = None
+    usage_30_days: float | None = None
     paused_until: float | None = None
     #: None when start-at-login is not available on this system (no row is shown).
     autostart_enabled: bool | None = None
@@ -161,12 +164,24 @@ def _info_rows(
         )
         rows.append(MenuRow(f"Gift: {fmt.credits(b.gift_balance)} of {fmt.credits(b.gift_amount)}"))
         rows.append(MenuRow(_reset_text(b, now, tz)))
-        if extras.usage:
-            rows.append(MenuRow(extras.usage))
-        if extras.forecast:
-            rows.append(MenuRow(extras.forecast))
+        usage = _usage_text(extras)
+        if usage:
+            rows.append(MenuRow(usage))
+        if extras.forecast is not None:
+            rows.append(MenuRow(extras.forecast.describe()))
     rows.append(MenuRow(_status_text(state, now, tz)))
     return tuple(rows)
+
+
+def _usage_text(extras: Extras) -> str | None:
+    if extras.usage_today is None:
+        return None
+    text = f"Usage today: {fmt.credits(round(extras.usage_today))}"
+    if extras.usage_30_days is not None:
+        # "Last 30 days" rather than "this period": the API gives the end of the period
+        # (resetAt), not its length, and 30 days is what a monthly plan means.
+        text += f" · last 30 days: {fmt.credits(round(extras.usage_30_days))}"
+    return text
 
 
 def _reset_text(b: Balance, now: float, tz: dt.tzinfo | None) -> str:
