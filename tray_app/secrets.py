@@ -16,12 +16,11 @@ import enum
 import logging
 import os
 import stat
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from tray_app.bounded import CallTimedOut, call_with_timeout
 from tray_app.core.fmt import mask_key
 from tray_app.settings import write_private_file
 
@@ -75,30 +74,6 @@ def looks_like_lensmor_key(key: str) -> bool:
     return key.startswith(KNOWN_PREFIXES)
 
 
-class _KeyringTimeout(Exception):
-    pass
-
-
-def _call_with_timeout(func: Any, timeout: float, *args: Any) -> Any:
-    """Run a keyring call in a daemon thread; raise _KeyringTimeout if it does not return."""
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = func(*args)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            box["error"] = exc
-
-    worker = threading.Thread(target=target, name="keyring", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        raise _KeyringTimeout
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")
-
-
 class KeyStore:
     def __init__(
         self,
@@ -132,10 +107,14 @@ class KeyStore:
         try:
             import keyring
 
-            value = _call_with_timeout(
-                keyring.get_password, self._timeout, KEYRING_SERVICE, KEYRING_USERNAME
+            value = call_with_timeout(
+                keyring.get_password,
+                self._timeout,
+                KEYRING_SERVICE,
+                KEYRING_USERNAME,
+                name="keyring",
             )
-        except _KeyringTimeout:
+        except CallTimedOut:
             self._warn(
                 f"the OS keyring did not answer within {self._timeout:g} s (locked?); "
                 "unlock it or store the key with `lensmor-tray key set`"
@@ -173,10 +152,15 @@ class KeyStore:
             try:
                 import keyring
 
-                _call_with_timeout(
-                    keyring.set_password, self._timeout, KEYRING_SERVICE, KEYRING_USERNAME, key
+                call_with_timeout(
+                    keyring.set_password,
+                    self._timeout,
+                    KEYRING_SERVICE,
+                    KEYRING_USERNAME,
+                    key,
+                    name="keyring",
                 )
-            except _KeyringTimeout:
+            except CallTimedOut:
                 self._warn("the OS keyring did not answer; stored the key in a file instead")
             except Exception as exc:  # noqa: BLE001 - any backend failure: use the file
                 log.debug("keyring set failed: %s", type(exc).__name__)
@@ -198,8 +182,12 @@ class KeyStore:
             try:
                 import keyring
 
-                _call_with_timeout(
-                    keyring.delete_password, self._timeout, KEYRING_SERVICE, KEYRING_USERNAME
+                call_with_timeout(
+                    keyring.delete_password,
+                    self._timeout,
+                    KEYRING_SERVICE,
+                    KEYRING_USERNAME,
+                    name="keyring",
                 )
                 removed.append(KeySource.KEYRING)
             except Exception as exc:  # noqa: BLE001 - nothing stored there, or no keyring

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from tray_app.bounded import CallTimedOut, call_with_timeout
 from tray_app.notify.base import Notification, Notifier, NotifyError, describe
 from tray_app.notify.log_backend import LogNotifier
 from tray_app.notify.plyer_backend import PlyerNotifier
@@ -109,30 +110,16 @@ class NotifierChain:
     def _run_bounded(self, backend: Notifier, health: _Health, n: Notification) -> None:
         if health.in_flight is not None and health.in_flight.is_alive():
             raise NotifyError("its previous send has not returned yet")
-        outcome: list[BaseException | None] = []
-
-        def deliver() -> None:
-            try:
-                backend.send(n)
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread below
-                outcome.append(exc)
-            else:
-                outcome.append(None)
-
-        thread = threading.Thread(target=deliver, name=f"notify-{backend.name}", daemon=True)
-        health.in_flight = thread
-        thread.start()
-        thread.join(self.send_timeout)
-        if thread.is_alive():
-            raise NotifyError(f"no answer within {self.send_timeout:g} s")
-        health.in_flight = None
-        error = outcome[0] if outcome else NotifyError("the send thread ended without a result")
-        if error is None:
-            return
-        if isinstance(error, NotifyError):
-            raise error
-        # A backend broke its promise to raise only NotifyError: still just a failure.
-        raise NotifyError(describe(error)) from error
+        try:
+            call_with_timeout(backend.send, self.send_timeout, n, name=f"notify-{backend.name}")
+        except CallTimedOut as exc:
+            health.in_flight = exc.thread
+            raise NotifyError(f"no answer within {self.send_timeout:g} s") from None
+        except NotifyError:
+            raise
+        except Exception as exc:
+            # A backend broke its promise to raise only NotifyError: still just a failure.
+            raise NotifyError(describe(exc)) from exc
 
     def _failed(self, name: str, health: _Health, error: str) -> None:
         first = health.failed_at is None
