@@ -292,10 +292,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from tray_app.app import AppOptions, TrayApp
 
     paths, _settings = load_config(args)  # a broken config stops here with exit 2
-    configure_logging(args.verbose, paths.log_file)
     if getattr(args, "demo_without_key", False) and key_store(paths).load() is None:
         print("No API key is configured: starting the demo (see README: 'Give it your key').")
-        return cmd_demo(args)
+        return cmd_demo(args)  # which sets up logging itself (once: handlers would double)
+    configure_logging(args.verbose, paths.log_file)
     options = AppOptions(
         paths=paths, autostart=getattr(args, "autostart", False), pacing=_pacing_profile()
     )
