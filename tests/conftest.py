@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+# The `rig` fixture (a real Monitor over the simulated API with an injected clock).
+pytest_plugins = ["tests.support.rig"]
+
 REPO = Path(__file__).resolve().parent.parent
 CANARY_KEY = "uak_CANARYcanary0123456789abcdWXYZ"
 

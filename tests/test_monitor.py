@@ -1,109 +1,15 @@
-"""The real Monitor against the real simulated API over loopback, with an injected clock.
-
-Everything is real except the clock (a number the test moves), the tray (it records views)
-and the notifier (it records notifications; delivery is tested in test_notify and on the
-desktop).
-"""
+"""The real Monitor against the real simulated API over loopback (see tests/support/rig.py)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
-from tray_app.api import LensmorClient
+from tests.support.rig import DAY, START, Rig
 from tray_app.core.badge import BadgeKind
-from tray_app.core.view import TrayView
-from tray_app.demo.server import DEMO_KEY, Fault, SimulatedAccount, SimulatedLensmorServer
-from tray_app.monitor import Monitor, PollReport
-from tray_app.notify.base import Notification
+from tray_app.demo.server import DEMO_KEY, Fault
 from tray_app.settings import Settings
-from tray_app.store import HistoryStore
-
-START = 1_800_000_000.0
-DAY = 86400.0
-
-
-@dataclass
-class Clock:
-    now: float = START
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@dataclass
-class RecordingTray:
-    views: list[TrayView] = field(default_factory=list)
-
-    def show(self, view: TrayView) -> None:
-        self.views.append(view)
-
-
-@dataclass
-class RecordingNotifier:
-    sent: list[Notification] = field(default_factory=list)
-    fail: bool = False
-
-    def send(self, n: Notification) -> str:
-        if self.fail:
-            raise RuntimeError("notification daemon gone")
-        self.sent.append(n)
-        return "recording"
-
-
-@dataclass
-class Rig:
-    clock: Clock
-    server: SimulatedLensmorServer
-    store_path: Path
-    tray: RecordingTray = field(default_factory=RecordingTray)
-    notifier: RecordingNotifier = field(default_factory=RecordingNotifier)
-    settings: Settings = field(default_factory=Settings)
-    monitor: Monitor | None = None
-    store: HistoryStore | None = None
-
-    @property
-    def account(self) -> SimulatedAccount:
-        return self.server.account
-
-    def start(self) -> Monitor:
-        """(Re)start the app: a new store handle and Monitor over the same files."""
-        if self.store is not None:
-            self.store.close()
-        self.store = HistoryStore.open(self.store_path)
-        self.monitor = Monitor(
-            source=LensmorClient(self.server.url, DEMO_KEY),
-            store=self.store,
-            notifier=self.notifier,
-            tray=self.tray,
-            settings=self.settings,
-            jitter=lambda: 0.5,
-        )
-        return self.monitor
-
-    def poll(self) -> PollReport:
-        assert self.monitor is not None
-        return self.monitor.poll_once(self.clock.now)
-
-    def kinds(self) -> list[str]:
-        return [n.key.split(":", 1)[0] for n in self.notifier.sent]
-
-
-@pytest.fixture
-def rig(tmp_path: Path) -> Iterator[Rig]:
-    clock = Clock()
-    account = SimulatedAccount(total_subscription=30_000, gift=0, period_days=30, clock=clock)
-    account.set_balance(resetAt=int((START + 10 * DAY) * 1000))
-    with SimulatedLensmorServer(account) as server:
-        r = Rig(clock, server, tmp_path / "history.sqlite3")
-        r.start()
-        yield r
-        if r.store is not None:
-            r.store.close()
 
 
 def test_first_poll_shows_and_saves_the_balance(rig: Rig) -> None:

@@ -1,0 +1,110 @@
+"""A real Monitor over the real simulated API on loopback, with an injected clock.
+
+Everything is real except the clock (a number the test moves), the tray (it records views)
+and the notifier (it records notifications; delivery is tested in test_notify and on the
+desktop). Used by the monitor, fault and soak tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tray_app.api import LensmorClient
+from tray_app.core.view import TrayView
+from tray_app.demo.server import DEMO_KEY, SimulatedAccount, SimulatedLensmorServer
+from tray_app.monitor import BalanceSource, Monitor, PollReport
+from tray_app.notify.base import Notification
+from tray_app.settings import Settings
+from tray_app.store import HistoryStore
+
+START = 1_800_000_000.0
+DAY = 86400.0
+
+
+@dataclass
+class Clock:
+    now: float = START
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class RecordingTray:
+    views: list[TrayView] = field(default_factory=list)
+
+    def show(self, view: TrayView) -> None:
+        self.views.append(view)
+
+
+@dataclass
+class RecordingNotifier:
+    sent: list[Notification] = field(default_factory=list)
+    fail: bool = False
+
+    def send(self, n: Notification) -> str:
+        if self.fail:
+            raise RuntimeError("notification daemon gone")
+        self.sent.append(n)
+        return "recording"
+
+
+@dataclass
+class Rig:
+    clock: Clock
+    server: SimulatedLensmorServer
+    store_path: Path
+    tray: RecordingTray = field(default_factory=RecordingTray)
+    notifier: RecordingNotifier = field(default_factory=RecordingNotifier)
+    settings: Settings = field(default_factory=Settings)
+    monitor: Monitor | None = None
+    store: HistoryStore | None = None
+
+    @property
+    def account(self) -> SimulatedAccount:
+        return self.server.account
+
+    client_options: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, base_url: str | None = None, key: str = DEMO_KEY) -> LensmorClient:
+        return LensmorClient(base_url or self.server.url, key, **self.client_options)
+
+    def start(self, source: BalanceSource | None = None) -> Monitor:
+        """(Re)start the app: a new store handle and Monitor over the same files."""
+        if self.store is not None:
+            self.store.close()
+        self.store = HistoryStore.open(self.store_path)
+        self.monitor = Monitor(
+            source=source if source is not None else self.client(),
+            store=self.store,
+            notifier=self.notifier,
+            tray=self.tray,
+            settings=self.settings,
+            jitter=lambda: 0.5,
+        )
+        return self.monitor
+
+    def poll(self) -> PollReport:
+        assert self.monitor is not None
+        return self.monitor.poll_once(self.clock.now)
+
+    def kinds(self) -> list[str]:
+        return [n.key.split(":", 1)[0] for n in self.notifier.sent]
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[Rig]:
+    clock = Clock()
+    account = SimulatedAccount(total_subscription=30_000, gift=0, period_days=30, clock=clock)
+    account.set_balance(resetAt=int((START + 10 * DAY) * 1000))
+    with SimulatedLensmorServer(account) as server:
+        r = Rig(clock, server, tmp_path / "history.sqlite3")
+        r.start()
+        yield r
+        if r.store is not None:
+            r.store.close()
