@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-# The `rig` fixture (a real Monitor over the simulated API with an injected clock).
-pytest_plugins = ["tests.support.rig"]
+# Shared fixtures: `rig` (a real Monitor over the simulated API with an injected clock) and
+# `self_signed_https` (a TLS server that verification must refuse).
+pytest_plugins = ["tests.support.rig", "tests.support.tls"]
 
 REPO = Path(__file__).resolve().parent.parent
 CANARY_KEY = "uak_CANARYcanary0123456789abcdWXYZ"

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+import urllib3
 
 from tray_app import __version__
 from tray_app.core.balance import Balance, BalanceFormatError, parse_balance
@@ -173,6 +174,7 @@ class LensmorClient:
     def fetch_balance(self) -> BalanceResponse:
         """One GET of the balance. Returns it or raises an `ApiError` subclass."""
         url = self.base_url + BALANCE_PATH
+        started = time.monotonic()  # the overall deadline covers headers and body
         try:
             response = self._session.get(
                 url,
@@ -193,9 +195,9 @@ class LensmorClient:
         except requests.exceptions.RequestException as exc:
             raise NetworkError(f"request to {self.base_url} failed: {_reason(exc)}") from None
         with response:
-            return self._handle(response)
+            return self._handle(response, started)
 
-    def _handle(self, response: requests.Response) -> BalanceResponse:
+    def _handle(self, response: requests.Response, started: float) -> BalanceResponse:
         status = response.status_code
         header_trace = response.headers.get("X-Request-ID") or None
         if 300 <= status < 400:
@@ -206,7 +208,7 @@ class LensmorClient:
                 status=status,
                 trace_id=header_trace,
             )
-        raw = self._read_body(response, header_trace)
+        raw = self._read_body(response, header_trace, started)
         data = _decode_json(raw)
         trace_id = _body_trace_id(data) or header_trace
         if status == 200:
@@ -250,17 +252,27 @@ class LensmorClient:
             trace_id=trace_id,
         )
 
-    def _read_body(self, response: requests.Response, trace_id: str | None) -> bytes:
+    def _read_body(
+        self, response: requests.Response, trace_id: str | None, started: float
+    ) -> bytes:
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             raise BadResponse(
                 f"the API answer is too large ({int(declared):,} bytes)", trace_id=trace_id
             )
-        started = time.monotonic()
         chunks: list[bytes] = []
         size = 0
         try:
-            for chunk in response.iter_content(chunk_size=8192):
+            while True:
+                if time.monotonic() - started > self._deadline:
+                    raise NetworkError(
+                        f"{self.base_url} sent its answer too slowly", trace_id=trace_id
+                    )
+                # read1 returns as soon as any bytes arrive (a plain read(n) waits for all n),
+                # so the deadline is checked while a body trickles in byte by byte.
+                chunk = response.raw.read1(8192, decode_content=True)
+                if not chunk:
+                    break
                 size += len(chunk)
                 if size > MAX_BODY_BYTES:
                     raise BadResponse(
@@ -268,11 +280,7 @@ class LensmorClient:
                         trace_id=trace_id,
                     )
                 chunks.append(chunk)
-                if time.monotonic() - started > self._deadline:
-                    raise NetworkError(
-                        f"{self.base_url} sent its answer too slowly", trace_id=trace_id
-                    )
-        except requests.exceptions.RequestException as exc:
+        except (urllib3.exceptions.HTTPError, requests.exceptions.RequestException, OSError) as exc:
             raise NetworkError(
                 f"the connection to {self.base_url} broke: {_reason(exc)}", trace_id=trace_id
             ) from None
