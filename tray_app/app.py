@@ -334,7 +334,6 @@ def demo_options(paths: AppPaths, base_url: str, key: str) -> AppOptions:
         config_file=paths.config_file,
         data_dir=paths.data_dir / "demo",
         log_dir=paths.log_dir,
-        runtime_dir=paths.runtime_dir,
     )
     settings = Settings(base_url=base_url, poll_interval=5)
     return AppOptions(

@@ -76,7 +76,6 @@ class AppPaths:
     config_file: Path
     data_dir: Path
     log_dir: Path
-    runtime_dir: Path
 
     @classmethod
     def default(cls, config_file: Path | None = None) -> AppPaths:
@@ -87,7 +86,6 @@ class AppPaths:
             config_file=Path(config),
             data_dir=platformdirs.user_data_path(APP_NAME, appauthor=False),
             log_dir=platformdirs.user_log_path(APP_NAME, appauthor=False),
-            runtime_dir=platformdirs.user_runtime_path(APP_NAME, appauthor=False),
         )
 
     @property
