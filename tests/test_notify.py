@@ -159,6 +159,33 @@ def test_a_failed_backend_is_skipped_until_its_retry_window_ends(clock: FakeCloc
     assert chain.failing() == {}
 
 
+@dataclass
+class ProbedBackend(Backend):
+    """A backend that can say cheaply whether its server is back (like a D-Bus name check)."""
+
+    server_up: bool = False
+    probes: int = 0
+
+    def ready(self) -> bool:
+        self.probes += 1
+        return self.server_up
+
+
+def test_a_backend_whose_server_is_back_is_tried_before_its_window_ends(clock: FakeClock) -> None:
+    plyer = ProbedBackend("plyer", error=NotifyError("no server"))
+    chain = NotifierChain([plyer, LogNotifier()], retry_after=300, clock=clock)
+    assert chain.send(LOW) == "log"
+
+    clock.now += 10
+    assert chain.send(LOW) == "log"  # probe says no: skipped, not sent
+    assert (plyer.probes, len(plyer.threads)) == (1, 1)
+
+    clock.now += 10
+    plyer.error, plyer.server_up = None, True  # the daemon was restarted
+    assert chain.send(LOW) == "plyer"
+    assert plyer.sent == [LOW]
+
+
 def test_the_retry_window_restarts_from_each_failed_retry(clock: FakeClock) -> None:
     plyer = Backend("plyer", error=NotifyError("no server"))
     chain = NotifierChain([plyer, LogNotifier()], retry_after=300, clock=clock)

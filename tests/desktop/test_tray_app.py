@@ -333,3 +333,46 @@ def test_start_at_login_from_the_menu_and_the_entry_starts_the_app(
     poll_until(lambda: True if not entry.exists() else None, 10, "the entry to go")
     os.kill(login.pid, signal.SIGTERM)
     assert login.wait(timeout=10) == 0
+
+
+def test_the_icon_redocks_when_the_tray_host_dies_and_comes_back(
+    desktop: DesktopSession, start_app: Callable[..., RunningApp]
+) -> None:
+    app = start_app(pacing="demo")
+    app.wait_colour("ok")
+    desktop.stop_tray(sig=signal.SIGKILL)  # the panel crashes
+    assert desktop.tray_icons() == []
+    set_share(app.server, 5000)  # the balance moves while there is no panel
+    time.sleep(3)
+    assert app.proc.poll() is None  # the app survives
+    desktop.start_tray()
+    desktop.wait_for_tray_icon(timeout=20)  # re-docked by itself
+    os.kill(app.pid, signal.SIGUSR1)
+    app.wait_colour("low", timeout=20)  # and showing the current balance
+    log = desktop.log_of(app.proc)  # type: ignore[arg-type]
+    assert "Traceback" not in log
+
+
+def test_notifications_fall_back_when_the_daemon_dies_and_resume_when_it_returns(
+    desktop: DesktopSession, start_app: Callable[..., RunningApp]
+) -> None:
+    app = start_app(pacing="demo")
+    app.wait_colour("ok")
+    desktop.stop_notifications()
+    set_share(app.server, 6000)  # below 20 %: a notification with nowhere to go
+    os.kill(app.pid, signal.SIGUSR1)
+    desktop.wait_for_output(app.proc, "Lensmor credits low", timeout=15)  # type: ignore[arg-type]
+    assert app.proc.poll() is None
+    app.wait_colour("low")
+    desktop.start_notifications()
+    set_share(app.server, 1000)  # below 5 %: delivered by the next backend that works
+    os.kill(app.pid, signal.SIGUSR1)
+    app.wait_colour("critical")
+    critical = poll_until(
+        lambda: [c for c in desktop.notifications() if "critical" in c.summary.lower()] or None,
+        15,
+        "the critical notification on the bus",
+    )
+    assert len(critical) == 1
+    log = desktop.log_of(app.proc)  # type: ignore[arg-type]
+    assert "Traceback" not in log

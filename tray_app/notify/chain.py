@@ -5,7 +5,9 @@ Policy, and why:
 * Order is preference: the first backend that does not raise delivers, the rest are not tried.
 * A backend that failed is skipped for `retry_after` seconds (default 5 min), then tried
   again: a notification server that crashed (dunst) usually comes back, and trying a dead
-  one on every notification would only add latency and noise.
+  one on every notification would only add latency and noise. A backend with a cheap
+  `ready()` check (is a notification server on the bus?) is tried again as soon as it
+  says yes, so a restarted daemon gets the next alert instead of the log.
 * Failures are logged with the backend's name at WARNING once per failure streak (the first
   failure after it last worked); repeats within the streak go to DEBUG, recovery to INFO. A
   user with no notification server gets one warning, not one per alert.
@@ -86,7 +88,8 @@ class NotifierChain:
         with self._lock:
             for backend, health in self._entries:
                 now = self._clock()
-                if health.failed_at is not None and now < health.failed_at + self.retry_after:
+                waiting = health.failed_at is not None and now < health.failed_at + self.retry_after
+                if waiting and not self._back_early(backend):
                     self._log.debug(
                         "notification backend %s skipped until its retry (%s)",
                         backend.name,
@@ -106,6 +109,18 @@ class NotifierChain:
                 ", ".join(self.backend_names),
             )
             return None
+
+    def _back_early(self, backend: Notifier) -> bool:
+        """True when a failed backend says, by a cheap check, that it can deliver again (the
+        notification server was restarted): then the retry window is not waited out and no
+        alert is lost to the log meanwhile. Backends without a `ready()` check wait."""
+        ready = getattr(backend, "ready", None)
+        if ready is None:
+            return False
+        try:
+            return bool(call_with_timeout(ready, self.send_timeout, name=f"probe-{backend.name}"))
+        except Exception:  # noqa: BLE001 - a failing probe means "not yet"
+            return False
 
     def _run_bounded(self, backend: Notifier, health: _Health, n: Notification) -> None:
         if health.in_flight is not None and health.in_flight.is_alive():

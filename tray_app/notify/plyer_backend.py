@@ -145,8 +145,10 @@ class PlyerNotifier:
         icon: str | Callable[[], str] = find_app_icon,
         platform: str = sys.platform,
         route: Callable[[], LinuxRoute] = detect_linux_route,
+        server_check: Callable[[], bool] | None = None,
         logger: logging.Logger | None = None,
     ) -> None:
+        self._server_check = server_check
         self.app_name = app_name
         self.timeout = timeout
         self._icon = icon
@@ -179,6 +181,17 @@ class PlyerNotifier:
             notification.notify(**kwargs)
         except Exception as exc:  # NotImplementedError, DBusException, ...: all one failure
             raise NotifyError(describe(exc)) from exc
+
+    def ready(self) -> bool:
+        """Cheap check for the chain: on the D-Bus route, a notification server is on the bus
+        again. Elsewhere there is nothing cheap to ask, so the chain's retry window applies."""
+        if not (self._platform.startswith("linux") and self.route == "dbus"):
+            return False
+        if self._server_check is not None:
+            return self._server_check()
+        from tray_app.notify.pystray_backend import notification_server_available
+
+        return notification_server_available()
 
     def _check_usable(self) -> None:
         if self._platform.startswith("linux"):

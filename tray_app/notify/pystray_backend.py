@@ -111,6 +111,10 @@ class PystrayNotifier:
         except Exception as exc:  # any backend error is a failed delivery, never a crash
             raise NotifyError(f"{backend}: {describe(exc)}") from exc
 
+    def ready(self) -> bool:
+        """Cheap check for the chain: a notification server is on the bus again."""
+        return bool(self._server_check())
+
     def _require_server(self, backend: str) -> None:
         try:
             available = self._server_check()
