@@ -73,6 +73,19 @@ def test_every_transient_problem_backs_off(problem: Problem) -> None:
     assert 60 <= delay <= 120
 
 
+def test_repeated_429s_never_wait_less_than_asked_but_back_off() -> None:
+    state = ok_state()
+    waits = []
+    for _ in range(6):
+        state = advance(state, PollResult(NOW, problem=Problem.RATE_LIMITED, retry_after=2.0))
+        delay = next_poll(state, 300, NOW, 0.5).delay
+        assert delay is not None
+        waits.append(delay)
+    assert waits == [2, 30, 60, 120, 240, 480]
+    long_ask = advance(state, PollResult(NOW, problem=Problem.RATE_LIMITED, retry_after=5000))
+    assert next_poll(long_ask, 300, NOW, 0.5).delay == 5000  # the server's word is a floor
+
+
 def test_429_waits_exactly_retry_after() -> None:
     state = advance(ok_state(), PollResult(NOW, problem=Problem.RATE_LIMITED, retry_after=137.0))
     assert state.retry_at == NOW + 137

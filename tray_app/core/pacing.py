@@ -2,7 +2,10 @@
 
 The rules, in order of precedence:
 1. Key missing or rejected: do not poll at all (None) until the key or config changes.
-2. Rate limited (429): wait exactly the server's Retry-After, never less, never more.
+2. Rate limited (429): wait exactly the server's Retry-After. If the next answer is a 429
+   again (the user's own scripts are draining the shared bucket), wait the larger of
+   Retry-After and the error backoff below: never sooner than the server said, and never a
+   request a second for the length of someone else's burst.
 3. Network, server or bad response: exponential backoff from 30 s, doubling per consecutive
    failure, capped at 30 min, with jitter (x0.5..x1.0, the "equal jitter" of the AWS
    architecture blog) so many clients do not retry in lockstep.
@@ -61,8 +64,15 @@ def next_poll(
     if state.problem in (Problem.NO_KEY, Problem.KEY_REJECTED):
         return NextPoll(None, "waiting for a new key")
     if state.problem is Problem.RATE_LIMITED:
-        wait = (state.retry_at - now) if state.retry_at is not None else profile.backoff_base
-        return NextPoll(max(wait, 0.0), "rate limited: waiting as the server asked")
+        asked = (state.retry_at - now) if state.retry_at is not None else profile.backoff_base
+        failures = max(state.consecutive_failures, 1)
+        if failures == 1:
+            return NextPoll(max(asked, 0.0), "rate limited: waiting as the server asked")
+        # 429 again right after waiting as asked: someone else (the user's own scripts) is
+        # draining the shared bucket. Never sooner than the server said, but back off so the
+        # monitor does not knock once a second for as long as their burst lasts.
+        backoff = min(profile.backoff_cap, profile.backoff_base * 2 ** min(failures - 2, 16))
+        return NextPoll(max(asked, backoff, 0.0), "rate limited again: backing off")
     if state.problem is not None:
         failures = max(state.consecutive_failures, 1)
         backoff = min(profile.backoff_cap, profile.backoff_base * 2 ** min(failures - 1, 16))
