@@ -156,3 +156,21 @@ def test_extras_rows_and_pause_and_autostart() -> None:
 
 def test_tomorrow_morning() -> None:
     assert tomorrow_morning(NOW, UTC) == dt.datetime(2026, 11, 26, 8, tzinfo=UTC).timestamp()
+
+
+def test_every_title_is_latin1_safe_after_the_xorg_fallbacks() -> None:
+    # pystray's xorg backend can only set Latin-1 titles (see ui/tray.py _title).
+    from tray_app.ui.tray import _LATIN1_FALLBACKS
+
+    states = [
+        fresh(),
+        with_no_key(MonitorState(), NOW),
+        advance(fresh(), PollResult(NOW, problem=Problem.KEY_REJECTED)),
+        advance(fresh(), PollResult(NOW, problem=Problem.OFFLINE)),
+        MonitorState(),
+    ]
+    for state in states:
+        text = view(state).title
+        for fancy, plain in _LATIN1_FALLBACKS.items():
+            text = text.replace(fancy, plain)
+        text.encode("latin-1")  # raises if a character would still break the xorg icon

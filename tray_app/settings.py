@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import logging
 import math
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -47,6 +49,8 @@ DEFAULT_BASE_URL = "https://platform.lensmor.com"
 DASHBOARD_URL = "https://app.lensmor.com"
 MIN_POLL_INTERVAL_S = 30
 DEFAULT_POLL_INTERVAL_S = 300
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(Exception):
@@ -230,11 +234,17 @@ def _int_at_least(value: Any, minimum: int, name: str, unit: str) -> int:
 def load_settings(path: Path) -> Settings:
     """Read settings from `path`; a missing file means defaults. Raises ConfigError."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode  # of the file read, not a later one
+            raw = handle.read()
     except FileNotFoundError:
         return Settings()
     except OSError as exc:
         raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
+    # We create it 0600 (save_settings); a looser mode means it was copied in or edited with
+    # the umask's default, and it tells others which host gets the key. Say so, keep going.
+    if os.name == "posix" and stat.S_IMODE(mode) & 0o077:
+        log.warning("the config file %s is readable by other users; run `chmod 600 %s`", path, path)
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -109,7 +109,9 @@ def start_app(
 ) -> Iterator[Callable[..., RunningApp]]:
     apps: list[RunningApp] = []
 
-    def start(pacing: str = "production", key: str = DEMO_KEY) -> RunningApp:
+    def start(
+        pacing: str = "production", key: str = DEMO_KEY, backend: str = "appindicator"
+    ) -> RunningApp:
         env = dict(desktop.env)
         env.update(
             PYTHONPATH=str(REPO),
@@ -117,7 +119,7 @@ def start_app(
             LENSMOR_API_KEY=key,
             LENSMOR_TRAY_PACING=pacing,
             PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
-            PYSTRAY_BACKEND="appindicator",
+            PYSTRAY_BACKEND=backend,
         )
         proc = desktop.popen(
             [sys.executable, "-m", "tray_app", "-v", "run"], env=env, name="lensmor-tray"
@@ -376,3 +378,19 @@ def test_notifications_fall_back_when_the_daemon_dies_and_resume_when_it_returns
     assert len(critical) == 1
     log = desktop.log_of(app.proc)  # type: ignore[arg-type]
     assert "Traceback" not in log
+
+
+def test_the_menuless_xorg_fallback_redocks_when_the_tray_host_returns(
+    desktop: DesktopSession, start_app: Callable[..., RunningApp]
+) -> None:
+    # pystray's xorg backend never asks to dock again by itself (see ui/xorg_dock.py).
+    app = start_app(pacing="production", backend="xorg")
+    app.wait_colour("ok")
+    log = desktop.log_of(app.proc)  # type: ignore[arg-type]
+    assert "has no menu" in log  # the degraded mode is explained
+    desktop.stop_tray(sig=signal.SIGKILL)
+    time.sleep(1)
+    desktop.start_tray()
+    desktop.wait_for_tray_icon(timeout=20)
+    app.wait_colour("ok")
+    assert "asked the tray host again" in desktop.log_of(app.proc)  # type: ignore[arg-type]

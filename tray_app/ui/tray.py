@@ -16,13 +16,25 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tray_app.core.badge import BadgeKind, state_badge
 from tray_app.core.view import Action, MenuRow, TrayView
 from tray_app.ui.icon import BadgeRenderer
 
+if TYPE_CHECKING:
+    from tray_app.ui.xorg_dock import XorgDockKeeper
+
 log = logging.getLogger(__name__)
+
+_LATIN1_FALLBACKS = {
+    "\u2026": "...",  # horizontal ellipsis
+    "\u2014": "-",  # em dash
+    "\u2013": "-",  # en dash
+    "\u2019": "'",  # right single quotation mark
+    "\u201c": '"',  # left double quotation mark
+    "\u201d": '"',  # right double quotation mark
+}
 
 #: Linux backends with a working menu, in order of preference (see shared/desktop-testing.md).
 LINUX_MENU_BACKENDS = ("appindicator", "gtk")
@@ -83,11 +95,12 @@ class PystrayTray:
         self._size = icon_size or preferred_icon_size(self.backend)
         self._lock = threading.Lock()
         self._view: TrayView | None = None
+        self._dock_keeper: XorgDockKeeper | None = None
         # pystray refuses to show an icon without an image: start with the "starting" badge.
         self._icon: Any = pystray.Icon(
             "lensmor-tray",
             icon=self._renderer.render(state_badge(BadgeKind.STARTING), self._size),
-            title="Lensmor: starting…",
+            title=self._title("Lensmor: starting…"),
         )
         self.has_menu = bool(getattr(self._icon, "HAS_MENU", False))
         self.can_notify = bool(getattr(self._icon, "HAS_NOTIFICATION", False))
@@ -99,6 +112,7 @@ class PystrayTray:
     def run(self, setup: Callable[[], None]) -> None:
         def _setup(icon: Any) -> None:
             icon.visible = True
+            self._keep_docked()
             setup()
 
         try:
@@ -109,7 +123,21 @@ class PystrayTray:
             # server is running. The app is quitting anyway: log it, do not crash.
             log.warning("the tray loop ended with %s", type(exc).__name__)
 
+    def _keep_docked(self) -> None:
+        if self.backend != "xorg":
+            return
+        from tray_app.ui.xorg_dock import XorgDockKeeper
+
+        # pystray keeps its X window private; its id is all the keeper needs.
+        window = getattr(self._icon, "_window", None)
+        if window is None:
+            return
+        self._dock_keeper = XorgDockKeeper(int(window.id), os.environ.get("DISPLAY"))
+        self._dock_keeper.start()
+
     def stop(self) -> None:
+        if self._dock_keeper is not None:
+            self._dock_keeper.stop()
         self._icon.visible = False
         self._icon.stop()
 
@@ -126,10 +154,21 @@ class PystrayTray:
     def _apply(self, view: TrayView, image: Any) -> None:
         if image is not None:
             self._icon.icon = image
-        if self._icon.title != view.title:
-            self._icon.title = view.title
+        title = self._title(view.title)
+        if self._icon.title != title:
+            self._icon.title = title
         self._icon.menu = self._pystray.Menu(*self._items(view.rows))
         self._icon.update_menu()
+
+    def _title(self, text: str) -> str:
+        if self.backend != "xorg":
+            return text
+        # pystray's xorg backend sets the title with python-xlib's set_wm_name, which writes
+        # an ICCCM STRING property: Latin-1 only. "…" or "—" raise UnicodeEncodeError there,
+        # which would kill the icon; write them the Latin-1 way instead.
+        for fancy, plain in _LATIN1_FALLBACKS.items():
+            text = text.replace(fancy, plain)
+        return text.encode("latin-1", "replace").decode("latin-1")
 
     def _items(self, rows: tuple[MenuRow, ...]) -> list[Any]:
         pystray = self._pystray
