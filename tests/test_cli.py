@@ -220,3 +220,26 @@ def test_python_m_and_the_console_script_agree(home: Home) -> None:
         [str(script), "--version"], capture_output=True, text=True, env=home.env, check=True
     )
     assert out.stdout.strip() == f"lensmor-tray {__version__}"
+
+
+def test_history_prints_changes_and_daily_usage(home: Home) -> None:
+    from tray_app.core.balance import Balance
+    from tray_app.store import HistoryStore
+
+    assert run_cli(home, "history").code == 1  # nothing recorded yet: says so, exit 1
+    now = __import__("time").time()
+    reset = int((now + 10 * 86400) * 1000)
+    with HistoryStore.open(home.data_dir / "history.sqlite3") as store:
+        for hours_ago, left in ((5, 30_000), (3, 27_500), (1, 27_000)):
+            balance = Balance(35_000, left, 35_000, left, 0, 0, reset)
+            store.record_balance(now - hours_ago * 3600, balance)
+    text = run_cli(home, "history")
+    assert text.code == 0, text.err
+    assert "27,000" in text.out
+    assert "Daily usage" in text.out
+    as_json = run_cli(home, "history", "--json")
+    assert as_json.code == 0
+    data = json.loads(as_json.out)
+    assert [c["balance"] for c in data["changes"]][:2] == [27_000, 27_500]
+    assert data["changes"][0]["delta"] == -500
+    assert run_cli(home, "history", "--days", "0").code == 2

@@ -241,17 +241,19 @@ def load_settings(path: Path) -> Settings:
         return Settings()
     except OSError as exc:
         raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
-    # We create it 0600 (save_settings); a looser mode means it was copied in or edited with
-    # the umask's default, and it tells others which host gets the key. Say so, keep going.
-    if os.name == "posix" and stat.S_IMODE(mode) & 0o077:
-        log.warning("the config file %s is readable by other users; run `chmod 600 %s`", path, path)
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(
             f"config {path} is not valid TOML ({exc}); fix or delete it (it was left untouched)"
         ) from None
-    return parse_settings(data, origin=str(path))
+    settings = parse_settings(data, origin=str(path))
+    # We create it 0600 (save_settings); a looser mode means it was copied in or edited under
+    # the umask's default, and it tells others which host gets the key. Warn and carry on;
+    # after parsing, so that a broken config still exits with its one error line.
+    if os.name == "posix" and stat.S_IMODE(mode) & 0o077:
+        log.warning("the config file %s is readable by other users; run `chmod 600 %s`", path, path)
+    return settings
 
 
 def settings_to_toml(settings: Settings) -> dict[str, Any]:

@@ -394,3 +394,22 @@ def test_the_menuless_xorg_fallback_redocks_when_the_tray_host_returns(
     desktop.wait_for_tray_icon(timeout=20)
     app.wait_colour("ok")
     assert "asked the tray host again" in desktop.log_of(app.proc)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("desktop", [{"tray": False}], indirect=True)
+def test_without_a_tray_host_the_app_says_so_and_still_notifies(
+    desktop: DesktopSession, start_app: Callable[..., RunningApp]
+) -> None:
+    app = start_app(pacing="demo")
+    log = desktop.wait_for_output(app.proc, "no system tray found")  # type: ignore[arg-type]
+    assert "notifications still work" in log
+    set_share(app.server, 6000)
+    os.kill(app.pid, signal.SIGUSR1)
+    low = poll_until(
+        lambda: [c for c in desktop.notifications() if "low" in c.summary.lower()] or None,
+        15,
+        "the low-credits notification without a tray",
+    )
+    assert len(low) == 1
+    os.kill(app.pid, signal.SIGTERM)
+    assert app.proc.wait(timeout=10) == 0  # type: ignore[attr-defined]
