@@ -37,6 +37,7 @@ import urllib3
 
 from tray_app import __version__
 from tray_app.core.balance import Balance, BalanceFormatError, parse_balance
+from tray_app.core.fmt import mask_key
 from tray_app.settings import validate_base_url
 
 BALANCE_PATH = "/external/credits/balance"
@@ -131,10 +132,10 @@ class BalanceResponse:
 class _BearerAuth(requests.auth.AuthBase):
     # Passing auth explicitly also stops requests from consulting ~/.netrc for this host.
     def __init__(self, key: str) -> None:
-        self._key = key
+        self.key = key
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self._key}"
+        request.headers["Authorization"] = f"Bearer {self.key}"
         return request
 
     def __repr__(self) -> str:
@@ -199,9 +200,9 @@ class LensmorClient:
 
     def _handle(self, response: requests.Response, started: float) -> BalanceResponse:
         status = response.status_code
-        header_trace = response.headers.get("X-Request-ID") or None
+        header_trace = self._scrub(response.headers.get("X-Request-ID")) or None
         if 300 <= status < 400:
-            where = response.headers.get("Location", "elsewhere")
+            where = self._scrub(response.headers.get("Location")) or "elsewhere"
             raise BadResponse(
                 f"the server redirected to {_strip_query(where)}; refusing to follow "
                 "(check base_url)",
@@ -210,7 +211,7 @@ class LensmorClient:
             )
         raw = self._read_body(response, header_trace, started)
         data = _decode_json(raw)
-        trace_id = _body_trace_id(data) or header_trace
+        trace_id = self._scrub(_body_trace_id(data)) or header_trace
         if status == 200:
             if data is _NOT_JSON:
                 kind = response.headers.get("Content-Type", "no content type").split(";")[0]
@@ -225,13 +226,13 @@ class LensmorClient:
                     f"unexpected balance from the API: {exc}", field=exc.field, trace_id=trace_id
                 ) from None
             return BalanceResponse(balance, _rate_limit_info(response), trace_id)
-        message = _body_message(data)
+        message = self._scrub(_body_message(data))
         if status in (401, 403):
             error_key = data.get("errorKey") if isinstance(data, dict) else None
             raise AuthError(
                 message or "the API key was rejected",
                 status=status,
-                error_key=error_key if isinstance(error_key, str) else None,
+                error_key=self._scrub(error_key) if isinstance(error_key, str) else None,
                 trace_id=trace_id,
             )
         if status == 429:
@@ -251,6 +252,14 @@ class LensmorClient:
             status=status,
             trace_id=trace_id,
         )
+
+    def _scrub(self, text: str | None) -> str | None:
+        """Server text (message, traceId, Location) with our own key masked: a server or proxy
+        that echoes the Authorization value back must not get it into a log or onto a screen."""
+        if not text:
+            return text
+        key = self._auth.key
+        return text.replace(key, mask_key(key)) if key and key in text else text
 
     def _read_body(
         self, response: requests.Response, trace_id: str | None, started: float

@@ -112,6 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "paths": cmd_paths,
     }
     handler = handlers[args.command]
+    # A warning logged before (or without) configure_logging, e.g. "the key file is readable
+    # by others", reaches the user as one prefixed line (logging's own last resort prints the
+    # bare message).
+    logging.lastResort = _OneLineLastResort()
     try:
         return handler(args)
     except CliError as exc:
@@ -126,6 +130,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _error(message: str, stream: TextIO | None = None) -> None:
     print(f"lensmor-tray: {message}", file=stream or sys.stderr)
+
+
+class _OneLineLastResort(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        _error(f"{record.levelname.lower()}: {record.getMessage()}")
 
 
 # -- shared set-up -------------------------------------------------------------------------
@@ -176,9 +188,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     paths, settings = load_config(args)
     base_url = effective_base_url(settings, os.environ)
     store = key_store(paths)
-    stored = store.load()
-    for warning in store.warnings:
-        _error(f"warning: {warning}")
+    stored = store.load()  # its warnings are logged, and so shown once (see main)
     if stored is None:
         raise CliError(
             "no API key is set; run `lensmor-tray key set` (create one in the Lensmor app "
@@ -241,8 +251,6 @@ def cmd_key(args: argparse.Namespace) -> int:
         return _key_set(store)
     if args.key_command == "show":
         stored = store.load()
-        for warning in store.warnings:
-            _error(f"warning: {warning}")
         if stored is None:
             raise CliError("no API key is set; run `lensmor-tray key set`", EXIT_KEY)
         print(f"{stored.masked} (from {stored.source.value}: {stored.location})")
@@ -271,8 +279,6 @@ def _key_set(store: KeyStore) -> int:
     if not looks_like_lensmor_key(key):
         _error("warning: this does not look like a Lensmor key (they start with uak_ or sk_)")
     stored = store.save(key)
-    for warning in store.warnings:
-        _error(f"warning: {warning}")
     print(f"saved {stored.masked} in the {stored.source.value}")
     if store.environment_overrides:
         _error("warning: LENSMOR_API_KEY is set in the environment and takes precedence")

@@ -284,7 +284,9 @@ def save_settings(path: Path, settings: Settings) -> None:
 
 def write_private_file(path: Path, data: bytes) -> None:
     """Atomically replace `path` with `data`, readable only by the user (0600)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # 0700 whatever the umask: a directory others can write to would let them swap in a
+    # config pointing base_url (and so the key) at their own server.
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         os.chmod(tmp, 0o600)
