@@ -133,3 +133,14 @@ def test_failures_reset_after_a_success() -> None:
     assert recovered.consecutive_failures == 0
     assert recovered.problem is None
     assert not recovered.is_stale
+
+
+def test_refresh_waits_only_for_a_pending_retry_after() -> None:
+    from tray_app.core.pacing import refresh_delay
+
+    limited = advance(ok_state(), PollResult(NOW, problem=Problem.RATE_LIMITED, retry_after=90))
+    assert refresh_delay(limited, NOW + 30) == 60
+    assert refresh_delay(limited, NOW + 100) == 0
+    offline = advance(ok_state(), PollResult(NOW, problem=Problem.OFFLINE))
+    assert refresh_delay(offline, NOW) == 0  # a user may always retry a network failure
+    assert refresh_delay(ok_state(), NOW) == 0

@@ -24,6 +24,11 @@ class SlowMonitor:
     started: threading.Event = field(default_factory=threading.Event)
     polls: int = 0
 
+    hold: float = 0.0
+
+    def refresh_delay(self, now: float) -> float:
+        return self.hold
+
     def poll_once(self, now: float) -> Report:
         self.polls += 1
         self.started.set()
@@ -99,5 +104,19 @@ def test_the_poll_job_survives_sleep_and_never_overlaps() -> None:
         assert job.misfire_grace_time == MISFIRE_GRACE_S >= 3600
         assert job.coalesce is True
         assert job.max_instances == 1
+    finally:
+        scheduler.stop()
+
+
+def test_refresh_now_does_not_poll_before_a_pending_retry_after() -> None:
+    monitor = SlowMonitor(hold=120.0)
+    monitor.release.set()
+    scheduler = PollScheduler(monitor)  # type: ignore[arg-type]
+    scheduler.start(first_delay=3600)
+    try:
+        scheduler.refresh_now(wait=True)
+        assert monitor.polls == 0
+        assert scheduler.next_poll_at is not None
+        assert abs(scheduler.next_poll_at - (time.time() + 120)) < 5
     finally:
         scheduler.stop()

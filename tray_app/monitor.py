@@ -32,7 +32,13 @@ from tray_app.api import (
 )
 from tray_app.core import alerts as alert_rules
 from tray_app.core.forecast import Forecast, runway
-from tray_app.core.pacing import PRODUCTION, NextPoll, PacingProfile, next_poll
+from tray_app.core.pacing import (
+    PRODUCTION,
+    NextPoll,
+    PacingProfile,
+    next_poll,
+    refresh_delay,
+)
 from tray_app.core.state import MonitorState, PollResult, Problem, advance, with_no_key
 from tray_app.core.view import Extras, TrayView, present
 from tray_app.history_report import usage_today
@@ -172,6 +178,10 @@ class Monitor:
                 plan.reason,
             )
             return PollReport(self.state, view, plan, tuple(alerts))
+
+    def refresh_delay(self, now: float) -> float:
+        """Seconds a "Refresh now" must wait (a pending Retry-After), usually 0."""
+        return refresh_delay(self.state, now)
 
     def show_saved(self, now: float) -> TrayView:
         """Show what the last run saved, before the network answers."""

@@ -84,7 +84,12 @@ class PollScheduler:
             if wait:
                 self._wait_for_next_finish(timeout)
             return
-        if wait:
+        # Not even a user's click may poll before a 429's Retry-After has passed.
+        hold = self._monitor.refresh_delay(self._clock())
+        if hold > 0:
+            log.info("refresh requested: the server asked to wait %.0f s more", hold)
+            self._arm(hold)
+        elif wait:
             self._run_poll()
         else:
             self._arm(0.0)

@@ -106,3 +106,11 @@ def _frugal(state: MonitorState, delay: float, reason: str, now: float) -> tuple
     if share < 0.25:
         return delay * 2, "rate-limit bucket low"
     return delay, reason
+
+
+def refresh_delay(state: MonitorState, now: float) -> float:
+    """How long a user's "Refresh now" (or a reload) must still wait: only a pending 429
+    holds it back, because the server said not to ask before `retry_at`."""
+    if state.problem is Problem.RATE_LIMITED and state.retry_at is not None:
+        return max(0.0, state.retry_at - now)
+    return 0.0
