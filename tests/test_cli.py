@@ -125,7 +125,7 @@ def test_a_bad_config_exits_2_and_is_left_untouched(home: Home) -> None:
     path = home.write_config("poll_interval = 5\n")
     result = run_cli(home, "status")
     assert result.code == 2
-    assert "poll_interval must be at least 30 seconds" in result.err
+    assert "poll_interval must be from 30 to 86400 seconds" in result.err
     assert_one_clean_line(result.err)
     assert path.read_text() == "poll_interval = 5\n"
 

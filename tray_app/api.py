@@ -195,6 +195,12 @@ class LensmorClient:
             raise NetworkError(f"cannot reach {self.base_url}: {_reason(exc)}") from None
         except requests.exceptions.RequestException as exc:
             raise NetworkError(f"request to {self.base_url} failed: {_reason(exc)}") from None
+        except (ValueError, UnicodeError, urllib3.exceptions.HTTPError) as exc:
+            # requests parses a redirect's Location even with allow_redirects=False
+            # (Session.send -> get_redirect_target); a non-UTF-8 or malformed one raises here.
+            raise BadResponse(
+                f"the API sent a malformed answer ({type(exc).__name__}); check base_url"
+            ) from None
         with response:
             return self._handle(response, started)
 
@@ -254,12 +260,16 @@ class LensmorClient:
         )
 
     def _scrub(self, text: str | None) -> str | None:
-        """Server text (message, traceId, Location) with our own key masked: a server or proxy
-        that echoes the Authorization value back must not get it into a log or onto a screen."""
+        """Server text (message, traceId, Location, errorKey) made safe to log and print: our
+        own key masked (a server or proxy that echoes the Authorization value back must not get
+        it into a log or onto a screen), and control characters (newlines, ESC) replaced, so a
+        message can neither break the one-line error nor fake output lines."""
         if not text:
             return text
         key = self._auth.key
-        return text.replace(key, mask_key(key)) if key and key in text else text
+        if key and key in text:
+            text = text.replace(key, mask_key(key))
+        return "".join(c if c.isprintable() else " " for c in text)
 
     def _read_body(
         self, response: requests.Response, trace_id: str | None, started: float
@@ -303,14 +313,22 @@ class LensmorClient:
             try:
                 wait = float(header)
             except ValueError:
-                parsed = email.utils.parsedate_to_datetime(header) if header else None
-                wait = parsed.timestamp() - now if parsed else None
+                wait = _http_date_wait(header, now)
         if wait is None or not math.isfinite(wait):
             reset = _header_number(response, "X-RateLimit-Reset")
             wait = reset - now if reset is not None else None
         if wait is None or not math.isfinite(wait):
             wait = DEFAULT_RATE_LIMIT_WAIT_S
         return min(max(wait, 1.0), MAX_RATE_LIMIT_WAIT_S)
+
+
+def _http_date_wait(header: str, now: float) -> float | None:
+    """Seconds until an HTTP-date Retry-After, or None when it is not a valid date."""
+    try:
+        parsed = email.utils.parsedate_to_datetime(header)
+        return parsed.timestamp() - now
+    except (TypeError, ValueError, OverflowError, IndexError):
+        return None
 
 
 class _NotJson:

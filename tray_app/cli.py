@@ -44,6 +44,7 @@ EXIT_USAGE = 2
 EXIT_KEY = 3
 EXIT_UNAVAILABLE = 4
 EXIT_RATE_LIMITED = 5
+MAX_HISTORY_DAYS = 3660  # ten years: more than the history keeps, and a sane amount to print
 
 
 class CliError(Exception):
@@ -149,8 +150,13 @@ def app_paths(args: argparse.Namespace) -> AppPaths:
 
 def load_config(args: argparse.Namespace) -> tuple[AppPaths, Settings]:
     paths = app_paths(args)
-    if args.config is not None and not args.config.exists():
-        raise ConfigError(f"the config file {args.config} does not exist")
+    if args.config is not None:
+        try:
+            exists = args.config.exists()
+        except OSError as exc:  # a name too long, a directory we may not enter
+            raise ConfigError(f"cannot use --config {args.config}: {exc.strerror}") from None
+        if not exists:
+            raise ConfigError(f"the config file {args.config} does not exist")
     return paths, load_settings(paths.config_file)
 
 
@@ -347,8 +353,8 @@ def cmd_history(args: argparse.Namespace) -> int:
     from tray_app.store import HistoryStore
 
     paths = app_paths(args)
-    if args.days < 1:
-        raise CliError("--days must be at least 1", EXIT_USAGE)
+    if not 1 <= args.days <= MAX_HISTORY_DAYS:
+        raise CliError(f"--days must be from 1 to {MAX_HISTORY_DAYS}", EXIT_USAGE)
     if not paths.history_db.exists():
         raise CliError(
             "no history yet: start the tray app (`lensmor-tray`) and it records changes",

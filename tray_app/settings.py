@@ -8,7 +8,7 @@ never overwritten: `save_settings` refuses to replace a file it could not parse.
 Example::
 
     base_url = "https://platform.lensmor.com"
-    poll_interval = 300            # seconds, at least 30
+    poll_interval = 300            # seconds, 30 to 86400
 
     [alerts]
     thresholds = ["20%", "5%"]     # percentages of totalAmount or absolute credits (500)
@@ -48,6 +48,7 @@ APP_NAME = "lensmor-tray"
 DEFAULT_BASE_URL = "https://platform.lensmor.com"
 DASHBOARD_URL = "https://app.lensmor.com"
 MIN_POLL_INTERVAL_S = 30
+MAX_POLL_INTERVAL_S = 86_400  # a day: a monitor that looks less often is not monitoring
 DEFAULT_POLL_INTERVAL_S = 300
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,8 @@ def validate_base_url(url: str) -> str:
     https is required, except that plain http is allowed for loopback hosts (the simulated API
     and local proxies): the key must never cross a network in clear text.
     """
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise ConfigError(f"base_url {url[:80]!r} contains spaces or control characters")
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -170,8 +173,12 @@ def parse_settings(data: Mapping[str, Any], origin: str = "config") -> Settings:
         except ConfigError as exc:
             raise ConfigError(f"{origin}: {exc}") from None
     if "poll_interval" in data:
-        kwargs["poll_interval"] = _int_at_least(
-            data["poll_interval"], MIN_POLL_INTERVAL_S, f"{origin}: poll_interval", "seconds"
+        kwargs["poll_interval"] = _int_between(
+            data["poll_interval"],
+            MIN_POLL_INTERVAL_S,
+            MAX_POLL_INTERVAL_S,
+            f"{origin}: poll_interval",
+            "seconds",
         )
     if "alerts" in data:
         kwargs["alerts"] = _parse_alerts(data["alerts"], origin)
@@ -184,7 +191,7 @@ def _parse_alerts(data: Any, origin: str) -> AlertSettings:
     unknown = set(data) - _ALERT_KEYS
     if unknown:
         raise ConfigError(
-            f"{origin}: unknown key alerts.{sorted(unknown)[0]}; allowed: "
+            f"{origin}: unknown key {'alerts.' + sorted(unknown)[0]!r}; allowed: "
             + ", ".join(sorted(_ALERT_KEYS))
         )
     kwargs: dict[str, Any] = {}
@@ -215,20 +222,40 @@ def _parse_alerts(data: Any, origin: str) -> AlertSettings:
     return AlertSettings(**kwargs)
 
 
+#: Upper bound for every number in the config: far beyond any sensible value, and small
+#: enough that no later arithmetic (float conversion, a scheduler date) can overflow.
+MAX_CONFIG_NUMBER = 10**15
+
+
 def _number_at_least(value: Any, minimum: float, name: str, unit: str) -> float:
+    allowed = f"{name} must be a number of {unit} from {minimum:g} to {MAX_CONFIG_NUMBER:,}"
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{name} must be a number of {unit} >= {minimum:g}, got {value!r}")
-    if not math.isfinite(value) or value < minimum:
-        raise ConfigError(f"{name} must be a number of {unit} >= {minimum:g}, got {value!r}")
+        raise ConfigError(f"{allowed}, got {_short(value)}")
+    if isinstance(value, int) and abs(value) > MAX_CONFIG_NUMBER:
+        raise ConfigError(f"{allowed}, got a number that large")
+    if not math.isfinite(value) or not minimum <= value <= MAX_CONFIG_NUMBER:
+        raise ConfigError(f"{allowed}, got {_short(value)}")
     return float(value)
 
 
-def _int_at_least(value: Any, minimum: int, name: str, unit: str) -> int:
+def _int_between(value: Any, minimum: int, maximum: int, name: str, unit: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{name} must be a whole number of {unit} >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum} {unit}, got {value}")
+        raise ConfigError(
+            f"{name} must be a whole number of {unit} from {minimum} to {maximum}, "
+            f"got {_short(value)}"
+        )
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name} must be from {minimum} to {maximum} {unit}, got {_short(value)}")
     return value
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200]
 
 
 def load_settings(path: Path) -> Settings:
@@ -243,9 +270,16 @@ def load_settings(path: Path) -> Settings:
         raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError) as exc:
+        # TOMLDecodeError is a ValueError; so is tomllib's "integer too long" (over 4,300 digits).
         raise ConfigError(
-            f"config {path} is not valid TOML ({exc}); fix or delete it (it was left untouched)"
+            f"config {path} is not valid TOML ({_one_line(exc)}); fix or delete it "
+            "(it was left untouched)"
+        ) from None
+    except RecursionError:
+        raise ConfigError(
+            f"config {path} nests arrays or tables too deeply; fix or delete it "
+            "(it was left untouched)"
         ) from None
     settings = parse_settings(data, origin=str(path))
     # We create it 0600 (save_settings); a looser mode means it was copied in or edited under

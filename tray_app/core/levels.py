@@ -7,7 +7,9 @@ depleted at 0, critical below the lowest threshold, low below any other, else ok
 
 from __future__ import annotations
 
+import decimal
 import enum
+import math
 import re
 from dataclasses import dataclass
 
@@ -43,17 +45,17 @@ class Threshold:
         if isinstance(text, bool):
             raise ValueError('expected a percentage like "20%" or a number of credits like 500')
         if isinstance(text, int | float):
-            if text < 0:
-                raise ValueError("a credit threshold must be >= 0")
-            return cls(float(text), is_percent=False)
+            return cls(_credit_value(text), is_percent=False)
         match = _THRESHOLD_RE.match(text)
         if not match:
             raise ValueError(
                 f'{text!r} is not a threshold; use a percentage like "20%" or credits like 500'
             )
-        value = float(match.group(1))
         is_percent = match.group(2) == "%"
-        if is_percent and not 0 < value < 100:
+        if not is_percent:
+            return cls(_credit_value(float(match.group(1))), is_percent=False)
+        value = float(match.group(1))
+        if not 0 < value < 100:
             raise ValueError(f"{text!r}: a percentage threshold must be between 0% and 100%")
         return cls(value, is_percent)
 
@@ -62,8 +64,29 @@ class Threshold:
         return self.value * total_amount / 100 if self.is_percent else self.value
 
     def __str__(self) -> str:
-        number = f"{self.value:g}"
+        # Plain decimal digits, exactly (never "1e-05"): what Threshold.parse reads back.
+        number = format(decimal.Decimal(repr(self.value)), "f")
+        if "." in number:
+            number = number.rstrip("0").rstrip(".")
         return f"{number}%" if self.is_percent else number
+
+
+#: Beyond any real account; also keeps a threshold finite (NaN or inf would silently turn
+#: the warnings off or on for good).
+MAX_CREDIT_THRESHOLD = 10**15
+
+
+def _credit_value(value: float) -> float:
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number) or number < 0 or number > MAX_CREDIT_THRESHOLD:
+        raise ValueError(
+            f"a credit threshold must be a number from 0 to {MAX_CREDIT_THRESHOLD:,}, "
+            f"got {str(value)[:40]}"
+        )
+    return number
 
 
 DEFAULT_THRESHOLDS = (Threshold(20.0, is_percent=True), Threshold(5.0, is_percent=True))
