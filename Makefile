@@ -1,5 +1,5 @@
 # The two commands: `make run` and `make test`. Both set up everything they need.
-.PHONY: run test lint package clean
+.PHONY: run test lint package clean bench
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -18,6 +18,10 @@ test:
 lint:
 	$(PY) -m ruff check tray_app tests
 	$(PY) -m ruff format --check tray_app tests
+
+bench:
+	@scripts/bootstrap.sh desktop,dev
+	$(PY) scripts/bench.py
 
 package:
 	@scripts/bootstrap.sh desktop,package
