@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from tray_app.core.balance import Balance
+from tray_app.core.usage import spent_between
 from tray_app.store import (
     DAY,
     DEFAULT_HEARTBEAT_S,
@@ -34,7 +35,6 @@ from tray_app.store import (
     SCHEMA_VERSION,
     BalanceChange,
     HistoryStore,
-    spent_between,
 )
 
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z

@@ -5,7 +5,7 @@ What is stored, and why it stays small:
 - ``balance_raw``: one row per poll *whose balance differs* from the last recorded row, plus a
   heartbeat row at most every ``heartbeat_s`` (6 h) so a quiet account still shows the app was
   watching. Each row carries ``delta`` (change of totalBalance) and ``spent`` (the part of that
-  change that is spending, see `spent_between`), computed once at insert so every later
+  change that is spending, see `core.usage.spent_between`), computed once at insert so every later
   aggregate is a plain sum and never needs the row before it.
 - ``balance_agg``: after ``raw_days`` (28) raw rows are folded into hourly buckets (first/last
   time, min/max/last balance, spent, count); after ``hourly_days`` (~6 months) hourly buckets are
@@ -45,6 +45,7 @@ from typing import Any, TypeVar
 
 from tray_app.core import fmt
 from tray_app.core.balance import Balance, Number
+from tray_app.core.usage import spent_between
 
 T = TypeVar("T")
 
@@ -161,24 +162,6 @@ class AlertRecord:
 
 class _Unusable(Exception):
     """The file must not be used and must not be replaced either (e.g. a newer schema)."""
-
-
-def spent_between(prev: Balance, cur: Balance, ts: float) -> Number:
-    """Credits spent between two observations, `cur` taken at `ts`.
-
-    Spending shows as a rise of *used* credits (totalAmount - totalBalance): a top-up or gift
-    raises amount and balance together and leaves "used" unchanged, so spending during the same
-    interval is still counted. An interval across a subscription boundary (resetAt changed, or
-    the old resetAt has passed) counts nothing: there the drop is expiry and the rise a refill.
-    """
-    if prev.reset_at_ms != cur.reset_at_ms:
-        return 0
-    reset_s = prev.reset_at_s
-    if reset_s is not None and ts >= reset_s:
-        return 0
-    used_prev = prev.total_amount - prev.total_balance
-    used_cur = cur.total_amount - cur.total_balance
-    return max(0, used_cur - used_prev)
 
 
 class HistoryStore:
