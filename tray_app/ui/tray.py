@@ -23,6 +23,7 @@ from tray_app.core.view import Action, MenuRow, TrayView
 from tray_app.ui.icon import BadgeRenderer
 
 if TYPE_CHECKING:
+    from tray_app.ui.xorg_bridge import XorgBridge
     from tray_app.ui.xorg_dock import XorgDockKeeper
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ class PystrayTray:
         self._lock = threading.Lock()
         self._view: TrayView | None = None
         self._dock_keeper: XorgDockKeeper | None = None
+        self._bridge: XorgBridge | None = None
         # pystray refuses to show an icon without an image: start with the "starting" badge.
         self._icon: Any = pystray.Icon(
             "lensmor-tray",
@@ -115,6 +117,8 @@ class PystrayTray:
             self._keep_docked()
             setup()
 
+        if self.backend == "xorg":
+            self._show_before_the_loop()
         try:
             self._icon.run(setup=_setup)
         except Exception as exc:  # noqa: BLE001 - see below
@@ -122,6 +126,20 @@ class PystrayTray:
             # when the loop ends, and raise GLib.GError (ServiceUnknown) when no notification
             # server is running. The app is quitting anyway: log it, do not crash.
             log.warning("the tray loop ended with %s", type(exc).__name__)
+
+    def _show_before_the_loop(self) -> None:
+        # pystray's xorg backend makes the icon visible from the setup thread while its main
+        # loop handles the window's first Expose; two threads on one python-xlib connection
+        # then deadlock now and again (main thread in get_geometry, setup thread waiting for
+        # its dock request to be handled; seen in ~1 start in 10 under load, the icon never
+        # appears and the app never starts polling). Showing it here, on the main thread
+        # before the loop runs, sends everything from one thread. pystray's dispatcher runs a
+        # call directly when `_thread` is the current thread; `_run` sets the same value.
+        self._icon._thread = threading.current_thread()
+        self._icon.visible = True
+        from tray_app.ui.xorg_bridge import XorgBridge
+
+        self._bridge = XorgBridge.install(self._icon, os.environ.get("DISPLAY"))
 
     def _keep_docked(self) -> None:
         if self.backend != "xorg":
@@ -138,6 +156,14 @@ class PystrayTray:
     def stop(self) -> None:
         if self._dock_keeper is not None:
             self._dock_keeper.stop()
+        if self._bridge is not None:
+            # Also from a signal handler, which runs on the main-loop thread between two of
+            # its X calls: queue it like any other update instead of re-entering Xlib.
+            self._bridge.call(self._stop_now)
+        else:
+            self._stop_now()
+
+    def _stop_now(self) -> None:
         self._icon.visible = False
         self._icon.stop()
 
@@ -219,8 +245,10 @@ class PystrayTray:
             from PyObjCTools import AppHelper  # type: ignore[import-not-found]
 
             AppHelper.callAfter(fn)
+        elif self._bridge is not None:
+            self._bridge.call(fn)
         else:
-            # win32 posts window messages and xorg takes its own lock: both are thread-safe.
+            # win32 posts window messages to its own thread: safe from any thread.
             fn()
 
 

@@ -5,9 +5,10 @@ host it knew is destroyed, and never again: when no host exists at that moment (
 crashed and restarts a second later) or the host drops the window again (seen under load:
 trayer reparents the icon into its panel, then back to the root window), the icon stays
 invisible for good (pystray/_xorg.py `_show` and `_on_destroy_notify` only log "Failed to
-dock icon"). This keeper checks from its own X connection (pystray's is not thread-safe) and,
-when a tray host exists but our window sits on the root window, sends the same
-SYSTEM_TRAY_REQUEST_DOCK message the System Tray Protocol specifies.
+dock icon"; upstream moses-palmer/pystray#186). This keeper checks from its own X
+connection (pystray's is not safe to share, see xorg_bridge.py) and, when a tray host
+exists but our window sits on the root window, sends the same SYSTEM_TRAY_REQUEST_DOCK
+message the System Tray Protocol specifies.
 
 Only used with the xorg backend; gtk/appindicator re-dock by themselves.
 """
