@@ -311,7 +311,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     options = AppOptions(
         paths=paths, autostart=getattr(args, "autostart", False), pacing=_pacing_profile()
     )
-    return TrayApp(options).run()
+    code = TrayApp(options).run()
+    _bounded_exit()
+    return code
+
+
+def _bounded_exit(seconds: float = 10) -> None:
+    """The app has stopped and saved its state; Python now joins the remaining non-daemon
+    threads (e.g. a library's worker stuck in a system call). A desktop session waits for us
+    at logout, so if that takes longer than `seconds`, print every thread's stack (for the
+    bug report) and exit anyway."""
+    import faulthandler
+
+    faulthandler.dump_traceback_later(seconds, exit=True)
 
 
 def _pacing_profile() -> PacingProfile:
@@ -337,9 +349,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         runner.start()
         print(f"demo: simulated Lensmor API at {server.url}; a full cycle takes about 2 minutes")
         try:
-            return TrayApp(demo_options(paths, server.url, DEMO_KEY)).run()
+            code = TrayApp(demo_options(paths, server.url, DEMO_KEY)).run()
         finally:
             runner.stop()
+    _bounded_exit()
+    return code
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
