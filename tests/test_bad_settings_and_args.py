@@ -467,6 +467,7 @@ def test_any_accepted_poll_interval_can_be_scheduled(tmp_path: Path) -> None:
                 assert scheduler.next_poll_at is not None
             finally:
                 scheduler.stop()
+                monitor.close()
 
 
 # --- command lines: the named corpus ------------------------------------------------------

@@ -242,6 +242,8 @@ class TrayApp:
             self.scheduler.stop()
         if self._dialog is not None and self._dialog.poll() is None:
             self._dialog.terminate()
+        if self.monitor is not None:
+            self.monitor.close()
         if self._store is not None:
             self._store.close()
         log.info("stopped")

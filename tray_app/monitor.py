@@ -77,6 +77,12 @@ class PollReport:
     alerts: tuple[alert_rules.Alert, ...]
 
 
+def _close(source: BalanceSource | None) -> None:
+    close = getattr(source, "close", None)
+    if callable(close):
+        close()
+
+
 def result_from_error(exc: ApiError, now: float) -> PollResult:
     """Map a client error to plain data (the core never sees exceptions)."""
     if isinstance(exc, AuthError):
@@ -146,10 +152,17 @@ class Monitor:
     def reconfigure(self, *, source: BalanceSource | None, settings: Settings) -> None:
         """A new key or config: forget a "key rejected" verdict so polling starts again."""
         with self._lock:
-            self._source = source
+            old, self._source = self._source, source
+            if old is not source:
+                _close(old)  # its keep-alive connection would otherwise linger until GC
             self.settings = settings
             if self.state.problem in (Problem.NO_KEY, Problem.KEY_REJECTED):
                 self.state = replace(self.state, problem=None, problem_message="")
+
+    def close(self) -> None:
+        """Release the source's connection (at quit)."""
+        with self._lock:
+            _close(self._source)
 
     # -- the poll ------------------------------------------------------------------------------
     def poll_once(self, now: float) -> PollReport:

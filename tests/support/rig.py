@@ -71,8 +71,12 @@ class Rig:
 
     client_options: dict[str, Any] = field(default_factory=dict)
 
+    clients: list[LensmorClient] = field(default_factory=list)
+
     def client(self, base_url: str | None = None, key: str = DEMO_KEY) -> LensmorClient:
-        return LensmorClient(base_url or self.server.url, key, **self.client_options)
+        made = LensmorClient(base_url or self.server.url, key, **self.client_options)
+        self.clients.append(made)  # closed at teardown: no socket left to the GC
+        return made
 
     def start(self, source: BalanceSource | None = None) -> Monitor:
         """(Re)start the app: a new store handle and Monitor over the same files."""
@@ -106,5 +110,7 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
         r = Rig(clock, server, tmp_path / "history.sqlite3")
         r.start()
         yield r
+        for client in r.clients:
+            client.close()
         if r.store is not None:
             r.store.close()
