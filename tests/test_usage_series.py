@@ -48,7 +48,7 @@ def test_a_week_value_by_value(store: HistoryStore) -> None:
     with store:
         series = series_for(store, 7)
         pace = runway(store.samples(0), KNOWN_NOW, RESET_2).burn_per_day
-    start = KNOWN_NOW - 7 * DAY
+    start = K0 + 6 * DAY  # midnight (UTC here) starting 7 Nov, the first of the seven days
     assert series.start == start
     assert series.end == KNOWN_NOW
     # The period opens at the balance of its start (the last poll before it: 750).

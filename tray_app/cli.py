@@ -93,8 +93,17 @@ def build_parser() -> argparse.ArgumentParser:
     autostart = sub.add_parser("autostart", help="start the tray app at login (or not)")
     autostart.add_argument("action", choices=("enable", "disable", "status"))
     history = sub.add_parser("history", help="print recent balance changes and daily usage")
-    history.add_argument("--json", action="store_true", help="print one JSON object")
+    shape = history.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print one JSON object")
+    shape.add_argument(
+        "--csv", action="store_true", help="print every recorded change as CSV (all of it)"
+    )
+    shape.add_argument(
+        "--chart", action="store_true", help="draw the balance and daily spending (sparklines)"
+    )
     history.add_argument("--days", type=int, default=14, help="days of usage to show (14)")
+    usage = sub.add_parser("usage", help="open the Usage window (charts of the history)")
+    usage.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)  # the demo's history
     return parser
 
 
@@ -106,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": cmd_run,
         "demo": cmd_demo,
         "settings": cmd_settings,
+        "usage": cmd_usage,
         "history": cmd_history,
         "autostart": cmd_autostart,
         "status": cmd_status,
@@ -362,6 +372,15 @@ def cmd_settings(args: argparse.Namespace) -> int:
     return run_dialog(app_paths(args), dict(os.environ))
 
 
+def cmd_usage(args: argparse.Namespace) -> int:
+    from tray_app.ui.usage_window import run_window
+
+    paths = app_paths(args)
+    if args.data_dir is not None:
+        paths = AppPaths(paths.config_file, args.data_dir, paths.log_dir)
+    return run_window(paths, dict(os.environ))
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     from tray_app.history_report import history_json, history_report
     from tray_app.store import HistoryStore
@@ -378,6 +397,15 @@ def cmd_history(args: argparse.Namespace) -> int:
         now = time.time()
         if args.json:
             print(json.dumps(history_json(store, now, None, days=args.days)))
+        elif args.csv:
+            from tray_app.history_export import write_csv
+
+            write_csv(sys.stdout, store.records(0))
+        elif args.chart:
+            from tray_app.history_export import chart_text
+            from tray_app.usage_data import load_series
+
+            print(chart_text(load_series(store, now, args.days)), end="")
         else:
             print(history_report(store, now, None, days=args.days))
     return EXIT_OK

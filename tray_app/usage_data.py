@@ -27,16 +27,24 @@ def load_series(
     balance: Balance | None = latest[1] if latest is not None else None
     reset_at_s = balance.reset_at_s if balance is not None else None
     daily = [(d.day, d.spent) for d in store.daily_usage(days, tz, now)]
+    start = _local_midnight(daily[0][0], tz) if daily else now - days * DAY
     samples = store.samples(now - FORECAST_SAMPLES_S)
     forecast = runway(samples, now, reset_at_s) if samples else None
     return build(
-        store.records(now - days * DAY),
+        store.records(start),
         daily,
         forecast,
         now=now,
         days=days,
         reset_at_s=reset_at_s,
+        start=start,
     )
+
+
+def _local_midnight(day: dt.date, tz: dt.tzinfo | None) -> float:
+    if tz is None:
+        return dt.datetime.combine(day, dt.time()).astimezone().timestamp()
+    return dt.datetime.combine(day, dt.time(), tzinfo=tz).timestamp()
 
 
 def latest_balance(store: HistoryStore) -> Balance | None:

@@ -168,20 +168,22 @@ def events_of(records: Sequence[Recorded]) -> list[Event | None]:
     """
     out: list[Event | None] = []
     prev_full: Balance | None = None
-    prev_total: float | None = None
+    prev: Recorded | None = None
     for r in records:
         event: Event | None = None
-        if r.balance is not None and (prev_full is not None or prev_total is None):
+        if r.balance is not None and (prev_full is not None or prev is None):
             event = classify(prev_full, r.balance, r.ts, r.spent)
-        elif prev_total is not None:
-            # A summary, or a raw row with only summaries before it (a history compacted before
-            # the first rows were kept raw): only the totals can be compared.
-            added = r.total_balance - prev_total + r.spent
+        elif prev is not None and (prev.is_summary or r.balance is not None):
+            # Two summaries in a row, or a raw row with only summaries before it (a history
+            # compacted before such rows were kept raw): only the totals can be compared. A
+            # summary right after a raw row may straddle it (its spending partly before it),
+            # so it is not compared: that raw row carries the change itself.
+            added = r.total_balance - prev.total_balance + r.spent
             if added > _EPS:
                 event = Event(r.ts, EventKind.ADDED, _num(added), r.total_balance)
         if r.balance is not None:
             prev_full = r.balance
-        prev_total = float(r.total_balance)
+        prev = r
         out.append(event)
     return out
 
@@ -194,14 +196,18 @@ def build(
     now: float,
     days: int,
     reset_at_s: float | None,
+    start: float | None = None,
 ) -> UsageSeries:
     """Everything the Usage window shows for the `days` days up to `now`.
 
     `records` oldest first, may start before the period (the last one before it gives the
     balance at its start); `daily` is `(local day, spent)` per day of the period, oldest first
-    (`HistoryStore.daily_usage`); `forecast` is `core.forecast.runway` at `now`.
+    (`HistoryStore.daily_usage`); `forecast` is `core.forecast.runway` at `now`. `start`
+    defaults to `days` times 24 h before `now`; the window passes the local midnight that
+    begins the first day of `daily`, so the line and the bars cover the same days.
     """
-    start = now - days * DAY_S
+    if start is None:
+        start = now - days * DAY_S
     records = sorted((r for r in records if r.ts <= now), key=lambda r: r.ts)
     events = events_of(records)
     anchor_index = _last_before(records, start)
