@@ -137,13 +137,14 @@ def start_app(
 
 def ups_to(label: str) -> int:
     """Up-arrow presses from the bottom of the menu to reach an action (the menu's order is
-    fixed by core.view: ... Refresh now, Open dashboard, Settings…, Pause, Start at login,
-    Quit)."""
+    fixed by core.view: ... Refresh now, Open dashboard, Usage…, Settings…, Pause, Start at
+    login, Quit)."""
     bottom_up = [
         "Quit",
         "Start at login",
         "Pause notifications",
         "Settings…",
+        "Usage…",
         "Open Lensmor dashboard",
         "Refresh now",
     ]
