@@ -105,11 +105,12 @@ def test_the_chart_draws_the_balance_in_the_level_colours(store: HistoryStore) -
     assert list(balance_line.get_ydata()) == [s[1] for s in series.steps]
     labels = {line.get_label() for line in top.get_lines()}
     assert {"Gift", "Renewal", "Top-up", "At this pace"} <= labels
-    bars = bottom.patches
-    assert [round(b.get_height()) for b in bars] == [round(v) for _, v in series.daily]
+    (bars,) = bottom.collections
+    heights = [max(y for _, y in path.vertices) for path in bars.get_paths()]
+    assert heights == [v for _, v in series.daily]
     # 750 of 1,700 is 44 %: above both default thresholds (20 %, 5 %), so every bar is "ok".
     ok = usage_chart.level_colour(Level.OK)
-    assert {matplotlib.colors.to_hex(b.get_facecolor()) for b in bars} == {ok}
+    assert {matplotlib.colors.to_hex(c) for c in bars.get_facecolors()} == {ok}
     # The tick labels are written by core.fmt: "1,000", "2 Nov".
     figure.canvas.draw()
     assert any("," in t.get_text() for t in top.get_yticklabels())
@@ -117,3 +118,8 @@ def test_the_chart_draws_the_balance_in_the_level_colours(store: HistoryStore) -
         t.get_text() == "" or t.get_text().split()[1] in ("Oct", "Nov", "Dec")
         for t in bottom.get_xticklabels()
     )
+    # Below 20 % of the allowance the same balance is "low": the bars turn amber.
+    usage_chart.draw(figure, series, total_amount=10_000, thresholds=DEFAULT_THRESHOLDS, tz=UTC)
+    (bars,) = figure.axes[1].collections
+    low = usage_chart.level_colour(Level.LOW)
+    assert {matplotlib.colors.to_hex(c) for c in bars.get_facecolors()} == {low}

@@ -9,8 +9,8 @@ numbers and dates are written by `core.fmt`, as in the menu.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -104,7 +104,6 @@ def draw(
         right = max(right, series.projection.end_ts)
     top.set_xlim(_x(series.start), _x(right + (right - series.start) * 0.01))
     top.set_ylim(bottom=0)
-    bottom.set_ylim(bottom=0)
     top.set_title("Balance", color=TEXT, loc="left", fontsize=10)
     bottom.set_title("Spent per day", color=TEXT, loc="left", fontsize=10)
     return top, bottom
@@ -129,11 +128,14 @@ def _draw_balance(
     steps = series.steps
     times = [_x(ts) for ts, _ in steps]
     values = [value for _, value in steps]
-    # Each flat stretch filled in the colour the badge had at that balance.
-    for (t0, v), (t1, _) in itertools.pairwise(steps):
-        colour = level_colour(level_of(v, total_amount, thresholds))
-        ax.fill_between([_x(t0), _x(t1)], [v, v], color=colour, alpha=0.45,
-                        linewidth=0)  # fmt: skip
+    # Each flat stretch filled in the colour the badge had at that balance: one fill per level
+    # (a year has thousands of steps; one artist each would take seconds to draw).
+    levels = [level_of(v, total_amount, thresholds) for v in values]
+    for level in set(levels):
+        # `where` marks the steps at this level; with step="post" each covers up to the next.
+        where = [lv is level for lv in levels]
+        ax.fill_between(times, values, step="post", where=where, color=level_colour(level),
+                        alpha=0.45, linewidth=0)  # fmt: skip
     ax.step(times, values, where="post", color=LINE, linewidth=1.4, label="Balance")
     for threshold in thresholds:
         line = threshold.credits(total_amount)
@@ -142,16 +144,18 @@ def _draw_balance(
         ax.annotate(f"{level.value} below {fmt.credits(round(line))}", (0, line),
                     xycoords=("axes fraction", "data"), textcoords="offset points",
                     xytext=(4, 2), color=level_colour(level), fontsize=7)  # fmt: skip
-    seen: set[EventKind] = set()
-    for event in series.events:
-        marker, colour = EVENT_STYLE[event.kind]
-        label = event.kind.label if event.kind not in seen else None
-        seen.add(event.kind)
-        ax.plot([_x(event.ts)], [float(event.balance)], marker=marker, color=colour,
-                markersize=9 if marker == "*" else 7, linestyle="none", label=label,
-                markeredgecolor=BACKGROUND, zorder=5)  # fmt: skip
-        if event.kind is EventKind.RENEWAL:
-            ax.axvline(_x(event.ts), color=colour, linewidth=0.8, linestyle="--", alpha=0.6)
+    # One artist per kind of event (a year has dozens): markers, and renewals as lines.
+    for kind in EventKind:
+        of_kind = [e for e in series.events if e.kind is kind]
+        if not of_kind:
+            continue
+        marker, colour = EVENT_STYLE[kind]
+        ax.plot([_x(e.ts) for e in of_kind], [float(e.balance) for e in of_kind], marker=marker,
+                color=colour, markersize=9 if marker == "*" else 7, linestyle="none",
+                label=kind.label, markeredgecolor=BACKGROUND, zorder=5)  # fmt: skip
+        if kind is EventKind.RENEWAL:
+            ax.vlines([_x(e.ts) for e in of_kind], 0, 1, transform=ax.get_xaxis_transform(),
+                      colors=colour, linewidth=0.8, linestyles="--", alpha=0.6)  # fmt: skip
     proj = series.projection
     if proj is not None:
         ax.plot([_x(proj.start_ts), _x(proj.end_ts)],
@@ -166,9 +170,9 @@ def _draw_balance(
                         xytext=(0, 12), ha="center", color=TEXT, fontsize=8)  # fmt: skip
         if proj.ends_at_reset:
             ax.axvline(_x(proj.end_ts), color=MUTED, linewidth=0.8, linestyle="--")
-            ax.annotate(f"Reset {fmt.short_date(proj.end_ts, tz)}", (_x(proj.end_ts), 1),
+            ax.annotate(f"Reset {fmt.short_date(proj.end_ts, tz)}", (_x(proj.end_ts), 0),
                         xycoords=("data", "axes fraction"), textcoords="offset points",
-                        xytext=(-4, -12), ha="right", color=MUTED, fontsize=8,
+                        xytext=(-4, 4), ha="right", va="bottom", color=MUTED, fontsize=8,
                         bbox={"facecolor": PANEL, "edgecolor": "none", "pad": 1})  # fmt: skip
     # Above the plot, right of the title: never over the line.
     ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False,
@@ -183,27 +187,34 @@ def _draw_spending(
     thresholds: tuple[Threshold, ...],
     tz: dt.tzinfo | None,
 ) -> None:
+    from matplotlib.collections import PolyCollection
+
     noons = [_noon(day, tz) for day, _ in series.daily]
     spent = [value for _, value in series.daily]
     # A bar takes the colour of the balance that day ended at: where the spending left you.
+    step_times = [ts for ts, _ in series.steps]
     colours = []
     for noon in noons:
         end = min(series.end, noon + 12 * 3600)
-        colours.append(level_colour(level_of(_value_at(series, end), total_amount, thresholds)))
-    ax.bar([_x(n) for n in noons], spent, width=0.8 if len(noons) <= 120 else 1.0,
-           color=colours, linewidth=0)  # fmt: skip
+        index = bisect.bisect_right(step_times, end) - 1
+        value = series.steps[max(0, index)][1] if series.steps else 0.0
+        colours.append(level_colour(level_of(value, total_amount, thresholds)))
+    # One collection of rectangles, not one patch per bar (365 patches take a second).
+    half = 0.4 if len(noons) <= 120 else 0.5
+    bars = PolyCollection(
+        [
+            [(_x(n) - half, 0.0), (_x(n) - half, v), (_x(n) + half, v), (_x(n) + half, 0.0)]
+            for n, v in zip(noons, spent, strict=True)
+        ],
+        facecolors=colours,
+        linewidths=0,
+        label="Spent",
+    )
+    ax.add_collection(bars)
+    ax.set_ylim(0, max(spent, default=0) * 1.08 or 1)
 
 
 def _noon(day: dt.date, tz: dt.tzinfo | None) -> float:
     if tz is None:
         return dt.datetime.combine(day, dt.time(12)).astimezone().timestamp()
     return dt.datetime.combine(day, dt.time(12), tzinfo=tz).timestamp()
-
-
-def _value_at(series: UsageSeries, ts: float) -> float:
-    value = series.steps[0][1] if series.steps else 0.0
-    for at, balance in series.steps:
-        if at > ts:
-            break
-        value = balance
-    return value

@@ -195,7 +195,7 @@ class UsageWindow:
         root.bind("<Escape>", lambda _e: self.close())
         root.bind("<Control-s>", lambda _e: self.export())
         for index, days in enumerate(PERIODS_DAYS, start=1):
-            root.bind(str(index), self._period_key(days))
+            root.bind(f"<Key-{index}>", self._period_key(days))  # plain "4" means Button-4
         root.bind("<Return>", self._on_return)
         root.bind("<Map>", self._on_map)
         root.protocol("WM_DELETE_WINDOW", self.close)
