@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import subprocess
 import sys
 import time
@@ -128,9 +129,17 @@ def test_the_usage_window_shows_a_year_and_closes_from_the_keyboard(
     assert sum(grey) / len(grey) < 90
 
     window.desktop.key("4")
-    assert window.wait_for("period: ") == "365"
+    days, steps, events = re.fullmatch(
+        r"(\d+) \((\d+) steps, (\d+) events\)", window.wait_for("period: ")
+    ).groups()  # type: ignore[union-attr]
+    assert days == "365"
+    assert int(steps) > 1_000  # a year of changes and summaries
+    assert int(events) >= 12  # at least a renewal a month
     year = window.screenshot("usage-window-year")
-    assert ImageChops.difference(month.convert("RGB"), year.convert("RGB")).getbbox() is not None
+    # The chart and the summary both changed (each compared on its own part of the window).
+    width = year.width
+    for part in ((0, 60, int(width * 0.68), year.height - 60), (int(width * 0.7), 40, width, 400)):
+        assert ImageChops.difference(month.crop(part), year.crop(part)).getbbox() is not None
 
     # Tab from the period buttons to "Export CSV…", then Return opens the file dialog.
     for _ in range(8):

@@ -265,9 +265,12 @@ class UsageWindow:
         total_amount = balance.total_amount if balance is not None else 0
         chart.draw(self.figure, series, total_amount=total_amount, thresholds=self.thresholds)
         self.figure.subplots_adjust(left=0.09, right=0.98, top=0.92, bottom=0.07)
-        self.canvas.draw_idle()  # type: ignore[no-untyped-call]
         self._fill_summary(series)
-        self._say("period", str(days))
+        if self._ready:
+            # Paint now, so that "period" is said when the new chart is on screen.
+            self.canvas.draw()  # type: ignore[no-untyped-call]
+            self.root.update_idletasks()
+        self._say("period", f"{days} ({len(series.steps)} steps, {len(series.events)} events)")
 
     def _latest(self) -> Balance | None:
         if self.store is None:
