@@ -19,24 +19,18 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tray_app import __version__
-from tray_app.api import (
-    ApiError,
-    AuthError,
-    BadResponse,
-    LensmorClient,
-    NetworkError,
-    RateLimited,
-    ServerError,
-)
 from tray_app.core import fmt
 from tray_app.core.balance import Balance
 from tray_app.core.levels import level_for
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
 from tray_app.secrets import InvalidKey, KeyStore, looks_like_lensmor_key, normalise_key
 from tray_app.settings import AppPaths, ConfigError, Settings, effective_base_url, load_settings
+
+if TYPE_CHECKING:
+    from tray_app.api import ApiError
 
 EXIT_OK = 0
 EXIT_NO = 1
@@ -176,6 +170,10 @@ def key_store(paths: AppPaths) -> KeyStore:
 
 def api_error_to_cli(exc: ApiError) -> CliError:
     """Map a client error to the one line and exit code the user sees."""
+    # Imported here: requests costs ~0.1 s of start-up that `history`, `usage` and the other
+    # commands that never call the API should not pay.
+    from tray_app.api import AuthError, BadResponse, NetworkError, RateLimited, ServerError
+
     if isinstance(exc, AuthError):
         return CliError(
             f"the API key was rejected ({exc}); create a new key in the Lensmor app "
@@ -211,6 +209,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             "under Settings -> API Keys)",
             EXIT_KEY,
         )
+    from tray_app.api import ApiError, LensmorClient
+
     client = LensmorClient(base_url, stored.value)
     try:
         response = client.fetch_balance()

@@ -13,7 +13,7 @@ pick a period, Ctrl+S exports, Escape closes.
 
 Exit codes: 0 closed; 2 it could not open (no display, no tkinter or no matplotlib: a one-line
 message says what to do, e.g. use `lensmor-tray history --chart`). With
-LENSMOR_TRAY_DIALOG_ECHO=1 it prints `kind: text` lines (ready, period, exported, exit) on
+LENSMOR_TRAY_DIALOG_ECHO=1 it prints `kind: text` lines (shown, ready, period, exported, exit) on
 stdout for the desktop tests.
 """
 
@@ -368,6 +368,7 @@ class UsageWindow:
         self._ready = True
         self.root.focus_force()
         self.period_buttons[int(self.period.get())].focus_set()
+        self._say("shown", "window mapped, chart painting")
         self.root.after_idle(self._announce_ready)
 
     def _announce_ready(self) -> None:
