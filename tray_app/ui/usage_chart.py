@@ -86,8 +86,11 @@ def draw(
     bottom.yaxis.set_major_locator(ticker.MaxNLocator(4, integer=True, min_n_ticks=2))
 
     if series.empty:
-        top.text(0.5, 0.5, "No history in this period yet", color=MUTED, ha="center",
-                 va="center", transform=top.transAxes)  # fmt: skip
+        for ax in (top, bottom):
+            ax.set_xticks([])
+            ax.set_yticks([])
+        top.text(0.5, 0.5, "No history yet: the tray app records every change while it runs",
+                 color=MUTED, ha="center", va="center", transform=top.transAxes)  # fmt: skip
         return top, bottom
 
     _draw_balance(top, series, total_amount, thresholds, tz)

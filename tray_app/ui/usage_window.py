@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib.util
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -36,6 +37,9 @@ from tray_app.settings import AppPaths, ConfigError, load_settings
 if TYPE_CHECKING:
     import tkinter as tk
 
+    from matplotlib.backends.backend_tkagg import FigureCanvasTkAgg
+    from matplotlib.figure import Figure
+
     from tray_app.store import HistoryStore
 
 EXIT_CLOSED = 0
@@ -43,6 +47,7 @@ EXIT_CANNOT_OPEN = 2
 TITLE = "Lensmor tray — Usage"
 ECHO_ENV = "LENSMOR_TRAY_DIALOG_ECHO"
 PERIOD_LABELS = {7: "7 days", 30: "30 days", 90: "90 days", 365: "1 year"}
+CHART_PX = (730, 500)
 NO_CHART_HINT = "use `lensmor-tray history --chart` in a terminal instead"
 
 
@@ -139,9 +144,6 @@ class UsageWindow:
         import tkinter as tk
         from tkinter import ttk
 
-        from matplotlib.backends.backend_tkagg import FigureCanvasTkAgg
-        from matplotlib.figure import Figure
-
         from tray_app.ui import usage_chart as chart
 
         root = self.root
@@ -170,11 +172,20 @@ class UsageWindow:
             button.pack(side="left", padx=2)
             self.period_buttons[days] = button
 
-        self.figure = Figure(figsize=(7.6, 5.2), dpi=96, facecolor=chart.BACKGROUND)
-        self.canvas = FigureCanvasTkAgg(self.figure, master=outer)  # type: ignore[no-untyped-call]
-        widget = self.canvas.get_tk_widget()  # type: ignore[no-untyped-call]
-        widget.configure(background=chart.BACKGROUND, highlightthickness=0, takefocus=0)
-        widget.grid(row=1, column=0, sticky="nsew")
+        # The chart's place, with a note until matplotlib is loaded: the window shows the
+        # summary at once and the chart about half a second later (see _make_chart).
+        self.chart_area = tk.Frame(
+            outer, width=CHART_PX[0], height=CHART_PX[1], background=chart.BACKGROUND
+        )
+        self.chart_area.grid(row=1, column=0, sticky="nsew")
+        self.chart_area.grid_propagate(False)
+        self.chart_area.pack_propagate(False)
+        self.placeholder = ttk.Label(
+            self.chart_area, text="Drawing the chart…", style="Muted.TLabel", anchor="center"
+        )
+        self.placeholder.pack(fill="both", expand=True)
+        self.figure: Figure | None = None
+        self.canvas: FigureCanvasTkAgg | None = None
 
         side = ttk.Frame(outer, padding=(14, 0, 0, 0), style="Usage.TFrame")
         side.grid(row=1, column=1, sticky="ns")
@@ -257,20 +268,52 @@ class UsageWindow:
         return self._series[days]
 
     def _show_period(self) -> None:
-        from tray_app.ui import usage_chart as chart
-
         days = int(self.period.get())
         series = self.series(days)
+        self._fill_summary(series)
+        if self.canvas is not None:
+            self._draw_chart(series)
+            self.root.update_idletasks()
+            # Said once the new chart is painted (a period picked before the chart exists is
+            # said by _make_chart).
+            self._say("period", f"{days} ({len(series.steps)} steps, {len(series.events)} events)")
+
+    def _draw_chart(self, series: UsageSeries) -> None:
+        from tray_app.ui import usage_chart as chart
+
+        if self.figure is None or self.canvas is None:
+            return  # not made yet: _make_chart draws the current period
         balance = self._latest()
         total_amount = balance.total_amount if balance is not None else 0
         chart.draw(self.figure, series, total_amount=total_amount, thresholds=self.thresholds)
         self.figure.subplots_adjust(left=0.09, right=0.98, top=0.92, bottom=0.07)
-        self._fill_summary(series)
-        if self._ready:
-            # Paint now, so that "period" is said when the new chart is on screen.
-            self.canvas.draw()  # type: ignore[no-untyped-call]
-            self.root.update_idletasks()
+        self.canvas.draw()  # type: ignore[no-untyped-call]
+
+    def _make_chart(self) -> None:
+        """Load matplotlib and draw the chart in place of the note (after the window shows)."""
+        import matplotlib
+
+        matplotlib.use("TkAgg")
+        from matplotlib.backends.backend_tkagg import FigureCanvasTkAgg
+        from matplotlib.figure import Figure
+
+        from tray_app.ui import usage_chart as chart
+
+        self.figure = Figure(
+            figsize=(CHART_PX[0] / 96, CHART_PX[1] / 96), dpi=96, facecolor=chart.BACKGROUND
+        )
+        canvas = FigureCanvasTkAgg(self.figure, master=self.chart_area)  # type: ignore[no-untyped-call]
+        widget = canvas.get_tk_widget()  # type: ignore[no-untyped-call]
+        widget.configure(background=chart.BACKGROUND, highlightthickness=0, takefocus=0)
+        self.canvas = canvas
+        days = int(self.period.get())
+        series = self.series(days)
+        self._draw_chart(series)
+        self.placeholder.destroy()
+        widget.pack(fill="both", expand=True)
+        self.root.update_idletasks()
         self._say("period", f"{days} ({len(series.steps)} steps, {len(series.events)} events)")
+        self._say("ready", f"window {int(self.root.wm_frame(), 16)}")
 
     def _latest(self) -> Balance | None:
         if self.store is None:
@@ -369,11 +412,9 @@ class UsageWindow:
         self.root.focus_force()
         self.period_buttons[int(self.period.get())].focus_set()
         self._say("shown", "window mapped, chart painting")
-        self.root.after_idle(self._announce_ready)
-
-    def _announce_ready(self) -> None:
-        self.canvas.draw()  # type: ignore[no-untyped-call]  # paint before saying ready
-        self._say("ready", f"window {int(self.root.wm_frame(), 16)}")
+        # Let Tk paint the window first; a short timer, since idle callbacks run before the
+        # X server has drawn anything.
+        self.root.after(20, self._make_chart)
 
     def _say(self, kind: str, text: str) -> None:
         if self.echo:
@@ -391,11 +432,7 @@ def run_window(paths: AppPaths, environ: Mapping[str, str]) -> int:
         _error("the Usage window needs tkinter (on Debian/Ubuntu: apt install python3-tk); "
                + NO_CHART_HINT)  # fmt: skip
         return EXIT_CANNOT_OPEN
-    try:
-        import matplotlib
-
-        matplotlib.use("TkAgg")
-    except ImportError:
+    if importlib.util.find_spec("matplotlib") is None:  # imported later, after the window shows
         _error("the Usage window needs matplotlib (pip install matplotlib); " + NO_CHART_HINT)
         return EXIT_CANNOT_OPEN
     try:
