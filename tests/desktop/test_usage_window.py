@@ -45,7 +45,8 @@ class Window:
         self.seen = 0
         line = self.wait_for("ready: window ", timeout=20)
         self.open_seconds = time.monotonic() - started
-        self.window = int(line.split()[-1])
+        self.window = int(line.split()[0])
+        self.charted = not line.endswith("(no chart)")
 
     def lines(self) -> list[str]:
         return self.desktop.log_of(self.proc).splitlines()
@@ -119,6 +120,7 @@ def test_the_usage_window_shows_a_year_and_closes_from_the_keyboard(
     env.update(PYTHONPATH=str(REPO_ROOT), LENSMOR_TRAY_DIALOG_ECHO="1")
 
     window = Window(desktop, env)
+    assert window.charted
     left, top, right, bottom = window.box()
     assert right - left >= 760
     assert bottom - top >= 480
@@ -177,3 +179,26 @@ def test_without_history_the_window_says_so(desktop: DesktopSession) -> None:
     assert not (desktop.home / ".local" / "share" / "lensmor-tray" / "history.sqlite3").exists()
     window.desktop.key("Escape")
     assert window.proc.wait(timeout=10) == 0
+
+
+def test_without_matplotlib_the_window_keeps_its_summary_and_says_why(
+    desktop: DesktopSession,
+) -> None:
+    # A matplotlib that cannot be imported, first on the path: what a build without it does.
+    hidden = desktop.home / "no-matplotlib" / "matplotlib"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text("raise ImportError('left out of this build')\n")
+    data_dir = desktop.home / ".local" / "share" / "lensmor-tray"
+    data_dir.mkdir(parents=True)
+    year_store(data_dir / "history.sqlite3", time.time() - 600)
+    env = desktop.env
+    env.update(
+        PYTHONPATH=f"{hidden.parent}:{REPO_ROOT}",
+        LENSMOR_TRAY_DIALOG_ECHO="1",
+    )
+    window = Window(desktop, env)
+    assert not window.charted
+    window.screenshot("usage-window-no-matplotlib")
+    window.desktop.key("Escape")
+    assert window.proc.wait(timeout=10) == 0
+    assert "Traceback" not in desktop.log_of(window.proc)

@@ -11,8 +11,9 @@ Shown: a period selector (7, 30, 90 days, a year), the balance and daily spendin
 Keyboard: Tab moves between the period buttons and the buttons (Space/Return presses), 1-4
 pick a period, Ctrl+S exports, Escape closes.
 
-Exit codes: 0 closed; 2 it could not open (no display, no tkinter or no matplotlib: a one-line
-message says what to do, e.g. use `lensmor-tray history --chart`). With
+Exit codes: 0 closed; 2 it could not open (no display or no tkinter: a one-line message says
+what to do, e.g. use `lensmor-tray history --chart`). Without matplotlib the window still opens
+with its summary, and says in place of the chart why it is missing. With
 LENSMOR_TRAY_DIALOG_ECHO=1 it prints `kind: text` lines (shown, ready, period, exported, exit) on
 stdout for the desktop tests.
 """
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import importlib.util
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -48,6 +48,11 @@ TITLE = "Lensmor tray — Usage"
 ECHO_ENV = "LENSMOR_TRAY_DIALOG_ECHO"
 PERIOD_LABELS = {7: "7 days", 30: "30 days", 90: "90 days", 365: "1 year"}
 CHART_PX = (730, 500)
+NO_MATPLOTLIB = (
+    "The charts need matplotlib, which this installation does not include "
+    "(pip install matplotlib). The summary is on the right; "
+    "`lensmor-tray history --chart` draws the balance and daily spending in a terminal."
+)
 NO_CHART_HINT = "use `lensmor-tray history --chart` in a terminal instead"
 
 
@@ -290,8 +295,16 @@ class UsageWindow:
         self.canvas.draw()  # type: ignore[no-untyped-call]
 
     def _make_chart(self) -> None:
-        """Load matplotlib and draw the chart in place of the note (after the window shows)."""
-        import matplotlib
+        """Load matplotlib and draw the chart in place of the note (after the window shows).
+
+        Without matplotlib (a build or a distribution package that left it out) the window
+        keeps its summary and says so where the chart would be."""
+        try:
+            import matplotlib
+        except ImportError:
+            self.placeholder.configure(text=NO_MATPLOTLIB, wraplength=CHART_PX[0] - 80)
+            self._say("ready", f"window {int(self.root.wm_frame(), 16)} (no chart)")
+            return
 
         matplotlib.use("TkAgg")
         from matplotlib.backends.backend_tkagg import FigureCanvasTkAgg
@@ -431,9 +444,6 @@ def run_window(paths: AppPaths, environ: Mapping[str, str]) -> int:
     except ImportError:
         _error("the Usage window needs tkinter (on Debian/Ubuntu: apt install python3-tk); "
                + NO_CHART_HINT)  # fmt: skip
-        return EXIT_CANNOT_OPEN
-    if importlib.util.find_spec("matplotlib") is None:  # imported later, after the window shows
-        _error("the Usage window needs matplotlib (pip install matplotlib); " + NO_CHART_HINT)
         return EXIT_CANNOT_OPEN
     try:
         thresholds = load_settings(paths.config_file).alerts.thresholds
