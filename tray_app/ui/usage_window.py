@@ -319,11 +319,14 @@ class UsageWindow:
         widget = canvas.get_tk_widget()  # type: ignore[no-untyped-call]
         widget.configure(background=chart.BACKGROUND, highlightthickness=0, takefocus=0)
         self.canvas = canvas
+        # Place the canvas and let it take its size first: a resize after drawing would render
+        # the whole chart a second time.
+        self.placeholder.destroy()
+        widget.pack(fill="both", expand=True)
+        self.root.update_idletasks()
         days = int(self.period.get())
         series = self.series(days)
         self._draw_chart(series)
-        self.placeholder.destroy()
-        widget.pack(fill="both", expand=True)
         self.root.update_idletasks()
         self._say("period", f"{days} ({len(series.steps)} steps, {len(series.events)} events)")
         self._say("ready", f"window {int(self.root.wm_frame(), 16)}")
