@@ -107,7 +107,8 @@ def draw(
         right = max(right, series.projection.end_ts)
     top.set_xlim(_x(series.start), _x(right + (right - series.start) * 0.01))
     top.set_ylim(bottom=0)
-    top.set_title("Balance", color=TEXT, loc="left", fontsize=10)
+    if figure.get_figwidth() * figure.dpi >= 640:  # narrower, the legend needs the room
+        top.set_title("Balance", color=TEXT, loc="left", fontsize=10)
     bottom.set_title("Spent per day", color=TEXT, loc="left", fontsize=10)
     return top, bottom
 

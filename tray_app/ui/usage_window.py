@@ -36,6 +36,7 @@ from tray_app.settings import AppPaths, ConfigError, load_settings
 
 if TYPE_CHECKING:
     import tkinter as tk
+    from tkinter import ttk
 
     from matplotlib.backends.backend_tkagg import FigureCanvasTkAgg
     from matplotlib.figure import Figure
@@ -179,9 +180,11 @@ class UsageWindow:
 
         # The chart's place, with a note until matplotlib is loaded: the window shows the
         # summary at once and the chart about half a second later (see _make_chart).
-        self.chart_area = tk.Frame(
-            outer, width=CHART_PX[0], height=CHART_PX[1], background=chart.BACKGROUND
-        )
+        # As large as CHART_PX, smaller on a small screen (the summary takes ~340 px beside it).
+        width = max(360, min(CHART_PX[0], root.winfo_screenwidth() - 380))
+        height = max(260, min(CHART_PX[1], root.winfo_screenheight() - 150))
+        self.chart_size = (width, height)
+        self.chart_area = tk.Frame(outer, width=width, height=height, background=chart.BACKGROUND)
         self.chart_area.grid(row=1, column=0, sticky="nsew")
         self.chart_area.grid_propagate(False)
         self.chart_area.pack_propagate(False)
@@ -197,6 +200,21 @@ class UsageWindow:
         self.summary = ttk.Frame(side, style="Usage.TFrame")
         self.summary.pack(fill="x", anchor="n")
 
+        self._build_buttons(outer)
+        root.bind("<Escape>", lambda _e: self.close())
+        root.bind("<Control-s>", lambda _e: self.export())
+        for index, days in enumerate(PERIODS_DAYS, start=1):
+            root.bind(f"<Key-{index}>", self._period_key(days))  # plain "4" means Button-4
+        root.bind("<Return>", self._on_return)
+        root.bind("<Map>", self._on_map)
+        root.protocol("WM_DELETE_WINDOW", self.close)
+        self._focus_echo()
+        self._show_period()
+        root.minsize(min(760, root.winfo_screenwidth()), min(440, root.winfo_screenheight()))
+
+    def _build_buttons(self, outer: ttk.Frame) -> None:
+        from tkinter import ttk
+
         buttons = ttk.Frame(outer, style="Usage.TFrame")
         buttons.grid(row=2, column=0, columnspan=2, sticky="e", pady=(10, 0))
         self.status = ttk.Label(buttons, text="", style="Muted.TLabel")
@@ -207,17 +225,6 @@ class UsageWindow:
         self.close_button.pack(side="left")
         if self.store is None:
             self.export_button.state(["disabled"])
-
-        root.bind("<Escape>", lambda _e: self.close())
-        root.bind("<Control-s>", lambda _e: self.export())
-        for index, days in enumerate(PERIODS_DAYS, start=1):
-            root.bind(f"<Key-{index}>", self._period_key(days))  # plain "4" means Button-4
-        root.bind("<Return>", self._on_return)
-        root.bind("<Map>", self._on_map)
-        root.protocol("WM_DELETE_WINDOW", self.close)
-        self._focus_echo()
-        self._show_period()
-        root.minsize(760, 480)
 
     def _style(self, root: tk.Tk) -> None:
         from tkinter import ttk
@@ -291,7 +298,11 @@ class UsageWindow:
         balance = self._latest()
         total_amount = balance.total_amount if balance is not None else 0
         chart.draw(self.figure, series, total_amount=total_amount, thresholds=self.thresholds)
-        self.figure.subplots_adjust(left=0.09, right=0.98, top=0.92, bottom=0.07)
+        # Margins in pixels, so tick labels fit whatever size the chart has.
+        width, height = self.chart_size
+        self.figure.subplots_adjust(
+            left=66 / width, right=1 - 12 / width, top=1 - 40 / height, bottom=34 / height
+        )
         self.canvas.draw()  # type: ignore[no-untyped-call]
 
     def _make_chart(self) -> None:
@@ -302,7 +313,7 @@ class UsageWindow:
         try:
             import matplotlib
         except ImportError:
-            self.placeholder.configure(text=NO_MATPLOTLIB, wraplength=CHART_PX[0] - 80)
+            self.placeholder.configure(text=NO_MATPLOTLIB, wraplength=self.chart_size[0] - 40)
             self._say("ready", f"window {int(self.root.wm_frame(), 16)} (no chart)")
             return
 
@@ -312,9 +323,8 @@ class UsageWindow:
 
         from tray_app.ui import usage_chart as chart
 
-        self.figure = Figure(
-            figsize=(CHART_PX[0] / 96, CHART_PX[1] / 96), dpi=96, facecolor=chart.BACKGROUND
-        )
+        width, height = self.chart_size
+        self.figure = Figure(figsize=(width / 96, height / 96), dpi=96, facecolor=chart.BACKGROUND)
         canvas = FigureCanvasTkAgg(self.figure, master=self.chart_area)  # type: ignore[no-untyped-call]
         widget = canvas.get_tk_widget()  # type: ignore[no-untyped-call]
         widget.configure(background=chart.BACKGROUND, highlightthickness=0, takefocus=0)
