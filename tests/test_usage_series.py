@@ -178,3 +178,17 @@ def test_a_renewal_that_left_the_balance_unchanged_is_still_kept(tmp_path: Path)
     # latest always do.
     assert [(r.ts, r.balance) for r in raw] == [(t, b), (t + HOUR, renewed), (t + 2 * HOUR, spent)]
     assert [e and e.kind for e in events_of(raw)] == [None, EventKind.RENEWAL, None]
+
+
+def test_a_period_starting_among_summaries_still_names_its_first_event(
+    store: HistoryStore,
+) -> None:
+    with store:
+        store.compact(KNOWN_NOW + 40 * DAY)
+        records = store.records(GIFT_TS - 1)  # just before the gift; summaries before it
+    # The last summary before the period (for the balance at its start), and before that the
+    # last raw row (the first poll), which the gift is compared with.
+    assert records[0].balance == known_history()[0][1]
+    assert records[1].is_summary
+    kinds = [e.kind for e in events_of(records) if e is not None]
+    assert kinds == [EventKind.GIFT, EventKind.RENEWAL, EventKind.TOP_UP]

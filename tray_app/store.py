@@ -395,7 +395,8 @@ class HistoryStore:
         return self._read(query, [])
 
     def records(self, since: float) -> list[Recorded]:
-        """Every recorded row from `since` on, plus the last one before it, oldest first.
+        """Every recorded row from `since` on, plus the last one before it (and the last raw
+        row before that, if it is a summary), oldest first.
 
         Raw rows carry all seven fields; hourly/daily summaries only their last totalBalance
         and what was spent in them (see `core.usage_series.Recorded`).
@@ -418,8 +419,11 @@ class HistoryStore:
                 rows.append(Recorded(float(ts), balance.total_balance, _num(spent), balance))
             rows += [Recorded(float(ts), _num(b), _num(sp), None, int(p)) for ts, b, sp, p in agg]
             rows.sort(key=lambda r: r.ts)
-            first = bisect.bisect_left([r.ts for r in rows], since)
-            return rows[max(0, first - 1) :]
+            start = max(0, bisect.bisect_left([r.ts for r in rows], since) - 1)
+            # Also the last raw row before that: the first change in the range is classified
+            # against the seven fields it had (core.usage_series.events_of).
+            raw_before = next((i for i in range(start - 1, -1, -1) if not rows[i].is_summary), None)
+            return ([] if raw_before is None else [rows[raw_before]]) + rows[start:]
 
         return self._read(query, [])
 
