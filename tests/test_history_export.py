@@ -8,18 +8,21 @@ import csv
 import dataclasses
 import datetime as dt
 import io
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tray_app.core.balance import API_FIELDS, Balance
-from tray_app.history_export import CSV_COLUMNS, chart_text, csv_text, sparkline
+from tray_app.core.usage_series import Event, EventKind, build
+from tray_app.history_export import CSV_COLUMNS, chart_text, csv_text, events_line, sparkline
 from tray_app.store import DAY, HistoryStore
 from tray_app.usage_data import load_series
 
 from .conftest import Home, run_cli
-from .support.usage_history import KNOWN_NOW, known_history
+from .support.usage_history import K0, KNOWN_NOW, known_history
 
 UTC = dt.timezone.utc
 API_NAMES = [api for api, _ in API_FIELDS]
@@ -128,7 +131,7 @@ def test_a_year_is_grouped_to_fit_the_width(store: HistoryStore) -> None:
 
 
 def shifted(now: float) -> list[tuple[float, Balance]]:
-    """The known history moved to end two hours before `now` (whole days: same clock times)."""
+    """The known history moved by whole days (same clock times) to end shortly before `now`."""
     days = (now - KNOWN_NOW) // DAY
     out = []
     for ts, b in known_history():
@@ -159,3 +162,42 @@ def test_the_command_line_prints_the_csv_and_the_chart(home: Home) -> None:
     both = run_cli(home, "history", "--csv", "--chart")
     assert both.code == 2
     assert "not allowed with argument" in both.err
+
+
+def test_many_events_are_counted_per_kind_with_the_latest_named() -> None:
+    events = tuple(
+        Event(K0 + i * DAY, EventKind.GIFT if i % 3 else EventKind.RENEWAL, 500, 1_000)
+        for i in range(9)
+    )
+    series = dataclasses.replace(build([], [], None, now=K0, days=30, reset_at_s=None),
+                                 events=events)  # fmt: skip
+    assert events_line(series, UTC) == (
+        "3 renewals, 6 gifts; latest: renewal 7 Nov, gift 8 Nov, gift 9 Nov"
+    )
+    short = dataclasses.replace(series, events=events[:2])
+    assert events_line(short, UTC) == "renewal 1 Nov, gift 2 Nov"
+
+
+def test_csv_into_a_pipe_closed_early_ends_quietly(home: Home) -> None:
+    year = [
+        (KNOWN_NOW - 400 * DAY + i * 3600.0, dataclasses.replace(b, total_balance=1_000 - i % 7))
+        for i, (_, b) in enumerate(known_history() * 2_000)
+    ]  # fmt: skip
+    with HistoryStore.open(home.data_dir / "history.sqlite3") as store:
+        store.record_balances(year)
+    env = dict(home.env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tray_app", "history", "--csv"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=home.root,
+    )
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"account,time,")
+    proc.stdout.close()  # like `| head -1`
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 0, err
+    assert err == ""

@@ -400,7 +400,13 @@ def cmd_history(args: argparse.Namespace) -> int:
         elif args.csv:
             from tray_app.history_export import write_csv
 
-            write_csv(sys.stdout, store.records(0))
+            try:
+                write_csv(sys.stdout, store.records(0))
+                sys.stdout.flush()
+            except BrokenPipeError:
+                # `history --csv | head`: the reader has what it wanted. Point stdout at
+                # devnull so the flush at exit does not complain a second time.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         elif args.chart:
             from tray_app.history_export import chart_text
             from tray_app.usage_data import load_series

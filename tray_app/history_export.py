@@ -22,7 +22,7 @@ from typing import TextIO
 
 from tray_app.core import fmt
 from tray_app.core.balance import API_FIELDS, Number
-from tray_app.core.usage_series import EventKind, Recorded, UsageSeries, events_of
+from tray_app.core.usage_series import Event, EventKind, Recorded, UsageSeries, events_of
 
 DEFAULT_ACCOUNT = "default"
 CSV_COLUMNS = (
@@ -168,10 +168,7 @@ def chart_text(series: UsageSeries, width: int = CHART_WIDTH, tz: dt.tzinfo | No
         f"{fmt.credits(_num(top_spend))}",
     ]
     if series.events:
-        marks = ", ".join(
-            f"{e.kind.label.lower()} {fmt.short_date(e.ts, tz)}" for e in series.events
-        )
-        lines.append(f"Events    {marks}")
+        lines.append(f"Events    {events_line(series, tz)}")
     proj = series.projection
     if proj is not None and proj.runs_out_at is not None:
         lines.append(
@@ -182,6 +179,30 @@ def chart_text(series: UsageSeries, width: int = CHART_WIDTH, tz: dt.tzinfo | No
             f"Forecast  at this pace they last until the reset ({fmt.date(proj.end_ts, tz)})"
         )
     return "\n".join(lines) + "\n"
+
+
+def events_line(series: UsageSeries, tz: dt.tzinfo | None = None, most: int = 6) -> str:
+    """Each event with its day; beyond `most`, a count per kind and the latest three."""
+
+    def named(events: Sequence[Event]) -> str:
+        return ", ".join(f"{e.kind.label.lower()} {fmt.short_date(e.ts, tz)}" for e in events)
+
+    events = series.events
+    if len(events) <= most:
+        return named(events)
+    counts: dict[EventKind, int] = {}
+    for e in events:
+        counts[e.kind] = counts.get(e.kind, 0) + 1
+    parts = [f"{n} {_PLURAL[k] if n > 1 else k.label.lower()}" for k, n in counts.items()]
+    return f"{', '.join(parts)}; latest: {named(events[-3:])}"
+
+
+_PLURAL = {
+    EventKind.RENEWAL: "renewals",
+    EventKind.TOP_UP: "top-ups",
+    EventKind.GIFT: "gifts",
+    EventKind.ADDED: "credits added",
+}
 
 
 def _day(day: dt.date) -> str:
