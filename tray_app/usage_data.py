@@ -46,7 +46,3 @@ def _local_midnight(day: dt.date, tz: dt.tzinfo | None) -> float:
         return dt.datetime.combine(day, dt.time()).astimezone().timestamp()
     return dt.datetime.combine(day, dt.time(), tzinfo=tz).timestamp()
 
-
-def latest_balance(store: HistoryStore) -> Balance | None:
-    latest = store.last_recorded()
-    return None if latest is None else latest[1]

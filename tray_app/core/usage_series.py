@@ -13,7 +13,8 @@ definition of "spent": `core.usage.spent_between`, recorded at insert), and the 
 - `daily`: spending per local day, for bars;
 - `projection`: from now to the next reset at the current pace, and the run-out time if that
   comes first;
-- `largest_drops`: the biggest single recorded spends;
+- `largest_drops`: the biggest recorded spends (one change, or one hour or day where only
+  a summary is left);
 - `totals`: spent, added (top-ups, gifts), renewals, the balance at the start and the end.
 
 How a change is classified (`classify`), comparing a raw row with the previous raw row (every
