@@ -45,4 +45,3 @@ def _local_midnight(day: dt.date, tz: dt.tzinfo | None) -> float:
     if tz is None:
         return dt.datetime.combine(day, dt.time()).astimezone().timestamp()
     return dt.datetime.combine(day, dt.time(), tzinfo=tz).timestamp()
-
