@@ -50,7 +50,13 @@ def test_a_healthy_balance() -> None:
 
 def test_actions_are_all_there_in_order() -> None:
     actions = [row.action for row in view(fresh()).rows if row.action]
-    assert actions == [Action.REFRESH, Action.OPEN_DASHBOARD, Action.SETTINGS, Action.QUIT]
+    assert actions == [
+        Action.REFRESH,
+        Action.OPEN_DASHBOARD,
+        Action.USAGE,
+        Action.SETTINGS,
+        Action.QUIT,
+    ]
     pause = next(r for r in view(fresh()).rows if r.text == "Pause notifications")
     assert [c.action for c in pause.children] == [Action.PAUSE_HOUR, Action.PAUSE_TOMORROW]
 

@@ -3,7 +3,7 @@
 Everything OS-specific is chosen here once: the pystray backend (Linux: appindicator, gtk,
 then xorg), the notifier chain and the autostart implementation. Nothing here decides policy;
 it connects the parts and handles process-level concerns: the single-instance lock, POSIX
-signals, the settings dialog process, and waiting for the tray host at login.
+signals, the settings dialog and usage window processes, and waiting for the tray host at login.
 """
 
 from __future__ import annotations
@@ -89,6 +89,7 @@ class TrayApp:
         self._store: HistoryStore | None = None
         self._lock = InstanceLock(self.paths.lock_file)
         self._dialog: subprocess.Popen[bytes] | None = None
+        self._usage: subprocess.Popen[bytes] | None = None
         self._autostart: Autostart | None = None
         self._autostart_enabled: bool | None = None
 
@@ -296,6 +297,8 @@ class TrayApp:
             self._in_thread(self._open_dashboard)
         elif action is Action.SETTINGS:
             self._open_settings()
+        elif action is Action.USAGE:
+            self._open_usage()
         elif action is Action.PAUSE_HOUR and monitor is not None:
             monitor.pause(now + 3600, now)
         elif action is Action.PAUSE_TOMORROW and monitor is not None:
@@ -328,6 +331,21 @@ class TrayApp:
                 self.reload()
 
         self._in_thread(wait)
+
+    def _open_usage(self) -> None:
+        """The Usage window, its own process like Settings: it loads matplotlib, the tray
+        never does. One at a time; a second click while it is open does nothing."""
+        if self._usage is not None and self._usage.poll() is None:
+            return
+        program = resolve_launch_command().program
+        argv = [*program, "--config", str(self.paths.config_file), "usage"]
+        argv += ["--data-dir", str(self.paths.data_dir)]  # the demo keeps its own history
+        usage = self._usage = subprocess.Popen(argv)
+
+        def reap() -> None:
+            usage.wait()
+
+        self._in_thread(reap)
 
 
 def demo_options(paths: AppPaths, base_url: str, key: str) -> AppOptions:

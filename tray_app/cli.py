@@ -19,24 +19,18 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tray_app import __version__
-from tray_app.api import (
-    ApiError,
-    AuthError,
-    BadResponse,
-    LensmorClient,
-    NetworkError,
-    RateLimited,
-    ServerError,
-)
 from tray_app.core import fmt
 from tray_app.core.balance import Balance
 from tray_app.core.levels import level_for
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
 from tray_app.secrets import InvalidKey, KeyStore, looks_like_lensmor_key, normalise_key
 from tray_app.settings import AppPaths, ConfigError, Settings, effective_base_url, load_settings
+
+if TYPE_CHECKING:
+    from tray_app.api import ApiError
 
 EXIT_OK = 0
 EXIT_NO = 1
@@ -93,8 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
     autostart = sub.add_parser("autostart", help="start the tray app at login (or not)")
     autostart.add_argument("action", choices=("enable", "disable", "status"))
     history = sub.add_parser("history", help="print recent balance changes and daily usage")
-    history.add_argument("--json", action="store_true", help="print one JSON object")
+    shape = history.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print one JSON object")
+    shape.add_argument(
+        "--csv", action="store_true", help="print every recorded change as CSV (all of it)"
+    )
+    shape.add_argument(
+        "--chart", action="store_true", help="draw the balance and daily spending (sparklines)"
+    )
     history.add_argument("--days", type=int, default=14, help="days of usage to show (14)")
+    usage = sub.add_parser("usage", help="open the Usage window (charts of the history)")
+    usage.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)  # the demo's history
     return parser
 
 
@@ -106,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": cmd_run,
         "demo": cmd_demo,
         "settings": cmd_settings,
+        "usage": cmd_usage,
         "history": cmd_history,
         "autostart": cmd_autostart,
         "status": cmd_status,
@@ -166,6 +170,10 @@ def key_store(paths: AppPaths) -> KeyStore:
 
 def api_error_to_cli(exc: ApiError) -> CliError:
     """Map a client error to the one line and exit code the user sees."""
+    # Imported here: requests costs ~0.1 s of start-up that `history`, `usage` and the other
+    # commands that never call the API should not pay.
+    from tray_app.api import AuthError, BadResponse, NetworkError, RateLimited, ServerError
+
     if isinstance(exc, AuthError):
         return CliError(
             f"the API key was rejected ({exc}); create a new key in the Lensmor app "
@@ -201,6 +209,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             "under Settings -> API Keys)",
             EXIT_KEY,
         )
+    from tray_app.api import ApiError, LensmorClient
+
     client = LensmorClient(base_url, stored.value)
     try:
         response = client.fetch_balance()
@@ -362,6 +372,15 @@ def cmd_settings(args: argparse.Namespace) -> int:
     return run_dialog(app_paths(args), dict(os.environ))
 
 
+def cmd_usage(args: argparse.Namespace) -> int:
+    from tray_app.ui.usage_window import run_window
+
+    paths = app_paths(args)
+    if args.data_dir is not None:
+        paths = AppPaths(paths.config_file, args.data_dir, paths.log_dir)
+    return run_window(paths, dict(os.environ))
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     from tray_app.history_report import history_json, history_report
     from tray_app.store import HistoryStore
@@ -378,6 +397,21 @@ def cmd_history(args: argparse.Namespace) -> int:
         now = time.time()
         if args.json:
             print(json.dumps(history_json(store, now, None, days=args.days)))
+        elif args.csv:
+            from tray_app.history_export import write_csv
+
+            try:
+                write_csv(sys.stdout, store.records(0))
+                sys.stdout.flush()
+            except BrokenPipeError:
+                # `history --csv | head`: the reader has what it wanted. Point stdout at
+                # devnull so the flush at exit does not complain a second time.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        elif args.chart:
+            from tray_app.history_export import chart_text
+            from tray_app.usage_data import load_series
+
+            print(chart_text(load_series(store, now, args.days)), end="")
         else:
             print(history_report(store, now, None, days=args.days))
     return EXIT_OK

@@ -9,8 +9,11 @@ What is stored, and why it stays small:
   aggregate is a plain sum and never needs the row before it.
 - ``balance_agg``: after ``raw_days`` (28) raw rows are folded into hourly buckets (first/last
   time, min/max/last balance, spent, count); after ``hourly_days`` (~6 months) hourly buckets are
-  folded into daily ones. Buckets are aligned to UTC hours/days: hourly buckets map exactly onto
-  local days in every whole-hour time zone; daily buckets are attributed to their UTC date.
+  folded into daily ones. Rows that add or expire credits (a renewal, a top-up, a gift: see
+  ``_EVENT_IDS``) and the first row are never folded: a few a month, they keep every such change
+  with all seven fields for the Usage window and the CSV export. Buckets are aligned to UTC
+  hours/days: hourly buckets map exactly onto local days in every whole-hour time zone; daily
+  buckets are attributed to their UTC date.
 - ``alert_event``: what was notified (kept a year); ``app_state``: the last state as one JSON blob.
 
 Nothing here reads the clock: timestamps (Unix seconds) come in as arguments. The only exception
@@ -46,6 +49,7 @@ from typing import Any, TypeVar
 from tray_app.core import fmt
 from tray_app.core.balance import Balance, Number
 from tray_app.core.usage import spent_between
+from tray_app.core.usage_series import Recorded
 
 T = TypeVar("T")
 
@@ -125,6 +129,17 @@ _SELECT_LAST_RAW = (
 _UPSERT_AGG = (
     "INSERT OR REPLACE INTO balance_agg (period, start, first_ts, last_ts, min_balance, "
     "max_balance, last_balance, spent, n) VALUES (?,?,?,?,?,?,?,?,?)"
+)
+# Raw rows that record more than spending, kept raw for good: the balance moved by other than
+# what was spent (credits added or expired), or resetAt changed (a renewal, even one that left
+# the balance as it was); and the very first row, so each of them has a raw row before it to be
+# classified against. Compared with the row before in insertion order, the order `delta` was
+# computed in; after earlier compactions that is the last row kept, which has the same resetAt
+# as the folded rows between them (every change of resetAt is itself kept).
+_EVENT_IDS = (
+    "SELECT id FROM (SELECT id, delta, spent, reset_at_ms, "
+    "LAG(reset_at_ms) OVER (ORDER BY id) AS prev_reset FROM balance_raw) "
+    "WHERE delta IS NULL OR abs(delta + spent) > 1e-9 OR reset_at_ms IS NOT prev_reset"
 )
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _STATE = "state"
@@ -379,6 +394,39 @@ class HistoryStore:
 
         return self._read(query, [])
 
+    def records(self, since: float) -> list[Recorded]:
+        """Every recorded row from `since` on, plus the last one before it (and the last raw
+        row before that, if it is a summary), oldest first.
+
+        Raw rows carry all seven fields; hourly/daily summaries only their last totalBalance
+        and what was spent in them (see `core.usage_series.Recorded`).
+        """
+
+        def query(c: sqlite3.Connection) -> list[Recorded]:
+            raw = c.execute(
+                "SELECT ts, spent, total_amount, total_balance, subscription_amount, "
+                "subscription_balance, gift_amount, gift_balance, reset_at_ms "
+                "FROM balance_raw ORDER BY ts, id"
+            ).fetchall()
+            agg = c.execute(
+                "SELECT last_ts, last_balance, spent, period FROM balance_agg ORDER BY last_ts"
+            ).fetchall()
+            rows = []
+            for ts, spent, t_a, t_b, s_a, s_b, g_a, g_b, reset_at in raw:
+                balance = Balance(
+                    _num(t_a), _num(t_b), _num(s_a), _num(s_b), _num(g_a), _num(g_b), reset_at
+                )
+                rows.append(Recorded(float(ts), balance.total_balance, _num(spent), balance))
+            rows += [Recorded(float(ts), _num(b), _num(sp), None, int(p)) for ts, b, sp, p in agg]
+            rows.sort(key=lambda r: r.ts)
+            start = max(0, bisect.bisect_left([r.ts for r in rows], since) - 1)
+            # Also the last raw row before that: the first change in the range is classified
+            # against the seven fields it had (core.usage_series.events_of).
+            raw_before = next((i for i in range(start - 1, -1, -1) if not rows[i].is_summary), None)
+            return ([] if raw_before is None else [rows[raw_before]]) + rows[start:]
+
+        return self._read(query, [])
+
     def changes(self, limit: int = 20) -> list[BalanceChange]:
         """The most recent changes of totalBalance (raw window only), newest first."""
 
@@ -494,13 +542,22 @@ class HistoryStore:
 
         def fold(conn: sqlite3.Connection) -> bool:
             keep = self._last_raw_id(conn)
+            kept = [row[0] for row in conn.execute(_EVENT_IDS)]
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS keep_raw (id INTEGER PRIMARY KEY)")
+            conn.execute("DELETE FROM keep_raw")
+            conn.executemany("INSERT INTO keep_raw (id) VALUES (?)", [(i,) for i in kept])
             raw = conn.execute(
                 "SELECT ts, ts, total_balance, total_balance, total_balance, spent, 1 "
-                "FROM balance_raw WHERE ts < ? AND id != ? ORDER BY ts, id",
+                "FROM balance_raw WHERE ts < ? AND id != ? "
+                "AND id NOT IN (SELECT id FROM keep_raw) ORDER BY ts, id",
                 (raw_cutoff, keep),
             ).fetchall()
             _merge_into(conn, HOUR, raw)
-            conn.execute("DELETE FROM balance_raw WHERE ts < ? AND id != ?", (raw_cutoff, keep))
+            conn.execute(
+                "DELETE FROM balance_raw WHERE ts < ? AND id != ? "
+                "AND id NOT IN (SELECT id FROM keep_raw)",
+                (raw_cutoff, keep),
+            )
             hourly = conn.execute(
                 "SELECT first_ts, last_ts, min_balance, max_balance, last_balance, spent, n "
                 "FROM balance_agg WHERE period = ? AND start < ? ORDER BY last_ts",

@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -137,13 +138,14 @@ def start_app(
 
 def ups_to(label: str) -> int:
     """Up-arrow presses from the bottom of the menu to reach an action (the menu's order is
-    fixed by core.view: ... Refresh now, Open dashboard, Settings…, Pause, Start at login,
-    Quit)."""
+    fixed by core.view: ... Refresh now, Open dashboard, Usage…, Settings…, Pause, Start at
+    login, Quit)."""
     bottom_up = [
         "Quit",
         "Start at login",
         "Pause notifications",
         "Settings…",
+        "Usage…",
         "Open Lensmor dashboard",
         "Refresh now",
     ]
@@ -210,6 +212,43 @@ def test_menu_refresh_and_quit(start_app: Callable[..., RunningApp]) -> None:
     app.desktop.key(*["Up"] * ups_to("Quit"), "Return")
     assert app.proc.wait(timeout=10) == 0  # type: ignore[attr-defined]
     app.desktop.wait_for_no_tray_icon(timeout=5)
+
+
+def children_of(pid: int) -> list[int]:
+    try:
+        return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def test_the_usage_row_opens_the_window_in_its_own_process(
+    start_app: Callable[..., RunningApp],
+) -> None:
+    app = start_app(pacing="production")
+    app.wait_colour("ok")
+    app.desktop.open_menu(button=1)
+    app.desktop.key(*["Up"] * ups_to("Usage…"), "Return")
+
+    def usage_child() -> int | None:
+        for child in children_of(app.pid):
+            if b"usage" in Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0"):
+                return child
+        return None
+
+    child = poll_until(usage_child, 10, "the Usage window's process")
+
+    def has_window() -> bool | None:
+        maps = Path(f"/proc/{child}/maps").read_text()
+        return True if "_tkagg" in maps else None
+
+    # The child loads matplotlib's Tk backend (the chart is drawn); the tray never does.
+    poll_until(has_window, 30, "the Usage window to load its chart")
+    tray_maps = Path(f"/proc/{app.pid}/maps").read_text()
+    assert "matplotlib" not in tray_maps
+    assert "numpy" not in tray_maps
+    app.desktop.key("Escape")  # the window took the focus when it mapped
+    poll_until(lambda: True if child not in children_of(app.pid) else None, 10, "it to close")
+    assert app.proc.poll() is None  # type: ignore[attr-defined]  # the tray keeps running
 
 
 def test_a_second_instance_does_not_add_an_icon_and_asks_for_a_refresh(

@@ -23,6 +23,7 @@ class Action(str, enum.Enum):
     REFRESH = "refresh"
     OPEN_DASHBOARD = "open_dashboard"
     SETTINGS = "settings"
+    USAGE = "usage"
     PAUSE_HOUR = "pause_hour"
     PAUSE_TOMORROW = "pause_tomorrow"
     RESUME = "resume"
@@ -87,6 +88,7 @@ def present(
         SEPARATOR,
         MenuRow("Refresh now", Action.REFRESH, default=not no_key, enabled=not no_key),
         MenuRow("Open Lensmor dashboard", Action.OPEN_DASHBOARD),
+        MenuRow("Usage…", Action.USAGE),
         MenuRow("Settings…", Action.SETTINGS, default=no_key),
         _pause_row(extras.paused_until, now, tz),
         *_autostart_rows(extras.autostart_enabled),
