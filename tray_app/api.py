@@ -17,7 +17,9 @@ Safety rules kept here, in one place:
 - The key travels only in the Authorization header, only to the configured host: redirects are
   never followed (a 3xx is a `BadResponse`), so a redirect cannot carry the key elsewhere.
 - TLS verification is always on; every request has connect and read timeouts and an overall
-  deadline (a server that trickles a byte at a time cannot hold the poll forever).
+  deadline covering connect, TLS, headers and body (`http_deadline.RequestWatch`): past it the
+  socket is shut down and the request ends with a `NetworkError` saying the server answered
+  too slowly, however the server dribbles its bytes.
 - The body is read up to `MAX_BODY_BYTES`; anything larger is refused without reading it all.
 - No message produced here contains the key.
 """
@@ -38,14 +40,16 @@ import urllib3
 from tray_app import __version__
 from tray_app.core.balance import Balance, BalanceFormatError, parse_balance
 from tray_app.core.fmt import mask_key
+from tray_app.core.pacing import PRODUCTION, PacingProfile
+from tray_app.http_deadline import RequestWatch, WatchedAdapter
 from tray_app.settings import validate_base_url
 
 BALANCE_PATH = "/external/credits/balance"
 USER_AGENT = f"lensmor-tray/{__version__} (+https://github.com/lensmor/lensmor-tray)"
 MAX_BODY_BYTES = 64 * 1024
-CONNECT_TIMEOUT_S = 5.0
-READ_TIMEOUT_S = 15.0
-TOTAL_DEADLINE_S = 30.0
+CONNECT_TIMEOUT_S = PRODUCTION.connect_timeout
+READ_TIMEOUT_S = PRODUCTION.read_timeout
+TOTAL_DEADLINE_S = PRODUCTION.request_deadline
 DEFAULT_RATE_LIMIT_WAIT_S = 60.0
 # A Retry-After larger than this is treated as this: a misconfigured server must not silence
 # the monitor for a week.
@@ -159,11 +163,17 @@ class LensmorClient:
         self.base_url = validate_base_url(base_url)
         self._auth = _BearerAuth(api_key)
         self._session = session or requests.Session()
+        self._watch = RequestWatch()
+        adapter = WatchedAdapter(self._watch)
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
         self._session.headers["User-Agent"] = USER_AGENT
         self._session.headers["Accept"] = "application/json"
         self._session.verify = True
         self._clock = clock
-        self._timeout = (connect_timeout, read_timeout)
+        # A connect never outlasts the whole deadline (the watch cannot cut a socket that
+        # does not exist yet).
+        self._timeout = (min(connect_timeout, total_deadline), read_timeout)
         self._deadline = total_deadline
 
     def __repr__(self) -> str:
@@ -173,9 +183,25 @@ class LensmorClient:
         self._session.close()
 
     def fetch_balance(self) -> BalanceResponse:
-        """One GET of the balance. Returns it or raises an `ApiError` subclass."""
+        """One GET of the balance. Returns it or raises an `ApiError` subclass. Ends by the
+        overall deadline whatever the server does."""
+        self._watch.arm(self._deadline)
+        try:
+            return self._fetch()
+        except ApiError:
+            if self._watch.expired:
+                raise self._too_slow() from None
+            raise
+        finally:
+            self._watch.disarm()
+
+    def _too_slow(self) -> NetworkError:
+        return NetworkError(
+            f"{self.base_url} answered too slowly (no complete answer in {self._deadline:g} s)"
+        )
+
+    def _fetch(self) -> BalanceResponse:
         url = self.base_url + BALANCE_PATH
-        started = time.monotonic()  # the overall deadline covers headers and body
         try:
             response = self._session.get(
                 url,
@@ -202,9 +228,9 @@ class LensmorClient:
                 f"the API sent a malformed answer ({type(exc).__name__}); check base_url"
             ) from None
         with response:
-            return self._handle(response, started)
+            return self._handle(response)
 
-    def _handle(self, response: requests.Response, started: float) -> BalanceResponse:
+    def _handle(self, response: requests.Response) -> BalanceResponse:
         status = response.status_code
         header_trace = self._scrub(response.headers.get("X-Request-ID")) or None
         if 300 <= status < 400:
@@ -215,7 +241,7 @@ class LensmorClient:
                 status=status,
                 trace_id=header_trace,
             )
-        raw = self._read_body(response, header_trace, started)
+        raw = self._read_body(response, header_trace)
         data = _decode_json(raw)
         trace_id = self._scrub(_body_trace_id(data)) or header_trace
         if status == 200:
@@ -271,9 +297,7 @@ class LensmorClient:
             text = text.replace(key, mask_key(key))
         return "".join(c if c.isprintable() else " " for c in text)
 
-    def _read_body(
-        self, response: requests.Response, trace_id: str | None, started: float
-    ) -> bytes:
+    def _read_body(self, response: requests.Response, trace_id: str | None) -> bytes:
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             raise BadResponse(
@@ -283,12 +307,6 @@ class LensmorClient:
         size = 0
         try:
             while True:
-                if time.monotonic() - started > self._deadline:
-                    raise NetworkError(
-                        f"{self.base_url} sent its answer too slowly", trace_id=trace_id
-                    )
-                # read1 returns as soon as any bytes arrive (a plain read(n) waits for all n),
-                # so the deadline is checked while a body trickles in byte by byte.
                 chunk = response.raw.read1(8192, decode_content=True)
                 if not chunk:
                     break
@@ -303,6 +321,9 @@ class LensmorClient:
             raise NetworkError(
                 f"the connection to {self.base_url} broke: {_reason(exc)}", trace_id=trace_id
             ) from None
+        if self._watch.expired:
+            # The watch shut the socket down mid-body: what arrived is a truncated answer.
+            raise self._too_slow()
         return b"".join(chunks)
 
     def _retry_after(self, response: requests.Response) -> float:
@@ -320,6 +341,17 @@ class LensmorClient:
         if wait is None or not math.isfinite(wait):
             wait = DEFAULT_RATE_LIMIT_WAIT_S
         return min(max(wait, 1.0), MAX_RATE_LIMIT_WAIT_S)
+
+
+def client_for_profile(base_url: str, api_key: str, profile: PacingProfile) -> LensmorClient:
+    """A client with the request limits of `profile` (the demo compresses them too)."""
+    return LensmorClient(
+        base_url,
+        api_key,
+        connect_timeout=profile.connect_timeout,
+        read_timeout=profile.read_timeout,
+        total_deadline=profile.request_deadline,
+    )
 
 
 def _http_date_wait(header: str, now: float) -> float | None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tray_app.api import LensmorClient
+from tray_app.api import client_for_profile
 from tray_app.autostart import Autostart, autostart_for, resolve_launch_command
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
 from tray_app.core.view import Action, TrayView, tomorrow_morning
@@ -106,7 +106,8 @@ class TrayApp:
             log.info("no API key configured")
             return None
         log.info("using the key %s from %s", stored.masked, stored.source.value)
-        return LensmorClient(effective_base_url(settings, self.environ), stored.value)
+        base_url = effective_base_url(settings, self.environ)
+        return client_for_profile(base_url, stored.value, self.options.pacing)
 
     def _make_tray(self) -> Any:
         if sys.platform == "linux":
@@ -340,7 +341,7 @@ def demo_options(paths: AppPaths, base_url: str, key: str) -> AppOptions:
     settings = Settings(base_url=base_url, poll_interval=5)
     return AppOptions(
         paths=demo_paths,
-        demo_source=lambda: LensmorClient(base_url, key),
+        demo_source=lambda: client_for_profile(base_url, key, DEMO),
         demo_settings=settings,
         pacing=DEMO,
     )

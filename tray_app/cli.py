@@ -26,10 +26,10 @@ from tray_app.api import (
     ApiError,
     AuthError,
     BadResponse,
-    LensmorClient,
     NetworkError,
     RateLimited,
     ServerError,
+    client_for_profile,
 )
 from tray_app.core import fmt
 from tray_app.core.balance import Balance
@@ -201,7 +201,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             "under Settings -> API Keys)",
             EXIT_KEY,
         )
-    client = LensmorClient(base_url, stored.value)
+    client = client_for_profile(base_url, stored.value, _pacing_profile())
     try:
         response = client.fetch_balance()
     except ApiError as exc:
@@ -327,8 +327,9 @@ def _bounded_exit(seconds: float = 10) -> None:
 
 
 def _pacing_profile() -> PacingProfile:
-    # LENSMOR_TRAY_PACING=demo compresses the timing (seconds instead of minutes) for demos and
-    # the end-to-end tests; it never lowers the rate below what the rate-limit headers allow.
+    # LENSMOR_TRAY_PACING=demo compresses the timing (seconds instead of minutes, a 4 s request
+    # deadline) for demos and the end-to-end tests; it never lowers the rate below what the
+    # rate-limit headers allow.
     choice = os.environ.get("LENSMOR_TRAY_PACING", "")
     if choice == "demo":
         return DEMO

@@ -1,0 +1,154 @@
+"""An overall deadline for one HTTP request: connect, TLS, headers and body together.
+
+requests and urllib3 only know per-operation timeouts: a connect timeout, and a read timeout
+that restarts with every byte received. A server (or a captive portal, or a broken proxy)
+that dribbles its status line and headers one byte every few seconds therefore holds a
+request forever: every single read finishes inside the read timeout (issue 11 measured
+`lensmor-tray status` still waiting after 120 s).
+
+`RequestWatch` is a watchdog: armed when a request starts, it fires at the deadline and shuts
+down the socket of every connection the request has used, wherever the request is blocked
+(TLS handshake, waiting for the status line, reading the body). The blocked read then fails at
+once; the caller sees `expired` and reports "too slow". Until it is disarmed it keeps
+cutting, every `RECHECK_S`, so a connection whose socket appeared after the deadline (a connect
+that was still in progress) is cut too.
+
+`WatchedAdapter` is the requests transport adapter whose connection pools hand every
+connection they lend out to the watch. `PoolManager._new_pool` is urllib3's documented
+customisation point; the pool's `_get_conn` is where a connection (new or kept alive) is lent.
+
+Not covered: a DNS lookup in progress (getaddrinfo cannot be interrupted from Python); the
+connect timeout bounds it per address.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from typing import Any
+
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.poolmanager import PoolManager
+
+RECHECK_S = 0.05
+
+
+class RequestWatch:
+    """The deadline of the request in flight (one at a time per client)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connections: list[Any] = []
+        self._timer: threading.Timer | None = None
+        self._armed = False
+        self.expired = False
+
+    def arm(self, seconds: float) -> None:
+        with self._lock:
+            self._connections = []
+            self.expired = False
+            self._armed = True
+            self._schedule(seconds)
+
+    def disarm(self) -> None:
+        with self._lock:
+            self._armed = False
+            self._connections = []
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+    def watch(self, connection: Any) -> None:
+        """A connection the current request uses (called by the pool as it lends one)."""
+        with self._lock:
+            if not self._armed:
+                return
+            self._connections.append(connection)
+            if self.expired:
+                _cut(connection)
+
+    def _schedule(self, seconds: float) -> None:
+        timer = threading.Timer(max(seconds, 0.0), self._expire)
+        timer.daemon = True
+        timer.name = "lensmor-request-deadline"
+        self._timer = timer
+        timer.start()
+
+    def _expire(self) -> None:
+        with self._lock:
+            if not self._armed:
+                return
+            self.expired = True
+            for connection in self._connections:
+                _cut(connection)
+            self._schedule(RECHECK_S)
+
+
+def _cut(connection: Any) -> None:
+    # shutdown, not close: close() from another thread leaves a blocked recv() waiting on
+    # Linux, while shutdown() wakes it at once with EOF; the owner then closes the socket.
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+class _WatchedPoolMixin:
+    watch: RequestWatch | None = None
+
+    def _get_conn(self, timeout: float | None = None) -> HTTPConnection:
+        conn: HTTPConnection = super()._get_conn(timeout)  # type: ignore[misc]
+        if self.watch is not None:
+            self.watch.watch(conn)
+        return conn
+
+
+class _WatchedHTTPConnectionPool(_WatchedPoolMixin, HTTPConnectionPool):
+    pass
+
+
+class _WatchedHTTPSConnectionPool(_WatchedPoolMixin, HTTPSConnectionPool):
+    pass
+
+
+class _WatchedPoolManager(PoolManager):
+    def __init__(self, watch: RequestWatch, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._watch = watch
+        self.pool_classes_by_scheme = {
+            "http": _WatchedHTTPConnectionPool,
+            "https": _WatchedHTTPSConnectionPool,
+        }
+
+    def _new_pool(
+        self,
+        scheme: str,
+        host: str,
+        port: int,
+        request_context: dict[str, Any] | None = None,
+    ) -> HTTPConnectionPool:
+        pool = super()._new_pool(scheme, host, port, request_context)
+        if isinstance(pool, _WatchedPoolMixin):
+            pool.watch = self._watch
+        return pool
+
+
+class WatchedAdapter(HTTPAdapter):
+    """requests' adapter, with every lent connection reported to `watch`."""
+
+    def __init__(self, watch: RequestWatch) -> None:
+        self._watch = watch
+        super().__init__()
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        self._pool_connections = connections
+        self._pool_maxsize = maxsize
+        self._pool_block = block
+        self.poolmanager = _WatchedPoolManager(
+            self._watch, num_pools=connections, maxsize=maxsize, block=block, **pool_kwargs
+        )
