@@ -100,7 +100,7 @@ def test_the_poll_job_survives_sleep_and_never_overlaps() -> None:
     scheduler = PollScheduler(SlowMonitor())  # type: ignore[arg-type]
     scheduler.start(first_delay=3600)
     try:
-        job = scheduler._scheduler.get_job("poll")  # the real APScheduler job
+        job = scheduler._jobs.scheduler.get_job("poll")  # type: ignore[attr-defined]
         assert job.misfire_grace_time == MISFIRE_GRACE_S >= 3600
         assert job.coalesce is True
         assert job.max_instances == 1

@@ -11,8 +11,9 @@ from tray_app.core.badge import BadgeKind
 from tray_app.core.balance import Balance
 from tray_app.core.forecast import runway
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Level
+from tray_app.core.pause import tomorrow_morning
 from tray_app.core.state import MonitorState, PollResult, Problem, advance, with_no_key
-from tray_app.core.view import Action, Extras, TrayView, present, tomorrow_morning
+from tray_app.core.view import Action, Extras, TrayView, present
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 11, 25, 14, 2, tzinfo=UTC).timestamp()

@@ -180,6 +180,8 @@ class LensmorClient:
         return f"LensmorClient({self.base_url!r}, key=***)"
 
     def close(self) -> None:
+        """Release the connection; a request in flight on another thread ends at once."""
+        self._watch.abort()
         self._session.close()
 
     def fetch_balance(self) -> BalanceResponse:

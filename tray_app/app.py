@@ -24,7 +24,8 @@ from typing import Any
 from tray_app.api import client_for_profile
 from tray_app.autostart import Autostart, autostart_for, resolve_launch_command
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
-from tray_app.core.view import Action, TrayView, tomorrow_morning
+from tray_app.core.pause import for_an_hour, tomorrow_morning
+from tray_app.core.view import Action, TrayView
 from tray_app.instance import AlreadyRunning, InstanceLock, ask_to_refresh
 from tray_app.monitor import BalanceSource, Monitor
 from tray_app.notify.chain import build_default_chain
@@ -179,7 +180,7 @@ class TrayApp:
             autostart_state=lambda: self._autostart_enabled,
         )
         self._init_autostart()
-        self.scheduler = PollScheduler(self.monitor)
+        self.scheduler = PollScheduler(self.monitor, pacing=self.options.pacing)
         self._install_signal_handlers()
         try:
             self.tray.run(self._started)
@@ -239,12 +240,14 @@ class TrayApp:
             self.tray.stop()
 
     def _shutdown(self) -> None:
+        # The monitor first: it saves the state and cuts a request in flight, so the
+        # scheduler's wait for that poll is short even when the server never answers.
+        if self.monitor is not None:
+            self.monitor.close()
         if self.scheduler is not None:
             self.scheduler.stop()
         if self._dialog is not None and self._dialog.poll() is None:
             self._dialog.terminate()
-        if self.monitor is not None:
-            self.monitor.close()
         if self._store is not None:
             self._store.close()
         log.info("stopped")
@@ -298,7 +301,7 @@ class TrayApp:
         elif action is Action.SETTINGS:
             self._open_settings()
         elif action is Action.PAUSE_HOUR and monitor is not None:
-            monitor.pause(now + 3600, now)
+            monitor.pause(for_an_hour(now), now)
         elif action is Action.PAUSE_TOMORROW and monitor is not None:
             monitor.pause(tomorrow_morning(now), now)
         elif action is Action.RESUME and monitor is not None:

@@ -37,54 +37,66 @@ RECHECK_S = 0.05
 
 
 class RequestWatch:
-    """The deadline of the request in flight (one at a time per client)."""
+    """The deadline of the request in flight (one at a time per client).
+
+    Each armed request gets its own short-lived watchdog thread, joined when the request ends
+    (so no thread outlives the request: the soak test counts them)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
         self._connections: list[Any] = []
-        self._timer: threading.Timer | None = None
+        self._thread: threading.Thread | None = None
         self._armed = False
+        self._aborted = False
         self.expired = False
 
     def arm(self, seconds: float) -> None:
-        with self._lock:
+        with self._cond:
             self._connections = []
             self.expired = False
+            self._aborted = False
             self._armed = True
-            self._schedule(seconds)
+            thread = threading.Thread(
+                target=self._watchdog, args=(seconds,), name="lensmor-request-deadline"
+            )
+            thread.daemon = True
+            self._thread = thread
+        thread.start()
 
     def disarm(self) -> None:
-        with self._lock:
+        with self._cond:
             self._armed = False
             self._connections = []
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
+            thread, self._thread = self._thread, None
+            self._cond.notify_all()
+        if thread is not None:
+            thread.join()
+
+    def abort(self) -> None:
+        """End the request in flight now, as if its deadline had passed (at quit)."""
+        with self._cond:
+            self._aborted = True
+            self._cond.notify_all()
 
     def watch(self, connection: Any) -> None:
         """A connection the current request uses (called by the pool as it lends one)."""
-        with self._lock:
+        with self._cond:
             if not self._armed:
                 return
             self._connections.append(connection)
             if self.expired:
                 _cut(connection)
 
-    def _schedule(self, seconds: float) -> None:
-        timer = threading.Timer(max(seconds, 0.0), self._expire)
-        timer.daemon = True
-        timer.name = "lensmor-request-deadline"
-        self._timer = timer
-        timer.start()
-
-    def _expire(self) -> None:
-        with self._lock:
-            if not self._armed:
-                return
-            self.expired = True
-            for connection in self._connections:
-                _cut(connection)
-            self._schedule(RECHECK_S)
+    def _watchdog(self, seconds: float) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._armed or self._aborted, timeout=seconds)
+            # Past the deadline (or aborted): cut now, then again every RECHECK_S until the
+            # request ends, for a socket that appeared meanwhile (a connect in progress).
+            while self._armed:
+                self.expired = True
+                for connection in self._connections:
+                    _cut(connection)
+                self._cond.wait_for(lambda: not self._armed, timeout=RECHECK_S)
 
 
 def _cut(connection: Any) -> None:

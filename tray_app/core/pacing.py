@@ -43,6 +43,8 @@ class PacingProfile:
     request_deadline: float = 30.0
     #: After a poll that crashed (a bug, not a network error): try again this much later.
     crash_retry: float = 300.0
+    #: How often the tray view is re-presented between polls (the balance's age, "resets in").
+    view_refresh: float = 30.0
 
 
 PRODUCTION = PacingProfile()
@@ -56,6 +58,7 @@ DEMO = PacingProfile(
     read_timeout=3.0,
     request_deadline=4.0,
     crash_retry=10.0,
+    view_refresh=1.0,
 )
 
 
