@@ -213,8 +213,9 @@ class Monitor:
         if closed:
             return self._unchanged(now, NextPoll(None, "stopped"))
         result = self._fetch(source, now)  # the network: no lock held
-        if not self._still_current(generation):
-            return self._unchanged(now, NextPoll(0.0, "the key or config changed during the poll"))
+        dropped = self._dropped(generation)
+        if dropped is not None:
+            return self._unchanged(now, dropped)
         samples: list[tuple[float, float]] | None = None
         if result is not None and result.balance is not None:
             self._guard("record history", self._store.record_balance, now, result.balance)
@@ -226,12 +227,11 @@ class Monitor:
         )
         usage = self._read_usage(now) if knows_balance else (None, None)
         with self._lock:
-            if self._closed or generation != self._generation:
-                applied = None  # reconfigured or closed while we read the history
-            else:
-                applied = self._apply(result, samples, usage, now)
+            dropped = self._dropped_locked(generation)
+            # Reconfigured or closed while we read the history: drop it too.
+            applied = None if dropped else self._apply(result, samples, usage, now)
         if applied is None:
-            return self._unchanged(now, NextPoll(0.0, "the key or config changed during the poll"))
+            return self._unchanged(now, dropped or NextPoll(None, "stopped"))
         alerts, view, seq, plan, snapshot, compact = applied
         self._save(snapshot)
         self._deliver(alerts, now)
@@ -326,9 +326,17 @@ class Monitor:
     def _snapshot(self) -> dict[str, object]:
         return {"monitor": self.state.to_json(), "alerts": self.alert_state.to_json()}
 
-    def _still_current(self, generation: int) -> bool:
+    def _dropped(self, generation: int) -> NextPoll | None:
         with self._lock:
-            return not self._closed and generation == self._generation
+            return self._dropped_locked(generation)
+
+    def _dropped_locked(self, generation: int) -> NextPoll | None:
+        """Why a poll that started at `generation` must not be applied (None: apply it)."""
+        if self._closed:
+            return NextPoll(None, "stopped")
+        if generation != self._generation:
+            return NextPoll(0.0, "the key or config changed during the poll")
+        return None
 
     def _unchanged(self, now: float, plan: NextPoll) -> PollReport:
         view = self.refresh_view(now)
