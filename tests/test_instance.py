@@ -96,5 +96,5 @@ def test_the_fake_follows_the_documented_position_rule(tmp_path: Path) -> None:
         os.lseek(b.fileno(), 0, os.SEEK_SET)
         msvcrt.locking(b.fileno(), msvcrt.LK_NBLCK, 1)  # byte 0 is another byte: allowed
         os.lseek(b.fileno(), 5, os.SEEK_SET)
-        with pytest.raises(OSError):
+        with pytest.raises(OSError, match="deadlock"):
             msvcrt.locking(b.fileno(), msvcrt.LK_NBLCK, 1)
