@@ -178,9 +178,30 @@ def test_the_fields_repr_hides_the_key() -> None:
 
 _percent = st.integers(1, 999).map(lambda tenths: Threshold(tenths / 10, True))
 _credits = st.integers(0, 10**9).map(lambda n: Threshold(float(n), False))
+# Fractions of a credit too: six significant digits (what `:g` kept) are not enough for them.
+_fractional_credits = st.integers(0, 10**10).map(lambda tenths: Threshold(tenths / 10, False))
 
 
-@given(st.lists(st.one_of(_percent, _credits), min_size=1, max_size=5, unique=True))
+@pytest.mark.parametrize(
+    ("threshold", "shown"),
+    [
+        (Threshold(1234567.5, False), "1234567.5"),  # was "1.23457e+06", then refused
+        (Threshold(123456.5, False), "123456.5"),  # was "123456", then saved as that
+        (Threshold(12.25, True), "12.25%"),
+        (Threshold(1e12, False), "1000000000000"),
+    ],
+)
+def test_thresholds_are_shown_with_all_their_digits(threshold: Threshold, shown: str) -> None:
+    settings = Settings(alerts=AlertSettings(thresholds=(threshold,)))
+    assert format_thresholds([threshold]) == shown
+    assert parse_form(fields_from_settings(settings), settings).settings == settings
+
+
+@given(
+    st.lists(
+        st.one_of(_percent, _credits, _fractional_credits), min_size=1, max_size=5, unique=True
+    )
+)
 def test_what_the_form_shows_reads_back_as_the_same_thresholds(
     thresholds: list[Threshold],
 ) -> None:

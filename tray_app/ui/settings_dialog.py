@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import decimal
 import enum
 import os
 import queue
@@ -120,9 +121,18 @@ def format_thresholds(thresholds: Sequence[Threshold]) -> str:
     parts = []
     for threshold in thresholds:
         value = threshold.value
-        number = str(int(value)) if float(value).is_integer() else f"{value:g}"
+        number = _plain_number(value)
         parts.append(f"{number}%" if threshold.is_percent else number)
     return ", ".join(parts)
+
+
+def _plain_number(value: float) -> str:
+    """All the digits, never an exponent: 1234567.5 -> "1234567.5" (`:g` gave "1.23457e+06",
+    then refused, and rounded 123456.5 to "123456", then saved). repr() is the shortest text
+    that reads back as the same float; Decimal writes it out positionally."""
+    if float(value).is_integer():
+        return str(int(value))
+    return format(decimal.Decimal(repr(float(value))), "f")
 
 
 def fields_from_settings(settings: Settings) -> FormFields:
