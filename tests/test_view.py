@@ -136,7 +136,7 @@ def test_a_corrupt_saved_state_gives_an_empty_state(junk: object) -> None:
 
 
 def test_extras_rows_and_pause_and_autostart() -> None:
-    forecast = runway([(NOW - 3 * 86400, 30_000), (NOW, 21_000)], NOW, B.reset_at_s)
+    forecast = runway([(NOW - 3 * 86400, 30_000, 0), (NOW, 21_000, 9_000)], NOW, B.reset_at_s)
     extras = Extras(
         forecast=forecast,
         usage_today=2000,

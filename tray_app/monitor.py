@@ -38,7 +38,7 @@ from tray_app.api import (
     ServerError,
 )
 from tray_app.core import alerts as alert_rules
-from tray_app.core.forecast import Forecast, runway
+from tray_app.core.forecast import Forecast, Sample, runway
 from tray_app.core.pacing import (
     PRODUCTION,
     NextPoll,
@@ -216,12 +216,11 @@ class Monitor:
         dropped = self._dropped(generation)
         if dropped is not None:
             return self._unchanged(now, dropped)
-        samples: list[tuple[float, float]] | None = None
+        samples: list[Sample] | None = None
         if result is not None and result.balance is not None:
             self._guard("record history", self._store.record_balance, now, result.balance)
-            samples = (
-                self._guard("read history", self._store.samples, now - FORECAST_WINDOW_S) or []
-            )
+            since = now - FORECAST_WINDOW_S
+            samples = self._guard("read history", self._store.spending_samples, since) or []
         knows_balance = self.state.balance is not None or (
             result is not None and result.balance is not None
         )
@@ -287,7 +286,7 @@ class Monitor:
     def _apply(
         self,
         result: PollResult | None,
-        samples: list[tuple[float, float]] | None,
+        samples: list[Sample] | None,
         usage: tuple[float | None, float | None],
         now: float,
     ) -> _Applied:
