@@ -222,6 +222,21 @@ def test_the_deadline_also_cuts_a_kept_alive_connection(server: SimulatedLensmor
     client.close()
 
 
+def test_a_malformed_redirect_closes_its_connection_at_once(
+    server: SimulatedLensmorServer,
+) -> None:
+    # requests raises while parsing a non-UTF-8 Location, after the response arrived. Its
+    # socket used to stay open inside the exception's traceback until the garbage collector
+    # ran (then pytest's "unclosed socket" warning hit whichever test was running).
+    server.account.inject(Fault.redirect("https://elsewhere.example/\u00e9"))
+    client = client_for(server)
+    with pytest.raises(BadResponse, match="malformed answer") as raised:
+        client.fetch_balance()
+    assert wait_until(lambda: server.open_connections == 0, timeout=3)
+    assert raised.value is not None  # the exception (and its traceback) is still alive here
+    client.close()
+
+
 def test_a_dropped_connection_is_a_network_error(server: SimulatedLensmorServer) -> None:
     server.account.inject(Fault.drop())
     with pytest.raises(NetworkError):

@@ -162,11 +162,15 @@ class LensmorClient:
     ) -> None:
         self.base_url = validate_base_url(base_url)
         self._auth = _BearerAuth(api_key)
-        self._session = session or requests.Session()
         self._watch = RequestWatch()
-        adapter = WatchedAdapter(self._watch)
-        self._session.mount("https://", adapter)
-        self._session.mount("http://", adapter)
+        if session is None:
+            session = requests.Session()
+            adapter = WatchedAdapter(self._watch)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        # A session given from outside (the tests' in-memory transport) keeps its adapters;
+        # its requests have no sockets for the deadline to cut.
+        self._session = session
         self._session.headers["User-Agent"] = USER_AGENT
         self._session.headers["Accept"] = "application/json"
         self._session.verify = True
@@ -203,10 +207,28 @@ class LensmorClient:
         )
 
     def _fetch(self) -> BalanceResponse:
-        url = self.base_url + BALANCE_PATH
+        # requests can raise after a response arrived (a redirect's malformed Location is
+        # parsed even with allow_redirects=False). That response was never closed: its socket
+        # lived on in the exception's traceback until the garbage collector found it (the
+        # "unclosed socket" warning once filtered in pyproject.toml). The hook keeps hold of
+        # it so it is closed here.
+        received: list[requests.Response] = []
         try:
-            response = self._session.get(
-                url,
+            response = self._get(received)
+        except BaseException:
+            for leftover in received:
+                leftover.close()
+            raise
+        with response:
+            return self._handle(response)
+
+    def _get(self, received: list[requests.Response]) -> requests.Response:
+        def keep(response: requests.Response, *args: object, **kwargs: object) -> None:
+            received.append(response)
+
+        try:
+            return self._session.get(
+                self.base_url + BALANCE_PATH,
                 auth=self._auth,
                 timeout=self._timeout,
                 allow_redirects=False,
@@ -214,6 +236,7 @@ class LensmorClient:
                 # verify is also set on the session; repeating it here means an environment
                 # variable such as CURL_CA_BUNDLE can never switch verification off.
                 verify=True,
+                hooks={"response": keep},
             )
         except requests.exceptions.SSLError as exc:
             raise NetworkError(f"TLS error talking to {self.base_url}: {_reason(exc)}") from None
@@ -229,8 +252,6 @@ class LensmorClient:
             raise BadResponse(
                 f"the API sent a malformed answer ({type(exc).__name__}); check base_url"
             ) from None
-        with response:
-            return self._handle(response)
 
     def _handle(self, response: requests.Response) -> BalanceResponse:
         status = response.status_code
