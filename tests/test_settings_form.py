@@ -271,7 +271,7 @@ def test_a_server_error_is_named() -> None:
     with SimulatedLensmorServer() as server:
         server.account.inject(Fault.status(503))
         outcome = check_key(server.url, DEMO_KEY)
-    assert outcome == (False, "Lensmor had a server error (HTTP 503); try again later")
+    assert outcome == (False, "Lensmor server error: HTTP 503; try again later")
 
 
 def test_an_unreachable_server_says_cannot_reach() -> None:
@@ -297,7 +297,7 @@ def test_a_bad_base_url_is_reported_not_raised() -> None:
         (AuthError("nope", status=401, error_key="INVALID_API_KEY"), "Key rejected — check it"),
         (NetworkError("https://x did not answer in time"), "Cannot reach Lensmor: https://x did"),
         (RateLimited("slow down", retry_after=30), "Rate limited; try again in 30 s"),
-        (ServerError("boom", status=502), "Lensmor had a server error (HTTP 502)"),
+        (ServerError("boom", status=502), "Lensmor server error: HTTP 502; try again later"),
         (BadResponse("not JSON", trace_id="t-1"), "Unexpected answer from Lensmor: not JSON"),
         (ConfigError("LENSMOR_BASE_URL: bad"), "LENSMOR_BASE_URL: bad"),
     ],

@@ -41,6 +41,7 @@ from tray_app import __version__
 from tray_app.core.balance import Balance, BalanceFormatError, parse_balance
 from tray_app.core.fmt import mask_key
 from tray_app.core.pacing import PRODUCTION, PacingProfile
+from tray_app.core.state import Problem
 from tray_app.http_deadline import RequestWatch, WatchedAdapter
 from tray_app.settings import validate_base_url
 
@@ -364,6 +365,19 @@ class LensmorClient:
         if wait is None or not math.isfinite(wait):
             wait = DEFAULT_RATE_LIMIT_WAIT_S
         return min(max(wait, 1.0), MAX_RATE_LIMIT_WAIT_S)
+
+
+def problem_of(exc: ApiError) -> Problem:
+    """The kind of problem an error is, for the core (which words it and decides the pace)."""
+    if isinstance(exc, AuthError):
+        return Problem.KEY_REJECTED
+    if isinstance(exc, RateLimited):
+        return Problem.RATE_LIMITED
+    if isinstance(exc, ServerError):
+        return Problem.SERVER
+    if isinstance(exc, NetworkError):
+        return Problem.OFFLINE
+    return Problem.BAD_RESPONSE
 
 
 def client_for_profile(base_url: str, api_key: str, profile: PacingProfile) -> LensmorClient:

@@ -22,19 +22,12 @@ from pathlib import Path
 from typing import TextIO
 
 from tray_app import __version__
-from tray_app.api import (
-    ApiError,
-    AuthError,
-    BadResponse,
-    NetworkError,
-    RateLimited,
-    ServerError,
-    client_for_profile,
-)
-from tray_app.core import fmt
+from tray_app.api import ApiError, RateLimited, client_for_profile, problem_of
+from tray_app.core import errors, fmt
 from tray_app.core.balance import Balance
 from tray_app.core.levels import level_for
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
+from tray_app.core.state import Problem
 from tray_app.secrets import InvalidKey, KeyStore, looks_like_lensmor_key, normalise_key
 from tray_app.settings import AppPaths, ConfigError, Settings, effective_base_url, load_settings
 
@@ -165,26 +158,18 @@ def key_store(paths: AppPaths) -> KeyStore:
 
 
 def api_error_to_cli(exc: ApiError) -> CliError:
-    """Map a client error to the one line and exit code the user sees."""
-    if isinstance(exc, AuthError):
+    """Map a client error to the one line and exit code the user sees (worded by core.errors)."""
+    problem = problem_of(exc)
+    if problem is Problem.KEY_REJECTED:
         return CliError(
-            f"the API key was rejected ({exc}); create a new key in the Lensmor app "
-            "(Settings -> API Keys) and run `lensmor-tray key set`",
+            f"the API key was rejected ({exc}); {errors.advice(problem)} and run "
+            "`lensmor-tray key set`",
             EXIT_KEY,
         )
     if isinstance(exc, RateLimited):
-        return CliError(
-            f"rate limited by the Lensmor API; try again in {fmt.duration(exc.retry_after)}"
-            + (f" (traceId {exc.trace_id})" if exc.trace_id else ""),
-            EXIT_RATE_LIMITED,
-        )
-    if isinstance(exc, ServerError):
-        return CliError(f"{exc}; try again later", EXIT_UNAVAILABLE)
-    if isinstance(exc, NetworkError):
-        return CliError(f"{exc}; check your connection and try again", EXIT_UNAVAILABLE)
-    if isinstance(exc, BadResponse):
-        return CliError(f"{exc}; if it persists, report it to Lensmor support", EXIT_UNAVAILABLE)
-    return CliError(str(exc), EXIT_UNAVAILABLE)  # pragma: no cover - hierarchy is closed
+        trace = f" (traceId {exc.trace_id})" if exc.trace_id else ""
+        return CliError(errors.one_line(problem, None, exc.retry_after) + trace, EXIT_RATE_LIMITED)
+    return CliError(errors.one_line(problem, str(exc)), EXIT_UNAVAILABLE)
 
 
 # -- status --------------------------------------------------------------------------------

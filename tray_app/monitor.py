@@ -28,15 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import NamedTuple, Protocol, TypeVar
 
-from tray_app.api import (
-    ApiError,
-    AuthError,
-    BadResponse,
-    BalanceResponse,
-    NetworkError,
-    RateLimited,
-    ServerError,
-)
+from tray_app.api import ApiError, BalanceResponse, RateLimited, problem_of
 from tray_app.core import alerts as alert_rules
 from tray_app.core.forecast import Forecast, Sample, runway
 from tray_app.core.pacing import (
@@ -93,25 +85,14 @@ def _close(source: BalanceSource | None) -> None:
 
 def result_from_error(exc: ApiError, now: float) -> PollResult:
     """Map a client error to plain data (the core never sees exceptions)."""
-    if isinstance(exc, AuthError):
-        problem = Problem.KEY_REJECTED
-    elif isinstance(exc, RateLimited):
-        return PollResult(
-            now,
-            problem=Problem.RATE_LIMITED,
-            message=exc.message,
-            trace_id=exc.trace_id,
-            retry_after=exc.retry_after,
-        )
-    elif isinstance(exc, ServerError):
-        problem = Problem.SERVER
-    elif isinstance(exc, NetworkError):
-        problem = Problem.OFFLINE
-    elif isinstance(exc, BadResponse):
-        problem = Problem.BAD_RESPONSE
-    else:  # pragma: no cover - the hierarchy is closed
-        problem = Problem.BAD_RESPONSE
-    return PollResult(now, problem=problem, message=exc.message, trace_id=exc.trace_id)
+    retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
+    return PollResult(
+        now,
+        problem=problem_of(exc),
+        message=exc.message,
+        trace_id=exc.trace_id,
+        retry_after=retry_after,
+    )
 
 
 _URGENCY: dict[alert_rules.Severity, Urgency] = {

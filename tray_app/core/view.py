@@ -11,7 +11,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
-from tray_app.core import fmt
+from tray_app.core import errors, fmt
 from tray_app.core.badge import BadgeKind, BadgeSpec, badge_for_balance, state_badge
 from tray_app.core.balance import Balance
 from tray_app.core.forecast import Forecast
@@ -225,24 +225,21 @@ def _status_text(
     return "Checking…"
 
 
-def _problem_text(  # noqa: PLR0911 - one sentence per problem reads best as a flat list
-    state: MonitorState, now: float, tz: dt.tzinfo | None
-) -> str:
+def _problem_text(state: MonitorState, now: float, tz: dt.tzinfo | None) -> str:
     since = state.problem_since if state.problem_since is not None else now
     problem = state.problem
+    if problem is None:  # pragma: no cover - callers check
+        return ""
+    label = errors.LABEL[problem]
     if problem is Problem.NO_KEY:
-        return "No API key — open Settings… to add one"
+        return f"{label} — open Settings… to add one"
     if problem is Problem.KEY_REJECTED:
-        return "Key rejected — set a new key"
+        return f"{label} — set a new key"
     if problem is Problem.RATE_LIMITED:
         if state.retry_at is not None:
-            return f"Rate limited, retrying at {fmt.clock(state.retry_at, tz)}"
-        return "Rate limited"
-    if problem is Problem.OFFLINE:
-        return f"Offline since {fmt.clock(since, tz)}"
-    if problem is Problem.SERVER:
-        return f"Lensmor server error since {fmt.clock(since, tz)}"
-    return f"Unexpected answer from Lensmor since {fmt.clock(since, tz)}"
+            return f"{label}, retrying at {fmt.clock(state.retry_at, tz)}"
+        return label
+    return f"{label} since {fmt.clock(since, tz)}"
 
 
 def _pause_row(paused_until: float | None, now: float, tz: dt.tzinfo | None) -> MenuRow:
