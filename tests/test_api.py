@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.support.waiting import wait_until
+from tests.support.waiting import poll_until
 from tray_app.api import (
     MAX_BODY_BYTES,
     USER_AGENT,
@@ -206,7 +206,7 @@ def test_dribbled_headers_end_at_the_overall_deadline_with_the_socket_closed(
     assert 0.9 < elapsed < 2.0
     # The server sees the connection go: its handler stops dribbling and the next request,
     # on a new connection, is answered normally.
-    assert wait_until(lambda: server.open_connections == 0, timeout=3)
+    poll_until(lambda: server.open_connections == 0, 3, "the server saw the client hang up")
     assert client_for(server).fetch_balance().balance.total_balance > 0
 
 
@@ -232,7 +232,7 @@ def test_a_malformed_redirect_closes_its_connection_at_once(
     client = client_for(server)
     with pytest.raises(BadResponse, match="malformed answer") as raised:
         client.fetch_balance()
-    assert wait_until(lambda: server.open_connections == 0, timeout=3)
+    poll_until(lambda: server.open_connections == 0, 3, "the server saw the client hang up")
     assert raised.value is not None  # the exception (and its traceback) is still alive here
     client.close()
 

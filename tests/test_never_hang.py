@@ -17,7 +17,7 @@ import pytest
 
 from tests.support.manual_jobs import ManualJobs
 from tests.support.rig import DAY, Rig
-from tests.support.waiting import wait_until
+from tests.support.waiting import poll_until
 from tray_app.core.badge import BadgeKind
 from tray_app.core.balance import parse_balance
 from tray_app.core.pacing import PRODUCTION
@@ -58,7 +58,9 @@ def stuck(rig: Rig) -> Iterator[Callable[[], StuckPoll]]:
             target=lambda: poll.reports.append(rig.poll()), name="stuck-poll", daemon=True
         )
         poll.thread.start()
-        assert wait_until(lambda: len(rig.account.requests) > seen, timeout=5)
+        poll_until(
+            lambda: len(rig.account.requests) > seen, 5, "the stuck request reached the server"
+        )
         started.append(poll)
         return poll
 
@@ -170,7 +172,7 @@ def test_resume_hands_its_summary_to_another_thread(rig: Rig) -> None:
     assert notifier.sent == []
     assert timed(lambda: monitor.resume(now + 60)) < UI_BOUND_S
     notifier.release.set()
-    assert wait_until(lambda: notifier.sent, timeout=5)
+    poll_until(lambda: notifier.sent, 5, "the summary was sent")
     assert notifier.sent[0].key.startswith("pause-summary")
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -18,11 +17,12 @@ import pytest
 from PIL import Image
 
 from tests.conftest import REPO
+from tests.support.waiting import poll_until, stays_false
 from tray_app.core.levels import Level
 from tray_app.demo.server import DEMO_KEY, Fault, SimulatedLensmorServer
 from tray_app.ui.icon import LEVEL_FILL, NEUTRAL_FILL, STALE_DESATURATE, _mix
 
-from .harness import DesktopSession, poll_until
+from .harness import DesktopSession
 
 pytestmark = pytest.mark.desktop
 
@@ -190,8 +190,8 @@ def test_a_rejected_key_stops_polling_and_shows_it(
     app.wait_colour("critical", timeout=10)  # the "!" badge uses the critical red
     app.desktop.screenshot("tray-app-key-rejected")
     seen = app.requests()
-    time.sleep(6)  # several demo intervals: no polling while the key is rejected
-    assert app.requests() == seen
+    # Several demo intervals: no polling while the key is rejected.
+    stays_false(lambda: app.requests() != seen, 6, "a poll while the key is rejected")
 
 
 def test_menu_refresh_and_quit(start_app: Callable[..., RunningApp]) -> None:
@@ -229,8 +229,7 @@ def test_a_second_instance_does_not_add_an_icon_and_asks_for_a_refresh(
     assert other.wait(timeout=20) == 0
     assert "already running" in desktop.log_of(other)
     poll_until(lambda: True if app.requests() > before else None, 10, "the refresh request")
-    time.sleep(1)
-    assert len(desktop.tray_icons()) == 1
+    stays_false(lambda: len(desktop.tray_icons()) != 1, 1, "a second tray icon")
 
 
 def test_sigterm_quits_cleanly_and_the_next_start_shows_the_saved_balance(
@@ -265,7 +264,12 @@ def test_notifications_on_the_bus_once_per_crossing_and_reset_and_none_after_res
         10,
         "the low-credits notification",
     )
-    time.sleep(1)  # a large-spend notice for the same drop may follow; it is not a repeat
+    # A large-spend notice for the same drop may follow; a second low-credits one may not.
+    stays_false(
+        lambda: len([c for c in desktop.notifications() if "low" in c.summary.lower()]) > 1,
+        1,
+        "a repeated low-credits notification",
+    )
     calls = desktop.notifications()
     assert len(low) == 1
     assert "6,050" in low[0].body
@@ -345,8 +349,7 @@ def test_the_icon_redocks_when_the_tray_host_dies_and_comes_back(
     desktop.stop_tray(sig=signal.SIGKILL)  # the panel crashes
     assert desktop.tray_icons() == []
     set_share(app.server, 5000)  # the balance moves while there is no panel
-    time.sleep(3)
-    assert app.proc.poll() is None  # the app survives
+    stays_false(lambda: app.proc.poll() is not None, 3, "the app exiting without its panel")
     desktop.start_tray()
     desktop.wait_for_tray_icon(timeout=20)  # re-docked by itself
     os.kill(app.pid, signal.SIGUSR1)
@@ -389,7 +392,7 @@ def test_the_menuless_xorg_fallback_redocks_when_the_tray_host_returns(
     log = desktop.log_of(app.proc)  # type: ignore[arg-type]
     assert "has no menu" in log  # the degraded mode is explained
     desktop.stop_tray(sig=signal.SIGKILL)
-    time.sleep(1)
+    stays_false(lambda: app.proc.poll() is not None, 1, "the app exiting without its panel")
     desktop.start_tray()
     desktop.wait_for_tray_icon(timeout=20)
     app.wait_colour("ok")
