@@ -7,9 +7,15 @@ so "the icon shows the low level" is checked on screen, not in a data structure.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import shutil
 import signal
+import sqlite3
+import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -416,3 +422,57 @@ def test_without_a_tray_host_the_app_says_so_and_still_notifies(
     assert len(low) == 1
     os.kill(app.pid, signal.SIGTERM)
     assert app.proc.wait(timeout=10) == 0  # type: ignore[attr-defined]
+
+
+def _menu_text(desktop: DesktopSession) -> str:
+    """The open menu's words, read off the screen (tesseract, on a 3x enlargement)."""
+    menu = desktop.wait_for_menu(timeout=5)
+    shot = desktop.screenshot().crop(menu.box).convert("L")
+    big = shot.resize((shot.width * 3, shot.height * 3), Image.Resampling.LANCZOS)
+    path = desktop.tmpdir / "menu-ocr.png"
+    big.save(path)
+    done = subprocess.run(
+        ["tesseract", str(path), "-", "--psm", "6"], capture_output=True, text=True, check=False
+    )
+    return done.stdout
+
+
+def _saved_pause_until(desktop: DesktopSession) -> float | None:
+    db = desktop.home / ".local" / "share" / "lensmor-tray" / "history.sqlite3"
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+        row = conn.execute("SELECT json FROM app_state").fetchone()
+    value = json.loads(row[0])["alerts"]["pause_until"] if row else None
+    return float(value) if value is not None else None
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract is not installed")
+def test_the_menu_works_at_once_while_a_poll_is_stalled_and_quit_ends_it(
+    desktop: DesktopSession, start_app: Callable[..., RunningApp]
+) -> None:
+    # Issue 11: the monitor's lock was held across the fetch, so "Pause" froze the app until
+    # the server answered. Here the server never answers the poll in flight.
+    app = start_app(pacing="production")  # the next scheduled poll is minutes away
+    app.wait_colour("ok")
+    before = app.requests()
+    app.server.account.inject(Fault.stall())
+    os.kill(app.pid, signal.SIGUSR1)
+    poll_until(lambda: app.requests() > before, 10, "the poll that stalls")
+
+    app.desktop.open_menu(button=1)
+    pressed = time.monotonic()
+    app.desktop.key(*["Up"] * ups_to("Pause notifications"), "Right", "Return")  # For 1 hour
+    poll_until(lambda: _saved_pause_until(desktop), 2, "the pause to take effect")
+    assert time.monotonic() - pressed < 2  # at once, not when the poll ends (15 s read timeout)
+    app.desktop.open_menu(button=1)
+    text = _menu_text(desktop)
+    app.desktop.screenshot("tray-app-paused-during-a-stalled-poll")
+    assert "paused until" in text.lower(), text
+    app.desktop.key("Escape")
+
+    assert app.requests() == before + 1  # the stalled poll is still the only one out
+    app.desktop.open_menu(button=1)
+    app.desktop.key(*["Up"] * ups_to("Quit"), "Return")
+    quit_pressed = time.monotonic()
+    assert app.proc.wait(timeout=10) == 0  # type: ignore[attr-defined]
+    assert time.monotonic() - quit_pressed < 2.0
+    assert _saved_pause_until(desktop) is not None  # the state was saved on the way out
