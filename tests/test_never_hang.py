@@ -8,13 +8,17 @@ The desktop version (a real tray host and menu) is tests/desktop/test_tray_app.p
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
+from tests.conftest import Home, run_cli
 from tests.support.manual_jobs import ManualJobs
 from tests.support.rig import DAY, Rig
 from tests.support.waiting import poll_until
@@ -23,7 +27,7 @@ from tray_app.core.balance import parse_balance
 from tray_app.core.pacing import PRODUCTION
 from tray_app.core.state import STALE_AFTER_INTERVALS, MonitorState, Problem
 from tray_app.core.view import Extras, present
-from tray_app.demo.server import Fault
+from tray_app.demo.server import DEMO_KEY, Fault, SimulatedLensmorServer
 from tray_app.monitor import Monitor, PollReport
 from tray_app.notify.base import Notification
 from tray_app.scheduler import POLL_JOB, VIEW_JOB, PollScheduler
@@ -262,3 +266,47 @@ def test_staleness_by_time_is_a_pure_decision() -> None:
     assert not state.is_outdated(limit + 1, None)
     view = present(state, (), limit + 1, Extras(poll_interval=300))
     assert view.badge.kind is BadgeKind.STALE
+
+
+@pytest.mark.slow
+def test_the_running_app_ends_a_dribbled_request_at_the_deadline_and_polls_again(
+    home: Home,
+) -> None:
+    # The real `lensmor-tray run` (headless: no display), demo timing: a 4 s request deadline
+    # and a 3 s read timeout, beaten by every byte of headers dribbled one a second.
+    with SimulatedLensmorServer() as server:
+        server.account.inject(Fault.slow_headers(1.0))
+        env = {
+            **home.env,
+            "LENSMOR_BASE_URL": server.url,
+            "LENSMOR_API_KEY": DEMO_KEY,
+            "LENSMOR_TRAY_PACING": "demo",
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        }
+        env.pop("DISPLAY", None)
+        log_file = Path(run_cli(home, "paths").out.split("logs:", 1)[1].strip())
+        began = time.monotonic()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tray_app", "run"],
+            env=env,
+            cwd=home.root,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+
+            def log() -> str:
+                return log_file.read_text() if log_file.exists() else ""
+
+            alive = {"alive": lambda: None if proc.poll() is None else "the app exited"}
+            poll_until(lambda: "answered too slowly" in log(), 20, "the deadline", **alive)
+            ended = time.monotonic() - began
+            # The next poll was scheduled (demo backoff: seconds) and is answered normally.
+            poll_until(lambda: "poll: balance" in log(), 20, "the next poll", **alive)
+            assert "answered too slowly" in log().split("poll: balance")[0]
+            assert ended < 4 + 10  # the deadline plus start-up, not the minutes of dribble
+            assert len(server.account.requests) >= 2
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
