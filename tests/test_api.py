@@ -222,6 +222,24 @@ def test_the_deadline_also_cuts_a_kept_alive_connection(server: SimulatedLensmor
     client.close()
 
 
+def test_the_deadline_also_cuts_a_request_through_a_dribbling_proxy(
+    server: SimulatedLensmorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The simulated server serves absolute-URI requests too, so it stands in for an HTTP
+    # proxy here (the requests go to it, not to the host in the URL).
+    monkeypatch.setenv("HTTP_PROXY", server.url)
+    monkeypatch.setenv("NO_PROXY", "")
+    monkeypatch.delenv("no_proxy", raising=False)
+    server.account.inject(Fault.slow_headers(0.2))
+    client = LensmorClient("http://localhost:9", DEMO_KEY, read_timeout=1.0, total_deadline=1.0)
+    started = time.monotonic()
+    with pytest.raises(NetworkError, match="answered too slowly"):
+        client.fetch_balance()
+    assert time.monotonic() - started < 2.0
+    assert server.account.requests[-1].path.startswith("http://localhost:9/")  # via the proxy
+    client.close()
+
+
 def test_a_malformed_redirect_closes_its_connection_at_once(
     server: SimulatedLensmorServer,
 ) -> None:

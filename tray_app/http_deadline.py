@@ -14,8 +14,9 @@ cutting, every `RECHECK_S`, so a connection whose socket appeared after the dead
 that was still in progress) is cut too.
 
 `WatchedAdapter` is the requests transport adapter whose connection pools hand every
-connection they lend out to the watch. `PoolManager._new_pool` is urllib3's documented
-customisation point; the pool's `_get_conn` is where a connection (new or kept alive) is lent.
+connection they lend out to the watch: the pool classes are chosen through urllib3's
+`pool_classes_by_scheme`, and the pool's `_get_conn` is where a connection (new or kept
+alive) is lent.
 
 Not covered: a DNS lookup in progress (getaddrinfo cannot be interrupted from Python); the
 connect timeout bounds it per address.
@@ -118,49 +119,39 @@ class _WatchedPoolMixin:
         return conn
 
 
-class _WatchedHTTPConnectionPool(_WatchedPoolMixin, HTTPConnectionPool):
-    pass
+def _watched_pool_classes(watch: RequestWatch) -> dict[str, type[HTTPConnectionPool]]:
+    """Pool classes bound to `watch` (one pair per client: a pool manager builds its pools
+    from these classes, so this is how the watch reaches a pool without touching urllib3's
+    pool keys)."""
 
+    class WatchedHTTPConnectionPool(_WatchedPoolMixin, HTTPConnectionPool):
+        pass
 
-class _WatchedHTTPSConnectionPool(_WatchedPoolMixin, HTTPSConnectionPool):
-    pass
+    class WatchedHTTPSConnectionPool(_WatchedPoolMixin, HTTPSConnectionPool):
+        pass
 
-
-class _WatchedPoolManager(PoolManager):
-    def __init__(self, watch: RequestWatch, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._watch = watch
-        self.pool_classes_by_scheme = {
-            "http": _WatchedHTTPConnectionPool,
-            "https": _WatchedHTTPSConnectionPool,
-        }
-
-    def _new_pool(
-        self,
-        scheme: str,
-        host: str,
-        port: int,
-        request_context: dict[str, Any] | None = None,
-    ) -> HTTPConnectionPool:
-        pool = super()._new_pool(scheme, host, port, request_context)
-        if isinstance(pool, _WatchedPoolMixin):
-            pool.watch = self._watch
-        return pool
+    WatchedHTTPConnectionPool.watch = watch
+    WatchedHTTPSConnectionPool.watch = watch
+    return {"http": WatchedHTTPConnectionPool, "https": WatchedHTTPSConnectionPool}
 
 
 class WatchedAdapter(HTTPAdapter):
-    """requests' adapter, with every lent connection reported to `watch`."""
+    """requests' adapter, with every lent connection reported to `watch`, direct or through
+    an HTTP(S) proxy (a broken proxy is one of the things that dribbles)."""
 
     def __init__(self, watch: RequestWatch) -> None:
-        self._watch = watch
+        self._pool_classes = _watched_pool_classes(watch)
         super().__init__()
 
     def init_poolmanager(
         self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
     ) -> None:
-        self._pool_connections = connections
-        self._pool_maxsize = maxsize
-        self._pool_block = block
-        self.poolmanager = _WatchedPoolManager(
-            self._watch, num_pools=connections, maxsize=maxsize, block=block, **pool_kwargs
-        )
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        # `pool_classes_by_scheme` is urllib3's documented way to choose the pool classes.
+        self.poolmanager.pool_classes_by_scheme = dict(self._pool_classes)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> PoolManager:
+        manager: PoolManager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):  # SOCKS pools have classes of their own
+            manager.pool_classes_by_scheme = dict(self._pool_classes)
+        return manager
