@@ -310,3 +310,31 @@ def test_the_running_app_ends_a_dribbled_request_at_the_deadline_and_polls_again
         finally:
             proc.terminate()
             proc.wait(timeout=20)
+
+
+def test_a_polls_late_save_does_not_undo_a_pause_saved_meanwhile(rig: Rig) -> None:
+    assert rig.store is not None
+    store = rig.store
+    real_save = store.save_state
+    poll_saving = threading.Event()
+    release = threading.Event()
+
+    def save_state(state: dict[str, object]) -> None:
+        if threading.current_thread().name == "poll":
+            poll_saving.set()
+            release.wait(10)  # the poll's save is slow (a busy disk)
+        real_save(state)
+
+    store.save_state = save_state  # type: ignore[method-assign]
+    monitor = rig.monitor
+    assert monitor is not None
+    poll = threading.Thread(target=rig.poll, name="poll")
+    poll.start()
+    poll_until(poll_saving.is_set, 10, "the poll to start saving")
+    # Paused while the poll's save waits: the pause does not wait for it either.
+    assert timed(lambda: monitor.pause(rig.clock.now + 3600, rig.clock.now)) < UI_BOUND_S
+    release.set()
+    poll.join(10)
+    saved = store.load_state()
+    assert saved is not None
+    assert saved["alerts"]["pause_until"] == rig.clock.now + 3600  # type: ignore[index]

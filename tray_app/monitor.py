@@ -109,8 +109,14 @@ class _Applied(NamedTuple):
     view: TrayView
     seq: int
     plan: NextPoll
-    snapshot: dict[str, object]
     compact: bool
+
+
+class _Snapshot(NamedTuple):
+    """The state to save, numbered in the order it was taken."""
+
+    seq: int
+    data: dict[str, object]
 
 
 def run_in_thread(fn: Callable[[], None]) -> None:
@@ -149,8 +155,11 @@ class Monitor:
         self._background = background
         # Guards the fields below; held for in-memory work only, never across I/O.
         self._lock = threading.Lock()
-        # Orders tray updates from the poll thread and the UI thread (the newest view wins).
+        # Order tray updates and state saves from the poll thread and the UI thread: each
+        # view and snapshot is numbered under the lock, and an older one never replaces a
+        # newer one (the poll's save must not undo a pause saved meanwhile).
         self._show_lock = threading.Lock()
+        self._write_lock = threading.Lock()  # held by the one thread writing the state
         saved = store.load_state() or {}
         self.state = MonitorState.from_json(saved.get("monitor"))
         self.alert_state = alert_rules.AlertState.from_json(saved.get("alerts"))
@@ -163,6 +172,9 @@ class Monitor:
         self._closed = False
         self._views_made = 0
         self._views_shown = 0
+        self._snapshots_made = 0
+        self._latest = _Snapshot(0, {})  # the newest snapshot taken (under _lock)
+        self._written = 0  # the seq of the snapshot last written (under _write_lock)
 
     # -- configuration changes (SIGHUP, settings dialog) ----------------------------------------
     def reconfigure(self, *, source: BalanceSource | None, settings: Settings) -> None:
@@ -183,9 +195,9 @@ class Monitor:
         with self._lock:
             self._closed = True
             source = self._source
-            snapshot = self._snapshot()
+            self._snapshot()
         _close(source)
-        self._save(snapshot)
+        self._save(wait=True)
 
     # -- the poll ------------------------------------------------------------------------------
     def poll_once(self, now: float) -> PollReport:
@@ -212,8 +224,8 @@ class Monitor:
             applied = None if dropped else self._apply(result, samples, usage, now)
         if applied is None:
             return self._unchanged(now, dropped or NextPoll(None, "stopped"))
-        alerts, view, seq, plan, snapshot, compact = applied
-        self._save(snapshot)
+        alerts, view, seq, plan, compact = applied
+        self._save()
         self._deliver(alerts, now)
         if compact:
             # Retention: fold old rows into hourly/daily buckets (cheap once a day).
@@ -247,18 +259,18 @@ class Monitor:
     def pause(self, until: float, now: float) -> None:
         with self._lock:
             self.alert_state = alert_rules.pause(self.alert_state, until)
-            snapshot = self._snapshot()
+            self._snapshot()
             view, seq = self._present(now)
         self._show(view, seq)
-        self._save(snapshot)
+        self._save()
 
     def resume(self, now: float) -> None:
         with self._lock:
             self.alert_state, summary = alert_rules.resume(self.alert_state, now)
-            snapshot = self._snapshot()
+            self._snapshot()
             view, seq = self._present(now)
         self._show(view, seq)
-        self._save(snapshot)
+        self._save()
         if summary:
             # Called from the menu: the summary's send may block (a slow notification daemon).
             self._background(lambda: self._deliver(summary, now))
@@ -288,7 +300,8 @@ class Monitor:
         compact = self._compacted_at is None or now - self._compacted_at >= COMPACT_EVERY_S
         if compact:
             self._compacted_at = now
-        return _Applied(alerts, view, seq, plan, self._snapshot(), compact)
+        self._snapshot()
+        return _Applied(alerts, view, seq, plan, compact)
 
     def _present(self, now: float) -> tuple[TrayView, int]:
         today, window = self._usage
@@ -303,8 +316,14 @@ class Monitor:
         self._views_made += 1
         return present(self.state, self.settings.alerts.thresholds, now, extras), self._views_made
 
-    def _snapshot(self) -> dict[str, object]:
-        return {"monitor": self.state.to_json(), "alerts": self.alert_state.to_json()}
+    def _snapshot(self) -> None:
+        """Number the state to save and make it the newest (call under the lock)."""
+        self._snapshots_made += 1
+        data: dict[str, object] = {
+            "monitor": self.state.to_json(),
+            "alerts": self.alert_state.to_json(),
+        }
+        self._latest = _Snapshot(self._snapshots_made, data)
 
     def _dropped(self, generation: int) -> NextPoll | None:
         with self._lock:
@@ -375,8 +394,29 @@ class Monitor:
                 ),
             )
 
-    def _save(self, snapshot: dict[str, object]) -> None:
-        self._guard("save state", self._store.save_state, snapshot)
+    def _save(self, *, wait: bool = False) -> None:
+        """Write the newest state. Whoever holds the write lock writes until nothing newer is
+        left, so a caller that finds it taken (the UI thread while a poll's write is slow)
+        returns at once: its snapshot is written by that thread, never overwritten by an
+        older one. `wait` (quit): block until it is on disk."""
+        while True:
+            if not self._write_lock.acquire(blocking=wait):
+                return
+            try:
+                while True:
+                    with self._lock:
+                        latest = self._latest
+                    if latest.seq <= self._written:
+                        break
+                    self._guard("save state", self._store.save_state, latest.data)
+                    self._written = latest.seq
+            finally:
+                self._write_lock.release()
+            # A snapshot taken between the last check and the release found the lock held
+            # and left it to us: look once more.
+            with self._lock:
+                if self._latest.seq <= self._written:
+                    return
 
     def _read_usage(self, now: float) -> tuple[float | None, float | None]:
         """Credits spent today and over the usage window, from the history (None: unknown)."""
