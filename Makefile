@@ -1,5 +1,6 @@
 # The two commands: `make run` and `make test`. Both set up everything they need.
-.PHONY: run test lint package clean bench
+# `make check` is the everyday subset: lint, types and the fast tests (no desktop, no bundle).
+.PHONY: run test check lint package clean bench
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -14,6 +15,13 @@ test:
 	$(PY) -m ruff format --check tray_app tests
 	$(PY) -m mypy
 	$(PY) -m pytest -p no:cacheprovider
+
+check:
+	@scripts/bootstrap.sh desktop,dev
+	$(PY) -m ruff check tray_app tests
+	$(PY) -m ruff format --check tray_app tests
+	$(PY) -m mypy
+	$(PY) -m pytest -p no:cacheprovider -m "not desktop and not slow"
 
 lint:
 	$(PY) -m ruff check tray_app tests

@@ -49,7 +49,8 @@ sys.path[:0] = [str(REPO), str(SCRIPTS)]
 import bench_skeleton  # noqa: E402 - its colours, to tell the icons apart on screen
 from bench_store import simulate  # noqa: E402 - needs the path above
 
-from tests.desktop.harness import DesktopSession, WindowInfo, poll_until  # noqa: E402
+from tests.desktop.harness import DesktopSession, WindowInfo  # noqa: E402
+from tests.support.waiting import poll_until  # noqa: E402
 from tray_app.api import LensmorClient  # noqa: E402
 from tray_app.core.levels import Level  # noqa: E402
 from tray_app.core.view import TrayView  # noqa: E402

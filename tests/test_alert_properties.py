@@ -38,7 +38,7 @@ from tray_app.core.alerts import (
     threshold_lines,
 )
 from tray_app.core.balance import Balance
-from tray_app.core.forecast import runway
+from tray_app.core.forecast import runway, samples_from_balances
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Threshold
 from tray_app.core.state import Problem
 from tray_app.settings import AlertSettings
@@ -175,7 +175,7 @@ def simulate(
     rules = dataclasses.replace(scenario.settings, notifications=notifications)
     state = AlertState()
     now = T0
-    history: list[tuple[float, float]] = []
+    history: list[tuple[float, Balance]] = []
     trace = Trace()
     for index, (kind, *args) in enumerate(scenario.steps):
         if kind == "spend":
@@ -192,8 +192,8 @@ def simulate(
             paused = state.paused(now)
             if kind == "poll":
                 balance = account.balance()
-                history.append((now, balance.total_balance))
-                forecast = runway(history, now, balance.reset_at_s)
+                history.append((now, balance))
+                forecast = runway(samples_from_balances(history), now, balance.reset_at_s)
                 state, alerts = evaluate(state, balance, rules, now, forecast)
             else:
                 balance = None

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.support.waiting import poll_until
 from tray_app.api import (
     MAX_BODY_BYTES,
     USER_AGENT,
@@ -188,6 +189,70 @@ def test_a_trickling_body_hits_the_overall_deadline(server: SimulatedLensmorServ
     with pytest.raises(NetworkError, match="too slowly"):
         client_for(server, read_timeout=2, total_deadline=1.0).fetch_balance()
     assert time.monotonic() - started < 6
+
+
+def test_dribbled_headers_end_at_the_overall_deadline_with_the_socket_closed(
+    server: SimulatedLensmorServer,
+) -> None:
+    # One byte every 0.2 s: each read beats the 1 s read timeout, so only the overall
+    # deadline can end it (before issue 11 this request waited for the whole dribble).
+    server.account.inject(Fault.slow_headers(0.2))
+    client = client_for(server, read_timeout=1.0, total_deadline=1.0)
+    started = time.monotonic()
+    with pytest.raises(NetworkError, match="answered too slowly"):
+        client.fetch_balance()
+    elapsed = time.monotonic() - started
+    client.close()
+    assert 0.9 < elapsed < 2.0
+    # The server sees the connection go: its handler stops dribbling and the next request,
+    # on a new connection, is answered normally.
+    poll_until(lambda: server.open_connections == 0, 3, "the server saw the client hang up")
+    assert client_for(server).fetch_balance().balance.total_balance > 0
+
+
+def test_the_deadline_also_cuts_a_kept_alive_connection(server: SimulatedLensmorServer) -> None:
+    client = client_for(server, read_timeout=1.0, total_deadline=1.0)
+    client.fetch_balance()  # opens the keep-alive connection the next request reuses
+    server.account.inject(Fault.slow_headers(0.2))
+    started = time.monotonic()
+    with pytest.raises(NetworkError, match="answered too slowly"):
+        client.fetch_balance()
+    assert time.monotonic() - started < 2.0
+    assert client.fetch_balance().balance.total_balance > 0  # the client is usable again
+    client.close()
+
+
+def test_the_deadline_also_cuts_a_request_through_a_dribbling_proxy(
+    server: SimulatedLensmorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The simulated server serves absolute-URI requests too, so it stands in for an HTTP
+    # proxy here (the requests go to it, not to the host in the URL).
+    monkeypatch.setenv("HTTP_PROXY", server.url)
+    monkeypatch.setenv("NO_PROXY", "")
+    monkeypatch.delenv("no_proxy", raising=False)
+    server.account.inject(Fault.slow_headers(0.2))
+    client = LensmorClient("http://localhost:9", DEMO_KEY, read_timeout=1.0, total_deadline=1.0)
+    started = time.monotonic()
+    with pytest.raises(NetworkError, match="answered too slowly"):
+        client.fetch_balance()
+    assert time.monotonic() - started < 2.0
+    assert server.account.requests[-1].path.startswith("http://localhost:9/")  # via the proxy
+    client.close()
+
+
+def test_a_malformed_redirect_closes_its_connection_at_once(
+    server: SimulatedLensmorServer,
+) -> None:
+    # requests raises while parsing a non-UTF-8 Location, after the response arrived. Its
+    # socket used to stay open inside the exception's traceback until the garbage collector
+    # ran (then pytest's "unclosed socket" warning hit whichever test was running).
+    server.account.inject(Fault.redirect("https://elsewhere.example/\u00e9"))
+    client = client_for(server)
+    with pytest.raises(BadResponse, match="malformed answer") as raised:
+        client.fetch_balance()
+    poll_until(lambda: server.open_connections == 0, 3, "the server saw the client hang up")
+    assert raised.value is not None  # the exception (and its traceback) is still alive here
+    client.close()
 
 
 def test_a_dropped_connection_is_a_network_error(server: SimulatedLensmorServer) -> None:

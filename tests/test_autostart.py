@@ -14,7 +14,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +24,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import tray_app
+from tests.support.waiting import poll_until
 from tray_app.autostart import (
     AUTOSTART_ARGS,
     BACKEND_ENV,
@@ -97,12 +97,12 @@ def make_launcher(directory: Path, name: str = "lensmor tray launcher") -> tuple
 
 
 def wait_for(path: Path, timeout: float = 10.0) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def text() -> str | None:
         if path.exists() and path.stat().st_size:
             return path.read_text(encoding="utf-8")
-        time.sleep(0.02)
-    raise AssertionError(f"{path} did not appear within {timeout} s")
+        return None
+
+    return poll_until(text, timeout, f"{path} to appear")
 
 
 def user_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:

@@ -41,7 +41,6 @@ from tests.corpus.responses.cases import (
     CASES,
     EXAMPLE,
     Accepted,
-    Bug,
     Case,
 )
 from tests.support.rig import RecordingNotifier, RecordingTray, Rig
@@ -92,18 +91,9 @@ PROBLEM_OF = {
 }
 
 
-def xfail_for(bug: Bug) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, raises=bug.raises, reason=bug.reason)
-
-
 def corpus_params(cases: tuple[Case, ...], layer: str) -> list[Any]:
-    """One pytest param per case, named; a known tray_app bug in `layer` is a strict xfail."""
-    params = []
-    for case in cases:
-        bug = case.bug if case.bug is not None and layer in case.bug.layers else None
-        marks = [xfail_for(bug)] if bug is not None else []
-        params.append(pytest.param(case, id=case.name, marks=marks))
-    return params
+    """One pytest param per case, named (`layer`: "client" or "monitor", for the reader)."""
+    return [pytest.param(case, id=case.name) for case in cases]
 
 
 @pytest.fixture(scope="module")
@@ -681,9 +671,8 @@ def assert_classified(result: BalanceResponse | ApiError, status: int) -> None:
 
 def test_generated_statuses_and_headers_only_raise_api_errors() -> None:
     client, transport = in_memory_client()
-    # Retry-After and Location have their own tests below (each trips a known bug).
     names = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "X-Request-ID"]
-    names += ["Content-Type"]
+    names += ["Content-Type", "Retry-After", "Location"]
 
     @settings(REPRODUCIBLE, max_examples=1000)
     @given(

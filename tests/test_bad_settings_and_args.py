@@ -7,8 +7,6 @@ naming the file and the offending key; never another exception, and the file is 
 Command lines: a named corpus of bad argument lists run through the real `lensmor-tray` in a
 child process (exit 2, one error line, no traceback), then generated argument lists through
 `build_parser().parse_args` in-process (a Namespace, or SystemExit 0/2; nothing else).
-
-Known tray_app bugs found here are strict xfails naming the input; see each reason.
 """
 
 from __future__ import annotations
@@ -58,17 +56,6 @@ REPRODUCIBLE = settings(
 FILE = "<the file>"  # a message that must name the file, not a key
 
 
-@dataclass(frozen=True)
-class Known:
-    """A tray_app bug an input trips today: the test is a strict xfail ending in `raises`."""
-
-    reason: str
-    raises: type[BaseException]
-
-    def mark(self) -> pytest.MarkDecorator:
-        return pytest.mark.xfail(strict=True, raises=self.raises, reason=self.reason)
-
-
 # --- settings files: the named corpus -----------------------------------------------------
 
 
@@ -78,11 +65,10 @@ class BadConfig:
     content: bytes
     #: What the one-line message must name besides the file: a key, or FILE for the file alone.
     names: str
-    known: Known | None = None
 
 
-def _cfg(name: str, text: str, names: str, known: Known | None = None) -> BadConfig:
-    return BadConfig(name, text.encode("utf-8"), names, known)
+def _cfg(name: str, text: str, names: str) -> BadConfig:
+    return BadConfig(name, text.encode("utf-8"), names)
 
 
 CONFIGS: tuple[BadConfig, ...] = (
@@ -206,7 +192,7 @@ def assert_one_line_naming(message: str, path: Path, names: str) -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    [pytest.param(c, id=c.name, marks=[c.known.mark()] if c.known else []) for c in CONFIGS],
+    [pytest.param(c, id=c.name) for c in CONFIGS],
 )
 def test_a_broken_config_is_one_config_error_naming_the_key_and_left_untouched(
     tmp_path: Path, bad: BadConfig
@@ -262,9 +248,8 @@ def test_the_cli_reports_a_broken_config_in_one_line_and_exits_2(home: Home, nam
 # --- settings files: generated documents --------------------------------------------------
 
 ALERT_KEYS = ("thresholds", "expiring_hours", "large_spend", "offline_minutes", "notifications")
-# Keys without control characters: a newline in an unknown alerts key is the known bug
-# ALERT_KEY_NOT_QUOTED (see the corpus), kept out here so this property guards the rest.
-keys = st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=12)
+# Any key, control characters included (an unknown key is quoted in the error line).
+keys = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
 toml_scalars = st.one_of(
     st.booleans(),
     # TOML integers are 64-bit; longer ones are the corpus' INT_BEYOND_FLOAT/LONG_INT_TOML.
@@ -288,12 +273,10 @@ urls = st.sampled_from(
         "https://x/?q=1", "https://x#f", "https://x:port", "HTTPS://X.COM", "https://x/a b",
     ]
 ) | st.text(max_size=30)  # fmt: skip
-# Finite thresholds here, so that the property probes the rest: non-finite ones are the known
-# bug NON_FINITE_THRESHOLD.
 threshold_items = st.one_of(
     st.from_regex(r"\s?[0-9]{1,3}(\.[0-9]{1,9})?\s?%?\s?", fullmatch=True),
     st.integers(-(2**63), 2**63 - 1),
-    st.floats(allow_nan=False, allow_infinity=False),
+    st.floats(),  # nan and inf included
     st.text(max_size=8),
     st.booleans(),
 )
@@ -393,9 +376,8 @@ def assert_obeys_the_documented_rules(s: Settings) -> None:
     assert a.thresholds
     for t in a.thresholds:
         assert isinstance(t, Threshold)
-        # Written so that NaN passes: it is the known bug NON_FINITE_THRESHOLD (see the corpus),
-        # kept from making this property fail for a reason already reported.
-        assert not t.value < 0
+        assert math.isfinite(t.value)
+        assert t.value >= 0
         assert not t.is_percent or 0 < t.value < 100
 
 
@@ -480,7 +462,6 @@ class BadArgs:
     #: Words the error line must contain.
     words: str
     code: int = 2
-    known: Known | None = None
 
 
 ARGS: tuple[BadArgs, ...] = (
@@ -532,9 +513,7 @@ def cli_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
     return home
 
 
-@pytest.mark.parametrize(
-    "bad", [pytest.param(a, id=a.name, marks=[a.known.mark()] if a.known else []) for a in ARGS]
-)
+@pytest.mark.parametrize("bad", [pytest.param(a, id=a.name) for a in ARGS])
 def test_bad_arguments_exit_2_with_one_error_line_and_no_traceback(
     cli_home: Home, bad: BadArgs
 ) -> None:

@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, Home
+from tests.support.waiting import poll_until
 from tray_app import __version__
 from tray_app.autostart.linux import read_group, split_exec
 from tray_app.demo.server import BALANCE_PATH, DEMO_KEY, SimulatedLensmorServer
@@ -233,10 +234,12 @@ def test_run_without_a_display_polls_and_stops_cleanly_on_sigterm(
         try:
             # The first poll goes out as soon as the scheduler is up: that needs APScheduler's
             # "date" and "interval" triggers, found through its entry-point metadata.
-            deadline = time.monotonic() + 30
-            while api_requests(server) == 0 and proc.poll() is None:
-                assert time.monotonic() < deadline, "the bundled app never polled the API"
-                time.sleep(0.1)
+            poll_until(
+                lambda: api_requests(server) > 0 or proc.poll() is not None,
+                30,
+                "the bundled app to poll the API",
+                interval=0.1,
+            )
             assert proc.poll() is None, stderr_file.read_text()
             proc.send_signal(signal.SIGTERM)
             code = proc.wait(timeout=20)

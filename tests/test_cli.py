@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import stat
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -92,6 +93,21 @@ def test_failures_map_to_exit_codes_with_one_line(
     assert result.code == code
     assert words in result.err
     assert_one_clean_line(result.err)
+
+
+def test_status_ends_at_the_deadline_when_the_server_dribbles_its_headers(
+    home: Home, server: SimulatedLensmorServer
+) -> None:
+    # One header byte every second: each read beats the demo profile's 3 s read timeout, so
+    # only the overall deadline (4 s under LENSMOR_TRAY_PACING=demo) ends the request.
+    server.account.inject(Fault.slow_headers(1.0))
+    started = time.monotonic()
+    result = run_cli(home, "status", env={**env_for(server), "LENSMOR_TRAY_PACING": "demo"})
+    elapsed = time.monotonic() - started
+    assert result.code == 4
+    assert "answered too slowly" in result.err
+    assert_one_clean_line(result.err)
+    assert elapsed < 4.0 + 5.0  # the deadline plus the interpreter's start-up, not the dribble
 
 
 def test_rate_limited_exits_5_with_the_wait(home: Home, server: SimulatedLensmorServer) -> None:

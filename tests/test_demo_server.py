@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.support.waiting import poll_until
 from tray_app.core.balance import API_FIELDS, Number, parse_balance
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Level, level_for
 from tray_app.demo import scenario as scenario_module
@@ -641,9 +642,7 @@ def test_close_does_not_hang_on_a_stalled_request_or_an_idle_connection(
 
         thread = threading.Thread(target=stall)
         thread.start()
-        deadline = time.monotonic() + TIMEOUT
-        while len(server.account.requests) < 2 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        poll_until(lambda: len(server.account.requests) >= 2, TIMEOUT, "both requests arrived")
         assert len(server.account.requests) == 2
 
         started = time.monotonic()
@@ -677,15 +676,19 @@ def test_the_command_line_serves_until_sigterm() -> None:
             )
             assert response.status_code == 200
             # --scenario: the story's first step puts the balance at 30,050 of 35,050.
-            deadline = time.monotonic() + TIMEOUT
-            while (
-                http.get(
-                    url + BALANCE_PATH, headers={"Authorization": f"Bearer {key}"}, timeout=TIMEOUT
-                ).json()["totalBalance"]
-                != 30_050
-            ):
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            poll_until(
+                lambda: (
+                    http.get(
+                        url + BALANCE_PATH,
+                        headers={"Authorization": f"Bearer {key}"},
+                        timeout=TIMEOUT,
+                    ).json()["totalBalance"]
+                    == 30_050
+                ),
+                TIMEOUT,
+                "the scenario's first balance",
+                interval=0.05,
+            )
             assert key not in http.get(url + "/_control/state", timeout=TIMEOUT).text
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(TIMEOUT) == 0

@@ -9,6 +9,7 @@ in tests/test_store.py; the locked keyring in tests/test_secrets.py.
 
 from __future__ import annotations
 
+import select
 import socket
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ import pytest
 
 from tests.conftest import Home, run_cli
 from tests.support.rig import DAY, Rig
+from tests.support.waiting import poll_until
 from tray_app.core.badge import BadgeKind
 from tray_app.core.state import Problem
 from tray_app.demo.server import DEMO_KEY, Fault, SimulatedLensmorServer
@@ -103,7 +105,8 @@ def full_backlog() -> Iterator[int]:
         s.setblocking(False)
         s.connect_ex(("127.0.0.1", port))
         fillers.append(s)
-    time.sleep(0.2)
+    # The first filler's handshake completes (the socket turns writable): the queue is full.
+    poll_until(lambda: select.select([], fillers[:1], [], 0)[1], 5, "the accept queue to fill up")
     try:
         yield port
     finally:

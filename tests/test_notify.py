@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.waiting import poll_until
 from tray_app.core import fmt
 from tray_app.notify import (
     LogNotifier,
@@ -244,10 +245,11 @@ def test_a_hanging_send_is_bounded_and_not_piled_up(
     # Once it answers, the next retry goes through it again.
     hanging.release.set()
     clock.now += 61
-    deadline = time.monotonic() + 5
-    while any(t.name == "notify-stuck" for t in threading.enumerate()):
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    poll_until(
+        lambda: not any(t.name == "notify-stuck" for t in threading.enumerate()),
+        5,
+        "the stuck send's thread ended",
+    )
     assert chain.send(LOW) == "stuck"
     assert hanging.calls == 2
 

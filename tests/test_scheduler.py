@@ -6,6 +6,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from tests.support.waiting import poll_until
 from tray_app.core.pacing import NextPoll
 from tray_app.scheduler import MISFIRE_GRACE_S, PollScheduler
 
@@ -45,10 +46,11 @@ def test_refresh_now_joins_a_poll_in_flight() -> None:
         scheduler.refresh_now()
         scheduler.refresh_now()
         monitor.release.set()
-        time.sleep(0.5)
+        # Re-armed with the chosen delay once the poll in flight ends.
+        poll_until(
+            lambda: (scheduler.next_poll_at or 0) > time.time() + 3000, 5, "the poll re-armed"
+        )
         assert monitor.polls == 1
-        assert scheduler.next_poll_at is not None
-        assert scheduler.next_poll_at > time.time() + 3000  # re-armed with the chosen delay
     finally:
         scheduler.stop()
 
@@ -100,7 +102,7 @@ def test_the_poll_job_survives_sleep_and_never_overlaps() -> None:
     scheduler = PollScheduler(SlowMonitor())  # type: ignore[arg-type]
     scheduler.start(first_delay=3600)
     try:
-        job = scheduler._scheduler.get_job("poll")  # the real APScheduler job
+        job = scheduler._jobs.scheduler.get_job("poll")  # type: ignore[attr-defined]
         assert job.misfire_grace_time == MISFIRE_GRACE_S >= 3600
         assert job.coalesce is True
         assert job.max_instances == 1

@@ -15,13 +15,13 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import CANARY_KEY, Home, run_cli
+from tests.support.waiting import poll_until
 from tray_app.demo.server import SimulatedLensmorServer
 from tray_app.secrets import KeySource, KeyStore
 from tray_app.settings import AppPaths, Settings, load_settings, save_settings
@@ -257,16 +257,22 @@ def test_the_tray_app_logs_the_config_warning(home: Home) -> None:
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 30
-        text = ""
-        while "started" not in text and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.1)
-            text = log_file.read_text() if log_file.exists() else ""
-        assert "started" in text, f"no start within 30 s; log:\n{text}"
+
+        def started() -> bool:
+            return log_file.exists() and "started" in log_file.read_text()
+
+        poll_until(
+            started,
+            30,
+            "the app to log 'started'",
+            alive=lambda: None if proc.poll() is None else f"it exited ({proc.returncode})",
+            interval=0.1,
+        )
     finally:
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGTERM)
         _out, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err
+    text = log_file.read_text()
     assert len(warning_lines(text, config)) == 1, text
     assert "Traceback" not in err.decode()

@@ -178,9 +178,30 @@ def test_the_fields_repr_hides_the_key() -> None:
 
 _percent = st.integers(1, 999).map(lambda tenths: Threshold(tenths / 10, True))
 _credits = st.integers(0, 10**9).map(lambda n: Threshold(float(n), False))
+# Fractions of a credit too: six significant digits (what `:g` kept) are not enough for them.
+_fractional_credits = st.integers(0, 10**10).map(lambda tenths: Threshold(tenths / 10, False))
 
 
-@given(st.lists(st.one_of(_percent, _credits), min_size=1, max_size=5, unique=True))
+@pytest.mark.parametrize(
+    ("threshold", "shown"),
+    [
+        (Threshold(1234567.5, False), "1234567.5"),  # was "1.23457e+06", then refused
+        (Threshold(123456.5, False), "123456.5"),  # was "123456", then saved as that
+        (Threshold(12.25, True), "12.25%"),
+        (Threshold(1e12, False), "1000000000000"),
+    ],
+)
+def test_thresholds_are_shown_with_all_their_digits(threshold: Threshold, shown: str) -> None:
+    settings = Settings(alerts=AlertSettings(thresholds=(threshold,)))
+    assert format_thresholds([threshold]) == shown
+    assert parse_form(fields_from_settings(settings), settings).settings == settings
+
+
+@given(
+    st.lists(
+        st.one_of(_percent, _credits, _fractional_credits), min_size=1, max_size=5, unique=True
+    )
+)
 def test_what_the_form_shows_reads_back_as_the_same_thresholds(
     thresholds: list[Threshold],
 ) -> None:
@@ -250,7 +271,7 @@ def test_a_server_error_is_named() -> None:
     with SimulatedLensmorServer() as server:
         server.account.inject(Fault.status(503))
         outcome = check_key(server.url, DEMO_KEY)
-    assert outcome == (False, "Lensmor had a server error (HTTP 503); try again later")
+    assert outcome == (False, "Lensmor server error: HTTP 503; try again later")
 
 
 def test_an_unreachable_server_says_cannot_reach() -> None:
@@ -276,7 +297,7 @@ def test_a_bad_base_url_is_reported_not_raised() -> None:
         (AuthError("nope", status=401, error_key="INVALID_API_KEY"), "Key rejected — check it"),
         (NetworkError("https://x did not answer in time"), "Cannot reach Lensmor: https://x did"),
         (RateLimited("slow down", retry_after=30), "Rate limited; try again in 30 s"),
-        (ServerError("boom", status=502), "Lensmor had a server error (HTTP 502)"),
+        (ServerError("boom", status=502), "Lensmor server error: HTTP 502; try again later"),
         (BadResponse("not JSON", trace_id="t-1"), "Unexpected answer from Lensmor: not JSON"),
         (ConfigError("LENSMOR_BASE_URL: bad"), "LENSMOR_BASE_URL: bad"),
     ],

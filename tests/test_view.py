@@ -11,8 +11,9 @@ from tray_app.core.badge import BadgeKind
 from tray_app.core.balance import Balance
 from tray_app.core.forecast import runway
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Level
+from tray_app.core.pause import tomorrow_morning
 from tray_app.core.state import MonitorState, PollResult, Problem, advance, with_no_key
-from tray_app.core.view import Action, Extras, TrayView, present, tomorrow_morning
+from tray_app.core.view import Action, Extras, TrayView, present
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 11, 25, 14, 2, tzinfo=UTC).timestamp()
@@ -95,11 +96,11 @@ def test_offline_keeps_the_last_balance_marked_stale() -> None:
     state = advance(fresh(), PollResult(NOW - 300, problem=Problem.OFFLINE))
     state = advance(state, PollResult(NOW, problem=Problem.OFFLINE))
     v = view(state)
-    assert "Offline since 13:57" in texts(v)
+    assert "Cannot reach Lensmor since 13:57" in texts(v)
     assert "30,050 of 35,050 credits (86%)" in texts(v)
     assert v.badge.kind is BadgeKind.STALE
     assert v.badge.text == "30.1k"
-    assert "Offline since 13:57" in v.title
+    assert "Cannot reach Lensmor since 13:57" in v.title
 
 
 def test_rate_limited_says_when() -> None:
@@ -141,7 +142,7 @@ def test_a_corrupt_saved_state_gives_an_empty_state(junk: object) -> None:
 
 
 def test_extras_rows_and_pause_and_autostart() -> None:
-    forecast = runway([(NOW - 3 * 86400, 30_000), (NOW, 21_000)], NOW, B.reset_at_s)
+    forecast = runway([(NOW - 3 * 86400, 30_000, 0), (NOW, 21_000, 9_000)], NOW, B.reset_at_s)
     extras = Extras(
         forecast=forecast,
         usage_today=2000,
@@ -180,3 +181,13 @@ def test_every_title_is_latin1_safe_after_the_xorg_fallbacks() -> None:
         for fancy, plain in _LATIN1_FALLBACKS.items():
             text = text.replace(fancy, plain)
         text.encode("latin-1")  # raises if a character would still break the xorg icon
+
+
+def test_each_problem_is_worded_by_core_errors_in_menu_and_title() -> None:
+    from tray_app.core import errors
+
+    for problem in (Problem.OFFLINE, Problem.SERVER, Problem.BAD_RESPONSE):
+        v = view(advance(fresh(), PollResult(NOW, problem=problem)))
+        label = errors.LABEL[problem]
+        assert f"{label} since 14:02" in texts(v)
+        assert label in v.title

@@ -17,7 +17,9 @@ Safety rules kept here, in one place:
 - The key travels only in the Authorization header, only to the configured host: redirects are
   never followed (a 3xx is a `BadResponse`), so a redirect cannot carry the key elsewhere.
 - TLS verification is always on; every request has connect and read timeouts and an overall
-  deadline (a server that trickles a byte at a time cannot hold the poll forever).
+  deadline covering connect, TLS, headers and body (`http_deadline.RequestWatch`): past it the
+  socket is shut down and the request ends with a `NetworkError` saying the server answered
+  too slowly, however the server dribbles its bytes.
 - The body is read up to `MAX_BODY_BYTES`; anything larger is refused without reading it all.
 - No message produced here contains the key.
 """
@@ -38,14 +40,17 @@ import urllib3
 from tray_app import __version__
 from tray_app.core.balance import Balance, BalanceFormatError, parse_balance
 from tray_app.core.fmt import mask_key
+from tray_app.core.pacing import PRODUCTION, PacingProfile
+from tray_app.core.state import Problem
+from tray_app.http_deadline import RequestWatch, WatchedAdapter
 from tray_app.settings import validate_base_url
 
 BALANCE_PATH = "/external/credits/balance"
 USER_AGENT = f"lensmor-tray/{__version__} (+https://github.com/lensmor/lensmor-tray)"
 MAX_BODY_BYTES = 64 * 1024
-CONNECT_TIMEOUT_S = 5.0
-READ_TIMEOUT_S = 15.0
-TOTAL_DEADLINE_S = 30.0
+CONNECT_TIMEOUT_S = PRODUCTION.connect_timeout
+READ_TIMEOUT_S = PRODUCTION.read_timeout
+TOTAL_DEADLINE_S = PRODUCTION.request_deadline
 DEFAULT_RATE_LIMIT_WAIT_S = 60.0
 # A Retry-After larger than this is treated as this: a misconfigured server must not silence
 # the monitor for a week.
@@ -158,27 +163,73 @@ class LensmorClient:
     ) -> None:
         self.base_url = validate_base_url(base_url)
         self._auth = _BearerAuth(api_key)
-        self._session = session or requests.Session()
+        self._watch = RequestWatch()
+        if session is None:
+            session = requests.Session()
+            adapter = WatchedAdapter(self._watch)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        # A session given from outside (the tests' in-memory transport) keeps its adapters;
+        # its requests have no sockets for the deadline to cut.
+        self._session = session
         self._session.headers["User-Agent"] = USER_AGENT
         self._session.headers["Accept"] = "application/json"
         self._session.verify = True
         self._clock = clock
-        self._timeout = (connect_timeout, read_timeout)
+        # A connect never outlasts the whole deadline (the watch cannot cut a socket that
+        # does not exist yet).
+        self._timeout = (min(connect_timeout, total_deadline), read_timeout)
         self._deadline = total_deadline
 
     def __repr__(self) -> str:
         return f"LensmorClient({self.base_url!r}, key=***)"
 
     def close(self) -> None:
+        """Release the connection; a request in flight on another thread ends at once."""
+        self._watch.abort()
         self._session.close()
 
     def fetch_balance(self) -> BalanceResponse:
-        """One GET of the balance. Returns it or raises an `ApiError` subclass."""
-        url = self.base_url + BALANCE_PATH
-        started = time.monotonic()  # the overall deadline covers headers and body
+        """One GET of the balance. Returns it or raises an `ApiError` subclass. Ends by the
+        overall deadline whatever the server does."""
+        self._watch.arm(self._deadline)
         try:
-            response = self._session.get(
-                url,
+            return self._fetch()
+        except ApiError:
+            if self._watch.expired:
+                raise self._too_slow() from None
+            raise
+        finally:
+            self._watch.disarm()
+
+    def _too_slow(self) -> NetworkError:
+        return NetworkError(
+            f"{self.base_url} answered too slowly (no complete answer in {self._deadline:g} s)"
+        )
+
+    def _fetch(self) -> BalanceResponse:
+        # requests can raise after a response arrived (a redirect's malformed Location is
+        # parsed even with allow_redirects=False). That response was never closed: its socket
+        # lived on in the exception's traceback until the garbage collector found it (the
+        # "unclosed socket" warning once filtered in pyproject.toml). The hook keeps hold of
+        # it so it is closed here.
+        received: list[requests.Response] = []
+        try:
+            response = self._get(received)
+        except BaseException:
+            for leftover in received:
+                leftover.close()
+            raise
+        with response:
+            return self._handle(response)
+
+    def _get(self, received: list[requests.Response]) -> requests.Response:
+        def keep(response: requests.Response, *args: object, **kwargs: object) -> None:
+            received.append(response)
+
+        try:
+            return self._session.get(
+                self.base_url + BALANCE_PATH,
                 auth=self._auth,
                 timeout=self._timeout,
                 allow_redirects=False,
@@ -186,6 +237,7 @@ class LensmorClient:
                 # verify is also set on the session; repeating it here means an environment
                 # variable such as CURL_CA_BUNDLE can never switch verification off.
                 verify=True,
+                hooks={"response": keep},
             )
         except requests.exceptions.SSLError as exc:
             raise NetworkError(f"TLS error talking to {self.base_url}: {_reason(exc)}") from None
@@ -201,10 +253,8 @@ class LensmorClient:
             raise BadResponse(
                 f"the API sent a malformed answer ({type(exc).__name__}); check base_url"
             ) from None
-        with response:
-            return self._handle(response, started)
 
-    def _handle(self, response: requests.Response, started: float) -> BalanceResponse:
+    def _handle(self, response: requests.Response) -> BalanceResponse:
         status = response.status_code
         header_trace = self._scrub(response.headers.get("X-Request-ID")) or None
         if 300 <= status < 400:
@@ -215,7 +265,7 @@ class LensmorClient:
                 status=status,
                 trace_id=header_trace,
             )
-        raw = self._read_body(response, header_trace, started)
+        raw = self._read_body(response, header_trace)
         data = _decode_json(raw)
         trace_id = self._scrub(_body_trace_id(data)) or header_trace
         if status == 200:
@@ -271,9 +321,7 @@ class LensmorClient:
             text = text.replace(key, mask_key(key))
         return "".join(c if c.isprintable() else " " for c in text)
 
-    def _read_body(
-        self, response: requests.Response, trace_id: str | None, started: float
-    ) -> bytes:
+    def _read_body(self, response: requests.Response, trace_id: str | None) -> bytes:
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             raise BadResponse(
@@ -283,12 +331,6 @@ class LensmorClient:
         size = 0
         try:
             while True:
-                if time.monotonic() - started > self._deadline:
-                    raise NetworkError(
-                        f"{self.base_url} sent its answer too slowly", trace_id=trace_id
-                    )
-                # read1 returns as soon as any bytes arrive (a plain read(n) waits for all n),
-                # so the deadline is checked while a body trickles in byte by byte.
                 chunk = response.raw.read1(8192, decode_content=True)
                 if not chunk:
                     break
@@ -303,6 +345,9 @@ class LensmorClient:
             raise NetworkError(
                 f"the connection to {self.base_url} broke: {_reason(exc)}", trace_id=trace_id
             ) from None
+        if self._watch.expired:
+            # The watch shut the socket down mid-body: what arrived is a truncated answer.
+            raise self._too_slow()
         return b"".join(chunks)
 
     def _retry_after(self, response: requests.Response) -> float:
@@ -320,6 +365,30 @@ class LensmorClient:
         if wait is None or not math.isfinite(wait):
             wait = DEFAULT_RATE_LIMIT_WAIT_S
         return min(max(wait, 1.0), MAX_RATE_LIMIT_WAIT_S)
+
+
+def problem_of(exc: ApiError) -> Problem:
+    """The kind of problem an error is, for the core (which words it and decides the pace)."""
+    if isinstance(exc, AuthError):
+        return Problem.KEY_REJECTED
+    if isinstance(exc, RateLimited):
+        return Problem.RATE_LIMITED
+    if isinstance(exc, ServerError):
+        return Problem.SERVER
+    if isinstance(exc, NetworkError):
+        return Problem.OFFLINE
+    return Problem.BAD_RESPONSE
+
+
+def client_for_profile(base_url: str, api_key: str, profile: PacingProfile) -> LensmorClient:
+    """A client with the request limits of `profile` (the demo compresses them too)."""
+    return LensmorClient(
+        base_url,
+        api_key,
+        connect_timeout=profile.connect_timeout,
+        read_timeout=profile.read_timeout,
+        total_deadline=profile.request_deadline,
+    )
 
 
 def _http_date_wait(header: str, now: float) -> float | None:

@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tray_app.api import LensmorClient
+from tray_app.api import client_for_profile
 from tray_app.autostart import Autostart, autostart_for, resolve_launch_command
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
-from tray_app.core.view import Action, TrayView, tomorrow_morning
+from tray_app.core.pause import for_an_hour, tomorrow_morning
+from tray_app.core.view import Action, TrayView
 from tray_app.instance import AlreadyRunning, InstanceLock, ask_to_refresh
 from tray_app.monitor import BalanceSource, Monitor
 from tray_app.notify.chain import build_default_chain
@@ -107,7 +108,8 @@ class TrayApp:
             log.info("no API key configured")
             return None
         log.info("using the key %s from %s", stored.masked, stored.source.value)
-        return LensmorClient(effective_base_url(settings, self.environ), stored.value)
+        base_url = effective_base_url(settings, self.environ)
+        return client_for_profile(base_url, stored.value, self.options.pacing)
 
     def _make_tray(self) -> Any:
         if sys.platform == "linux":
@@ -179,7 +181,7 @@ class TrayApp:
             autostart_state=lambda: self._autostart_enabled,
         )
         self._init_autostart()
-        self.scheduler = PollScheduler(self.monitor)
+        self.scheduler = PollScheduler(self.monitor, pacing=self.options.pacing)
         self._install_signal_handlers()
         try:
             self.tray.run(self._started)
@@ -239,12 +241,14 @@ class TrayApp:
             self.tray.stop()
 
     def _shutdown(self) -> None:
+        # The monitor first: it saves the state and cuts a request in flight, so the
+        # scheduler's wait for that poll is short even when the server never answers.
+        if self.monitor is not None:
+            self.monitor.close()
         if self.scheduler is not None:
             self.scheduler.stop()
         if self._dialog is not None and self._dialog.poll() is None:
             self._dialog.terminate()
-        if self.monitor is not None:
-            self.monitor.close()
         if self._store is not None:
             self._store.close()
         log.info("stopped")
@@ -300,7 +304,7 @@ class TrayApp:
         elif action is Action.USAGE:
             self._open_usage()
         elif action is Action.PAUSE_HOUR and monitor is not None:
-            monitor.pause(now + 3600, now)
+            monitor.pause(for_an_hour(now), now)
         elif action is Action.PAUSE_TOMORROW and monitor is not None:
             monitor.pause(tomorrow_morning(now), now)
         elif action is Action.RESUME and monitor is not None:
@@ -358,7 +362,7 @@ def demo_options(paths: AppPaths, base_url: str, key: str) -> AppOptions:
     settings = Settings(base_url=base_url, poll_interval=5)
     return AppOptions(
         paths=demo_paths,
-        demo_source=lambda: LensmorClient(base_url, key),
+        demo_source=lambda: client_for_profile(base_url, key, DEMO),
         demo_settings=settings,
         pacing=DEMO,
     )

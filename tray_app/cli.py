@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from tray_app import __version__
-from tray_app.core import fmt
+from tray_app.core import errors, fmt
 from tray_app.core.balance import Balance
 from tray_app.core.levels import level_for
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
+from tray_app.core.state import Problem
 from tray_app.secrets import InvalidKey, KeyStore, looks_like_lensmor_key, normalise_key
 from tray_app.settings import AppPaths, ConfigError, Settings, effective_base_url, load_settings
 
@@ -169,30 +170,22 @@ def key_store(paths: AppPaths) -> KeyStore:
 
 
 def api_error_to_cli(exc: ApiError) -> CliError:
-    """Map a client error to the one line and exit code the user sees."""
+    """Map a client error to the one line and exit code the user sees (worded by core.errors)."""
     # Imported here: requests costs ~0.1 s of start-up that `history`, `usage` and the other
     # commands that never call the API should not pay.
-    from tray_app.api import AuthError, BadResponse, NetworkError, RateLimited, ServerError
+    from tray_app.api import RateLimited, problem_of
 
-    if isinstance(exc, AuthError):
+    problem = problem_of(exc)
+    if problem is Problem.KEY_REJECTED:
         return CliError(
-            f"the API key was rejected ({exc}); create a new key in the Lensmor app "
-            "(Settings -> API Keys) and run `lensmor-tray key set`",
+            f"the API key was rejected ({exc}); {errors.advice(problem)} and run "
+            "`lensmor-tray key set`",
             EXIT_KEY,
         )
     if isinstance(exc, RateLimited):
-        return CliError(
-            f"rate limited by the Lensmor API; try again in {fmt.duration(exc.retry_after)}"
-            + (f" (traceId {exc.trace_id})" if exc.trace_id else ""),
-            EXIT_RATE_LIMITED,
-        )
-    if isinstance(exc, ServerError):
-        return CliError(f"{exc}; try again later", EXIT_UNAVAILABLE)
-    if isinstance(exc, NetworkError):
-        return CliError(f"{exc}; check your connection and try again", EXIT_UNAVAILABLE)
-    if isinstance(exc, BadResponse):
-        return CliError(f"{exc}; if it persists, report it to Lensmor support", EXIT_UNAVAILABLE)
-    return CliError(str(exc), EXIT_UNAVAILABLE)  # pragma: no cover - hierarchy is closed
+        trace = f" (traceId {exc.trace_id})" if exc.trace_id else ""
+        return CliError(errors.one_line(problem, None, exc.retry_after) + trace, EXIT_RATE_LIMITED)
+    return CliError(errors.one_line(problem, str(exc)), EXIT_UNAVAILABLE)
 
 
 # -- status --------------------------------------------------------------------------------
@@ -209,9 +202,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             "under Settings -> API Keys)",
             EXIT_KEY,
         )
-    from tray_app.api import ApiError, LensmorClient
+    from tray_app.api import ApiError, client_for_profile
 
-    client = LensmorClient(base_url, stored.value)
+    client = client_for_profile(base_url, stored.value, _pacing_profile())
     try:
         response = client.fetch_balance()
     except ApiError as exc:
@@ -337,8 +330,9 @@ def _bounded_exit(seconds: float = 10) -> None:
 
 
 def _pacing_profile() -> PacingProfile:
-    # LENSMOR_TRAY_PACING=demo compresses the timing (seconds instead of minutes) for demos and
-    # the end-to-end tests; it never lowers the rate below what the rate-limit headers allow.
+    # LENSMOR_TRAY_PACING=demo compresses the timing (seconds instead of minutes, a 4 s request
+    # deadline) for demos and the end-to-end tests; it never lowers the rate below what the
+    # rate-limit headers allow.
     choice = os.environ.get("LENSMOR_TRAY_PACING", "")
     if choice == "demo":
         return DEMO

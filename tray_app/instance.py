@@ -3,6 +3,13 @@
 The lock file holds the PID of the running instance, so a second start can tell the first one
 to refresh (SIGUSR1 on POSIX) and exit. The OS drops the lock when the process dies, so a crash
 never leaves a stale lock behind (unlike a plain PID file).
+
+POSIX: `flock` on the whole file. Windows: `msvcrt.locking` locks `nbytes` "from the current
+file position" (Python docs), and the lock is mandatory: no other handle may read the locked
+bytes. So every instance locks the same single byte at `WINDOWS_LOCK_OFFSET`, past the PID
+text (a lock may extend beyond the end of the file), never "wherever the file position is":
+the file was once opened in append mode, positioned at its end, so a second instance locked
+a different byte and started anyway.
 """
 
 from __future__ import annotations
@@ -12,7 +19,10 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+
+#: The byte every instance locks on Windows: beyond any PID, so the PID stays readable.
+WINDOWS_LOCK_OFFSET = 4096
 
 
 class AlreadyRunning(Exception):
@@ -22,16 +32,25 @@ class AlreadyRunning(Exception):
 
 
 class InstanceLock:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, msvcrt: Any = None) -> None:
+        """`msvcrt`: the Windows locking module (given by tests to check the Windows path on
+        any system; on Windows it is imported)."""
         self.path = path
         self._handle: IO[str] | None = None
+        if msvcrt is None and sys.platform == "win32":  # pragma: no cover - Windows only
+            import msvcrt as windows_msvcrt
+
+            msvcrt = windows_msvcrt
+        self._msvcrt = msvcrt
 
     def acquire(self) -> None:
         """Take the lock or raise AlreadyRunning with the other instance's PID."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+", encoding="ascii")  # noqa: SIM115 - held for the app's life
+        # Read/write without truncating or appending (there is no such mode for open()).
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        handle = os.fdopen(fd, "r+", encoding="ascii")
         try:
-            _lock(handle)
+            self._lock(handle)
         except OSError:
             handle.seek(0)
             text = handle.read().strip()
@@ -48,19 +67,22 @@ class InstanceLock:
             with contextlib.suppress(OSError):
                 self._handle.seek(0)
                 self._handle.truncate()
+            if self._msvcrt is not None:
+                with contextlib.suppress(OSError):
+                    os.lseek(self._handle.fileno(), WINDOWS_LOCK_OFFSET, os.SEEK_SET)
+                    self._msvcrt.locking(self._handle.fileno(), self._msvcrt.LK_UNLCK, 1)
             self._handle.close()
             self._handle = None
 
+    def _lock(self, handle: IO[str]) -> None:
+        if self._msvcrt is not None:
+            # locking() starts at the descriptor's position: put it there explicitly.
+            os.lseek(handle.fileno(), WINDOWS_LOCK_OFFSET, os.SEEK_SET)
+            self._msvcrt.locking(handle.fileno(), self._msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
 
-def _lock(handle: IO[str]) -> None:
-    if sys.platform == "win32":  # pragma: no cover - Windows only
-        import msvcrt
-
-        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-    else:
-        import fcntl
-
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def ask_to_refresh(pid: int | None) -> bool:

@@ -1,11 +1,18 @@
 """`Monitor.poll_once(now)`: the one place that does a poll's I/O, in order.
 
     1. fetch the balance               (BalanceSource -> BalanceResponse | ApiError)
-    2. fold the result into the state  (core.state.advance, pure)
-    3. record history and state        (store)
-    4. evaluate the alert rules        (core.alerts, pure) and deliver them (notifier)
-    5. present the tray view           (core.view, pure) and show it (tray)
-    6. decide the next poll            (core.pacing, pure)
+    2. record the balance, read history for the forecast and the usage rows   (store)
+    3. fold the result into the state  (core.state.advance, pure), evaluate the alert rules
+       (core.alerts, pure), present the tray view (core.view, pure), decide the next poll
+       (core.pacing, pure)
+    4. save the state, deliver the alerts (notifier), show the view (tray)
+
+Threads: the poll runs on the scheduler's thread; pause, resume, the autostart toggle, a
+settings reload and quit come from the UI thread (menu callbacks, D-Bus, signals). The lock
+guards the in-memory state only and is never held across I/O: steps 1, 2 and 4 run without
+it and step 3 applies their results under it. So a poll stuck on the network (bounded by the
+client's deadline) never makes the menu wait. A result that arrives after the key or config
+changed, or after `close()`, belongs to the old configuration and is dropped.
 
 Time always comes in as an argument, so tests and the soak run drive it with a fake clock.
 The Monitor never raises out of `poll_once`: a failure of the store, the notifier or the tray
@@ -19,19 +26,11 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
-from tray_app.api import (
-    ApiError,
-    AuthError,
-    BadResponse,
-    BalanceResponse,
-    NetworkError,
-    RateLimited,
-    ServerError,
-)
+from tray_app.api import ApiError, BalanceResponse, RateLimited, problem_of
 from tray_app.core import alerts as alert_rules
-from tray_app.core.forecast import Forecast, runway
+from tray_app.core.forecast import Forecast, Sample, runway
 from tray_app.core.pacing import (
     PRODUCTION,
     NextPoll,
@@ -40,6 +39,7 @@ from tray_app.core.pacing import (
     refresh_delay,
 )
 from tray_app.core.state import MonitorState, PollResult, Problem, advance, with_no_key
+from tray_app.core.usage import USAGE_WINDOW_S
 from tray_app.core.view import Extras, TrayView, present
 from tray_app.history_report import usage_today
 from tray_app.notify.base import Notification, Urgency
@@ -85,25 +85,14 @@ def _close(source: BalanceSource | None) -> None:
 
 def result_from_error(exc: ApiError, now: float) -> PollResult:
     """Map a client error to plain data (the core never sees exceptions)."""
-    if isinstance(exc, AuthError):
-        problem = Problem.KEY_REJECTED
-    elif isinstance(exc, RateLimited):
-        return PollResult(
-            now,
-            problem=Problem.RATE_LIMITED,
-            message=exc.message,
-            trace_id=exc.trace_id,
-            retry_after=exc.retry_after,
-        )
-    elif isinstance(exc, ServerError):
-        problem = Problem.SERVER
-    elif isinstance(exc, NetworkError):
-        problem = Problem.OFFLINE
-    elif isinstance(exc, BadResponse):
-        problem = Problem.BAD_RESPONSE
-    else:  # pragma: no cover - the hierarchy is closed
-        problem = Problem.BAD_RESPONSE
-    return PollResult(now, problem=problem, message=exc.message, trace_id=exc.trace_id)
+    retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
+    return PollResult(
+        now,
+        problem=problem_of(exc),
+        message=exc.message,
+        trace_id=exc.trace_id,
+        retry_after=retry_after,
+    )
 
 
 _URGENCY: dict[alert_rules.Severity, Urgency] = {
@@ -111,6 +100,27 @@ _URGENCY: dict[alert_rules.Severity, Urgency] = {
     alert_rules.Severity.WARNING: "normal",
     alert_rules.Severity.CRITICAL: "critical",
 }
+
+
+class _Applied(NamedTuple):
+    """What applying one poll result under the lock leaves to do outside it."""
+
+    alerts: list[alert_rules.Alert]
+    view: TrayView
+    seq: int
+    plan: NextPoll
+    compact: bool
+
+
+class _Snapshot(NamedTuple):
+    """The state to save, numbered in the order it was taken."""
+
+    seq: int
+    data: dict[str, object]
+
+
+def run_in_thread(fn: Callable[[], None]) -> None:
+    threading.Thread(target=fn, name="lensmor-deliver", daemon=True).start()
 
 
 def _outcome(result: PollResult) -> alert_rules.PollOutcome:
@@ -131,6 +141,7 @@ class Monitor:
         jitter: Callable[[], float] = random.random,
         autostart_state: Callable[[], bool | None] = lambda: None,
         pacing: PacingProfile = PRODUCTION,
+        background: Callable[[Callable[[], None]], None] = run_in_thread,
     ) -> None:
         self._pacing = pacing
         self._source = source
@@ -140,101 +151,214 @@ class Monitor:
         self.settings = settings
         self._jitter = jitter
         self._autostart_state = autostart_state
+        # Where work started from the UI thread that may block (a notification send) runs.
+        self._background = background
+        # Guards the fields below; held for in-memory work only, never across I/O.
         self._lock = threading.Lock()
+        # Order tray updates and state saves from the poll thread and the UI thread: each
+        # view and snapshot is numbered under the lock, and an older one never replaces a
+        # newer one (the poll's save must not undo a pause saved meanwhile).
+        self._show_lock = threading.Lock()
+        self._write_lock = threading.Lock()  # held by the one thread writing the state
         saved = store.load_state() or {}
         self.state = MonitorState.from_json(saved.get("monitor"))
         self.alert_state = alert_rules.AlertState.from_json(saved.get("alerts"))
         self.forecast: Forecast | None = None
         self.view: TrayView | None = None
+        self._usage: tuple[float | None, float | None] = (None, None)
         self._compacted_at: float | None = None
+        # Bumped by reconfigure(): a fetch that started before belongs to the old key/config.
+        self._generation = 0
+        self._closed = False
+        self._views_made = 0
+        self._views_shown = 0
+        self._snapshots_made = 0
+        self._latest = _Snapshot(0, {})  # the newest snapshot taken (under _lock)
+        self._written = 0  # the seq of the snapshot last written (under _write_lock)
 
     # -- configuration changes (SIGHUP, settings dialog) ----------------------------------------
     def reconfigure(self, *, source: BalanceSource | None, settings: Settings) -> None:
         """A new key or config: forget a "key rejected" verdict so polling starts again."""
         with self._lock:
             old, self._source = self._source, source
-            if old is not source:
-                _close(old)  # its keep-alive connection would otherwise linger until GC
             self.settings = settings
+            self._generation += 1
             if self.state.problem in (Problem.NO_KEY, Problem.KEY_REJECTED):
                 self.state = replace(self.state, problem=None, problem_message="")
+        if old is not source:
+            # Its keep-alive connection would otherwise linger until GC; a request of it still
+            # in flight is cut short (its answer would be dropped anyway).
+            _close(old)
 
     def close(self) -> None:
-        """Release the source's connection (at quit)."""
+        """At quit: drop any later poll result, cut a request in flight, save the state."""
         with self._lock:
-            _close(self._source)
+            self._closed = True
+            source = self._source
+            self._snapshot()
+        _close(source)
+        self._save(wait=True)
 
     # -- the poll ------------------------------------------------------------------------------
     def poll_once(self, now: float) -> PollReport:
         with self._lock:
-            result = self._fetch(now)
-            if result is None:
-                self.state = with_no_key(self.state, now)
-            else:
-                self.state = advance(self.state, result)
-                if result.balance is not None:
-                    self._guard("record history", self._store.record_balance, now, result.balance)
-            alerts = self._evaluate(result, now)
-            self._save()
-            if self._compacted_at is None or now - self._compacted_at >= COMPACT_EVERY_S:
-                # Retention: fold old rows into hourly/daily buckets (cheap once a day).
-                self._compacted_at = now
-                self._guard("compact history", self._store.compact, now)
-            view = self.refresh_view(now)
-            plan = next_poll(
-                self.state, self.settings.poll_interval, now, self._jitter(), self._pacing
-            )
-            log.info(
-                "poll: %s; next in %s (%s)",
-                self._describe(),
-                "-" if plan.delay is None else f"{plan.delay:.0f} s",
-                plan.reason,
-            )
-            return PollReport(self.state, view, plan, tuple(alerts))
+            source, generation, closed = self._source, self._generation, self._closed
+        if closed:
+            return self._unchanged(now, NextPoll(None, "stopped"))
+        result = self._fetch(source, now)  # the network: no lock held
+        dropped = self._dropped(generation)
+        if dropped is not None:
+            return self._unchanged(now, dropped)
+        samples: list[Sample] | None = None
+        if result is not None and result.balance is not None:
+            self._guard("record history", self._store.record_balance, now, result.balance)
+            since = now - FORECAST_WINDOW_S
+            samples = self._guard("read history", self._store.spending_samples, since) or []
+        knows_balance = self.state.balance is not None or (
+            result is not None and result.balance is not None
+        )
+        usage = self._read_usage(now) if knows_balance else (None, None)
+        with self._lock:
+            dropped = self._dropped_locked(generation)
+            # Reconfigured or closed while we read the history: drop it too.
+            applied = None if dropped else self._apply(result, samples, usage, now)
+        if applied is None:
+            return self._unchanged(now, dropped or NextPoll(None, "stopped"))
+        alerts, view, seq, plan, compact = applied
+        self._save()
+        self._deliver(alerts, now)
+        if compact:
+            # Retention: fold old rows into hourly/daily buckets (cheap once a day).
+            self._guard("compact history", self._store.compact, now)
+        self._show(view, seq)
+        log.info(
+            "poll: %s; next in %s (%s)",
+            self._describe(),
+            "-" if plan.delay is None else f"{plan.delay:.0f} s",
+            plan.reason,
+        )
+        return PollReport(self.state, view, plan, tuple(alerts))
 
     def refresh_delay(self, now: float) -> float:
         """Seconds a "Refresh now" must wait (a pending Retry-After), usually 0."""
-        return refresh_delay(self.state, now)
+        with self._lock:
+            return refresh_delay(self.state, now)
 
     def show_saved(self, now: float) -> TrayView:
         """Show what the last run saved, before the network answers."""
-        with self._lock:
-            return self.refresh_view(now)
+        return self.refresh_view(now)
 
     def refresh_view(self, now: float) -> TrayView:
-        today, month = self._usage(now)
-        extras = Extras(
-            forecast=self.forecast,
-            usage_today=today,
-            usage_30_days=month,
-            paused_until=self.alert_state.pause_until,
-            autostart_enabled=self._autostart_state(),
-        )
-        view = present(self.state, self.settings.alerts.thresholds, now, extras)
-        if view != self.view:
-            self.view = view
-            self._guard("update the tray", self._tray.show, view)
+        """Present the state as of `now` and show it if it changed. Called after every change
+        and periodically, so the age of the balance shows even while a poll is stuck."""
+        with self._lock:
+            view, seq = self._present(now)
+        self._show(view, seq)
         return view
 
     def pause(self, until: float, now: float) -> None:
         with self._lock:
             self.alert_state = alert_rules.pause(self.alert_state, until)
-            self._save()
-            self.refresh_view(now)
+            self._snapshot()
+            view, seq = self._present(now)
+        self._show(view, seq)
+        self._save()
 
     def resume(self, now: float) -> None:
         with self._lock:
             self.alert_state, summary = alert_rules.resume(self.alert_state, now)
-            self._deliver(summary, now)
-            self._save()
-            self.refresh_view(now)
+            self._snapshot()
+            view, seq = self._present(now)
+        self._show(view, seq)
+        self._save()
+        if summary:
+            # Called from the menu: the summary's send may block (a slow notification daemon).
+            self._background(lambda: self._deliver(summary, now))
+
+    # -- under the lock: in-memory only ---------------------------------------------------------
+    def _apply(
+        self,
+        result: PollResult | None,
+        samples: list[Sample] | None,
+        usage: tuple[float | None, float | None],
+        now: float,
+    ) -> _Applied:
+        if result is None:
+            self.state = with_no_key(self.state, now)
+        else:
+            self.state = advance(self.state, result)
+        self._usage = usage if self.state.balance is not None else (None, None)
+        alerts: list[alert_rules.Alert] = []
+        if result is not None:
+            if result.balance is not None and samples is not None:
+                self.forecast = runway(samples, now, result.balance.reset_at_s)
+            self.alert_state, alerts = alert_rules.evaluate(
+                self.alert_state, _outcome(result), self.settings.alerts, now, self.forecast
+            )
+        view, seq = self._present(now)
+        plan = next_poll(self.state, self.settings.poll_interval, now, self._jitter(), self._pacing)
+        compact = self._compacted_at is None or now - self._compacted_at >= COMPACT_EVERY_S
+        if compact:
+            self._compacted_at = now
+        self._snapshot()
+        return _Applied(alerts, view, seq, plan, compact)
+
+    def _present(self, now: float) -> tuple[TrayView, int]:
+        today, window = self._usage
+        extras = Extras(
+            forecast=self.forecast,
+            usage_today=today,
+            usage_30_days=window,
+            paused_until=self.alert_state.pause_until,
+            autostart_enabled=self._autostart_state(),
+            poll_interval=max(self.settings.poll_interval, self._pacing.min_interval),
+        )
+        self._views_made += 1
+        return present(self.state, self.settings.alerts.thresholds, now, extras), self._views_made
+
+    def _snapshot(self) -> None:
+        """Number the state to save and make it the newest (call under the lock)."""
+        self._snapshots_made += 1
+        data: dict[str, object] = {
+            "monitor": self.state.to_json(),
+            "alerts": self.alert_state.to_json(),
+        }
+        self._latest = _Snapshot(self._snapshots_made, data)
+
+    def _dropped(self, generation: int) -> NextPoll | None:
+        with self._lock:
+            return self._dropped_locked(generation)
+
+    def _dropped_locked(self, generation: int) -> NextPoll | None:
+        """Why a poll that started at `generation` must not be applied (None: apply it)."""
+        if self._closed:
+            return NextPoll(None, "stopped")
+        if generation != self._generation:
+            return NextPoll(0.0, "the key or config changed during the poll")
+        return None
+
+    def _unchanged(self, now: float, plan: NextPoll) -> PollReport:
+        view = self.refresh_view(now)
+        log.info("poll result dropped (%s)", plan.reason)
+        return PollReport(self.state, view, plan, ())
+
+    # -- outside the lock: I/O -----------------------------------------------------------------
+    def _show(self, view: TrayView, seq: int) -> None:
+        with self._show_lock:
+            if seq <= self._views_shown:
+                return  # a newer view is already on screen
+            self._views_shown = seq
+            if view == self.view:
+                return
+            self.view = view
+            self._guard("update the tray", self._tray.show, view)
 
     # -- steps ---------------------------------------------------------------------------------
-    def _fetch(self, now: float) -> PollResult | None:
-        if self._source is None:
+    def _fetch(self, source: BalanceSource | None, now: float) -> PollResult | None:
+        if source is None:
             return None
         try:
-            response = self._source.fetch_balance()
+            response = source.fetch_balance()
         except ApiError as exc:
             log.warning("poll failed: %s", exc)
             return result_from_error(exc, now)
@@ -247,20 +371,6 @@ class Monitor:
             rate_limit_remaining=rl.remaining,
             rate_limit_reset=rl.reset_at,
         )
-
-    def _evaluate(self, result: PollResult | None, now: float) -> list[alert_rules.Alert]:
-        if result is None:
-            return []
-        if result.balance is not None:
-            samples = (
-                self._guard("read history", self._store.samples, now - FORECAST_WINDOW_S) or []
-            )
-            self.forecast = runway(samples, now, result.balance.reset_at_s)
-        self.alert_state, alerts = alert_rules.evaluate(
-            self.alert_state, _outcome(result), self.settings.alerts, now, self.forecast
-        )
-        self._deliver(alerts, now)
-        return alerts
 
     def _deliver(self, alerts: list[alert_rules.Alert], now: float) -> None:
         for alert in alerts:
@@ -284,20 +394,35 @@ class Monitor:
                 ),
             )
 
-    def _save(self) -> None:
-        self._guard(
-            "save state",
-            self._store.save_state,
-            {"monitor": self.state.to_json(), "alerts": self.alert_state.to_json()},
-        )
+    def _save(self, *, wait: bool = False) -> None:
+        """Write the newest state. Whoever holds the write lock writes until nothing newer is
+        left, so a caller that finds it taken (the UI thread while a poll's write is slow)
+        returns at once: its snapshot is written by that thread, never overwritten by an
+        older one. `wait` (quit): block until it is on disk."""
+        while True:
+            if not self._write_lock.acquire(blocking=wait):
+                return
+            try:
+                while True:
+                    with self._lock:
+                        latest = self._latest
+                    if latest.seq <= self._written:
+                        break
+                    self._guard("save state", self._store.save_state, latest.data)
+                    self._written = latest.seq
+            finally:
+                self._write_lock.release()
+            # A snapshot taken between the last check and the release found the lock held
+            # and left it to us: look once more.
+            with self._lock:
+                if self._latest.seq <= self._written:
+                    return
 
-    def _usage(self, now: float) -> tuple[float | None, float | None]:
-        """Credits spent today and over the last 30 days, from the history (None: unknown)."""
-        if self.state.balance is None:
-            return None, None
+    def _read_usage(self, now: float) -> tuple[float | None, float | None]:
+        """Credits spent today and over the usage window, from the history (None: unknown)."""
         today = self._guard("read usage", usage_today, self._store, now, None)
-        month = self._guard("read usage", self._store.usage_between, now - 30 * 86400, now + 1)
-        return today, month
+        window = self._guard("read usage", self._store.usage_between, now - USAGE_WINDOW_S, now + 1)
+        return today, window
 
     def _describe(self) -> str:
         s = self.state

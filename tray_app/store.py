@@ -427,6 +427,22 @@ class HistoryStore:
 
         return self._read(query, [])
 
+    def spending_samples(self, since: float) -> list[tuple[float, float, float]]:
+        """(ts, totalBalance, spent since the previous row) from `since` on, oldest first: the
+        forecast's input (`core.forecast.Sample`); aggregates give their last value and the
+        spending they hold."""
+
+        def query(c: sqlite3.Connection) -> list[tuple[float, float, float]]:
+            rows = c.execute(
+                "SELECT last_ts, last_balance, spent FROM balance_agg WHERE last_ts >= ? "
+                "UNION ALL SELECT ts, total_balance, spent FROM balance_raw WHERE ts >= ? "
+                "ORDER BY 1",
+                (since, since),
+            ).fetchall()
+            return [(float(ts), float(value), float(spent)) for ts, value, spent in rows]
+
+        return self._read(query, [])
+
     def changes(self, limit: int = 20) -> list[BalanceChange]:
         """The most recent changes of totalBalance (raw window only), newest first."""
 

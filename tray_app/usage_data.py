@@ -28,7 +28,7 @@ def load_series(
     reset_at_s = balance.reset_at_s if balance is not None else None
     daily = [(d.day, d.spent) for d in store.daily_usage(days, tz, now)]
     start = _local_midnight(daily[0][0], tz) if daily else now - days * DAY
-    samples = store.samples(now - FORECAST_SAMPLES_S)
+    samples = store.spending_samples(now - FORECAST_SAMPLES_S)
     forecast = runway(samples, now, reset_at_s) if samples else None
     return build(
         store.records(start),

@@ -35,6 +35,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tests.support.waiting import DEFAULT_INTERVAL_S, WaitTimeout, poll_until
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -48,7 +50,7 @@ TRAY_SELECTION = "_NET_SYSTEM_TRAY_S0"
 
 # How often readiness is polled. Small enough to add nothing noticeable to start-up, large
 # enough not to busy-loop a 2-core CI machine.
-POLL_INTERVAL = 0.02
+POLL_INTERVAL = DEFAULT_INTERVAL_S
 
 # Environment variables passed through from the test runner. Everything else (DISPLAY,
 # WAYLAND_DISPLAY, XAUTHORITY, SESSION_MANAGER, XDG_CURRENT_DESKTOP, ...) could point at a
@@ -99,10 +101,6 @@ class DesktopError(Exception):
 
 class StartupError(DesktopError):
     """A service did not come up; the message names it and ends with its stderr."""
-
-
-class WaitTimeout(DesktopError, TimeoutError):
-    """A `wait_for_*` deadline passed."""
 
 
 @dataclass(frozen=True)
@@ -215,30 +213,6 @@ def _cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
-
-
-def poll_until(
-    check: Callable[[], T | None],
-    timeout: float,
-    what: str,
-    *,
-    alive: Callable[[], str | None] | None = None,
-) -> T:
-    """Call `check` until it returns something truthy; raise WaitTimeout naming `what`.
-
-    `alive` returns an error text when the thing being waited for has died, which ends the
-    wait at once instead of at the deadline.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if alive is not None and (death := alive()):
-            raise WaitTimeout(f"{what}: {death}")
-        if time.monotonic() >= deadline:
-            raise WaitTimeout(f"{what}: not within {timeout:.1f} s")
-        time.sleep(POLL_INTERVAL)
 
 
 # --- dbus-monitor log parsing -----------------------------------------------------------

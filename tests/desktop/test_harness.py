@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.support.waiting import WaitTimeout, poll_until
+
 from .conftest import require_desktop_tools
-from .harness import DesktopSession, WaitTimeout, WindowInfo, poll_until
+from .harness import DesktopSession, WindowInfo
 
 pytestmark = pytest.mark.desktop
 

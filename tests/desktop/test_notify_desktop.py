@@ -18,9 +18,10 @@ from typing import Any
 
 import pytest
 
+from tests.support.waiting import poll_until
 from tray_app.notify.plyer_backend import find_app_icon
 
-from .harness import DesktopSession, NotifyCall, poll_until
+from .harness import DesktopSession, NotifyCall
 
 pytestmark = pytest.mark.desktop
 

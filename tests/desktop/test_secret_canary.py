@@ -29,9 +29,10 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from tests.conftest import CANARY_KEY, REPO, CliResult, Home, run_cli
+from tests.support.waiting import poll_until
 from tray_app.demo.server import Fault, SimulatedLensmorServer
 
-from .harness import DesktopSession, poll_until
+from .harness import DesktopSession
 
 # What `key show` must print for the canary: the prefix, an ellipsis and the last four only.
 MASKED = "uak_…" + CANARY_KEY[-4:]

@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
+from tests.support.waiting import poll_until
 from tray_app.core import fmt
 from tray_app.core.levels import Threshold
 from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
 from tray_app.secrets import KEYRING_SERVICE, KEYRING_USERNAME
 from tray_app.settings import load_settings
 
-from .harness import REPO_ROOT, DesktopSession, poll_until
+from .harness import REPO_ROOT, DesktopSession
 
 pytestmark = [
     pytest.mark.desktop,

@@ -90,6 +90,9 @@ class Rig:
             tray=self.tray,
             settings=self.settings,
             jitter=lambda: 0.5,
+            # Sends the UI thread hands off (a resume's summary) run inline here, so a test
+            # reads them right after the call; test_monitor checks the hand-off itself.
+            background=lambda fn: fn(),
         )
         return self.monitor
 

@@ -86,7 +86,7 @@ import enum
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeAlias
 
-from tray_app.core import fmt
+from tray_app.core import errors, fmt
 from tray_app.core.balance import Balance, BalanceFormatError, parse_balance
 from tray_app.core.forecast import Forecast
 from tray_app.core.levels import Threshold
@@ -606,26 +606,18 @@ def _key_rejected_alert(now: float) -> Alert:
     return Alert(
         AlertKind.KEY_REJECTED,
         "Lensmor API key rejected",
-        "The Lensmor API refused the API key. Create a new key in the Lensmor app "
-        "(Settings -> API Keys) and set it in lensmor-tray.",
+        f"{errors.capitalised(errors.CAUSE[Problem.KEY_REJECTED])}. "
+        f"{errors.capitalised(errors.NEW_KEY_STEPS)} and set it in lensmor-tray.",
         f"key-rejected:since={int(now)}",
         Severity.CRITICAL,
     )
-
-
-_OUTAGE_REASONS = {
-    Problem.OFFLINE: "the Lensmor API cannot be reached",
-    Problem.SERVER: "the Lensmor API answers with server errors",
-    Problem.RATE_LIMITED: "the Lensmor API keeps asking to slow down (rate limit)",
-    Problem.BAD_RESPONSE: "the Lensmor API sends answers that are not a balance",
-}
 
 
 def _offline_alert(failure: Problem, since: float, now: float) -> Alert:
     return Alert(
         AlertKind.OFFLINE,
         "Lensmor balance not updating",
-        f"No balance for {fmt.duration(now - since)}: {_OUTAGE_REASONS[failure]}. "
+        f"No balance for {fmt.duration(now - since)}: {errors.CAUSE[failure]}. "
         "The balance shown may be out of date.",
         f"offline:since={int(since)}",
         Severity.WARNING,

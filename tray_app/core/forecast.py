@@ -1,17 +1,21 @@
 """The runway forecast: how fast credits are being spent and when the balance reaches zero.
 
-Input is the balance history as `(unix_seconds, total_balance)` samples (any order, any
-spacing), the current time and the next reset. Pure: no clock, no storage.
+Input is the balance history as `(unix_seconds, total_balance, spent)` samples (any order, any
+spacing), the current time and the next reset. `spent` is what was spent between the sample
+before and this one, by the one definition of spending, `core.usage.spent_between` (the store
+computes it as it records; `samples_from_balances` computes it from observations). So the
+runway and the menu's "Usage today" count the same credits. Pure: no clock, no storage.
 
 How the burn rate is computed (documented here because the menu and a notification rely on it):
 
 1. Only the trailing window counts: the last `window_days` (default 7) days before `now`, plus
    the last sample before the window as an anchor so that spending across the window's start
    is not lost. Samples after `now` are ignored.
-2. Spending is the sum of *decreases* between consecutive samples. Increases (a reset refilling
-   the subscription, a gift, a top-up, a refund) are ignored rather than netted, so a refill
-   never hides spending and never makes the rate negative.
-3. Each decrease is spread evenly over the time between its two samples, then summed into
+2. Spending is the sum of each interval's `spent`: the rise of *used* credits (amount minus
+   balance). A gift or top-up raises amount and balance together, so spending in the same
+   interval still counts (counting balance drops missed it), and a reset refilling the
+   subscription counts nothing: a refill never hides spending nor makes the rate negative.
+3. Each interval's spending is spread evenly over the time between its two samples, then summed into
    whole days counted back from `now` (day 0 is the last 24 h). Spreading matters when the app
    was not running: a drop first seen after a weekend off is spread over the weekend instead of
    looking like a one-day burst.
@@ -35,13 +39,16 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from tray_app.core import fmt
+from tray_app.core.balance import Balance
+from tray_app.core.usage import spent_between
 
 DAY_S = 86_400.0
 DEFAULT_WINDOW_DAYS = 7
 # From this many whole days on, the busiest day is left out of the average.
 TRIM_FROM_DAYS = 3
 
-Sample = tuple[float, float]
+#: (unix_seconds, total_balance, credits spent since the previous sample)
+Sample = tuple[float, float, float]
 
 
 @dataclass(frozen=True)
@@ -79,9 +86,14 @@ def runway(
     *,
     window_days: int = DEFAULT_WINDOW_DAYS,
 ) -> Forecast:
-    """Forecast from history `samples` of `(unix_seconds, total_balance)` (see module docstring)."""
+    """Forecast from history `samples` of `(unix_seconds, total_balance, spent)` (see the module
+    docstring)."""
     points = sorted(
-        ((float(t), float(b)) for t, b in samples if math.isfinite(t) and math.isfinite(b)),
+        (
+            (float(t), float(b), float(spent))
+            for t, b, spent in samples
+            if math.isfinite(t) and math.isfinite(b) and math.isfinite(spent)
+        ),
         key=lambda p: p[0],
     )
     points = [p for p in points if p[0] <= now]
@@ -104,13 +116,11 @@ def runway(
 def daily_spend(points: list[Sample], now: float, days: int) -> list[float]:
     """Credits spent in each of the `days` whole days before `now` (index 0 = the last 24 h).
 
-    `points` must be sorted by time. Decreases are spread evenly over their interval;
-    increases are ignored.
+    `points` must be sorted by time. Each interval's `spent` is spread evenly over it.
     """
     totals = [0.0] * days
     window_start = now - days * DAY_S
-    for (t0, b0), (t1, b1) in pairwise(points):
-        drop = b0 - b1
+    for (t0, _, _), (t1, _, drop) in pairwise(points):
         if drop <= 0:
             continue
         if t1 <= t0:
@@ -127,13 +137,25 @@ def daily_spend(points: list[Sample], now: float, days: int) -> list[float]:
     return totals
 
 
+def samples_from_balances(observations: Iterable[tuple[float, Balance]]) -> list[Sample]:
+    """Forecast samples from balance observations `(unix_seconds, balance)`, in time order,
+    each with what was spent since the one before (`core.usage.spent_between`)."""
+    out: list[Sample] = []
+    previous: Balance | None = None
+    for ts, balance in sorted(observations, key=lambda o: o[0]):
+        spent = 0.0 if previous is None else float(spent_between(previous, balance, ts))
+        out.append((float(ts), float(balance.total_balance), spent))
+        previous = balance
+    return out
+
+
 def _day_index(t: float, now: float, days: int) -> int:
     return min(days - 1, int((now - t) // DAY_S))
 
 
 def _trailing(points: list[Sample], start: float) -> list[Sample]:
     """The samples from `start` on, plus the last one before it (the anchor)."""
-    first_inside = next((i for i, (t, _) in enumerate(points) if t >= start), len(points))
+    first_inside = next((i for i, (t, _, _) in enumerate(points) if t >= start), len(points))
     return points[max(0, first_inside - 1) :]
 
 

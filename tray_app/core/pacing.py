@@ -36,11 +36,29 @@ class PacingProfile:
     active_window: float = 600.0
     backoff_base: float = 30.0
     backoff_cap: float = 1800.0
+    #: One request's limits: to connect, between two received bytes, and overall (connect,
+    #: TLS, headers and body together; a dribbling server is cut off there).
+    connect_timeout: float = 5.0
+    read_timeout: float = 15.0
+    request_deadline: float = 30.0
+    #: After a poll that crashed (a bug, not a network error): try again this much later.
+    crash_retry: float = 300.0
+    #: How often the tray view is re-presented between polls (the balance's age, "resets in").
+    view_refresh: float = 30.0
 
 
 PRODUCTION = PacingProfile()
 DEMO = PacingProfile(
-    min_interval=2.0, active_interval=2.0, active_window=60.0, backoff_base=2.0, backoff_cap=20.0
+    min_interval=2.0,
+    active_interval=2.0,
+    active_window=60.0,
+    backoff_base=2.0,
+    backoff_cap=20.0,
+    connect_timeout=2.0,
+    read_timeout=3.0,
+    request_deadline=4.0,
+    crash_retry=10.0,
+    view_refresh=1.0,
 )
 
 

@@ -14,6 +14,10 @@ from typing import Any
 from tray_app.core.balance import Balance, BalanceFormatError, parse_balance
 from tray_app.core.saved import opt_float
 
+#: The balance on screen is "out of date" once it is older than this many poll intervals, even
+#: while no poll has failed (one may be stuck on a server that never answers).
+STALE_AFTER_INTERVALS = 2
+
 
 class Problem(str, enum.Enum):
     """Why the last poll did not give a fresh balance (None in the state when it did)."""
@@ -64,6 +68,14 @@ class MonitorState:
     def is_stale(self) -> bool:
         """The balance on screen is not known to be current."""
         return self.balance is not None and (self.problem is not None or self.from_previous_run)
+
+    def is_outdated(self, now: float, interval: float | None) -> bool:
+        """The last good balance is older than `STALE_AFTER_INTERVALS` poll intervals at `now`
+        (time alone decides: a poll in flight that never returns cannot hide it). `interval`
+        None: only the poll results decide (`is_stale`)."""
+        if interval is None or self.balance is None or self.fetched_at is None:
+            return False
+        return now - self.fetched_at > STALE_AFTER_INTERVALS * interval
 
     def to_json(self) -> dict[str, Any]:
         """The part worth keeping across restarts (never anything secret)."""

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from tray_app.core.balance import Balance, Number
 
+#: The menu's longer usage figure covers this many seconds back from now ("last 30 days": the
+#: API gives the end of the period, not its length, and 30 days is what a monthly plan means).
+USAGE_WINDOW_S = 30 * 86400.0
+
 
 def spent_between(prev: Balance, cur: Balance, ts: float) -> Number:
     """Credits spent between two observations, `cur` taken at `ts`.

@@ -11,7 +11,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
-from tray_app.core import fmt
+from tray_app.core import errors, fmt
 from tray_app.core.badge import BadgeKind, BadgeSpec, badge_for_balance, state_badge
 from tray_app.core.balance import Balance
 from tray_app.core.forecast import Forecast
@@ -58,6 +58,9 @@ class Extras:
     paused_until: float | None = None
     #: None when start-at-login is not available on this system (no row is shown).
     autostart_enabled: bool | None = None
+    #: The poll interval in seconds: a balance older than two of them is shown as out of date
+    #: (`MonitorState.is_outdated`). None: only failed polls mark it stale.
+    poll_interval: float | None = None
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,9 @@ def present(
 ) -> TrayView:
     """The whole tray view for `state` at `now` (local time unless `tz` is given)."""
     no_key = state.problem is Problem.NO_KEY
+    outdated = state.is_outdated(now, extras.poll_interval)
     rows = (
-        *_info_rows(state, now, extras, tz),
+        *_info_rows(state, now, extras, tz, outdated),
         SEPARATOR,
         MenuRow("Refresh now", Action.REFRESH, default=not no_key, enabled=not no_key),
         MenuRow("Open Lensmor dashboard", Action.OPEN_DASHBOARD),
@@ -95,10 +99,14 @@ def present(
         SEPARATOR,
         MenuRow("Quit", Action.QUIT),
     )
-    return TrayView(badge(state, thresholds), title(state, thresholds, now, tz), rows)
+    return TrayView(
+        badge(state, thresholds, outdated), title(state, thresholds, now, tz, outdated), rows
+    )
 
 
-def badge(state: MonitorState, thresholds: tuple[Threshold, ...]) -> BadgeSpec:
+def badge(
+    state: MonitorState, thresholds: tuple[Threshold, ...], outdated: bool = False
+) -> BadgeSpec:
     if state.problem is Problem.NO_KEY:
         return state_badge(BadgeKind.NO_KEY)
     if state.problem is Problem.KEY_REJECTED:
@@ -114,13 +122,17 @@ def badge(state: MonitorState, thresholds: tuple[Threshold, ...]) -> BadgeSpec:
         b.total_balance,
         b.fraction_remaining,
         level_for(b, thresholds),
-        stale=state.is_stale,
+        stale=state.is_stale or outdated,
         rate_limited=state.problem is Problem.RATE_LIMITED,
     )
 
 
 def title(
-    state: MonitorState, thresholds: tuple[Threshold, ...], now: float, tz: dt.tzinfo | None
+    state: MonitorState,
+    thresholds: tuple[Threshold, ...],
+    now: float,
+    tz: dt.tzinfo | None,
+    outdated: bool = False,
 ) -> str:
     """The tooltip: the balance in words, then what is wrong if anything."""
     b = state.balance
@@ -142,7 +154,13 @@ def title(
         text += f" · {_problem_text(state, now, tz)}"
     elif state.from_previous_run:
         text += " · not yet refreshed"
+    elif outdated and state.fetched_at is not None:
+        text += f" · {_age_text(state.fetched_at, now)}"
     return text
+
+
+def _age_text(fetched_at: float, now: float) -> str:
+    return f"out of date: last updated {fmt.duration(now - fetched_at)} ago"
 
 
 def _amounts(b: Balance) -> str:
@@ -152,7 +170,7 @@ def _amounts(b: Balance) -> str:
 
 
 def _info_rows(
-    state: MonitorState, now: float, extras: Extras, tz: dt.tzinfo | None
+    state: MonitorState, now: float, extras: Extras, tz: dt.tzinfo | None, outdated: bool
 ) -> tuple[MenuRow, ...]:
     rows: list[MenuRow] = []
     b = state.balance
@@ -171,7 +189,7 @@ def _info_rows(
             rows.append(MenuRow(usage))
         if extras.forecast is not None:
             rows.append(MenuRow(extras.forecast.describe()))
-    rows.append(MenuRow(_status_text(state, now, tz)))
+    rows.append(MenuRow(_status_text(state, now, tz, outdated)))
     return tuple(rows)
 
 
@@ -195,34 +213,35 @@ def _reset_text(b: Balance, now: float, tz: dt.tzinfo | None) -> str:
     return f"Resets {fmt.date(reset, tz)} (in {fmt.duration(reset - now)})"
 
 
-def _status_text(state: MonitorState, now: float, tz: dt.tzinfo | None) -> str:
+def _status_text(
+    state: MonitorState, now: float, tz: dt.tzinfo | None, outdated: bool = False
+) -> str:
     if state.problem is not None:
         return _problem_text(state, now, tz)
     if state.from_previous_run and state.fetched_at is not None:
         return f"Last known {fmt.clock(state.fetched_at, tz)} · not yet refreshed"
+    if outdated and state.fetched_at is not None:
+        return f"Updated {fmt.clock(state.fetched_at, tz)} · {_age_text(state.fetched_at, now)}"
     if state.fetched_at is not None:
         return f"Updated {fmt.clock(state.fetched_at, tz)}"
     return "Checking…"
 
 
-def _problem_text(  # noqa: PLR0911 - one sentence per problem reads best as a flat list
-    state: MonitorState, now: float, tz: dt.tzinfo | None
-) -> str:
+def _problem_text(state: MonitorState, now: float, tz: dt.tzinfo | None) -> str:
     since = state.problem_since if state.problem_since is not None else now
     problem = state.problem
+    if problem is None:  # pragma: no cover - callers check
+        return ""
+    label = errors.LABEL[problem]
     if problem is Problem.NO_KEY:
-        return "No API key — open Settings… to add one"
+        return f"{label} — open Settings… to add one"
     if problem is Problem.KEY_REJECTED:
-        return "Key rejected — set a new key"
+        return f"{label} — set a new key"
     if problem is Problem.RATE_LIMITED:
         if state.retry_at is not None:
-            return f"Rate limited, retrying at {fmt.clock(state.retry_at, tz)}"
-        return "Rate limited"
-    if problem is Problem.OFFLINE:
-        return f"Offline since {fmt.clock(since, tz)}"
-    if problem is Problem.SERVER:
-        return f"Lensmor server error since {fmt.clock(since, tz)}"
-    return f"Unexpected answer from Lensmor since {fmt.clock(since, tz)}"
+            return f"{label}, retrying at {fmt.clock(state.retry_at, tz)}"
+        return label
+    return f"{label} since {fmt.clock(since, tz)}"
 
 
 def _pause_row(paused_until: float | None, now: float, tz: dt.tzinfo | None) -> MenuRow:
@@ -244,10 +263,3 @@ def _autostart_rows(enabled: bool | None) -> tuple[MenuRow, ...]:
     if enabled is None:
         return ()
     return (MenuRow("Start at login", Action.TOGGLE_AUTOSTART, checked=enabled),)
-
-
-def tomorrow_morning(now: float, tz: dt.tzinfo | None = None) -> float:
-    """08:00 local time on the next day: "until tomorrow" for the pause menu."""
-    local = fmt.local_datetime(now, tz)
-    next_day = (local + dt.timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
-    return next_day.timestamp()

@@ -54,6 +54,9 @@ Kinds, with their JSON fields (defaults in brackets):
     status     status, body [ApiError for that status], headers [{}]     an error answer
     slow       seconds                   wait, then answer normally
     trickle    bytes_per_s               answer normally, sending the body that slowly
+    slow_headers seconds                 answer normally, but send the status line and headers
+                                         one byte every `seconds` (a captive portal or broken
+                                         proxy that dribbles: each read beats a read timeout)
     stall      -                         accept and never answer (until the client or server
                                          closes the connection)
     drop       -                         close the connection without a response
@@ -124,7 +127,17 @@ _MS_PER_DAY = 86_400_000
 # errorKey for statuses whose generic HTTP name is not what the Lensmor API sends.
 _ERROR_KEYS = {401: "INVALID_API_KEY", 429: "RATE_LIMIT_EXCEEDED"}
 
-FAULT_KINDS = ("status", "slow", "trickle", "stall", "drop", "body", "oversized", "redirect")
+FAULT_KINDS = (
+    "status",
+    "slow",
+    "trickle",
+    "slow_headers",
+    "stall",
+    "drop",
+    "body",
+    "oversized",
+    "redirect",
+)
 
 
 class InsufficientCredits(ValueError):
@@ -195,6 +208,13 @@ class Fault:
         return cls("trickle", bytes_per_s=float(bytes_per_s))
 
     @classmethod
+    def slow_headers(cls, seconds: float) -> Fault:
+        """Answer normally, sending the status line and headers one byte every `seconds`."""
+        if not seconds > 0:
+            raise ValueError("seconds must be > 0")
+        return cls("slow_headers", seconds=float(seconds))
+
+    @classmethod
     def stall(cls) -> Fault:
         """Accept the request and never answer until the client or the server closes."""
         return cls("stall")
@@ -238,7 +258,7 @@ class Fault:
             out["headers"] = dict(self.headers)
         if self.kind == "body":
             out["content_type"] = self.content_type
-        if self.kind == "slow":
+        if self.kind in ("slow", "slow_headers"):
             out["seconds"] = self.seconds
         if self.kind == "trickle":
             out["bytes_per_s"] = self.bytes_per_s
@@ -257,6 +277,7 @@ class Fault:
             raise ValueError(f"kind must be one of {', '.join(FAULT_KINDS)}")
         simple: dict[str, Callable[[], Fault]] = {
             "slow": lambda: cls.slow(_number(data, "seconds")),
+            "slow_headers": lambda: cls.slow_headers(_number(data, "seconds")),
             "trickle": lambda: cls.trickle(_number(data, "bytes_per_s")),
             "stall": cls.stall,
             "drop": cls.drop,
@@ -701,6 +722,10 @@ class _Server(ThreadingHTTPServer):
         with self._connections_lock:
             self._connections.pop(conn, None)
 
+    def open_connections(self) -> int:
+        with self._connections_lock:
+            return len(self._connections)
+
     def cut_connections(self) -> list[threading.Thread]:
         """Shut every open connection down; return the threads that were serving them."""
         with self._connections_lock:
@@ -730,6 +755,8 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = IDLE_TIMEOUT_S
 
     _trace_id = ""
+    #: Seconds between the bytes of the status line and headers (the slow_headers fault).
+    _header_byte_interval: float | None = None
 
     @property
     def sim(self) -> _Server:
@@ -841,6 +868,29 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._trickle(body, bytes_per_s)
 
+    def flush_headers(self) -> None:
+        interval = self._header_byte_interval
+        if interval is None:
+            super().flush_headers()
+            return
+        self._header_byte_interval = None
+        # BaseHTTPRequestHandler collects the status line and headers in _headers_buffer and
+        # writes them in one go here; the slow_headers fault sends them a byte at a time.
+        head = b"".join(getattr(self, "_headers_buffer", []))
+        self._headers_buffer: list[bytes] = []
+        for i in range(len(head)):
+            if i and self.sim.closing.wait(interval):
+                break
+            try:
+                self.wfile.write(head[i : i + 1])
+                self.wfile.flush()
+            except OSError:  # the client gave up (its deadline shut the socket down)
+                break
+        else:
+            return
+        self.close_connection = True
+        raise ConnectionAbortedError("the client left while the headers were dribbled")
+
     def _trickle(self, body: bytes, bytes_per_s: float) -> None:
         # About twenty writes a second, at least one byte each.
         chunk = max(1, int(bytes_per_s / 20))
@@ -860,7 +910,7 @@ class _Handler(BaseHTTPRequestHandler):
         account = self.sim.account
         account.record(self.command, self.path, dict(self.headers.items()), self.client_address[1])
         fault = account.next_fault()
-        if fault is not None and fault.kind not in ("slow", "trickle"):
+        if fault is not None and fault.kind not in ("slow", "trickle", "slow_headers"):
             self._serve_fault(fault)
             return
         if fault is not None and fault.kind == "slow" and self.sim.closing.wait(fault.seconds):
@@ -868,6 +918,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         status, body, headers = self._api_answer(path)
         trickle = fault.bytes_per_s if fault is not None and fault.kind == "trickle" else None
+        if fault is not None and fault.kind == "slow_headers":
+            self._header_byte_interval = fault.seconds
         self._send(status, body, headers=headers, bytes_per_s=trickle)
 
     def _api_answer(self, path: str) -> tuple[int, bytes, list[tuple[str, str]]]:
@@ -1096,6 +1148,11 @@ class SimulatedLensmorServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def open_connections(self) -> int:
+        """Client connections being served now (a client that gave up is gone from here)."""
+        return self._httpd.open_connections()
 
     def start(self) -> SimulatedLensmorServer:
         if self._closed:

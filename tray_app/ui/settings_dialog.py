@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import decimal
 import enum
 import os
 import queue
@@ -40,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
-from tray_app.core import fmt
+from tray_app.core import errors, fmt
 from tray_app.core.levels import Threshold
 from tray_app.secrets import InvalidKey, KeySource, KeyStore, StoredKey, normalise_key
 from tray_app.settings import (
@@ -120,9 +121,18 @@ def format_thresholds(thresholds: Sequence[Threshold]) -> str:
     parts = []
     for threshold in thresholds:
         value = threshold.value
-        number = str(int(value)) if float(value).is_integer() else f"{value:g}"
+        number = _plain_number(value)
         parts.append(f"{number}%" if threshold.is_percent else number)
     return ", ".join(parts)
+
+
+def _plain_number(value: float) -> str:
+    """All the digits, never an exponent: 1234567.5 -> "1234567.5" (`:g` gave "1.23457e+06",
+    then refused, and rounded 123456.5 to "123456", then saved). repr() is the shortest text
+    that reads back as the same float; Decimal writes it out positionally."""
+    if float(value).is_integer():
+        return str(int(value))
+    return format(decimal.Decimal(repr(float(value))), "f")
 
 
 def fields_from_settings(settings: Settings) -> FormFields:
@@ -245,21 +255,19 @@ def describe_outcome(result: BalanceResponse | ApiError | ConfigError) -> Outcom
 
 
 def _error_text(error: ApiError | ConfigError) -> str:
-    from tray_app.api import AuthError, BadResponse, NetworkError, RateLimited, ServerError
+    from tray_app.api import ApiError, AuthError, RateLimited, ServerError, problem_of
 
+    if not isinstance(error, ApiError):
+        return _sentence(str(error))
+    problem = problem_of(error)
     if isinstance(error, AuthError):
-        text = "Key rejected — check it and try again"
-    elif isinstance(error, NetworkError):
-        text = f"Cannot reach Lensmor: {error}"
-    elif isinstance(error, RateLimited):
-        text = f"Rate limited; try again in {fmt.duration(error.retry_after)}"
-    elif isinstance(error, ServerError):
-        text = f"Lensmor had a server error (HTTP {error.status}); try again later"
-    elif isinstance(error, BadResponse):
-        text = f"Unexpected answer from Lensmor: {error}"
-    else:
-        text = _sentence(str(error))
-    return text
+        # Here the key was just typed: checking it is the first thing to do.
+        return f"{errors.LABEL[problem]} — check it and try again"
+    if isinstance(error, RateLimited):
+        return errors.labelled(problem, None, error.retry_after)
+    if isinstance(error, ServerError):
+        return errors.labelled(problem, f"HTTP {error.status}")
+    return errors.labelled(problem, str(error))
 
 
 def check_key(base_url: str, key: str) -> Outcome:

@@ -74,17 +74,6 @@ CAPTIVE_PORTAL = (
 
 
 @dataclass(frozen=True)
-class Bug:
-    """A known tray_app bug a case trips: which test layers fail, and with what."""
-
-    reason: str
-    #: The exception the failing tests end with (the bug's own, or the test's AssertionError).
-    raises: type[BaseException]
-    #: "client" (LensmorClient.fetch_balance) and/or "monitor" (Monitor.poll_once).
-    layers: frozenset[str]
-
-
-@dataclass(frozen=True)
 class Case:
     name: str
     fault: Fault
@@ -92,8 +81,6 @@ class Case:
     raises: tuple[type[ApiError], ...]
     #: For shape errors: the field a BadResponse must name.
     field: str | None = None
-    #: Set when tray_app mishandles the case today: the affected tests are xfail(strict).
-    bug: Bug | None = None
 
     @property
     def body(self) -> bytes:

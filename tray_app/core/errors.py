@@ -1,0 +1,70 @@
+"""Errors in words for people: each problem worded once, for every place that shows it (pure).
+
+The CLI's one-line errors, the settings dialog's Test result, the tray menu and title, and the
+notifications all word a failed request from these pieces, so one problem reads the same
+everywhere (they used to word it in five places, five ways):
+
+    LABEL    a short name, for the menu ("Cannot reach Lensmor since 14:02") and the dialog
+    CAUSE    a clause for a sentence ("No balance for 2 h: the Lensmor API cannot be reached")
+    advice() what to do about it ("check your connection and try again")
+
+Details from the server or the client (an HTTP status, "did not answer in time") come in as
+text; nothing here sees an exception (the client maps them to a `Problem`).
+"""
+
+from __future__ import annotations
+
+from tray_app.core import fmt
+from tray_app.core.state import Problem
+
+#: How to get a new key: the same steps wherever a missing or rejected key is reported.
+NEW_KEY_STEPS = "create a new key in the Lensmor app (Settings -> API Keys)"
+
+LABEL: dict[Problem, str] = {
+    Problem.NO_KEY: "No API key",
+    Problem.KEY_REJECTED: "Key rejected",
+    Problem.OFFLINE: "Cannot reach Lensmor",
+    Problem.SERVER: "Lensmor server error",
+    Problem.RATE_LIMITED: "Rate limited",
+    Problem.BAD_RESPONSE: "Unexpected answer from Lensmor",
+}
+
+CAUSE: dict[Problem, str] = {
+    Problem.NO_KEY: "no API key is set",
+    Problem.KEY_REJECTED: "the Lensmor API refused the API key",
+    Problem.OFFLINE: "the Lensmor API cannot be reached",
+    Problem.SERVER: "the Lensmor API answers with server errors",
+    Problem.RATE_LIMITED: "the Lensmor API keeps asking to slow down (rate limit)",
+    Problem.BAD_RESPONSE: "the Lensmor API sends answers that are not a balance",
+}
+
+_ADVICE: dict[Problem, str] = {
+    Problem.NO_KEY: NEW_KEY_STEPS,
+    Problem.KEY_REJECTED: NEW_KEY_STEPS,
+    Problem.OFFLINE: "check your connection and try again",
+    Problem.SERVER: "try again later",
+    Problem.RATE_LIMITED: "try again later",
+    Problem.BAD_RESPONSE: "if it persists, report it to Lensmor support",
+}
+
+
+def advice(problem: Problem, retry_after: float | None = None) -> str:
+    """What the person can do, as a clause ("try again in 2 min")."""
+    if problem is Problem.RATE_LIMITED and retry_after is not None:
+        return f"try again in {fmt.duration(retry_after)}"
+    return _ADVICE[problem]
+
+
+def one_line(problem: Problem, detail: str | None = None, retry_after: float | None = None) -> str:
+    """ "<what happened>; <what to do>": the detail when there is one, else the cause."""
+    return f"{detail or CAUSE[problem]}; {advice(problem, retry_after)}"
+
+
+def labelled(problem: Problem, detail: str | None = None, retry_after: float | None = None) -> str:
+    """ "<label>: <detail>; <what to do>" (the dialog's Test result)."""
+    head = f"{LABEL[problem]}: {detail}" if detail else LABEL[problem]
+    return f"{head}; {advice(problem, retry_after)}"
+
+
+def capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
