@@ -9,6 +9,7 @@ extension). At login the panel may start after us, so with `--autostart` the app
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 import time
@@ -17,6 +18,7 @@ from collections.abc import Callable, Mapping
 log = logging.getLogger(__name__)
 
 SNI_WATCHER = "org.kde.StatusNotifierWatcher"
+PROBE_TIMEOUT_S = 1.0
 
 
 def xembed_tray_present(display_name: str | None) -> bool:
@@ -38,20 +40,55 @@ def xembed_tray_present(display_name: str | None) -> bool:
         return False
 
 
-def sni_watcher_present() -> bool:
-    try:
-        import dbus
+def sni_watcher_present(environ: Mapping[str, str]) -> bool:
+    """Whether `org.kde.StatusNotifierWatcher` has an owner on the session bus (1 s at most).
 
-        bus = dbus.SessionBus()
-        return bool(bus.name_has_owner(SNI_WATCHER))
-    except Exception:  # noqa: BLE001 - no bus, no dbus-python: no StatusNotifier host
+    Runs its own short-lived event loop: it is called at start-up, before the app's shared
+    asyncio thread exists, and from the login wait loop.
+    """
+    try:
+        return asyncio.run(_name_has_owner(SNI_WATCHER, environ.get("DBUS_SESSION_BUS_ADDRESS")))
+    except Exception:  # noqa: BLE001 - no bus, no dbus-fast, a timeout: no StatusNotifier host
         return False
 
 
+async def _name_has_owner(name: str, bus_address: str | None) -> bool:
+    from dbus_fast import BusType, Message, MessageType
+    from dbus_fast.aio import MessageBus
+
+    if bus_address:
+        bus = MessageBus(bus_address=bus_address)
+    else:
+        bus = MessageBus(bus_type=BusType.SESSION)
+    await asyncio.wait_for(bus.connect(), PROBE_TIMEOUT_S)
+    try:
+        reply = await asyncio.wait_for(
+            bus.call(
+                Message(
+                    destination="org.freedesktop.DBus",
+                    path="/org/freedesktop/DBus",
+                    interface="org.freedesktop.DBus",
+                    member="NameHasOwner",
+                    signature="s",
+                    body=[name],
+                )
+            ),
+            PROBE_TIMEOUT_S,
+        )
+    finally:
+        bus.disconnect()
+    return bool(reply.message_type is MessageType.METHOD_RETURN and reply.body[0])
+
+
+def xembed_tray_present_in(environ: Mapping[str, str]) -> bool:
+    return xembed_tray_present(environ.get("DISPLAY"))
+
+
 def tray_host_present(environ: Mapping[str, str]) -> bool:
+    """Either kind of tray host: a StatusNotifier watcher or an XEmbed system tray."""
     if sys.platform != "linux":
         return True  # Windows and macOS always have a notification area / menu bar
-    return xembed_tray_present(environ.get("DISPLAY")) or sni_watcher_present()
+    return xembed_tray_present(environ.get("DISPLAY")) or sni_watcher_present(environ)
 
 
 def wait_for_tray_host(
