@@ -75,11 +75,16 @@ def unwrap(value: Any) -> Any:
     """Variants and nested containers as plain Python values."""
     if isinstance(value, Variant):
         return unwrap(value.value)
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [unwrap(v) for v in value]
     if isinstance(value, dict):
         return {k: unwrap(v) for k, v in value.items()}
     return value
+
+
+async def _connect(address: str) -> MessageBus:
+    # dbus-fast's MessageBus wants a running loop already when it is constructed.
+    return await MessageBus(bus_address=address).connect()
 
 
 class DBusError(Exception):
@@ -96,7 +101,7 @@ class BusClient:
         self._loop = AsyncioThread("sni-test-client").start()
         self.signals: list[Message] = []
         self._lock = threading.Lock()
-        self.bus: MessageBus = self._run(MessageBus(bus_address=address).connect())
+        self.bus: MessageBus = self._run(_connect(address))
         self.bus.add_message_handler(self._record)
         self.call(
             "org.freedesktop.DBus",
