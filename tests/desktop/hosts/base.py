@@ -280,7 +280,9 @@ class HostSession:
                 alive=died,
             )
         except WaitTimeout as exc:
-            raise StartupError(f"{exc}\n--- {process.name} log tail:\n{_tail(process.log)}") from None
+            raise StartupError(
+                f"{exc}\n--- {process.name} log tail:\n{_tail(process.log)}"
+            ) from None
         self.startup_times[process.name] = time.monotonic() - started
 
     def log_tail(self, name: str, lines: int = 30) -> str:
@@ -294,9 +296,7 @@ class HostSession:
         socket = self.runtime_dir / ("bus" if kind == "session" else "system_bus")
         config = self.root / f"{kind}-bus.conf"
         config.write_text(
-            BUS_CONFIG.format(socket=socket).replace(
-                "<type>session</type>", f"<type>{kind}</type>"
-            )
+            BUS_CONFIG.format(socket=socket).replace("<type>session</type>", f"<type>{kind}</type>")
         )
         log = self.log_dir / f"dbus-{kind}.log"
         with log.open("ab") as err:
@@ -351,6 +351,9 @@ class HostSession:
 
     def stop_panel(self) -> None:
         raise NotImplementedError
+
+    def dismiss_popups(self) -> None:
+        """Close a menu a test may have opened (hosts with a keyboard override this)."""
 
     def screenshot(self, name: str | None = None) -> Image.Image:
         """The whole screen; saved as test-artifacts/desktop/<host>/<name>.png if named."""

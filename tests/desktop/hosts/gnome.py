@@ -23,6 +23,7 @@ gnome-shell's start-up time again.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import TYPE_CHECKING
 
@@ -74,8 +75,14 @@ class GnomeHost(HostSession):
         started = time.monotonic()
         shell = self.launch(
             "gnome-shell",
-            ["gnome-shell", "--headless", "--virtual-monitor", self.screen]
-            + ["--wayland", "--no-x11"],
+            [
+                "gnome-shell",
+                "--headless",
+                "--wayland",
+                "--no-x11",
+                "--virtual-monitor",
+                self.screen,
+            ],
             env=shell_env,
         )
         self.wait_ready(
@@ -103,10 +110,8 @@ class GnomeHost(HostSession):
 
     def close(self) -> None:
         if self._pointer_session is not None and self._client is not None:
-            try:
+            with contextlib.suppress(Exception):  # the shell may be gone already
                 self.end_pointer()
-            except Exception:  # noqa: BLE001, S110 - the shell may be gone already
-                pass
         super().close()
 
     # -- the "panel": the extension that serves the watcher ------------------------------

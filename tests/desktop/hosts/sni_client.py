@@ -103,9 +103,7 @@ def _unwrap(value: Any) -> Any:
 
 def _menu_node(raw: list[Any]) -> MenuNode:
     ident, props, children = raw
-    return MenuNode(
-        int(ident), _unwrap(props), tuple(_menu_node(_unwrap(c)) for c in children)
-    )
+    return MenuNode(int(ident), _unwrap(props), tuple(_menu_node(_unwrap(c)) for c in children))
 
 
 class SniClient:
@@ -189,7 +187,7 @@ class SniClient:
         assert self._bus is not None
         return str(self._bus.unique_name)
 
-    def call_method(
+    def call_method(  # noqa: PLR0917 - the fields of a D-Bus method call, in their order
         self,
         destination: str,
         path: str,
@@ -317,7 +315,5 @@ class SniClient:
     def signals(self, member: str | None = None, since: float = 0.0) -> list[Signal]:
         with self._lock:
             return [
-                s
-                for s in self._signals
-                if s.at >= since and (member is None or s.member == member)
+                s for s in self._signals if s.at >= since and (member is None or s.member == member)
             ]

@@ -73,7 +73,7 @@ class SwayHost(HostSession):
     def _start_services(self) -> None:
         user = ensure_user()
         # sway (not root) must reach its runtime dir and its config.
-        os.chmod(self.root, 0o711)
+        os.chmod(self.root, 0o711)  # noqa: S103 - traverse only, nothing listable
         os.chown(self.runtime_dir, user.pw_uid, user.pw_gid)
         self.extra_env.update(
             XDG_SESSION_TYPE="wayland",
@@ -96,9 +96,7 @@ class SwayHost(HostSession):
 
     def _find_sockets(self) -> bool:
         sockets = [
-            p.name
-            for p in self.runtime_dir.glob("wayland-*")
-            if not p.name.endswith(".lock")
+            p.name for p in self.runtime_dir.glob("wayland-*") if not p.name.endswith(".lock")
         ]
         ipc = list(self.runtime_dir.glob("sway-ipc.*.sock"))
         if not sockets or not ipc:

@@ -101,8 +101,10 @@ class XfceHost(HostSession):
         try:
             xvfb = self.launch(
                 "Xvfb",
-                ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", self.screen]
-                + ["-nolisten", "tcp", "-noreset"],
+                [
+                    *("Xvfb", "-displayfd", str(write_fd), "-screen", "0", self.screen),
+                    *("-nolisten", "tcp", "-noreset"),
+                ],
                 pass_fds=(write_fd,),
             )
             os.close(write_fd)
@@ -152,6 +154,10 @@ class XfceHost(HostSession):
 
     def key(self, *keys: str) -> None:
         self._xdotool("key", "--delay", "50", *keys)
+
+    def dismiss_popups(self) -> None:
+        if self.menus():
+            self.key("Escape")
 
     def _xdotool(self, *args: str) -> None:
         import subprocess
