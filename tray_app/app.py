@@ -42,7 +42,7 @@ from tray_app.settings import (
 )
 from tray_app.store import HistoryStore
 from tray_app.ui import tray_host
-from tray_app.ui.choose import TrayKind, build_tray, choose_tray
+from tray_app.ui.choose import Probes, TrayKind, build_tray, choose_tray
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +118,14 @@ class TrayApp:
         if (
             sys.platform == "linux"
             and self.options.autostart
-            and not tray_host.wait_for_tray_host(self.environ, TRAY_HOST_WAIT_AT_LOGIN_S)
+            and not tray_host.wait_for_tray_host(
+                self.environ,
+                TRAY_HOST_WAIT_AT_LOGIN_S,
+                present=lambda environ: tray_host.tray_host_present(environ, self.aio),
+            )
         ):
             return self._no_tray(tray_host.no_tray_message(self.environ))
-        choice = choose_tray(self.environ)
+        choice = choose_tray(self.environ, probes=Probes.on(self.aio))
         log.info("tray: %s (%s)", choice.kind.value, choice.reason)
         if choice.kind is TrayKind.NONE:
             return self._no_tray(choice.notice or f"no tray: {choice.reason}")

@@ -18,6 +18,7 @@ Windows and macOS: pystray with its platform backend.
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import os
 import sys
@@ -26,6 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from tray_app.aio_loop import AsyncioThread
 from tray_app.core.view import Action
 from tray_app.ui import tray_host
 
@@ -86,6 +88,11 @@ class Probes:
     xembed_present: Callable[[Mapping[str, str]], bool] = tray_host.xembed_tray_present_in
     gtk_available: Callable[[], bool] = _gtk_importable
     session_bus: Callable[[Mapping[str, str]], bool] = session_bus_reachable
+
+    @classmethod
+    def on(cls, loop: AsyncioThread) -> Probes:
+        """The default probes, with D-Bus probes run on the app's shared asyncio thread."""
+        return cls(watcher_present=functools.partial(tray_host.sni_watcher_present, loop=loop))
 
 
 def _explicit(environ: Mapping[str, str]) -> TrayChoice | None:

@@ -10,10 +10,13 @@ extension). At login the panel may start after us, so with `--autostart` the app
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 import time
 from collections.abc import Callable, Mapping
+
+from tray_app.aio_loop import AsyncioThread
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +43,17 @@ def xembed_tray_present(display_name: str | None) -> bool:
         return False
 
 
-def sni_watcher_present(environ: Mapping[str, str]) -> bool:
-    """Whether `org.kde.StatusNotifierWatcher` has an owner on the session bus (1 s at most).
+def sni_watcher_present(environ: Mapping[str, str], loop: AsyncioThread | None = None) -> bool:
+    """Whether `org.kde.StatusNotifierWatcher` has an owner on the session bus (~1 s at most).
 
-    Runs its own short-lived event loop: it is called at start-up, before the app's shared
-    asyncio thread exists, and from the login wait loop.
+    On the app's shared asyncio thread when given (the app passes it: every D-Bus connection
+    of the process then lives and dies on one loop), else on a short-lived loop of its own.
     """
+    probe = _name_has_owner(SNI_WATCHER, environ.get("DBUS_SESSION_BUS_ADDRESS"))
     try:
-        return asyncio.run(_name_has_owner(SNI_WATCHER, environ.get("DBUS_SESSION_BUS_ADDRESS")))
+        if loop is None:
+            return asyncio.run(probe)
+        return loop.start().submit(probe).result(3 * PROBE_TIMEOUT_S)
     except Exception:  # noqa: BLE001 - no bus, no dbus-fast, a timeout: no StatusNotifier host
         return False
 
@@ -76,7 +82,12 @@ async def _name_has_owner(name: str, bus_address: str | None) -> bool:
             PROBE_TIMEOUT_S,
         )
     finally:
+        # Wait until dbus-fast has closed the socket and left the loop: a bus dropped
+        # half-closed was suspected of closing a reused fd later (seen once on XFCE).
         bus.disconnect()
+        with contextlib.suppress(Exception):
+            waiting = bus.wait_for_disconnect()  # type: ignore[no-untyped-call]
+            await asyncio.wait_for(waiting, PROBE_TIMEOUT_S)
     return bool(reply.message_type is MessageType.METHOD_RETURN and reply.body[0])
 
 
@@ -84,11 +95,11 @@ def xembed_tray_present_in(environ: Mapping[str, str]) -> bool:
     return xembed_tray_present(environ.get("DISPLAY"))
 
 
-def tray_host_present(environ: Mapping[str, str]) -> bool:
+def tray_host_present(environ: Mapping[str, str], loop: AsyncioThread | None = None) -> bool:
     """Either kind of tray host: a StatusNotifier watcher or an XEmbed system tray."""
     if sys.platform != "linux":
         return True  # Windows and macOS always have a notification area / menu bar
-    return xembed_tray_present(environ.get("DISPLAY")) or sni_watcher_present(environ)
+    return xembed_tray_present(environ.get("DISPLAY")) or sni_watcher_present(environ, loop)
 
 
 def wait_for_tray_host(
