@@ -27,6 +27,8 @@ import contextlib
 import time
 from typing import TYPE_CHECKING
 
+from dbus_fast import Variant
+
 from ..harness import DesktopError, poll_until
 from .base import HostSession
 
@@ -107,6 +109,37 @@ class GnomeHost(HostSession):
         )
         # Allow-listed for org.gnome.Shell.Screenshot (see the module docstring).
         self.client.request_name("org.gnome.Screenshot")
+        self.hide_overview()
+
+    def hide_overview(self) -> None:
+        """Leave the overview the shell starts in, for a plain desktop behind the top bar
+        (a menu then stands out against it, and closing one cannot be mistaken for the
+        overview going away).
+
+        The shell ignores the request while its start-up animation runs, so it is repeated
+        until the overview is off and stays off.
+        """
+
+        def overview_active() -> bool:
+            return bool(
+                self.client.get_property(SHELL, "/org/gnome/Shell", SHELL, "OverviewActive")
+            )
+
+        def hidden() -> bool:
+            if overview_active():
+                self.client.call_method(
+                    SHELL,
+                    "/org/gnome/Shell",
+                    "org.freedesktop.DBus.Properties",
+                    "Set",
+                    "ssv",
+                    [SHELL, "OverviewActive", Variant("b", False)],
+                )
+                return False
+            time.sleep(0.3)  # not a readiness wait: "still off a moment later"
+            return not overview_active()
+
+        poll_until(hidden, 15.0, "the overview to close")
 
     def close(self) -> None:
         if self._pointer_session is not None and self._client is not None:
