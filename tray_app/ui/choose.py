@@ -115,8 +115,9 @@ def choose_tray(
     """The tray implementation for this desktop (see the module docstring for the order).
 
     On Linux, pystray without any tray host (or without a display) becomes `NONE` with a
-    notice, as before: pystray cannot wait for a StatusNotifier host. The native item can: it
-    is kept, with a notice that the icon appears when a panel starts.
+    notice, as before, except its xorg backend, whose dock keeper docks the icon when an
+    XEmbed tray starts. The native item waits for a watcher: it is kept, with a notice that
+    the icon appears when a panel starts.
     """
     choice = _pick(environ, platform, probes)
     if platform != "linux":
@@ -130,6 +131,9 @@ def choose_tray(
             return TrayChoice(TrayKind.NONE, notice, notice=notice)
         if not (probes.xembed_present(environ) or probes.watcher_present(environ)):
             notice = tray_host.no_tray_message(environ)
+            if choice.kind is TrayKind.PYSTRAY_XORG:
+                # Its dock keeper (ui/xorg_dock.py) docks the icon when a tray starts.
+                return replace(choice, notice=f"{notice}; the icon docks when a tray starts")
             return TrayChoice(TrayKind.NONE, "no tray host for pystray", notice=notice)
     return choice
 
@@ -151,11 +155,12 @@ def _pick(  # noqa: PLR0911 - one return per rule of the module docstring's list
         if probes.gtk_available():
             return TrayChoice(TrayKind.PYSTRAY_GTK, "an XEmbed tray only; GTK gives it a menu")
         return TrayChoice(TrayKind.PYSTRAY_XORG, "an XEmbed tray only, no GTK")
+    if not environ.get("DISPLAY") and not environ.get("WAYLAND_DISPLAY"):
+        notice = "no graphical session (DISPLAY is not set)"
+        return TrayChoice(TrayKind.NONE, notice, notice=notice)
     if probes.session_bus(environ):
         return TrayChoice(TrayKind.SNI, "no tray yet; the item registers when a watcher appears")
-    if environ.get("DISPLAY"):
-        return TrayChoice(TrayKind.PYSTRAY_XORG, "no session bus; X11 tray docking")
-    return TrayChoice(TrayKind.NONE, "no session bus and no X display")
+    return TrayChoice(TrayKind.PYSTRAY_XORG, "no session bus; X11 tray docking")
 
 
 def build_tray(choice: TrayChoice, on_action: Callable[[Action], None], loop: Any) -> Any:
