@@ -274,3 +274,39 @@ def test_no_bus_fails_construction_so_the_app_can_fall_back(tmp_path: object) ->
             SniTray(lambda _a: None, loop, bus_address="unix:path=/nonexistent/bus")
     finally:
         loop.stop()
+
+
+def test_a_dropped_connection_comes_back_with_its_name_and_registration(
+    client: BusClient, watcher: MiniWatcher, bus_address: str
+) -> None:
+    watcher.start()
+    with running_tray(bus_address) as tray:
+        tray.show(view())
+        wait_until(lambda: watcher.services == [tray.bus_name], what="registration")
+        # Whatever ends the connection (the bus, a dbus-fast error), it is not the app quitting.
+        loop_bus = tray._service.bus
+        tray._loop.call_soon(loop_bus.disconnect)
+        wait_until(lambda: len(watcher.services) == 2, timeout=5, what="re-registration")
+        assert watcher.services == [tray.bus_name, tray.bus_name]
+        assert shown(client, tray, view().title)["Id"] == "lensmor-tray"
+
+
+def test_a_full_socket_buffer_is_a_short_write_not_an_error() -> None:
+    import socket
+
+    from tray_app.ui.sni.service import _RetryingSocket
+
+    ours, theirs = socket.socketpair()
+    try:
+        ours.setblocking(False)
+        wrapped = _RetryingSocket(ours)
+        chunk = b"x" * 65536
+        written = [wrapped.send(chunk) for _ in range(200)]  # nobody reads: the buffer fills
+        assert written[0] > 0
+        assert written[-1] == 0
+        assert wrapped.fileno() == ours.fileno()  # everything else passes through
+        with pytest.raises(BlockingIOError):
+            ours.send(chunk)  # what dbus-fast would have seen
+    finally:
+        ours.close()
+        theirs.close()

@@ -43,12 +43,13 @@ _WATCHER_MATCH = (
 class _RetryingSocket:
     """A socket whose `send` reports "0 bytes written" instead of raising EAGAIN.
 
-    dbus-fast's asyncio writer (inherited from dbus-next, python-dbus-next issue #153, still in
-    dbus-fast 5.2) treats BlockingIOError from a non-blocking `send` as fatal and drops the
-    connection. A host reading our pixmaps slowly fills the socket buffer (a GetAll answer is
-    tens of kB) and the item vanished from XFCE's panel 20 s after start. With 0 bytes written
-    the writer keeps the rest buffered and waits for the socket to become writable, which is
-    what it does for a partial write.
+    dbus-fast's asyncio writer (inherited from dbus-next: python-dbus-next issue #153, still so
+    in dbus-fast 5.2) treats BlockingIOError from its non-blocking `send` as fatal and drops
+    the whole connection. Our answers are large (a GetAll carries six pixmaps, tens of kB), so
+    a bus that reads slowly must not cost us the item. Seen once on XFCE: the item vanished
+    20 s after start and the last write had failed with EAGAIN. With 0 bytes written the
+    writer keeps the rest buffered and waits for the socket to become writable, as it does
+    for a partial write.
     """
 
     def __init__(self, sock: Any) -> None:
