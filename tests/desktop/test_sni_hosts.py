@@ -30,7 +30,7 @@ from PIL import Image
 from tests.conftest import REPO
 from tray_app.core import fmt
 from tray_app.core.levels import Level
-from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
+from tray_app.demo.server import DEMO_KEY, Fault, SimulatedLensmorServer
 from tray_app.ui.icon import LEVEL_FILL
 
 from .conftest import running_on_ci
@@ -285,6 +285,13 @@ def test_every_click_a_host_can_send_is_answered(launch: Callable[[], TrayApp]) 
     app = launch()
     item = app.wait_item()
     assert app.prop(item, "ItemIsMenu") in (True, False)
+    # A left click is "Refresh now" (SNI_NOTES.md): it reaches the API.
+    before = len(app.server.account.requests)
+    app.host.client.call_item(item, "Activate", "ii", [10, 10])
+    poll_until(lambda: len(app.server.account.requests) > before, 10.0, "a poll after Activate")
+    # With the API hanging, every call a host makes still answers at once: the item's
+    # D-Bus service never waits on a poll.
+    app.server.account.inject(Fault.slow(3.0), times=3)
     for method, signature, body in (
         ("Activate", "ii", [10, 10]),
         ("SecondaryActivate", "ii", [10, 10]),
@@ -297,6 +304,11 @@ def test_every_click_a_host_can_send_is_answered(launch: Callable[[], TrayApp]) 
         except DBusCallError as exc:
             pytest.fail(f"{method} was not answered: {exc}")
         assert time.monotonic() - started < 1.0, f"{method} took over a second to answer"
+    started = time.monotonic()
+    app.host.client.menu_layout(item)
+    app.tooltip(item)
+    assert time.monotonic() - started < 1.0, "GetLayout and ToolTip waited on the poll"
+    app.server.account.clear_faults()
     assert app.running()
     app.host.dismiss_popups()
 
