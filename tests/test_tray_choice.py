@@ -19,11 +19,11 @@ from tray_app.ui.choose import Probes, TrayKind, choose_tray
 X11 = {"DISPLAY": ":1", "DBUS_SESSION_BUS_ADDRESS": "unix:path=/run/user/1000/bus"}
 
 
-def probes(*, watcher: bool = False, xembed: bool = False, gtk: bool = False) -> Probes:
+def probes(*, watcher: bool = False, xembed: bool = False, gtk: str | None = None) -> Probes:
     return Probes(
         watcher_present=lambda _env: watcher,
         xembed_present=lambda _env: xembed,
-        gtk_available=lambda: gtk,
+        menu_backend=lambda: gtk,
         session_bus=lambda env: bool(env.get("DBUS_SESSION_BUS_ADDRESS")),
     )
 
@@ -33,9 +33,10 @@ def probes(*, watcher: bool = False, xembed: bool = False, gtk: bool = False) ->
     [
         # A StatusNotifier watcher (KDE, GNOME + extension, XFCE, waybar): the native item,
         # even when the same panel also offers an XEmbed tray (XFCE's systray does both).
-        (X11, probes(watcher=True, xembed=True, gtk=True), TrayKind.SNI),
+        (X11, probes(watcher=True, xembed=True, gtk="appindicator"), TrayKind.SNI),
         # XEmbed only (trayer, stalonetray): pystray; with GTK it has a menu.
-        (X11, probes(xembed=True, gtk=True), TrayKind.PYSTRAY_GTK),
+        (X11, probes(xembed=True, gtk="appindicator"), TrayKind.PYSTRAY_APPINDICATOR),
+        (X11, probes(xembed=True, gtk="gtk"), TrayKind.PYSTRAY_GTK),
         (X11, probes(xembed=True), TrayKind.PYSTRAY_XORG),
         # Nothing yet but a session bus: the native item waits for a panel.
         (X11, probes(), TrayKind.SNI),

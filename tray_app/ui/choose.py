@@ -6,9 +6,10 @@ Linux, in order:
    `PYSTRAY_BACKEND` alone still means "pystray with that backend".
 2. A StatusNotifier watcher on the session bus (KDE, GNOME + AppIndicator extension, XFCE,
    LXQt, Cinnamon, waybar): our native item (`tray_app.ui.sni`), no GTK needed.
-3. Only an XEmbed tray (trayer, stalonetray, i3bar): pystray, with its gtk backend when
-   PyGObject is importable (a menu) and else its xorg backend (badge only). Both re-dock when
-   the tray comes back.
+3. Only an XEmbed tray (trayer, stalonetray, i3bar): pystray with a menu when PyGObject is
+   importable (appindicator, which libayatana docks as an XEmbed icon whose left click opens
+   the menu, as before this module existed; else gtk), and else its xorg backend (badge
+   only). All of them re-dock when the tray comes back.
 4. No host yet but a session bus: the native item anyway; it registers as soon as a watcher
    appears (a panel starting after the app).
 
@@ -74,10 +75,14 @@ def session_bus_reachable(environ: Mapping[str, str]) -> bool:
     return runtime is not None and Path(runtime, "bus").exists()
 
 
-def _gtk_importable() -> bool:
+def _pystray_menu_backend() -> str | None:
+    """The first pystray backend with a menu whose GObject parts import, if any."""
     from tray_app.ui.tray import gi_backend_available
 
-    return gi_backend_available("gtk")
+    for name in ("appindicator", "gtk"):
+        if gi_backend_available(name):
+            return name
+    return None
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,7 @@ class Probes:
 
     watcher_present: Callable[[Mapping[str, str]], bool] = tray_host.sni_watcher_present
     xembed_present: Callable[[Mapping[str, str]], bool] = tray_host.xembed_tray_present_in
-    gtk_available: Callable[[], bool] = _gtk_importable
+    menu_backend: Callable[[], str | None] = _pystray_menu_backend
     session_bus: Callable[[Mapping[str, str]], bool] = session_bus_reachable
 
     @classmethod
@@ -152,8 +157,9 @@ def _pick(  # noqa: PLR0911 - one return per rule of the module docstring's list
     if probes.watcher_present(environ):
         return TrayChoice(TrayKind.SNI, "a StatusNotifier watcher is on the session bus")
     if probes.xembed_present(environ):
-        if probes.gtk_available():
-            return TrayChoice(TrayKind.PYSTRAY_GTK, "an XEmbed tray only; GTK gives it a menu")
+        backend = probes.menu_backend()
+        if backend is not None:
+            return TrayChoice(TrayKind(f"pystray-{backend}"), "an XEmbed tray only; GTK menu")
         return TrayChoice(TrayKind.PYSTRAY_XORG, "an XEmbed tray only, no GTK")
     if not environ.get("DISPLAY") and not environ.get("WAYLAND_DISPLAY"):
         notice = "no graphical session (DISPLAY is not set)"
