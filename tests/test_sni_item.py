@@ -187,6 +187,7 @@ def test_every_method_is_answered_and_activate_runs_the_default_action(
             ("SecondaryActivate", (10, 10), "ii"),
             ("ContextMenu", (10, 10), "ii"),
             ("Scroll", (120, "vertical"), "is"),
+            ("ProvideXdgActivationToken", ("token-1",), "s"),
         ):
             assert (
                 client.call(tray.bus_name, ITEM_PATH, ITEM_INTERFACE, member, *args, sig=sig) == []

@@ -140,6 +140,14 @@ class StatusNotifierItem(ServiceInterface):
     def Scroll(self, delta: DBusInt32, orientation: DBusStr) -> None:
         """Scrolling over the badge means nothing for a balance; answered, ignored."""
 
+    @dbus_method()
+    def ProvideXdgActivationToken(self, token: DBusStr) -> None:
+        """KDE 5.25+ and GNOME's extension send a window activation token before `Activate`.
+
+        Accepted so the call is not an error; the app raises no window of its own from a
+        click (the settings dialog is a separate process started from the menu).
+        """
+
     # -- signals -----------------------------------------------------------------------------
     @dbus_signal()
     def NewTitle(self) -> None:
