@@ -311,3 +311,22 @@ def test_a_full_socket_buffer_is_a_short_write_not_an_error() -> None:
     finally:
         ours.close()
         theirs.close()
+
+
+def test_a_taken_bus_name_fails_construction_and_leaves_nothing_behind(
+    client: BusClient, bus_address: str
+) -> None:
+    with running_tray(bus_address) as first:
+        loop = AsyncioThread("sni-test-second")
+        try:
+            with pytest.raises(RuntimeError, match="is taken"):
+                SniTray(lambda _a: None, loop, bus_address=bus_address, bus_name=first.bus_name)
+        finally:
+            loop.stop()
+        # The first item still answers; the failed one left no connection exporting objects.
+        assert props(client, first)["Id"] == "lensmor-tray"
+        (names,) = client.call(
+            "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "ListNames"
+        )
+        # Unique names: the client and the first tray only.
+        assert len([n for n in names if n.startswith(":")]) == 2

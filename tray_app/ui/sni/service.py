@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any
 
 from dbus_fast import BusType, Message, MessageType, NameFlag, RequestNameReply
@@ -93,12 +93,10 @@ class SniService:
         *,
         bus_address: str | None = None,
         bus_name: str | None = None,
-        on_registered: Callable[[str], None] | None = None,
     ) -> None:
         self._objects = objects
         self._bus_address = bus_address
         self.bus_name = bus_name or item_bus_name()
-        self._on_registered = on_registered
         self._bus: MessageBus | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
@@ -119,14 +117,20 @@ class SniService:
             bus = MessageBus(bus_address=self._bus_address)
         await asyncio.wait_for(bus.connect(), CALL_TIMEOUT_S)
         _survive_full_socket_buffers(bus)
+        try:
+            for path, interface in self._objects.items():
+                bus.export(path, interface)
+            reply = await asyncio.wait_for(
+                bus.request_name(self.bus_name, NameFlag.DO_NOT_QUEUE), CALL_TIMEOUT_S
+            )
+            if reply not in (RequestNameReply.PRIMARY_OWNER, RequestNameReply.ALREADY_OWNER):
+                raise RuntimeError(f"the bus name {self.bus_name} is taken ({reply.name})")
+        except BaseException:
+            for path in self._objects:
+                bus.unexport(path)
+            bus.disconnect()
+            raise
         self._bus = bus
-        for path, interface in self._objects.items():
-            bus.export(path, interface)
-        reply = await asyncio.wait_for(
-            bus.request_name(self.bus_name, NameFlag.DO_NOT_QUEUE), CALL_TIMEOUT_S
-        )
-        if reply not in (RequestNameReply.PRIMARY_OWNER, RequestNameReply.ALREADY_OWNER):
-            raise RuntimeError(f"the bus name {self.bus_name} is taken ({reply.name})")
         self._spawn(self._reconnect_when_lost(bus))
 
     async def _reconnect_when_lost(self, bus: MessageBus) -> None:
@@ -184,8 +188,6 @@ class SniService:
             return False
         self.registrations += 1
         log.info("tray item %s registered with the StatusNotifier watcher", self.bus_name)
-        if self._on_registered is not None:
-            self._on_registered(self.bus_name)
         return True
 
     def _on_message(self, message: Message) -> None:
