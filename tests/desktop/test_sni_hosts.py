@@ -274,7 +274,10 @@ def test_the_item_registers_shows_the_balance_and_follows_it(
         "the ok badge is still in the bar next to the low one"
     )
     # The same item, updated in place: same bus name and path, same menu row ids.
-    assert app.items() == [item]
+    assert app.items() == [item], (
+        f"the watcher lists {app.host.client.registered_items()}: the host dropped or "
+        "re-registered the item at the update"
+    )
     _, layout_after = app.host.client.menu_layout(item)
     assert menu_ids(layout_after) == menu_ids(layout_before)
     assert any(fmt.credits(low) in label for label in layout_after.labels()), layout_after.labels()
