@@ -94,6 +94,11 @@ class HostSession:
     def artifacts_dir(self) -> Path:
         return ARTIFACTS_DIR / self.name
 
+    @property
+    def pids(self) -> list[int]:
+        """PIDs of everything running that this session started, in start order."""
+        return [p.pid for p in self._processes]
+
     @classmethod
     def missing_tools(cls) -> list[str]:
         # A path (a script run through an interpreter) only has to exist.
