@@ -8,7 +8,8 @@ Run by scripts/bench.py after its main table (or alone: `python scripts/bench_sn
     app       `python -m tray_app run` with its native StatusNotifierItem (LENSMOR_TRAY=sni)
   trayer on Xvfb (tests/desktop/harness.py), XEmbed only:
     skeleton  the same skeleton, appindicator backend (libayatana falls back to XEmbed there)
-    app       `python -m tray_app run` choosing its tray itself (the XEmbed fallback)
+    app       `python -m tray_app run` choosing its tray itself (the XEmbed fallback:
+              pystray's appindicator backend, docked by libayatana as an XEmbed icon)
 
 Figures: start → item registered with the watcher (xfce; the subject's bus connection is in
 the watcher's RegisteredStatusNotifierItems) or → icon docked (trayer; a new XEmbed window in
