@@ -226,7 +226,8 @@ def test_registration_follows_the_watcher_late_and_restarted(
         watcher.start()
         wait_until(lambda: len(watcher.services) == 2, timeout=2.0, what="re-registration")
         assert watcher.services == [tray.bus_name, tray.bus_name]
-        assert tray.registrations == 2
+        # Counted once the watcher's reply is in (just after it recorded the call).
+        wait_until(lambda: tray.registrations == 2, what="the item to count its registrations")
 
 
 def test_registers_at_start_when_the_watcher_is_there_and_quit_removes_the_item(

@@ -133,6 +133,20 @@ def test_a_slot_that_goes_and_comes_back_gets_its_old_id() -> None:
     assert len(set(by_action(again).values())) == len(by_action(again))
 
 
+def test_the_tooltip_text_is_the_title_and_the_detail_rows_as_markup() -> None:
+    from tray_app.ui.sni.item import state_for
+
+    v = view()
+    rows = (replace(v.rows[0], text="Gift: <50> & more"), *v.rows[1:])
+    state = state_for(replace(v, rows=rows), icon=())
+    assert state.title == v.title
+    lines = state.description.splitlines()
+    assert lines[0] == "Gift: &lt;50&gt; &amp; more"
+    # Only the read-only rows above the first separator: no actions, no submenu.
+    assert "Refresh now" not in state.description
+    assert lines[-1].startswith("Updated ")
+
+
 # -- the protocol on a real bus ----------------------------------------------------------------
 
 

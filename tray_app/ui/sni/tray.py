@@ -1,8 +1,9 @@
 """`SniTray`: the tray port (run / show / stop) as a native StatusNotifierItem.
 
 Threads:
-- `run()` blocks the main thread until `stop()`, like pystray's `Icon.run()`, and runs
-  `setup` on its own thread (as pystray does), so the app's start-up code is not special-cased.
+- The item is on the bus and registered with the watcher from construction on; `run()` blocks
+  the main thread until `stop()`, like pystray's `Icon.run()`, and runs `setup` on its own
+  thread (as pystray does), so the app's start-up code is not special-cased.
 - `show()` is called from any thread (the poller, menu actions). It renders the badge's
   pixmaps on the calling thread, only when the badge changed, and hands the new state to the
   asyncio loop, which owns every D-Bus object. Updates keep their order.
@@ -81,6 +82,9 @@ class SniTray:
         except BaseException:
             self._worker.shutdown(wait=False)
             raise
+        # Register now, not in run(): the panel shows the icon (the "starting" ring) while the
+        # app is still building the rest of itself; start → icon is a benchmarked figure.
+        loop.submit(self._service.follow_watcher())
 
     @property
     def bus_name(self) -> str:
@@ -92,8 +96,7 @@ class SniTray:
 
     # -- the tray port -----------------------------------------------------------------------
     def run(self, setup: Callable[[], None]) -> None:
-        """Follow the watcher, run `setup` on its own thread, block until `stop()`."""
-        self._loop.submit(self._service.follow_watcher())
+        """Run `setup` on its own thread, block until `stop()`."""
         threading.Thread(
             target=self._run_setup, args=(setup,), name="lensmor-tray-setup", daemon=True
         ).start()
