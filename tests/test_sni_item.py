@@ -331,3 +331,10 @@ def test_a_taken_bus_name_fails_construction_and_leaves_nothing_behind(
         )
         # Unique names: the client and the first tray only.
         assert len([n for n in names if n.startswith(":")]) == 2
+
+
+def test_show_after_quit_is_ignored(bus_address: str) -> None:
+    with running_tray(bus_address) as tray:
+        tray.show(view())
+    # The loop is stopped now (running_tray's exit); a poll finishing late must not raise.
+    tray.show(view(20000))

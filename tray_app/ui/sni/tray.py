@@ -120,6 +120,8 @@ class SniTray:
                 self._badge = view.badge
                 self._pixmaps = badge_pixmaps(view.badge, self._renderer)
             state = state_for(view, self._pixmaps)
+            if self._stop_requested.is_set():
+                return  # quitting: the item is leaving the bus (a last poll may still report)
             # Inside the lock: two concurrent show() calls reach the loop in the same order.
             self._loop.call_soon(self._apply, state, view.rows)
 
