@@ -348,6 +348,12 @@ class HostSession:
     def wait_for_watcher(self, process: Process, started: float) -> None:
         self.wait_ready(process, self.watcher_present, f"{WATCHER} has no owner", started)
 
+    def stop_panel_process(self, name: str) -> None:
+        """Stop the process serving the watcher and wait until the bus has dropped the name
+        (the bus notices the closed connection a moment after the process is gone)."""
+        self.stop(name)
+        poll_until(lambda: not self.watcher_present(), 5.0, f"{WATCHER} to be released")
+
     # -- the tray, as the tests see it -----------------------------------------------------
 
     def start_panel(self) -> None:

@@ -116,7 +116,7 @@ class SwayHost(HostSession):
         self.wait_for_watcher(waybar, started)
 
     def stop_panel(self) -> None:
-        self.stop("waybar")
+        self.stop_panel_process("waybar")
 
     def screenshot(self, name: str | None = None) -> Image.Image:
         from PIL import Image

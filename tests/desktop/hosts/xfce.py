@@ -137,7 +137,7 @@ class XfceHost(HostSession):
 
     def stop_panel(self) -> None:
         # `xfce4-panel --quit` would ask over D-Bus; SIGTERM is what a crash or logout does.
-        self.stop("xfce4-panel")
+        self.stop_panel_process("xfce4-panel")
 
     # -- screen and input ----------------------------------------------------------------
 
