@@ -7,12 +7,16 @@ with dbus-fast (tests/support/sni_bus.py). Real hosts are in tests/desktop/test_
 from __future__ import annotations
 
 import datetime as dt
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 
 import pytest
 
+from tests.conftest import Home
 from tests.support.sni_bus import (
     BusClient,
     MiniWatcher,
@@ -25,6 +29,7 @@ from tray_app.core.balance import Balance
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Level
 from tray_app.core.state import MonitorState, PollResult, advance, with_no_key
 from tray_app.core.view import Action, TrayView, present
+from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
 from tray_app.ui.icon import BadgeRenderer
 from tray_app.ui.sni.item import ITEM_INTERFACE, ITEM_PATH
 from tray_app.ui.sni.pixmaps import ICON_SIZES, argb32
@@ -338,3 +343,57 @@ def test_show_after_quit_is_ignored(bus_address: str) -> None:
         tray.show(view())
     # The loop is stopped now (running_tray's exit); a poll finishing late must not raise.
     tray.show(view(20000))
+
+
+def test_the_app_at_login_waits_for_a_watcher_then_shows_its_item_and_quit_removes_it(
+    client: BusClient, watcher: MiniWatcher, bus_address: str, home: Home
+) -> None:
+    """The whole app (`run --autostart`) on the bus: the login wait, the choice, the item."""
+    env = dict(
+        home.env,
+        DBUS_SESSION_BUS_ADDRESS=bus_address,
+        LENSMOR_API_KEY=DEMO_KEY,
+        PYTHONUNBUFFERED="1",
+    )
+    with SimulatedLensmorServer() as server:
+        env["LENSMOR_BASE_URL"] = server.url
+        server.account.set_balance(subscriptionBalance=12000)
+        log = home.root / "app.log"
+        with log.open("wb") as out:
+            app = subprocess.Popen(
+                [sys.executable, "-m", "tray_app", "-v", "run", "--autostart"],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            time.sleep(2.0)  # no panel yet: the app waits, with no item on the bus
+            assert app.poll() is None
+            assert watcher.services == []
+            started = time.monotonic()
+            watcher.start()  # the panel arrives
+            (name,) = wait_until(lambda: watcher.services, timeout=5, what="the app's item")
+            assert time.monotonic() - started < 3.0  # the login wait polls once a second
+            assert name == f"org.kde.StatusNotifierItem-{app.pid}-1"
+            title = wait_until(
+                lambda: (
+                    (t := client.get(name, ITEM_PATH, ITEM_INTERFACE, "Title")).startswith(
+                        "Lensmor: 12,050 of 35,050 credits"
+                    )
+                    and t
+                ),
+                timeout=15,
+                what="the first balance on the item",
+            )
+            assert "(34%)" in title
+            app.send_signal(signal.SIGTERM)
+            assert app.wait(timeout=15) == 0
+            assert not client.has_owner(name)
+        finally:
+            if app.poll() is None:
+                app.kill()
+                app.wait()
+        text = log.read_text()
+        assert "tray: sni (a StatusNotifier watcher is on the session bus)" in text
+        assert "Traceback" not in text
+        assert DEMO_KEY not in text
