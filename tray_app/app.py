@@ -2,9 +2,9 @@
 
 Everything OS-specific is chosen here once: the tray (`ui/choose.py`: the native
 StatusNotifierItem on Linux, pystray elsewhere and for XEmbed-only trays), the notifier chain
-and the autostart implementation. Nothing here decides policy;
-it connects the parts and handles process-level concerns: the single-instance lock, POSIX
-signals, the settings dialog process, and waiting for the tray host at login.
+and the autostart implementation. Nothing here decides policy; it connects the parts and
+handles process-level concerns: the single-instance lock, POSIX signals, the settings dialog
+process, waiting for the tray host at login, and the one asyncio thread for D-Bus.
 """
 
 from __future__ import annotations
