@@ -2,6 +2,11 @@
 
 Usage: .venv/bin/python scripts/bench.py [--backend appindicator] [--idle-seconds 60]
        [--start-repeats 7] [--repeats 3] [--polls 10] [--quick] [--no-diagnose]
+       [--no-sni] [--sni-starts 5] [--sni-idle-seconds 30]
+
+After the main table, scripts/bench_sni.py measures the tray item on a StatusNotifier host
+(xfce4-panel: the app's native item against the skeleton's libayatana item) and the XEmbed
+fallback on trayer (see that file).
 
 Everything runs on a private headless desktop (tests/desktop/harness.py: Xvfb, trayer, a
 private D-Bus bus, dunst) against the simulated Lensmor API on loopback, started here. The
@@ -697,6 +702,10 @@ def run(args: argparse.Namespace) -> int:
         print("\nImport time until the first poll (python -X importtime, by top-level package):")
         print("\n".join(import_lines(imports)))
     print(f"\nbench took {time.monotonic() - clock_start:.0f} s")
+    if args.sni:
+        import bench_sni  # the SNI host and the XEmbed fallback (issue 9)
+
+        return bench_sni.run(args)
     return 0
 
 
@@ -840,7 +849,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "import profile",
     )
     parser.add_argument("--no-diagnose", dest="diagnose", action="store_false")
+    parser.add_argument(
+        "--no-sni",
+        dest="sni",
+        action="store_false",
+        help="skip the second part (xfce4-panel's SNI host and the XEmbed fallback on trayer)",
+    )
+    import bench_sni
+
+    bench_sni.add_arguments(parser)
     args = parser.parse_args(argv)
+    bench_sni.quick(args)
     if args.quick:
         args.start_repeats, args.repeats, args.polls = 1, 1, 2
         args.idle_seconds, args.diagnose = 3.0, False

@@ -33,6 +33,12 @@ ROWS = (
     "requests per simulated idle day",
     "requests per simulated busy day",
 )
+SNI_ROWS = (
+    "xfce4-panel: start → item registered",
+    "xfce4-panel: RSS after 3 s idle",
+    "trayer: start → icon docked",
+    "trayer: RSS after 3 s idle",
+)
 # Figures that need a year of history to mean anything different from an empty store.
 YEAR_ROWS = ROWS[:9]
 
@@ -50,7 +56,7 @@ def test_quick_bench_prints_every_figure_for_both_subjects() -> None:
         [sys.executable, str(REPO / "scripts" / "bench.py"), "--quick"],
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=300,
         cwd=REPO,
         check=False,
     )
@@ -81,3 +87,11 @@ def test_quick_bench_prints_every_figure_for_both_subjects() -> None:
     assert all(v > 10 for v in values["RSS after 3 s idle"])  # MB: a real process was read
     assert all(v > 50 for v in values["CPU time until the balance is on screen"])  # ms
     assert all(v > 0 for v in values["CPU time per poll with a re-render"])
+    # The second part (scripts/bench_sni.py): the SNI host and the XEmbed fallback.
+    for row in SNI_ROWS:
+        found = [label for label in table if label.startswith(row + " (")]
+        assert found, f"row {row!r} missing from:\n{out}"
+        skeleton, app, ratio, _target = table[found[0]]
+        assert 0 < number(skeleton) < (30 if "start" in row else 1000), (row, skeleton)
+        assert 0 < number(app) < (30 if "start" in row else 1000), (row, app)
+        assert ratio.endswith("x"), (row, ratio)

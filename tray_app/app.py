@@ -1,9 +1,11 @@
 """Builds the object graph and runs the tray app. The only wiring module.
 
-Everything OS-specific is chosen here once: the pystray backend (Linux: appindicator, gtk,
-then xorg), the notifier chain and the autostart implementation. Nothing here decides policy;
-it connects the parts and handles process-level concerns: the single-instance lock, POSIX
-signals, the settings dialog and usage window processes, and waiting for the tray host at login.
+Everything OS-specific is chosen here once: the tray (`ui/choose.py`: the native
+StatusNotifierItem on Linux, pystray elsewhere and for XEmbed-only trays), the notifier chain
+and the autostart implementation. Nothing here decides policy; it connects the parts and
+handles process-level concerns: the single-instance lock, POSIX signals, the settings dialog
+and usage window processes, waiting for the tray host at login, and the one asyncio thread for
+D-Bus.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tray_app.aio_loop import AsyncioThread
 from tray_app.api import client_for_profile
 from tray_app.autostart import Autostart, autostart_for, resolve_launch_command
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
@@ -41,6 +44,7 @@ from tray_app.settings import (
 )
 from tray_app.store import HistoryStore
 from tray_app.ui import tray_host
+from tray_app.ui.choose import Probes, TrayKind, build_tray, choose_tray
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +97,9 @@ class TrayApp:
         self._usage: subprocess.Popen[bytes] | None = None
         self._autostart: Autostart | None = None
         self._autostart_enabled: bool | None = None
+        #: The one asyncio loop for every D-Bus object (the native tray item; the
+        #: notifications backend later); started by whoever needs it first.
+        self.aio = AsyncioThread()
 
     # -- building ------------------------------------------------------------------------------
     def _load_settings(self) -> Settings:
@@ -112,30 +119,31 @@ class TrayApp:
         return client_for_profile(base_url, stored.value, self.options.pacing)
 
     def _make_tray(self) -> Any:
-        if sys.platform == "linux":
-            from tray_app.ui.tray import choose_linux_backend
-
-            backend = choose_linux_backend(self.environ)
-            os.environ["PYSTRAY_BACKEND"] = backend  # pystray reads it at import
-            if self.options.autostart and not tray_host.wait_for_tray_host(
-                self.environ, TRAY_HOST_WAIT_AT_LOGIN_S
-            ):
-                return self._no_tray(tray_host.no_tray_message(self.environ))
-            if not self.environ.get("DISPLAY") and not self.environ.get("WAYLAND_DISPLAY"):
-                return self._no_tray("no graphical session (DISPLAY is not set)")
-            if not tray_host.tray_host_present(self.environ):
-                return self._no_tray(tray_host.no_tray_message(self.environ))
-        from tray_app.ui.tray import PystrayTray
-
+        if (
+            sys.platform == "linux"
+            and self.options.autostart
+            and not tray_host.wait_for_tray_host(
+                self.environ,
+                TRAY_HOST_WAIT_AT_LOGIN_S,
+                present=lambda environ: tray_host.tray_host_present(environ, self.aio),
+            )
+        ):
+            return self._no_tray(tray_host.no_tray_message(self.environ))
+        choice = choose_tray(self.environ, probes=Probes.on(self.aio))
+        log.info("tray: %s (%s)", choice.kind.value, choice.reason)
+        if choice.kind is TrayKind.NONE:
+            return self._no_tray(choice.notice or f"no tray: {choice.reason}")
+        if choice.notice:
+            self._say(choice.notice)
         try:
-            tray = PystrayTray(self._on_action)
+            tray = build_tray(choice, self._on_action, self.aio)
         except Exception as exc:  # noqa: BLE001 - any backend failure: run without a tray
             return self._no_tray(f"the tray icon could not be created ({type(exc).__name__})")
         if not tray.has_menu:
             self._say(
-                "the tray icon has no menu on this desktop (pystray's xorg backend); install "
-                "PyGObject (Debian/Ubuntu: sudo apt install python3-gi "
-                "gir1.2-ayatanaappindicator3-0.1) or run `make run`"
+                "the tray icon has no menu on this desktop (pystray's xorg backend, an XEmbed-"
+                "only tray); install PyGObject (Debian/Ubuntu: sudo apt install python3-gi "
+                "gir1.2-gtk-3.0) or use a panel with a StatusNotifier tray"
             )
         log.info("tray backend: %s", tray.backend)
         return tray
@@ -199,18 +207,7 @@ class TrayApp:
             return  # not built: _run_locked builds both before the loop starts
         self.monitor.show_saved(time.time())
         self.scheduler.start()
-        if getattr(self.tray, "backend", "") in ("gtk", "appindicator"):
-            # pystray's GTK backends reset SIGINT to SIG_DFL when their loop starts
-            # (pystray/_util/gtk.py, GtkIcon._initialize); put our handler back from the
-            # loop's own thread, which is the main thread.
-            from gi.repository import GLib
-
-            GLib.idle_add(self._reinstall_signal_handlers)
         log.info("started")
-
-    def _reinstall_signal_handlers(self) -> bool:
-        self._install_signal_handlers()
-        return False  # run once (GLib idle semantics)
 
     def _install_signal_handlers(self) -> None:
         handlers: dict[str, Callable[[int, Any], None]] = {
@@ -251,6 +248,7 @@ class TrayApp:
             self._dialog.terminate()
         if self._store is not None:
             self._store.close()
+        self.aio.stop()
         log.info("stopped")
 
     def reload(self) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -37,31 +38,13 @@ _LATIN1_FALLBACKS = {
     "\u201d": '"',  # right double quotation mark
 }
 
-#: Linux backends with a working menu, in order of preference (see shared/desktop-testing.md).
-LINUX_MENU_BACKENDS = ("appindicator", "gtk")
-
 
 class TrayUnavailable(Exception):
     """No usable tray on this desktop; the message says what is missing and how to get it."""
 
 
-def choose_linux_backend(environ: dict[str, str]) -> str:
-    """Pick a pystray backend on Linux and set PYSTRAY_BACKEND accordingly.
-
-    An explicit PYSTRAY_BACKEND wins. Otherwise the first backend whose imports work:
-    appindicator (StatusNotifier hosts: KDE, GNOME with the AppIndicator extension, XFCE), gtk
-    (XEmbed tray hosts), and last xorg, which docks but has no menu.
-    """
-    explicit = environ.get("PYSTRAY_BACKEND")
-    if explicit:
-        return explicit
-    for name in LINUX_MENU_BACKENDS:
-        if _gi_backend_available(name):
-            return name
-    return "xorg"
-
-
-def _gi_backend_available(name: str) -> bool:
+def gi_backend_available(name: str) -> bool:
+    """Whether pystray's `name` backend (gtk or appindicator) can import its GObject parts."""
     try:
         import gi
 
@@ -112,9 +95,12 @@ class PystrayTray:
         return self._icon
 
     def run(self, setup: Callable[[], None]) -> None:
+        sigint_handler = signal.getsignal(signal.SIGINT)
+
         def _setup(icon: Any) -> None:
             icon.visible = True
             self._keep_docked()
+            self._restore_sigint(sigint_handler)
             setup()
 
         if self.backend == "xorg":
@@ -126,6 +112,22 @@ class PystrayTray:
             # when the loop ends, and raise GLib.GError (ServiceUnknown) when no notification
             # server is running. The app is quitting anyway: log it, do not crash.
             log.warning("the tray loop ended with %s", type(exc).__name__)
+
+    def _restore_sigint(self, handler: Any) -> None:
+        """Put back the SIGINT handler pystray's GTK backends replace when their loop starts.
+
+        pystray/_util/gtk.py (GtkIcon._initialize) resets SIGINT to SIG_DFL; the handler is
+        re-installed from the GLib loop's own thread, the main thread, as Python requires.
+        """
+        if self.backend not in ("gtk", "appindicator") or not callable(handler):
+            return
+        from gi.repository import GLib
+
+        def reinstall() -> bool:
+            signal.signal(signal.SIGINT, handler)
+            return False  # run once (GLib idle semantics)
+
+        GLib.idle_add(reinstall)
 
     def _show_before_the_loop(self) -> None:
         # pystray's xorg backend makes the icon visible from the setup thread while its main

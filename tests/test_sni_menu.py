@@ -1,0 +1,340 @@
+"""The native tray's dbusmenu: stable ids from the view's rows, and the protocol on a real bus.
+
+The first half tests the pure model (`menu_model`) with the real views `core.view.present`
+builds; the second half talks to the exported `com.canonical.dbusmenu` object over a private
+dbus-daemon (marked `desktop`: it needs dbus-daemon), as a host would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from dbus_fast import Variant
+
+from tests.support.sni_bus import BusClient, DBusError, private_bus, running_tray, wait_until
+from tray_app.core.balance import Balance
+from tray_app.core.levels import DEFAULT_THRESHOLDS
+from tray_app.core.state import MonitorState, PollResult, advance
+from tray_app.core.view import Action, Extras, TrayView, present
+from tray_app.ui.sni.dbusmenu import MENU_INTERFACE, MENU_PATH
+from tray_app.ui.sni.menu_model import MenuIds, MenuItem, build_menu, diff
+
+UTC = dt.timezone.utc
+NOW = dt.datetime(2026, 11, 25, 14, 2, tzinfo=UTC).timestamp()
+RESET = int((NOW + 5 * 86400) * 1000)
+
+
+def balance(left: int) -> Balance:
+    return Balance(35050, left, 35000, left - 50, 50, 50, RESET)
+
+
+def view(left: int = 30050, extras: Extras | None = None, *, at: float = NOW) -> TrayView:
+    state = advance(MonitorState(), PollResult(at - 60, balance=balance(left)))
+    return present(state, DEFAULT_THRESHOLDS, at, extras or Extras(), tz=UTC)
+
+
+def labels(item: MenuItem) -> dict[str, int]:
+    """label -> id for every item with a label."""
+    return {str(i.props["label"]): i.id for i in item.walk() if "label" in i.props}
+
+
+def by_action(item: MenuItem) -> dict[Action, int]:
+    return {i.action: i.id for i in item.walk() if i.action is not None}
+
+
+# -- the model ---------------------------------------------------------------------------------
+
+
+def test_a_balance_change_keeps_every_id_and_sends_only_the_changed_labels() -> None:
+    ids = MenuIds()
+    before = build_menu(view(30050).rows, ids)
+    after = build_menu(view(28550).rows, ids)
+    assert by_action(before) == by_action(after)
+    assert before.shape() == after.shape()
+    change = diff(before, after)
+    assert not change.layout_changed
+    changed_labels = {str(props["label"]) for _, props in change.updated}
+    assert changed_labels == {
+        "28,550 of 35,050 credits (81%)",
+        "Subscription: 28,500 of 35,000",
+    }
+    # Each changed item is sent with the changed property only.
+    assert all(set(props) == {"label"} for _, props in change.updated)
+    assert change.removed == ()
+
+
+def test_rows_appearing_change_the_layout() -> None:
+    ids = MenuIds()
+    before = build_menu(view().rows, ids)
+    after = build_menu(view(extras=Extras(usage_today=1500, usage_30_days=4000)).rows, ids)
+    assert diff(before, after).layout_changed
+    # The action rows keep their ids even then: a host's open menu finds them again.
+    assert by_action(before) == by_action(after)
+
+
+def test_the_same_view_twice_changes_nothing() -> None:
+    ids = MenuIds()
+    assert diff(build_menu(view().rows, ids), build_menu(view().rows, ids)).empty
+
+
+def test_start_at_login_is_a_checkmark_and_its_state_is_a_property_update() -> None:
+    ids = MenuIds()
+    off = build_menu(view(extras=Extras(autostart_enabled=False)).rows, ids)
+    on = build_menu(view(extras=Extras(autostart_enabled=True)).rows, ids)
+    row = next(i for i in off.walk() if i.action is Action.TOGGLE_AUTOSTART)
+    assert row.props["toggle-type"] == "checkmark"
+    assert row.props["toggle-state"] == 0
+    change = diff(off, on)
+    assert not change.layout_changed
+    assert change.updated == ((row.id, {"toggle-state": 1}),)
+
+
+def test_pause_is_a_submenu_whose_children_are_clickable() -> None:
+    root = build_menu(view().rows, MenuIds())
+    pause = next(i for i in root.walk() if i.props.get("label") == "Pause notifications")
+    assert pause.props["children-display"] == "submenu"
+    assert [c.action for c in pause.children] == [Action.PAUSE_HOUR, Action.PAUSE_TOMORROW]
+    assert root.props == {"children-display": "submenu"}
+    assert root.id == 0
+
+
+def test_pausing_swaps_the_submenu_children_as_a_layout_change() -> None:
+    ids = MenuIds()
+    running = build_menu(view().rows, ids)
+    paused = build_menu(view(extras=Extras(paused_until=NOW + 3600)).rows, ids)
+    assert diff(running, paused).layout_changed
+    pause_running = next(i for i in running.walk() if i.children and i.id)
+    pause_paused = next(i for i in paused.walk() if i.children and i.id)
+    assert pause_running.id == pause_paused.id  # the same slot, new children
+    assert [c.action for c in pause_paused.children] == [Action.RESUME]
+
+
+def test_separators_and_underscores() -> None:
+    rows = view().rows
+    rows = (replace(rows[0], text="snake_case"), *rows[1:])
+    root = build_menu(rows, MenuIds())
+    separators = [i for i in root.walk() if i.props.get("type") == "separator"]
+    assert len(separators) == 2
+    assert all("label" not in s.props for s in separators)
+    assert "snake__case" in labels(root)  # a literal underscore, not a mnemonic
+
+
+def test_a_slot_that_goes_and_comes_back_gets_its_old_id() -> None:
+    ids = MenuIds()
+    with_row = build_menu(view(extras=Extras(autostart_enabled=True)).rows, ids)
+    build_menu(view().rows, ids)
+    again = build_menu(view(extras=Extras(autostart_enabled=False)).rows, ids)
+    assert by_action(with_row)[Action.TOGGLE_AUTOSTART] == by_action(again)[Action.TOGGLE_AUTOSTART]
+    assert len(set(by_action(again).values())) == len(by_action(again))
+
+
+def test_the_tooltip_text_is_the_title_and_the_detail_rows_as_markup() -> None:
+    from tray_app.ui.sni.item import state_for
+
+    v = view()
+    rows = (replace(v.rows[0], text="Gift: <50> & more"), *v.rows[1:])
+    state = state_for(replace(v, rows=rows), icon=())
+    assert state.title == v.title
+    lines = state.description.splitlines()
+    assert lines[0] == "Gift: &lt;50&gt; &amp; more"
+    # Only the read-only rows above the first separator: no actions, no submenu.
+    assert "Refresh now" not in state.description
+    assert lines[-1].startswith("Updated ")
+
+
+# -- the protocol on a real bus ----------------------------------------------------------------
+
+
+@pytest.fixture
+def bus_address() -> Iterator[str]:
+    with private_bus() as address:
+        yield address
+
+
+@pytest.fixture
+def client(bus_address: str) -> Iterator[BusClient]:
+    c = BusClient(bus_address)
+    yield c
+    c.close()
+
+
+def layout(client: BusClient, name: str) -> tuple[int, list[object]]:
+    revision, tree = client.call(
+        name, MENU_PATH, MENU_INTERFACE, "GetLayout", 0, -1, [], sig="iias"
+    )
+    return revision, tree
+
+
+def flat(tree: list[object]) -> dict[int, dict[str, object]]:
+    """id -> plain properties for a GetLayout tree."""
+    from tests.support.sni_bus import unwrap
+
+    item_id, props, children = unwrap(tree)
+    items = {item_id: props}
+    for child in children:
+        items.update(flat(child))
+    return items
+
+
+def menu_items(client: BusClient, name: str) -> dict[int, dict[str, object]] | None:
+    """The menu's items once the first view is shown (more than the "starting" root)."""
+    items = flat(layout(client, name)[1])
+    return items if len(items) > 5 else None
+
+
+def find(items: dict[int, dict[str, object]], label: str) -> int:
+    return next(i for i, p in items.items() if p.get("label") == label)
+
+
+pytestmark_bus = pytest.mark.desktop
+NO_DATA = Variant("s", "")
+
+
+@pytestmark_bus
+def test_layout_properties_and_version(client: BusClient, bus_address: str) -> None:
+    with running_tray(bus_address) as tray:
+        tray.show(view())
+        wait_until(lambda: menu_items(client, tray.bus_name), what="the menu")
+        revision, tree = layout(client, tray.bus_name)
+        items = flat(tree)
+        quit_id = find(items, "Quit")
+        assert items[quit_id] == {"label": "Quit", "enabled": True, "visible": True}
+        props = client.get_all(tray.bus_name, MENU_PATH, MENU_INTERFACE)
+        assert props == {
+            "Version": 3,
+            "TextDirection": "ltr",
+            "Status": "normal",
+            "IconThemePath": [],
+        }
+        # depth 0: the root alone; property filter honoured
+        _, shallow = client.call(
+            tray.bus_name,
+            MENU_PATH,
+            MENU_INTERFACE,
+            "GetLayout",
+            0,
+            0,
+            ["children-display"],
+            sig="iias",
+        )
+        assert shallow[2] == []
+        (group,) = client.call(
+            tray.bus_name,
+            MENU_PATH,
+            MENU_INTERFACE,
+            "GetGroupProperties",
+            [quit_id],
+            ["label"],
+            sig="aias",
+        )
+        assert [[g[0], {k: v.value for k, v in g[1].items()}] for g in group] == [
+            [quit_id, {"label": "Quit"}]
+        ]
+        (label,) = client.call(
+            tray.bus_name, MENU_PATH, MENU_INTERFACE, "GetProperty", quit_id, "label", sig="is"
+        )
+        assert label.value == "Quit"
+        assert revision >= 1
+
+
+@pytestmark_bus
+def test_a_balance_change_is_an_items_update_and_a_new_row_a_layout_update(
+    client: BusClient, bus_address: str
+) -> None:
+    with running_tray(bus_address) as tray:
+        tray.show(view(30050))
+        wait_until(lambda: menu_items(client, tray.bus_name), what="the menu")
+        revision, tree = layout(client, tray.bus_name)
+        ids_before = set(flat(tree))
+        client.clear()
+        tray.show(view(28550))
+        updated = wait_until(lambda: client.seen("ItemsPropertiesUpdated"), what="the update")
+        time.sleep(0.2)  # a LayoutUpdated would have arrived by now
+        assert client.seen("LayoutUpdated") == []
+        changed, removed = updated[0].body
+        assert {str(props["label"].value) for _, props in changed} == {
+            "28,550 of 35,050 credits (81%)",
+            "Subscription: 28,500 of 35,000",
+        }
+        assert removed == []
+        revision_after, tree_after = layout(client, tray.bus_name)
+        assert revision_after == revision
+        assert set(flat(tree_after)) == ids_before
+        client.clear()
+        tray.show(view(28550, Extras(usage_today=1500, usage_30_days=1500)))
+        (signal,) = wait_until(lambda: client.seen("LayoutUpdated"), what="the layout update")
+        assert signal.body == [revision + 1, 0]
+        assert client.seen("ItemsPropertiesUpdated") == []
+
+
+@pytestmark_bus
+def test_clicks_reach_the_app_off_the_bus_thread_and_the_menu_keeps_answering(
+    client: BusClient, bus_address: str
+) -> None:
+    seen: list[tuple[Action, str]] = []
+    release = threading.Event()
+
+    def on_action(action: Action) -> None:
+        seen.append((action, threading.current_thread().name))
+        release.wait(10)  # like the app's callback waiting for the monitor's lock
+
+    with running_tray(bus_address, on_action) as tray:
+        tray.show(view())
+        items = wait_until(lambda: menu_items(client, tray.bus_name), what="the menu")
+        refresh = find(items, "Refresh now")
+        started = time.monotonic()
+        client.call(
+            tray.bus_name,
+            MENU_PATH,
+            MENU_INTERFACE,
+            "Event",
+            refresh,
+            "clicked",
+            NO_DATA,
+            0,
+            sig="isvu",
+        )
+        wait_until(lambda: seen, what="the click to reach the callback")
+        # The callback is still blocked; the menu still answers at once.
+        layout(client, tray.bus_name)
+        client.call(tray.bus_name, MENU_PATH, MENU_INTERFACE, "AboutToShow", 0, sig="i")
+        assert time.monotonic() - started < 1.0
+        release.set()
+        quit_id = find(items, "Quit")
+        hour = find(items, "For 1 hour")
+        (errors,) = client.call(
+            tray.bus_name,
+            MENU_PATH,
+            MENU_INTERFACE,
+            "EventGroup",
+            [
+                [hour, "clicked", NO_DATA, 0],
+                [quit_id, "hovered", NO_DATA, 0],
+                [9999, "clicked", NO_DATA, 0],
+            ],
+            sig="a(isvu)",
+        )
+        assert errors == [9999]
+        wait_until(lambda: len(seen) == 2, what="the submenu click")
+        assert [a for a, _ in seen] == [Action.REFRESH, Action.PAUSE_HOUR]
+        assert all(name.startswith("lensmor-tray-action") for _, name in seen)
+        with pytest.raises(DBusError, match="InvalidArgs"):
+            client.call(
+                tray.bus_name,
+                MENU_PATH,
+                MENU_INTERFACE,
+                "Event",
+                9999,
+                "clicked",
+                NO_DATA,
+                0,
+                sig="isvu",
+            )
+        assert client.call(
+            tray.bus_name, MENU_PATH, MENU_INTERFACE, "AboutToShowGroup", [0, 9999], sig="ai"
+        ) == [[], [9999]]
