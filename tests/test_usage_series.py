@@ -47,7 +47,7 @@ def series_for(store: HistoryStore, days: int, now: float = KNOWN_NOW) -> UsageS
 def test_a_week_value_by_value(store: HistoryStore) -> None:
     with store:
         series = series_for(store, 7)
-        pace = runway(store.samples(0), KNOWN_NOW, RESET_2).burn_per_day
+        pace = runway(store.spending_samples(0), KNOWN_NOW, RESET_2).burn_per_day
     start = K0 + 6 * DAY  # midnight (UTC here) starting 7 Nov, the first of the seven days
     assert series.start == start
     assert series.end == KNOWN_NOW
