@@ -13,7 +13,7 @@ Example::
     [alerts]
     thresholds = ["20%", "5%"]     # percentages of totalAmount or absolute credits (500)
     expiring_hours = 48            # warn this long before subscription credits expire
-    large_spend = 2000             # one drop of at least this many credits is reported
+    large_spend = 0                # one drop of at least this many credits (0: off)
     offline_minutes = 60           # only an outage this long notifies
     notifications = true
 """
@@ -62,7 +62,7 @@ class ConfigError(Exception):
 class AlertSettings:
     thresholds: tuple[Threshold, ...] = DEFAULT_THRESHOLDS
     expiring_hours: float = 48
-    large_spend: float = 2000
+    large_spend: float = 0  # off: "unusual spend" (core/alerts.py) is relative to the user
     offline_minutes: float = 60
     notifications: bool = True
 
