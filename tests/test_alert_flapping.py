@@ -36,7 +36,8 @@ def test_reset_at_flipping_between_two_periods_is_one_renewal_and_one_flap() -> 
     assert [[a.kind for a in alerts] for alerts in seen] == [[K.RESET]] + [[]] * 6
     assert d.state.flap == (RESET_MS, NEXT_MS)  # noted for the log, once per pair
     d.restart()
-    assert d.poll(old) == [] and d.poll(new) == []
+    assert d.poll(old) == []
+    assert d.poll(new) == []
     assert d.state.flap == (RESET_MS, NEXT_MS)
 
 
