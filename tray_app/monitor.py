@@ -31,7 +31,8 @@ from tray_app.api import (
     ServerError,
 )
 from tray_app.core import alerts as alert_rules
-from tray_app.core.forecast import Forecast, runway
+from tray_app.core.forecast import Forecast, runway, spent_since
+from tray_app.core.notices import notice_for
 from tray_app.core.pacing import (
     PRODUCTION,
     NextPoll,
@@ -42,7 +43,7 @@ from tray_app.core.pacing import (
 from tray_app.core.state import MonitorState, PollResult, Problem, advance, with_no_key
 from tray_app.core.view import Extras, TrayView, present
 from tray_app.history_report import usage_today
-from tray_app.notify.base import Notification, Urgency
+from tray_app.notify.base import Notification, notification_for
 from tray_app.settings import Settings
 from tray_app.store import HistoryStore
 
@@ -104,13 +105,6 @@ def result_from_error(exc: ApiError, now: float) -> PollResult:
     else:  # pragma: no cover - the hierarchy is closed
         problem = Problem.BAD_RESPONSE
     return PollResult(now, problem=problem, message=exc.message, trace_id=exc.trace_id)
-
-
-_URGENCY: dict[alert_rules.Severity, Urgency] = {
-    alert_rules.Severity.INFO: "low",
-    alert_rules.Severity.WARNING: "normal",
-    alert_rules.Severity.CRITICAL: "critical",
-}
 
 
 def _outcome(result: PollResult) -> alert_rules.PollOutcome:
@@ -251,14 +245,28 @@ class Monitor:
     def _evaluate(self, result: PollResult | None, now: float) -> list[alert_rules.Alert]:
         if result is None:
             return []
+        last_hour: float | None = None
         if result.balance is not None:
             samples = (
                 self._guard("read history", self._store.samples, now - FORECAST_WINDOW_S) or []
             )
             self.forecast = runway(samples, now, result.balance.reset_at_s)
+            last_hour = spent_since(samples, now - 3600, now)
+        flap = self.alert_state.flap
         self.alert_state, alerts = alert_rules.evaluate(
-            self.alert_state, _outcome(result), self.settings.alerts, now, self.forecast
+            self.alert_state,
+            _outcome(result),
+            self.settings.alerts,
+            now,
+            self.forecast,
+            last_hour_spend=last_hour,
         )
+        if self.alert_state.flap not in (None, flap):
+            log.info(
+                "resetAt moves back and forth between %s and %s (servers disagree); "
+                "treated as one period, not announced again",
+                *self.alert_state.flap,
+            )
         self._deliver(alerts, now)
         return alerts
 
@@ -273,16 +281,7 @@ class Monitor:
                 alert.title,
                 alert.body,
             )
-            self._guard(
-                "notify",
-                self._notifier.send,
-                Notification(
-                    title=alert.title,
-                    body=alert.body,
-                    urgency=_URGENCY[alert.severity],
-                    key=alert.key,
-                ),
-            )
+            self._guard("notify", self._notifier.send, notification_for(notice_for(alert)))
 
     def _save(self) -> None:
         self._guard(

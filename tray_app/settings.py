@@ -47,6 +47,9 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 APP_NAME = "lensmor-tray"
 DEFAULT_BASE_URL = "https://platform.lensmor.com"
 DASHBOARD_URL = "https://app.lensmor.com"
+# The API keys live under Settings -> API Keys in the web app; the spec documents no deeper
+# link, so the button opens the web app and the notification names the place.
+API_KEYS_URL = DASHBOARD_URL
 MIN_POLL_INTERVAL_S = 30
 MAX_POLL_INTERVAL_S = 86_400  # a day: a monitor that looks less often is not monitoring
 DEFAULT_POLL_INTERVAL_S = 300

@@ -142,3 +142,12 @@ def _trimmed_mean(daily: list[float]) -> float:
     if len(values) >= TRIM_FROM_DAYS:
         values = values[:-1]  # leave out the busiest day: one burst is not a pace
     return sum(values) / len(values)
+
+
+def spent_since(samples: Iterable[Sample], start: float, now: float) -> float:
+    """Credits spent between `start` and `now`: the decreases between consecutive samples
+    whose later sample falls in that span (rises are ignored, as for the burn rate)."""
+    points = sorted(point for point in samples if point[0] <= now)
+    return sum(
+        max(0.0, before - after) for (_, before), (t, after) in pairwise(points) if start < t <= now
+    )

@@ -28,6 +28,7 @@ class Action(str, enum.Enum):
     RESUME = "resume"
     TOGGLE_AUTOSTART = "toggle_autostart"
     QUIT = "quit"
+    OPEN_API_KEYS = "open_api_keys"  # a notification's button (core/notices.py)
 
 
 @dataclass(frozen=True)
