@@ -41,7 +41,7 @@ from tray_app.core.pacing import (
     refresh_delay,
 )
 from tray_app.core.state import MonitorState, PollResult, Problem, advance, with_no_key
-from tray_app.core.view import Extras, TrayView, present
+from tray_app.core.view import RECENT_ALERTS, Extras, TrayView, present
 from tray_app.history_report import usage_today
 from tray_app.notify.base import Notification, notification_for
 from tray_app.settings import Settings
@@ -203,6 +203,7 @@ class Monitor:
             usage_30_days=month,
             paused_until=self.alert_state.pause_until,
             autostart_enabled=self._autostart_state(),
+            recent_alerts=self._recent_alerts(),
         )
         view = present(self.state, self.settings.alerts.thresholds, now, extras)
         if view != self.view:
@@ -297,6 +298,10 @@ class Monitor:
         today = self._guard("read usage", usage_today, self._store, now, None)
         month = self._guard("read usage", self._store.usage_between, now - 30 * 86400, now + 1)
         return today, month
+
+    def _recent_alerts(self) -> tuple[tuple[float, str], ...]:
+        records = self._guard("read alerts", self._store.alerts, 0.0, RECENT_ALERTS) or []
+        return tuple((record.ts, record.title) for record in records)
 
     def _describe(self) -> str:
         s = self.state
