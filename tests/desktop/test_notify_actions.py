@@ -189,3 +189,96 @@ def test_one_notification_per_poll_with_buttons_replacing_and_clicks(
     assert len(desktop.notifications()) == 3
     assert opened(desktop) == [DASHBOARD_URL]
     assert "Traceback" not in app.log()
+
+
+# A real notification server without the "actions" capability (as some minimal daemons are),
+# on the private bus: it answers Notify with increasing ids and prints each call as JSON.
+PLAIN_SERVER = r"""
+import asyncio
+import json
+
+from dbus_fast.aio import MessageBus
+from dbus_fast.service import ServiceInterface, method
+
+
+class Plain(ServiceInterface):
+    def __init__(self):
+        super().__init__("org.freedesktop.Notifications")
+        self.ids = 0
+
+    @method()
+    def GetCapabilities(self) -> "as":
+        return ["body"]
+
+    @method()
+    def GetServerInformation(self) -> "ssss":
+        return ["plain", "test", "1", "1.2"]
+
+    @method()
+    def Notify(
+        self, app: "s", replaces: "u", icon: "s", summary: "s", body: "s", actions: "as",
+        hints: "a{sv}", timeout: "i",
+    ) -> "u":
+        self.ids += 1
+        print(json.dumps({"summary": summary, "body": body, "actions": actions}), flush=True)
+        return self.ids
+
+    @method()
+    def CloseNotification(self, nid: "u"):
+        pass
+
+
+async def main():
+    bus = await MessageBus().connect()
+    bus.export("/org/freedesktop/Notifications", Plain())
+    await bus.request_name("org.freedesktop.Notifications")
+    print("owned", flush=True)
+    await asyncio.Event().wait()
+
+
+asyncio.run(main())
+"""
+
+# The backend on its own asyncio thread, as app.py builds it; sends one notification.
+SEND_ONE = r"""
+import sys
+
+from tray_app.aio_loop import AsyncioThread
+from tray_app.core.alerts import Alert, AlertKind, Severity
+from tray_app.core.notices import notice_for
+from tray_app.notify.base import notification_for
+from tray_app.notify.chain import NotifierChain
+from tray_app.notify.desktop_backend import DesktopNotifierBackend
+from tray_app.notify.log_backend import LogNotifier
+
+aio = AsyncioThread().start()
+chain = NotifierChain([DesktopNotifierBackend(aio, print), LogNotifier()])
+alert = Alert(AlertKind.LOW, "Lensmor credits low", "5,050 credits left.", "k", Severity.WARNING)
+print("delivered by", chain.send(notification_for(notice_for(alert))), flush=True)
+aio.stop()
+"""
+
+
+@pytest.mark.parametrize("desktop", NO_TRAY, indirect=True)
+def test_without_the_actions_capability_the_text_says_it_and_no_server_falls_back(
+    desktop: DesktopSession,
+) -> None:
+    desktop.stop_notifications()
+    env = dict(desktop.env, PYTHONPATH=str(REPO))
+    # No server at all: desktop-notifier fails, the chain says so in one line and moves on.
+    alone = desktop.popen([sys.executable, "-c", SEND_ONE], env=env, name="send-alone")
+    assert alone.wait(timeout=30) == 0
+    log = desktop.log_of(alone)
+    assert "delivered by log" in log
+    assert "Traceback" not in log
+
+    server = desktop.popen([sys.executable, "-c", PLAIN_SERVER], env=env, name="plain-server")
+    desktop.wait_for_output(server, "owned")
+    sender = desktop.popen([sys.executable, "-c", SEND_ONE], env=env, name="send-plain")
+    assert sender.wait(timeout=30) == 0
+    assert "delivered by desktop-notifier" in desktop.log_of(sender)
+    [call] = [c for c in desktop.notifications() if c.summary == "Lensmor credits low"]
+    assert labels(call) == [""]  # only the body-click ("default") entry, no buttons
+    assert call.body == (
+        "5,050 credits left. Top up at app.lensmor.com. To snooze, use Pause in the tray menu."
+    )

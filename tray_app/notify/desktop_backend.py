@@ -89,6 +89,26 @@ def _replacing_dbus_class() -> type[Any]:
     return _ReplacingDBusNotifier
 
 
+class _OneLineErrors(logging.Filter):
+    """desktop-notifier logs a failed send as a warning with the whole traceback
+    (backends/base.py `send`); the chain already says which backend failed and why, so the
+    library's record keeps one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg = f"{record.getMessage()}: {describe(record.exc_info[1])}"
+            record.args = ()
+            record.exc_info = None
+        return True
+
+
+def _quiet_library_tracebacks() -> None:
+    # Logger filters apply only to records logged on that very logger, not its children.
+    library = logging.getLogger("desktop_notifier.backends.base")
+    if not any(isinstance(f, _OneLineErrors) for f in library.filters):
+        library.addFilter(_OneLineErrors())
+
+
 class DesktopNotifierBackend:
     """A Notifier for the chain; `on_action(action_id)` gets the buttons and body clicks."""
 
@@ -114,6 +134,7 @@ class DesktopNotifierBackend:
         self.send_timeout = send_timeout
         self._platform = platform
         self._log = logger or _log
+        _quiet_library_tracebacks()
         self._backend: Any = None
         self._authorised = False
         # family -> (desktop-notifier identifier, platform id) of the notification on screen;
