@@ -6,6 +6,11 @@ two views of the same account. Each pattern below is one the issue measured spam
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
+from tests.support.rig import DAY, START, Rig
 from tray_app.core.alerts import (
     IMPORTANCE,
     PERIOD_MEMORY,
@@ -183,3 +188,58 @@ def test_saved_flap_and_top_up_fields_are_read_tolerantly() -> None:
         assert (state.flap, state.top_up_base, state.top_up_high) == (None, None, None)
     saved.update(periods=[1, "a", 2.0, True, None])
     assert AlertState.from_json(saved).periods == (1, 2)
+
+
+# --- through the real Monitor, the simulated API and the history store ---------------------
+
+
+def test_the_monitor_logs_a_flapping_reset_at_once_and_announces_one_renewal(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="tray_app.monitor")
+    period_a = int((START + 10 * DAY) * 1000)
+    period_b = period_a + PERIOD_MS
+    rig.start()
+    for n in range(8):
+        rig.account.set_balance(
+            subscriptionAmount=35_000,
+            subscriptionBalance=30_000 if n % 2 == 0 else 35_000,
+            resetAt=period_a if n % 2 == 0 else period_b,
+        )
+        rig.clock.now += 300
+        rig.poll()
+    assert rig.kinds() == ["reset"]
+    flaps = [r for r in caplog.records if "moves back and forth" in r.getMessage()]
+    assert len(flaps) == 1
+
+
+def test_the_monitor_measures_unusual_spend_against_the_history(rig: Rig) -> None:
+    rig.account.set_balance(subscriptionAmount=200_000, subscriptionBalance=200_000)
+    rig.start()
+    for _ in range(3 * 24):  # three days at 500 an hour
+        rig.account.spend(500)
+        rig.clock.now += 3_600
+        rig.poll()
+    assert rig.kinds() == []
+    rig.account.spend(1_800)  # 3.6x the pace: not unusual
+    rig.clock.now += 3_600
+    rig.poll()
+    assert rig.kinds() == []
+    rig.account.spend(8_000)  # 16x the pace: unusual
+    rig.clock.now += 3_600
+    rig.poll()
+    assert rig.kinds() == ["unusual-spend"]
+    [shown] = rig.notifier.sent
+    assert shown.body.startswith("8,000 credits in the last hour, about 1")
+    assert "\u00d7 your usual pace." in shown.body
+    assert [label for _, label in shown.buttons] == ["Open API keys", "Snooze until tomorrow"]
+
+
+def test_the_hour_after_a_period_change_is_not_measured_for_spend() -> None:
+    d = Driver()
+    d.poll(acct(sub=20_000))
+    [renewed] = d.poll(acct(sub=SUB, reset_ms=NEXT_MS), last_hour_spend=15_000)
+    assert renewed.kind is K.RESET
+    assert d.poll(acct(sub=SUB - 6_000, reset_ms=NEXT_MS), last_hour_spend=21_000) == []
+    [alert] = d.poll(acct(sub=SUB - 12_000, reset_ms=NEXT_MS), after=3_600, last_hour_spend=6_000)
+    assert alert.kind is K.UNUSUAL_SPEND

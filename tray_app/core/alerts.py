@@ -51,7 +51,9 @@ Unusual spend
     see forecast.py). It notifies when the hour's spend is at least `UNUSUAL_SPEND_FLOOR`
     (5,000 credits) and, when a pace is known (a day of history or more), at least
     `UNUSUAL_SPEND_FACTOR` (4) times that pace. The floor keeps a new account quiet; the factor
-    makes "unusual" relative to the user. At most once per `UNUSUAL_SPEND_QUIET_S` (an hour).
+    makes "unusual" relative to the user. At most once per `UNUSUAL_SPEND_QUIET_S` (an hour),
+    and not within the hour after the period changed (a renewal, a plan change, or resetAt
+    going back and forth): that hour's samples mix two periods, so their drops are not spend.
 
 Large spend (off by default)
     Outside a reset, `totalBalance` fell by at least `settings.large_spend` since the last
@@ -306,6 +308,8 @@ class AlertState:
     top_up_base: tuple[float, float] | None = None  # that high before a small rise, which
     # must still be there at the next balance
     unusual_spend_at: float | None = None  # when unusual spend was last notified
+    period_changed_at: float | None = None  # the last poll whose period differed (a reset,
+    # a plan change, or replicas disagreeing): the hour after it is not measured for spend
 
     def paused(self, now: float) -> bool:
         return self.pause_until is not None and now < self.pause_until
@@ -332,6 +336,7 @@ class AlertState:
             "top_up_high": None if self.top_up_high is None else list(self.top_up_high),
             "top_up_base": None if self.top_up_base is None else list(self.top_up_base),
             "unusual_spend_at": self.unusual_spend_at,
+            "period_changed_at": self.period_changed_at,
         }
 
     @classmethod
@@ -363,6 +368,7 @@ class AlertState:
             top_up_high=_pair(data.get("top_up_high"), opt_float),
             top_up_base=_pair(data.get("top_up_base"), opt_float),
             unusual_spend_at=opt_float(data.get("unusual_spend_at")),
+            period_changed_at=opt_float(data.get("period_changed_at")),
         )
 
 
@@ -482,8 +488,14 @@ def _on_balance(
         fired, b, thresholds=settings.thresholds, period=period, now=now, tz=tz
     )
     events.extend(crossing)
+    changed_at = state.period_changed_at
+    if is_reset or (state.period_ms is not None and period != state.period_ms):
+        changed_at = now
     unusual_at = state.unusual_spend_at
-    unusual = _unusual_spend(b, last_hour_spend, forecast, unusual_at, now)
+    # Within the hour after a period change the samples mix two periods (or two replicas'
+    # views): their drops are not spending, so the hour is not measured.
+    settled = changed_at is None or now - changed_at >= UNUSUAL_SPEND_QUIET_S
+    unusual = _unusual_spend(b, last_hour_spend, forecast, unusual_at, now) if settled else None
     if unusual is not None:
         events.append(unusual)
         unusual_at = now
@@ -526,6 +538,7 @@ def _on_balance(
         top_up_base=top_up_base,
         top_up_high=top_up_high,
         unusual_spend_at=unusual_at,
+        period_changed_at=changed_at,
     )
     return new_state, events
 
