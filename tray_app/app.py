@@ -99,6 +99,7 @@ class TrayApp:
         self._autostart_enabled: bool | None = None
         # One asyncio loop for every D-Bus part (desktop-notifier; the native tray too).
         self.aio = AsyncioThread()
+        self._desktop_notifier: DesktopNotifierBackend | None = None
 
     # -- building ------------------------------------------------------------------------------
     def _load_settings(self) -> Settings:
@@ -256,6 +257,8 @@ class TrayApp:
             self.monitor.close()
         if self._store is not None:
             self._store.close()
+        if self._desktop_notifier is not None:
+            self._desktop_notifier.close()
         self.aio.stop()
         log.info("stopped")
 

@@ -58,7 +58,16 @@ def _replacing_dbus_class() -> type[Any]:
             self.last_platform_id = 0
 
         async def _init_dbus(self) -> Any:
-            interface = await super()._init_dbus()
+            try:
+                interface = await super()._init_dbus()
+            except Exception:
+                # No server yet: the library keeps the connected bus it could not use, and
+                # would connect a new one at the next try; close it instead of leaking it.
+                bus = getattr(self, "bus", None)
+                if bus is not None:
+                    bus.disconnect()
+                    del self.bus
+                raise
             # dbus-fast generates call_notify at run time, from the server's introspection.
             call_notify = getattr(interface, "call_notify")  # noqa: B009
 
@@ -154,6 +163,21 @@ class DesktopNotifierBackend:
             raise
         except Exception as exc:  # the library or dbus-fast: one failed delivery
             raise NotifyError(describe(exc)) from exc
+
+    def close(self, timeout: float = 1.0) -> None:
+        """Disconnect from the session bus (at quit, before the asyncio thread stops)."""
+        bus = getattr(self._backend, "bus", None)
+        if bus is None or not self._aio.running:
+            return
+
+        async def disconnect() -> None:
+            bus.disconnect()
+            await bus.wait_for_disconnect()
+
+        try:
+            self._aio.submit(disconnect()).result(timeout)
+        except Exception as exc:  # noqa: BLE001 - quitting anyway; say why in the log
+            self._log.debug("desktop-notifier: bus not closed cleanly: %s", describe(exc))
 
     def ready(self) -> bool:
         """Cheap check for the chain: a notification server is on the bus again (Linux)."""
