@@ -205,11 +205,6 @@ def view_texts(view: TrayView) -> list[str]:
     return texts
 
 
-def status_row_index(view: TrayView) -> int:
-    """The row saying how fresh the balance is (the last info row, before the separator)."""
-    return next(i for i, row in enumerate(view.rows) if row.separator) - 1
-
-
 def assert_last_good_kept(
     good: PollReport, bad: PollReport, now: float, problems: set[Problem]
 ) -> None:
