@@ -20,6 +20,7 @@ import pytest
 
 from tests.conftest import REPO
 from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
+from tray_app.notify.plyer_backend import find_app_icon
 from tray_app.settings import DASHBOARD_URL
 
 from .harness import DesktopSession, NotifyCall, poll_until
@@ -113,6 +114,10 @@ def start_app(
             os.kill(app.proc.pid, signal.SIGTERM)
 
 
+def find_app_icon_uri() -> str:
+    return Path(find_app_icon()).as_uri()
+
+
 def labels(call: NotifyCall) -> list[str]:
     """The button labels of a Notify call (its actions array is id, label, id, label...)."""
     return list(call.actions[1::2])
@@ -143,6 +148,7 @@ def test_one_notification_per_poll_with_buttons_replacing_and_clicks(
     assert first.hints["category"] == "x-lensmor.credits"
     assert first.replaces_id == 0
     assert first.app_name == "lensmor-tray"
+    assert first.app_icon == find_app_icon_uri()
 
     # Critically low: replaces the notification on screen instead of stacking.
     set_share(server, 1_000)
