@@ -12,6 +12,12 @@ same scenario is run several ways and the runs are compared:
   and whose alerts must be exactly those shown directly or listed in pause summaries by the
   paused run,
 - with notifications off: nothing shown, the same final state.
+
+Every run also checks that no call shows more than one notification; the checks look at the
+events folded into it (`Alert.parts`). A second family of properties feeds arbitrary
+sequences of poll results, as disagreeing replicas would (periods going back and forth,
+wobbling gifts, failures between balances, restarts anywhere): still at most one notification
+per poll, and no period's renewal is ever notified twice.
 """
 
 from __future__ import annotations
@@ -199,19 +205,25 @@ def simulate(
                 balance = None
                 assert isinstance(args[0], Problem)
                 state, alerts = evaluate(state, args[0], rules, now)
-            trace.evaluations.append(Evaluation(index, now, balance, paused, alerts))
+            trace.evaluations.append(Evaluation(index, now, balance, paused, _parts(alerts)))
         elif kind == "pause" and pauses:
             state = pause(state, now + _number(args[0]))
         elif kind == "resume" and pauses:
             state, alerts = resume(state, now)
-            trace.evaluations.append(Evaluation(index, now, None, False, alerts))
+            trace.evaluations.append(Evaluation(index, now, None, False, _parts(alerts)))
         elif kind == "restart" and restarts:
             state = AlertState.from_json(json.loads(json.dumps(state.to_json())))
     # The user ends any pause at the end, so everything held back is accounted for.
     state, alerts = resume(state, now)
-    trace.evaluations.append(Evaluation(len(scenario.steps), now, None, False, alerts))
+    trace.evaluations.append(Evaluation(len(scenario.steps), now, None, False, _parts(alerts)))
     trace.final = state
     return trace
+
+
+def _parts(shown: list[Alert]) -> list[Alert]:
+    """The events of one call's notification; there is never more than one notification."""
+    assert len(shown) <= 1
+    return [part for alert in shown for part in alert.parts()]
 
 
 def _number(value: object) -> int:
@@ -365,3 +377,54 @@ def _armed_before(
     if any(previous.index < r < current.index for r in trace.resets_before):
         return True
     return _clearly_above(label, previous, thresholds)
+
+
+# --- arbitrary poll results --------------------------------------------------------------
+
+FLAP_PERIODS = [int(T0 * 1000) + n * PERIOD_MS for n in (1, 2, 3)]
+
+
+def _flapping_balance(period: int, sub: int, gift: int) -> Balance:
+    return Balance(35_000 + gift, sub + gift, 35_000, sub, gift, gift, FLAP_PERIODS[period])
+
+
+flapping_outcomes = st.lists(
+    st.tuples(
+        st.one_of(
+            st.builds(
+                _flapping_balance,
+                st.integers(0, 2),
+                st.sampled_from([35_000, 20_000, 7_020, 6_980, 1_760, 1_740, 10, 0]),
+                st.sampled_from([0, 40, 50, 60, 200]),
+            ),
+            st.sampled_from(list(Problem)),
+        ),
+        st.sampled_from([5, 60, 300, 3_600, 86_400]),
+        st.booleans(),  # restart before this poll
+        st.sampled_from([None, 0.0, 4_000.0, 12_000.0]),  # last hour's spend
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@PROPERTY_SETTINGS
+@given(flapping_outcomes, st.sampled_from([0, 2_000]))
+def test_any_poll_results_give_one_notification_at_most_and_one_renewal_per_period(
+    outcomes: list[tuple[Balance | Problem, int, bool, float | None]], large_spend: int
+) -> None:
+    rules = AlertSettings(large_spend=large_spend, offline_minutes=0)
+    state = AlertState()
+    now = T0
+    renewed: list[str] = []
+    keys: list[str] = []
+    for outcome, after, restart, last_hour in outcomes:
+        now += after
+        if restart:
+            state = AlertState.from_json(json.loads(json.dumps(state.to_json())))
+        state, shown = evaluate(state, outcome, rules, now, last_hour_spend=last_hour)
+        parts = _parts(shown)
+        keys += [a.key for a in parts]
+        renewed += [a.key for a in parts if a.kind is AlertKind.RESET]
+    assert len(renewed) == len(set(renewed)) <= len(FLAP_PERIODS) - 1
+    assert len(keys) == len(set(keys))

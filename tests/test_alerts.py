@@ -63,13 +63,27 @@ class Driver:
     now: float = NOW
 
     def poll(
-        self, outcome: PollOutcome, *, after: float = 300, forecast: Forecast | None = None
+        self,
+        outcome: PollOutcome,
+        *,
+        after: float = 300,
+        forecast: Forecast | None = None,
+        last_hour_spend: float | None = None,
     ) -> list[Alert]:
+        """The events of this poll (the headline, then what is folded into it)."""
         self.now += after
-        self.state, alerts = evaluate(
-            self.state, outcome, self.settings, self.now, forecast, tz=UTC
+        self.state, shown = evaluate(
+            self.state,
+            outcome,
+            self.settings,
+            self.now,
+            forecast,
+            last_hour_spend=last_hour_spend,
+            tz=UTC,
         )
-        return alerts
+        assert len(shown) <= 1, "one notification per poll at most"
+        self.shown = shown
+        return [part for alert in shown for part in alert.parts()]
 
     def kinds(self, outcomes: Sequence[PollOutcome]) -> list[list[AlertKind]]:
         return [[a.kind for a in self.poll(o)] for o in outcomes]
@@ -181,7 +195,7 @@ def test_a_line_added_while_below_it_notifies_once_and_a_removed_one_is_forgotte
 
 
 def test_reset_is_reported_once_and_rearms_thresholds() -> None:
-    d = Driver()
+    d = Driver(settings=AlertSettings(large_spend=2_000))
     d.poll(acct(sub=30_000))
     assert [a.kind for a in d.poll(acct(sub=6_000))] == [K.LOW, K.LARGE_SPEND]
     new_period = RESET_MS + PERIOD_MS
@@ -299,7 +313,7 @@ def test_subscription_refund_is_not_a_top_up() -> None:
 
 
 def test_large_spend_names_amount_and_since_when() -> None:
-    d = Driver()
+    d = Driver(settings=AlertSettings(large_spend=2_000))
     d.poll(acct(sub=30_000))  # at 12:05 UTC
     assert d.poll(acct(sub=28_001)) == []  # 1,999: under the limit
     [alert] = d.poll(acct(sub=26_001))
@@ -308,7 +322,7 @@ def test_large_spend_names_amount_and_since_when() -> None:
 
 
 def test_large_spend_is_measured_between_balances_across_failures() -> None:
-    d = Driver()
+    d = Driver(settings=AlertSettings(large_spend=2_000))
     d.poll(acct(sub=30_000))
     d.poll(Problem.OFFLINE)
     d.poll(Problem.RATE_LIMITED)
@@ -317,7 +331,7 @@ def test_large_spend_is_measured_between_balances_across_failures() -> None:
 
 
 def test_large_spend_after_a_long_gap_names_the_date() -> None:
-    d = Driver()
+    d = Driver(settings=AlertSettings(large_spend=2_000))
     d.poll(acct(sub=30_000))
     d.restart()
     [alert] = d.poll(acct(sub=20_000), after=3 * DAY_S)
@@ -442,7 +456,10 @@ def test_only_a_long_outage_notifies_once(failure: Problem) -> None:
     assert alert.kind is K.OFFLINE
     assert at - started >= 3600 > at - 300 - started
     assert alert.body.startswith("No balance for 1 h: ")
-    assert d.poll(acct()) == []  # back: quietly
+    # Back: said once (it replaces the offline notification on screen), then quiet.
+    [back] = d.poll(acct())
+    assert (back.kind, back.body) == (K.ONLINE, "The Lensmor API answers again after 2 h.")
+    assert d.poll(acct()) == []
 
 
 def test_short_outages_never_notify() -> None:
@@ -484,7 +501,7 @@ def test_notifications_off_advances_state_without_replay() -> None:
     d.poll(acct(sub=30_000))
     assert d.poll(acct(sub=6_000)) == []
     assert d.poll(Problem.KEY_REJECTED) == []
-    d.settings = AlertSettings()
+    d.settings = AlertSettings(large_spend=2_000)
     assert d.poll(acct(sub=6_000)) == []  # the crossing was marked, not kept for later
     assert [a.kind for a in d.poll(acct(sub=1_000))] == [K.CRITICAL, K.LARGE_SPEND]
 
@@ -519,9 +536,12 @@ def test_expired_pause_summary_comes_before_the_new_alerts() -> None:
     d.state = pause(d.state, d.now + HOUR)
     d.poll(acct(sub=6_000))
     alerts = d.poll(acct(sub=1_000), after=HOUR)
-    assert [a.kind for a in alerts] == [K.PAUSE_SUMMARY, K.CRITICAL]
+    # One notification: the new critical alert heads it, the summary is folded in.
+    assert [a.kind for a in alerts] == [K.CRITICAL, K.PAUSE_SUMMARY]
     # The summary tells the balance of the poll that ended the pause.
-    assert alerts[0].body == "Lensmor credits low. Now 1,000 credits available."
+    assert alerts[1].body == "Lensmor credits low. Now 1,000 credits available."
+    [shown] = d.shown
+    assert shown.body.endswith(" While paused: Lensmor credits low. Now 1,000 credits available.")
     assert d.state.pause_until is None
     assert d.state.suppressed == ()
 
@@ -537,7 +557,7 @@ def test_a_quiet_pause_ends_without_a_summary() -> None:
 
 
 def test_same_kind_repeated_in_a_pause_is_counted() -> None:
-    d = Driver(settings=AlertSettings(thresholds=()))
+    d = Driver(settings=AlertSettings(thresholds=(), large_spend=2_000))
     d.poll(acct(sub=30_000))
     d.state = pause(d.state, d.now + DAY_S)
     for sub in (27_000, 24_000, 21_000):

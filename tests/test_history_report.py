@@ -111,11 +111,25 @@ def test_json_has_plain_numbers_iso_times_and_local_dates(store: HistoryStore) -
                 "spent": 0,
             },
         ],
+        "alerts": [],
         "daily": [
             {"date": "2026-01-01", "spent": 2_000, "balance": 30_100},
             {"date": "2026-01-02", "spent": 65, "balance": 35_035},
         ],
     }
+
+
+def test_the_last_five_alerts_are_listed_newest_first(store: HistoryStore) -> None:
+    assert "Recent alerts\n  none yet\n" in history_report(store, NOW, UTC)
+    for n in range(7):
+        store.record_alert(T0 + n * HOUR, "low", f"k{n}", f"Title {n}", f"Body {n}.")
+    lines = history_report(store, NOW, UTC).splitlines()
+    start = lines.index("Recent alerts") + 1
+    assert lines[start : start + 6] == [
+        f"  1 Jan 2026 {n:02d}:00  Title {n}: Body {n}." for n in (6, 5, 4, 3, 2)
+    ] + [""]
+    data = history_json(store, NOW, UTC)
+    assert [a["title"] for a in data["alerts"]] == [f"Title {n}" for n in (6, 5, 4, 3, 2)]  # type: ignore[index, union-attr]
 
 
 def test_usage_today_starts_at_local_midnight(store: HistoryStore) -> None:

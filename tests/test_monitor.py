@@ -27,13 +27,15 @@ def test_crossing_20_percent_notifies_once_and_never_again(rig: Rig) -> None:
     rig.account.spend(24_500)  # 5,500 of 30,000 = 18 %
     rig.clock.now += 300
     rig.poll()
-    low = [n for n in rig.notifier.sent if "low" in n.title.lower()]
-    assert len(low) == 1
-    assert "5,500" in low[0].body
+    # 24,500 in five minutes is also unusual spend: that heads the one notification.
+    [shown] = rig.notifier.sent
+    assert shown.title == "Unusual Lensmor spend"
+    assert "5,500 credits left (18% of 30,000), below your 20% warning" in shown.body
     for _ in range(10):
         rig.clock.now += 300
         rig.poll()
-    assert len([n for n in rig.notifier.sent if "low" in n.title.lower()]) == 1
+    assert rig.kinds() == ["unusual-spend", "threshold"]
+    assert len(rig.notifier.sent) == 1
 
 
 def test_a_restart_repeats_nothing_and_shows_the_saved_balance_first(rig: Rig) -> None:
@@ -135,17 +137,18 @@ def test_thirty_days_of_scripted_use_give_exactly_the_expected_notifications(rig
     rig.settings = Settings(poll_interval=3600)
     rig.start()
     run_days(rig, 30, events)
-    # Worked out by hand from the rules: the unlock is a large spend; 48 h before the day-10
-    # reset 19,580 subscription credits remain; the reset renews 30,000; the gift is a top-up;
-    # the outage notifies once after 1 h. After the reset 960 a day leaves 15,800 of 35,000
-    # (45 %) on day 30 and lasts past the day-40 reset: no threshold, no runway warning.
-    assert rig.kinds() == ["large-spend", "expiring", "reset", "top-up", "offline"]
+    # Worked out by hand from the rules: the unlock is neither unusual (under the 5,000 floor)
+    # nor a large spend (off by default); 48 h before the day-10 reset 19,580 subscription
+    # credits remain; the reset renews 30,000; the gift is a top-up; the outage notifies once
+    # after 1 h, and its end once. After the reset 960 a day leaves 15,800 of 35,000 (45 %) on
+    # day 30 and lasts past the day-40 reset: no threshold, no runway warning.
+    assert rig.kinds() == ["expiring", "reset", "top-up", "offline", "online"]
     bodies = [n.body for n in rig.notifier.sent]
-    assert bodies[0].startswith("2,500 credits used")
-    assert bodies[1].startswith("19,580 subscription credits expire in 47 h")
-    assert bodies[2].startswith("Subscription credits renewed: 30,000 available")
-    assert bodies[3].startswith("5,000 credits added")
-    assert "1 h" in bodies[4]
+    assert bodies[0].startswith("19,580 subscription credits expire in 47 h")
+    assert bodies[1].startswith("Subscription credits renewed: 30,000 available")
+    assert bodies[2].startswith("5,000 credits added")
+    assert "1 h" in bodies[3]
+    assert bodies[4].startswith("The Lensmor API answers again after 2 h")
     assert rig.monitor is not None
     assert rig.monitor.state.balance is not None
     assert rig.monitor.state.balance.to_api_dict() == rig.account.snapshot()

@@ -26,7 +26,7 @@ def test_missing_file_gives_the_documented_defaults(tmp_path: Path) -> None:
     assert settings.poll_interval == 300
     assert settings.alerts.thresholds == (Threshold(20, True), Threshold(5, True))
     assert settings.alerts.expiring_hours == 48
-    assert settings.alerts.large_spend == 2000
+    assert settings.alerts.large_spend == 0  # off: unusual spend is relative to the user
 
 
 def test_a_full_file_is_read(tmp_path: Path) -> None:

@@ -108,10 +108,10 @@ def test_thirty_days_no_duplicates_no_misses_flat_threads_and_memory(
     print(f"\nsoak: {polls} polls, problems {dict(problems)}, RSS growth {rss_growth} KiB")
     print("soak RSS by day (KiB):", rss_by_day)
 
-    keys = [n.key for n in rig.notifier.sent]
+    keys = [alert.key for alert in rig.events]  # folded events included
     assert len(keys) == len(set(keys)), "a notification was repeated"
     kinds = collections.Counter(key.split(":")[0] for key in keys)
-    titles = collections.Counter(n.title for n in rig.notifier.sent)
+    titles = collections.Counter(alert.title for alert in rig.events)
     print("soak notifications:", dict(titles))
     # Each period runs dry once: low, critical and depleted once per period, never more.
     assert titles["Lensmor credits low"] == 2

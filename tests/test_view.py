@@ -191,3 +191,22 @@ def test_each_problem_is_worded_by_core_errors_in_menu_and_title() -> None:
         label = errors.LABEL[problem]
         assert f"{label} since 14:02" in texts(v)
         assert label in v.title
+
+
+def test_recent_alerts_list_the_last_five_with_their_times() -> None:
+    assert "Recent alerts" not in texts(view(fresh()))  # none yet: no row
+    earlier = NOW - 86_400 - 3_600  # 24 Nov 13:02
+    recent = ((NOW - 120, "Lensmor credits low"), (earlier, "Lensmor credits renewed"))
+    recent += tuple((earlier - n, f"older {n}") for n in range(1, 6))
+    v = view(fresh(), Extras(recent_alerts=recent))
+    [row] = [r for r in v.rows if r.text == "Recent alerts"]
+    assert [child.text for child in row.children] == [
+        "14:00  Lensmor credits low",
+        "24 Nov 13:02  Lensmor credits renewed",
+        "24 Nov 13:01  older 1",
+        "24 Nov 13:01  older 2",
+        "24 Nov 13:01  older 3",
+    ]
+    assert all(child.action is None for child in row.children)
+    # The actions stay where they were, below the information rows.
+    assert texts(v).index("Recent alerts") < texts(v).index("Refresh now")

@@ -32,9 +32,12 @@ from tray_app.core.view import Action, TrayView
 from tray_app.instance import AlreadyRunning, InstanceLock, ask_to_refresh
 from tray_app.monitor import BalanceSource, Monitor
 from tray_app.notify.chain import build_default_chain
+from tray_app.notify.desktop_backend import DesktopNotifierBackend
+from tray_app.notify.plyer_backend import find_app_icon
 from tray_app.scheduler import PollScheduler
 from tray_app.secrets import KeyStore
 from tray_app.settings import (
+    API_KEYS_URL,
     DASHBOARD_URL,
     AppPaths,
     ConfigError,
@@ -59,6 +62,8 @@ class AppOptions:
     demo_source: Callable[[], BalanceSource] | None = None
     demo_settings: Settings | None = None
     pacing: PacingProfile = PRODUCTION
+    #: Opens a web page (webbrowser.open honours $BROWSER; the desktop tests set it).
+    open_url: Callable[[str], bool] = webbrowser.open
 
 
 class _HeadlessTray:
@@ -97,9 +102,9 @@ class TrayApp:
         self._usage: subprocess.Popen[bytes] | None = None
         self._autostart: Autostart | None = None
         self._autostart_enabled: bool | None = None
-        #: The one asyncio loop for every D-Bus object (the native tray item; the
-        #: notifications backend later); started by whoever needs it first.
+        # One asyncio loop for every D-Bus part (desktop-notifier; the native tray too).
         self.aio = AsyncioThread()
+        self._desktop_notifier: DesktopNotifierBackend | None = None
 
     # -- building ------------------------------------------------------------------------------
     def _load_settings(self) -> Settings:
@@ -178,7 +183,9 @@ class TrayApp:
         self.settings = self._load_settings()
         self._store = HistoryStore.open(self.paths.history_db)
         self.tray = self._make_tray()
-        notifier = build_default_chain(icon_provider=self._pystray_icon)
+        self.aio.start()
+        desktop = DesktopNotifierBackend(self.aio, self._on_notification_action, icon=find_app_icon)
+        notifier = build_default_chain(icon_provider=self._pystray_icon, first=desktop)
         self.monitor = Monitor(
             source=self._source(self.settings),
             store=self._store,
@@ -248,6 +255,8 @@ class TrayApp:
             self._dialog.terminate()
         if self._store is not None:
             self._store.close()
+        if self._desktop_notifier is not None:
+            self._desktop_notifier.close()
         self.aio.stop()
         log.info("stopped")
 
@@ -296,7 +305,9 @@ class TrayApp:
         if action is Action.REFRESH:
             self._refresh()
         elif action is Action.OPEN_DASHBOARD:
-            self._in_thread(self._open_dashboard)
+            self._in_thread(lambda: self._open_url(DASHBOARD_URL))
+        elif action is Action.OPEN_API_KEYS:
+            self._in_thread(lambda: self._open_url(API_KEYS_URL))
         elif action is Action.SETTINGS:
             self._open_settings()
         elif action is Action.USAGE:
@@ -312,10 +323,18 @@ class TrayApp:
         elif action is Action.QUIT:
             self.quit()
 
-    @staticmethod
-    def _open_dashboard() -> None:
-        if not webbrowser.open(DASHBOARD_URL):
-            log.warning("no web browser found to open %s", DASHBOARD_URL)
+    def _on_notification_action(self, action_id: str) -> None:
+        """A notification's button or body was clicked (on a thread of its own)."""
+        try:
+            action = Action(action_id)
+        except ValueError:
+            log.warning("unknown notification action %r", action_id)
+            return
+        self._on_action(action)
+
+    def _open_url(self, url: str) -> None:
+        if not self.options.open_url(url):
+            log.warning("no web browser found to open %s", url)
 
     def _open_settings(self) -> None:
         """The dialog runs as its own process (tkinter must not share the tray's main loop)."""

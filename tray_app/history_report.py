@@ -10,6 +10,7 @@ import datetime as dt
 
 from tray_app.core import fmt
 from tray_app.core.balance import Number
+from tray_app.core.view import RECENT_ALERTS
 from tray_app.store import BalanceChange, DailyUsage, HistoryStore
 
 DEFAULT_DAYS = 14
@@ -47,6 +48,11 @@ def history_report(
         lines += _change_lines(changes, now, tz)
     else:
         lines.append("  none recorded yet")
+    lines += ["", "Recent alerts"]
+    lines += [
+        f"  {fmt.date(a.ts, tz)} {fmt.clock(a.ts, tz)}  {a.title}: {a.body}"
+        for a in store.alerts(0.0, RECENT_ALERTS)
+    ] or ["  none yet"]
     lines += ["", f"Daily usage (last {days} days)"]
     lines += _daily_lines(daily)
     total = sum(d.spent for d in daily)
@@ -79,6 +85,16 @@ def history_json(
                 "spent": c.spent,
             }
             for c in store.changes(limit)
+        ],
+        "alerts": [
+            {
+                "time": fmt.iso_utc(a.ts),
+                "ts": a.ts,
+                "kind": a.kind,
+                "title": a.title,
+                "body": a.body,
+            }
+            for a in store.alerts(0.0, RECENT_ALERTS)
         ],
         "daily": [
             {"date": d.day.isoformat(), "spent": d.spent, "balance": d.balance}

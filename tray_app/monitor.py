@@ -30,7 +30,8 @@ from typing import NamedTuple, Protocol, TypeVar
 
 from tray_app.api import ApiError, BalanceResponse, RateLimited, problem_of
 from tray_app.core import alerts as alert_rules
-from tray_app.core.forecast import Forecast, Sample, runway
+from tray_app.core.forecast import Forecast, Sample, runway, spent_since
+from tray_app.core.notices import notice_for
 from tray_app.core.pacing import (
     PRODUCTION,
     NextPoll,
@@ -40,9 +41,9 @@ from tray_app.core.pacing import (
 )
 from tray_app.core.state import MonitorState, PollResult, Problem, advance, with_no_key
 from tray_app.core.usage import USAGE_WINDOW_S
-from tray_app.core.view import Extras, TrayView, present
+from tray_app.core.view import RECENT_ALERTS, Extras, TrayView, present
 from tray_app.history_report import usage_today
-from tray_app.notify.base import Notification, Urgency
+from tray_app.notify.base import Notification, notification_for
 from tray_app.settings import Settings
 from tray_app.store import HistoryStore
 
@@ -93,13 +94,6 @@ def result_from_error(exc: ApiError, now: float) -> PollResult:
         trace_id=exc.trace_id,
         retry_after=retry_after,
     )
-
-
-_URGENCY: dict[alert_rules.Severity, Urgency] = {
-    alert_rules.Severity.INFO: "low",
-    alert_rules.Severity.WARNING: "normal",
-    alert_rules.Severity.CRITICAL: "critical",
-}
 
 
 class _Applied(NamedTuple):
@@ -166,6 +160,8 @@ class Monitor:
         self.forecast: Forecast | None = None
         self.view: TrayView | None = None
         self._usage: tuple[float | None, float | None] = (None, None)
+        # The "Recent alerts" rows, read from the store outside the lock after each delivery.
+        self._recent = self._read_recent_alerts()
         self._compacted_at: float | None = None
         # Bumped by reconfigure(): a fetch that started before belongs to the old key/config.
         self._generation = 0
@@ -227,6 +223,11 @@ class Monitor:
         alerts, view, seq, plan, compact = applied
         self._save()
         self._deliver(alerts, now)
+        if alerts:
+            recent = self._read_recent_alerts()
+            with self._lock:
+                self._recent = recent
+                view, seq = self._present(now)
         if compact:
             # Retention: fold old rows into hourly/daily buckets (cheap once a day).
             self._guard("compact history", self._store.compact, now)
@@ -290,11 +291,25 @@ class Monitor:
         self._usage = usage if self.state.balance is not None else (None, None)
         alerts: list[alert_rules.Alert] = []
         if result is not None:
+            last_hour: float | None = None
             if result.balance is not None and samples is not None:
                 self.forecast = runway(samples, now, result.balance.reset_at_s)
+                last_hour = spent_since(samples, now - 3600, now)
+            flap = self.alert_state.flap
             self.alert_state, alerts = alert_rules.evaluate(
-                self.alert_state, _outcome(result), self.settings.alerts, now, self.forecast
+                self.alert_state,
+                _outcome(result),
+                self.settings.alerts,
+                now,
+                self.forecast,
+                last_hour_spend=last_hour,
             )
+            if self.alert_state.flap not in (None, flap):
+                log.info(
+                    "resetAt moves back and forth between %s and %s (servers disagree); "
+                    "treated as one period, not announced again",
+                    *self.alert_state.flap,
+                )
         view, seq = self._present(now)
         plan = next_poll(self.state, self.settings.poll_interval, now, self._jitter(), self._pacing)
         compact = self._compacted_at is None or now - self._compacted_at >= COMPACT_EVERY_S
@@ -312,6 +327,7 @@ class Monitor:
             paused_until=self.alert_state.pause_until,
             autostart_enabled=self._autostart_state(),
             poll_interval=max(self.settings.poll_interval, self._pacing.min_interval),
+            recent_alerts=self._recent,
         )
         self._views_made += 1
         return present(self.state, self.settings.alerts.thresholds, now, extras), self._views_made
@@ -383,16 +399,7 @@ class Monitor:
                 alert.title,
                 alert.body,
             )
-            self._guard(
-                "notify",
-                self._notifier.send,
-                Notification(
-                    title=alert.title,
-                    body=alert.body,
-                    urgency=_URGENCY[alert.severity],
-                    key=alert.key,
-                ),
-            )
+            self._guard("notify", self._notifier.send, notification_for(notice_for(alert)))
 
     def _save(self, *, wait: bool = False) -> None:
         """Write the newest state. Whoever holds the write lock writes until nothing newer is
@@ -423,6 +430,10 @@ class Monitor:
         today = self._guard("read usage", usage_today, self._store, now, None)
         window = self._guard("read usage", self._store.usage_between, now - USAGE_WINDOW_S, now + 1)
         return today, window
+
+    def _read_recent_alerts(self) -> tuple[tuple[float, str], ...]:
+        records = self._guard("read alerts", self._store.alerts, 0.0, RECENT_ALERTS) or []
+        return tuple((record.ts, record.title) for record in records)
 
     def _describe(self) -> str:
         s = self.state

@@ -13,7 +13,7 @@ Example::
     [alerts]
     thresholds = ["20%", "5%"]     # percentages of totalAmount or absolute credits (500)
     expiring_hours = 48            # warn this long before subscription credits expire
-    large_spend = 2000             # one drop of at least this many credits is reported
+    large_spend = 0                # one drop of at least this many credits (0: off)
     offline_minutes = 60           # only an outage this long notifies
     notifications = true
 """
@@ -47,6 +47,9 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 APP_NAME = "lensmor-tray"
 DEFAULT_BASE_URL = "https://platform.lensmor.com"
 DASHBOARD_URL = "https://app.lensmor.com"
+# The API keys live under Settings -> API Keys in the web app; the spec documents no deeper
+# link, so the button opens the web app and the notification names the place.
+API_KEYS_URL = DASHBOARD_URL
 MIN_POLL_INTERVAL_S = 30
 MAX_POLL_INTERVAL_S = 86_400  # a day: a monitor that looks less often is not monitoring
 DEFAULT_POLL_INTERVAL_S = 300
@@ -62,7 +65,7 @@ class ConfigError(Exception):
 class AlertSettings:
     thresholds: tuple[Threshold, ...] = DEFAULT_THRESHOLDS
     expiring_hours: float = 48
-    large_spend: float = 2000
+    large_spend: float = 0  # off: "unusual spend" (core/alerts.py) is relative to the user
     offline_minutes: float = 60
     notifications: bool = True
 

@@ -329,6 +329,9 @@ class DesktopSession:
         self._all_pids: list[int] = []
         self._swept: list[int] = []
         self._x: Any = None  # Xlib.display.Display, imported lazily
+        #: Extra [global] lines for dunst's config (e.g. "dmenu = ..."); takes effect at the
+        #: next start_notifications().
+        self.dunstrc_extra = ""
 
     # -- paths and environment -----------------------------------------------------------
 
@@ -816,7 +819,7 @@ class DesktopSession:
         self._services.pop("dunst", None)
         dunstrc = self.home / ".config" / "dunst" / "dunstrc"
         dunstrc.parent.mkdir(mode=0o700, exist_ok=True)
-        dunstrc.write_text(DUNSTRC)
+        dunstrc.write_text(DUNSTRC + self.dunstrc_extra)
         started = time.monotonic()
         service = self._launch("dunst", ["dunst", "-config", str(dunstrc)])
         self._wait_ready(

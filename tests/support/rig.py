@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tray_app.api import LensmorClient
+from tray_app.core.alerts import Alert
 from tray_app.core.view import TrayView
 from tray_app.demo.server import DEMO_KEY, SimulatedAccount, SimulatedLensmorServer
 from tray_app.monitor import BalanceSource, Monitor, PollReport
@@ -64,6 +65,8 @@ class Rig:
     settings: Settings = field(default_factory=Settings)
     monitor: Monitor | None = None
     store: HistoryStore | None = None
+    #: Every event notified, folded ones included (`Alert.parts`), oldest first.
+    events: list[Alert] = field(default_factory=list)
 
     @property
     def account(self) -> SimulatedAccount:
@@ -98,10 +101,14 @@ class Rig:
 
     def poll(self) -> PollReport:
         assert self.monitor is not None
-        return self.monitor.poll_once(self.clock.now)
+        report = self.monitor.poll_once(self.clock.now)
+        assert len(report.alerts) <= 1, "one notification per poll at most"
+        self.events += [part for alert in report.alerts for part in alert.parts()]
+        return report
 
     def kinds(self) -> list[str]:
-        return [n.key.split(":", 1)[0] for n in self.notifier.sent]
+        """The key prefix of every event notified, folded ones included."""
+        return [alert.key.split(":", 1)[0] for alert in self.events]
 
 
 @pytest.fixture

@@ -23,7 +23,11 @@ Thresholds
 
 Reset (new subscription period)
     `resetAt` is the primary signal: it moved forward by at least an hour (`RESET_MIN_ADVANCE_MS`,
-    which ignores jitter) compared with the period the state remembers. When there is no date to
+    which ignores jitter) compared with the period the state remembers, into a period not
+    announced before. The last `PERIOD_MEMORY` periods seen are remembered (and saved), so a
+    reset into one of them is adopted silently: replicas behind a load balancer that disagree
+    (resetAt A, B, A, B...) give one "renewed", and the back-and-forth is noted in the state
+    (`flap`, the pair of periods) for the monitor to log once. When there is no date to
     compare (the new `resetAt` is null, or no period is known yet), a subscription balance that
     rose to its full `subscriptionAmount` counts as a reset (a refill). A `resetAt` that moves
     back by an hour or more (a plan change) is adopted silently. A reset re-arms every threshold
@@ -33,13 +37,28 @@ Reset (new subscription period)
     periods were missed. The first poll ever only learns the period; it reports no reset.
 
 Top-up / gift
-    Outside a reset, `giftBalance` or `totalAmount` rose since the last balance: one
-    notification naming the larger of the two rises.
+    Outside a reset, `giftBalance` or `totalAmount` rose since the last balance. A rise of at
+    least `TOP_UP_MIN_CREDITS` (50, one search) notifies at once. A smaller one must go above
+    the highest level seen this period (`top_up_high`) and still be there at the next balance
+    (it is then measured from that high). So a gift balance wobbling 50 <-> 40 between
+    replicas never notifies; the price is that a small grant after gift credits were spent
+    below an earlier high is not announced (the balance still shows it). One notification
+    names the larger of the two rises.
 
-Large spend
+Unusual spend
+    The credits spent in the last hour (`last_hour_spend`, from the history, given by the
+    monitor) compared with the user's usual hourly pace (the forecast's trimmed daily rate / 24,
+    see forecast.py). It notifies when the hour's spend is at least `UNUSUAL_SPEND_FLOOR`
+    (5,000 credits) and, when a pace is known (a day of history or more), at least
+    `UNUSUAL_SPEND_FACTOR` (4) times that pace. The floor keeps a new account quiet; the factor
+    makes "unusual" relative to the user. At most once per `UNUSUAL_SPEND_QUIET_S` (an hour),
+    and not within the hour after the period changed (a renewal, a plan change, or resetAt
+    going back and forth): that hour's samples mix two periods, so their drops are not spend.
+
+Large spend (off by default)
     Outside a reset, `totalBalance` fell by at least `settings.large_spend` since the last
-    balance (default 2,000; 0 turns the rule off): one notification naming the amount and since
-    when. Failed polls in between do not count as polls: the drop is measured between balances.
+    balance (default 0: off): one notification naming the amount and since when. Failed polls
+    in between do not count as polls: the drop is measured between balances.
 
 Expiring soon
     `settings.expiring_hours` (default 48; 0 turns it off) or less before `resetAt` (and not
@@ -59,6 +78,8 @@ Offline
     outage lasting `settings.offline_minutes` (default 60) notifies, once. A gap between two
     polls longer than `max(offline window, 3 h)` (the app was not running, the machine slept)
     restarts the outage clock, so waking up offline does not claim an outage nobody saw.
+    When a notified outage ends with a balance, "updating again" is notified (it replaces the
+    offline notification on screen, see notices.py).
 
 Notifications off, pause
     The state always advances: crossings are marked fired, flags are set, periods move on.
@@ -69,11 +90,20 @@ Notifications off, pause
     alerts are kept; more are only counted. A pause that ends while notifications are off
     ends without a summary.
 
-One poll's alerts come in this order: pause summary, reset, top-up, threshold, large spend,
-expiring, runway (or key rejected / offline for a failed poll). Each alert's `key` names the
-event once and for all: `threshold:<label>:period=<resetAt ms>:t=<poll time>`,
-`reset:period=<ms>`, `expiring:period=<ms>`, `runway:period=<ms>`, `top-up:t=<s>`,
-`large-spend:t=<s>`, `key-rejected:since=<s>`, `offline:since=<s>`, `pause-summary:t=<s>`.
+One notification per poll, at most
+    When several rules fire in one poll (or a pause ends with a summary), the most important
+    alert is the headline (its title, kind, key and severity) and the others are folded into
+    its body, each with its own key kept in `folded` (`Alert.parts()` gives them back, for
+    the history and the tests). The fixed order of importance, most important first, is
+    `IMPORTANCE`: used up, critically low, key rejected, unusual spend, low, large spend,
+    runs out before the reset, expiring soon, not updating (offline), renewed, credits added,
+    updating again, pause summary. Money at risk comes first, then what the user can act on,
+    then news.
+
+Each alert's `key` names the event once and for all: `threshold:<label>:period=<resetAt
+ms>:t=<poll time>`, `reset:period=<ms>`, `expiring:period=<ms>`, `runway:period=<ms>`,
+`top-up:t=<s>`, `unusual-spend:t=<s>`, `large-spend:t=<s>`, `key-rejected:since=<s>`,
+`offline:since=<s>`, `online:t=<s>`, `pause-summary:t=<s>`.
 
 Numbers are written with `fmt.credits` ("30,050") and dates with `fmt.short_date` in the `tz`
 given (None means the local zone; tests pass UTC).
@@ -83,8 +113,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Protocol, TypeAlias
+from typing import Any, Protocol, TypeAlias, TypeVar
 
 from tray_app.core import errors, fmt
 from tray_app.core.balance import Balance, BalanceFormatError, parse_balance
@@ -92,6 +123,8 @@ from tray_app.core.forecast import Forecast
 from tray_app.core.levels import Threshold
 from tray_app.core.saved import opt_float, opt_int
 from tray_app.core.state import Problem
+
+N = TypeVar("N", int, float)
 
 STATE_VERSION = 1
 HOUR_S = 3600.0
@@ -106,6 +139,16 @@ OUTAGE_GAP_S = 3 * HOUR_S
 # Bound on alerts kept during a pause, so a long pause cannot grow the state file unbounded.
 MAX_SUPPRESSED = 200
 _SUMMARY_LINES = 5
+# How many announced periods are remembered: enough for replicas that disagree over a few
+# periods, small enough to keep the saved state short.
+PERIOD_MEMORY = 6
+# A rise of gift credits or totalAmount this large notifies at once; a smaller one must last.
+TOP_UP_MIN_CREDITS = 50.0
+# Unusual spend: at least this many credits in the last hour, and this many times the usual
+# hourly pace when one is known; then quiet for an hour.
+UNUSUAL_SPEND_FLOOR = 5_000.0
+UNUSUAL_SPEND_FACTOR = 4.0
+UNUSUAL_SPEND_QUIET_S = HOUR_S
 
 
 class AlertKind(str, enum.Enum):
@@ -120,6 +163,27 @@ class AlertKind(str, enum.Enum):
     KEY_REJECTED = "key_rejected"
     OFFLINE = "offline"
     PAUSE_SUMMARY = "pause_summary"
+    UNUSUAL_SPEND = "unusual_spend"
+    ONLINE = "online"
+
+
+#: The fixed order of importance, most important first: the headline of a poll's one
+#: notification is the first kind present here (see the module docstring for why).
+IMPORTANCE: tuple[AlertKind, ...] = (
+    AlertKind.DEPLETED,
+    AlertKind.CRITICAL,
+    AlertKind.KEY_REJECTED,
+    AlertKind.UNUSUAL_SPEND,
+    AlertKind.LOW,
+    AlertKind.LARGE_SPEND,
+    AlertKind.RUNWAY,
+    AlertKind.EXPIRING,
+    AlertKind.OFFLINE,
+    AlertKind.RESET,
+    AlertKind.TOP_UP,
+    AlertKind.ONLINE,
+    AlertKind.PAUSE_SUMMARY,
+)
 
 
 class Severity(str, enum.Enum):
@@ -170,9 +234,15 @@ class Alert:
     key: str
     severity: Severity
     covers: tuple[str, ...] = ()
+    folded: tuple[Alert, ...] = ()  # the other alerts of the same poll, told in `body`
+    brief: str = ""  # how this alert reads when folded into another one's body ("" = body)
+
+    def parts(self) -> tuple[Alert, ...]:
+        """The headline alone, then each folded alert: every event of this notification."""
+        return (replace(self, folded=()), *self.folded) if self.folded else (self,)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "kind": self.kind.value,
             "title": self.title,
             "body": self.body,
@@ -180,6 +250,11 @@ class Alert:
             "severity": self.severity.value,
             "covers": list(self.covers),
         }
+        if self.folded:
+            data["folded"] = [alert.to_json() for alert in self.folded]
+        if self.brief:
+            data["brief"] = self.brief
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> Alert | None:
@@ -195,7 +270,18 @@ class Alert:
         if not all(isinstance(text, str) for text in texts):
             return None
         title, body, key = (str(text) for text in texts)
-        return cls(kind, title, body, key, severity, _str_tuple(data.get("covers")))
+        raw = data.get("folded")
+        folded = [cls.from_json(item) for item in raw] if isinstance(raw, list) else []
+        return cls(
+            kind,
+            title,
+            body,
+            key,
+            severity,
+            _str_tuple(data.get("covers")),
+            tuple(alert for alert in folded if alert is not None),
+            brief if isinstance(brief := data.get("brief"), str) else "",
+        )
 
 
 @dataclass(frozen=True)
@@ -215,6 +301,15 @@ class AlertState:
     pause_until: float | None = None
     suppressed: tuple[Alert, ...] = ()  # alerts held back by the pause, for the summary
     suppressed_more: int = 0  # held back beyond MAX_SUPPRESSED (counted only)
+    periods: tuple[int, ...] = ()  # the last PERIOD_MEMORY periods seen, newest last
+    flap: tuple[int, int] | None = None  # (older, newer) period resetAt went back and forth
+    top_up_high: tuple[float, float] | None = None  # highest (giftBalance, totalAmount)
+    # seen this period: a small rise must go above it
+    top_up_base: tuple[float, float] | None = None  # that high before a small rise, which
+    # must still be there at the next balance
+    unusual_spend_at: float | None = None  # when unusual spend was last notified
+    period_changed_at: float | None = None  # the last poll whose period differed (a reset,
+    # a plan change, or replicas disagreeing): the hour after it is not measured for spend
 
     def paused(self, now: float) -> bool:
         return self.pause_until is not None and now < self.pause_until
@@ -236,6 +331,12 @@ class AlertState:
             "pause_until": self.pause_until,
             "suppressed": [alert.to_json() for alert in self.suppressed],
             "suppressed_more": self.suppressed_more,
+            "periods": list(self.periods),
+            "flap": None if self.flap is None else list(self.flap),
+            "top_up_high": None if self.top_up_high is None else list(self.top_up_high),
+            "top_up_base": None if self.top_up_base is None else list(self.top_up_base),
+            "unusual_spend_at": self.unusual_spend_at,
+            "period_changed_at": self.period_changed_at,
         }
 
     @classmethod
@@ -262,6 +363,12 @@ class AlertState:
             pause_until=opt_float(data.get("pause_until")),
             suppressed=tuple(alert for alert in alerts if alert is not None),
             suppressed_more=max(0, opt_int(data.get("suppressed_more")) or 0),
+            periods=_int_tuple(data.get("periods"))[-PERIOD_MEMORY:],
+            flap=_pair(data.get("flap"), opt_int),
+            top_up_high=_pair(data.get("top_up_high"), opt_float),
+            top_up_base=_pair(data.get("top_up_base"), opt_float),
+            unusual_spend_at=opt_float(data.get("unusual_spend_at")),
+            period_changed_at=opt_float(data.get("period_changed_at")),
         )
 
 
@@ -289,14 +396,25 @@ def evaluate(
     now: float,
     forecast: Forecast | None = None,
     *,
+    last_hour_spend: float | None = None,
     tz: dt.tzinfo | None = None,
 ) -> tuple[AlertState, list[Alert]]:
-    """Apply one poll result. Returns the new state and the alerts to show now."""
+    """Apply one poll result. Returns the new state and the notification to show now (a list
+    of at most one alert: the headline, with the poll's other alerts folded into it).
+
+    `last_hour_spend` is the credits spent in the hour before `now`, from the history (None:
+    unknown, and the unusual-spend rule stays quiet)."""
     state = prev
     pause_over = state.pause_until is not None and now >= state.pause_until
     if isinstance(outcome, Balance):
         state, events = _on_balance(
-            state, outcome, settings=settings, now=now, forecast=forecast, tz=tz
+            state,
+            outcome,
+            settings=settings,
+            now=now,
+            forecast=forecast,
+            last_hour_spend=last_hour_spend,
+            tz=tz,
         )
     else:
         state, events = _on_failure(state, outcome, settings, now)
@@ -309,7 +427,19 @@ def evaluate(
         return state, []
     if state.paused(now):
         return _hold(state, events), []
-    return state, summary + events
+    return state, compose(summary + events)
+
+
+def compose(alerts: list[Alert]) -> list[Alert]:
+    """At most one notification: the most important alert (by `IMPORTANCE`) as the headline,
+    the others folded into its body in the same order; the urgency is the highest of all."""
+    if len(alerts) <= 1:
+        return list(alerts)
+    ordered = sorted(alerts, key=lambda alert: IMPORTANCE.index(alert.kind))
+    head, rest = ordered[0], tuple(ordered[1:])
+    body = " ".join([head.body, *(alert.brief or alert.body for alert in rest)])
+    severity = max((alert.severity for alert in ordered), key=lambda s: s.rank)
+    return [replace(head, body=body, severity=severity, folded=rest)]
 
 
 def pause(state: AlertState, until: float) -> AlertState:
@@ -334,21 +464,41 @@ def _on_balance(
     settings: AlertConfig,
     now: float,
     forecast: Forecast | None,
+    last_hour_spend: float | None,
     tz: dt.tzinfo | None,
 ) -> tuple[AlertState, list[Alert]]:
     prev = state.last
     is_reset, period = _detect_reset(state, prev, b)
     events: list[Alert] = []
+    if state.outage_notified:
+        events.append(_online_alert(state.outage_since, now))
     fired = state.fired
+    top_up_base = state.top_up_base
+    top_up_high = (b.gift_balance, b.total_amount)
     if is_reset:
         fired = frozenset()
+        top_up_base = None
         events.append(_reset_alert(b, period, now, tz))
     elif prev is not None:
-        events.extend(_top_up(prev, b, now))
+        high = state.top_up_high or (prev.gift_balance, prev.total_amount)
+        top_up, top_up_base = _top_up(prev, b, high, top_up_base, now)
+        events.extend(top_up)
+        top_up_high = (max(high[0], b.gift_balance), max(high[1], b.total_amount))
     fired, crossing = _thresholds(
         fired, b, thresholds=settings.thresholds, period=period, now=now, tz=tz
     )
     events.extend(crossing)
+    changed_at = state.period_changed_at
+    if is_reset or (state.period_ms is not None and period != state.period_ms):
+        changed_at = now
+    unusual_at = state.unusual_spend_at
+    # Within the hour after a period change the samples mix two periods (or two replicas'
+    # views): their drops are not spending, so the hour is not measured.
+    settled = changed_at is None or now - changed_at >= UNUSUAL_SPEND_QUIET_S
+    unusual = _unusual_spend(b, last_hour_spend, forecast, unusual_at, now) if settled else None
+    if unusual is not None:
+        events.append(unusual)
+        unusual_at = now
     if not is_reset and prev is not None:
         events.extend(
             _large_spend(
@@ -377,14 +527,35 @@ def _on_balance(
         last=b,
         last_ok_at=now,
         period_ms=period,
+        periods=_remember(state.periods, period),
+        flap=_flap(state, period),
         fired=fired,
         expiring_warned_ms=expiring_warned,
         runway_warned_ms=runway_warned,
         key_rejected_since=None,  # a balance means the key works: back to normal, quietly
         outage_since=None,
         outage_notified=False,
+        top_up_base=top_up_base,
+        top_up_high=top_up_high,
+        unusual_spend_at=unusual_at,
+        period_changed_at=changed_at,
     )
     return new_state, events
+
+
+def _remember(periods: tuple[int, ...], period: int | None) -> tuple[int, ...]:
+    if period is None or period in periods:
+        return periods
+    return (*periods, period)[-PERIOD_MEMORY:]
+
+
+def _flap(state: AlertState, period: int | None) -> tuple[int, int] | None:
+    """The pair of periods resetAt went back and forth between, once it came back to one
+    already seen (kept until another pair shows up, so the monitor logs each pair once)."""
+    old = state.period_ms
+    if period is None or old is None or period == old or period not in state.periods:
+        return state.flap
+    return (min(old, period), max(old, period))
 
 
 def _on_failure(
@@ -415,7 +586,8 @@ def _detect_reset(state: AlertState, prev: Balance | None, b: Balance) -> tuple[
     period, new = state.period_ms, b.reset_at_ms
     if new is not None and period is not None:
         if new - period >= RESET_MIN_ADVANCE_MS:
-            return True, new
+            # Forward into a period already seen: a replica behind on the news, not a renewal.
+            return new not in state.periods, new
         if period - new >= RESET_MIN_ADVANCE_MS:
             return False, new  # moved back: a plan change, not a renewal
         return False, period  # jitter: same period
@@ -465,19 +637,72 @@ def _thresholds(
     return still | newly, [alert]
 
 
-def _top_up(prev: Balance, b: Balance, now: float) -> list[Alert]:
-    amount = max(b.gift_balance - prev.gift_balance, b.total_amount - prev.total_amount)
-    if amount <= 0:
-        return []
-    return [
-        Alert(
-            AlertKind.TOP_UP,
-            "Lensmor credits added",
-            f"{fmt.credits(amount)} credits added; {fmt.credits(b.total_balance)} available now.",
-            f"top-up:t={int(now)}",
-            Severity.INFO,
-        )
-    ]
+def _top_up(
+    prev: Balance,
+    b: Balance,
+    high: tuple[float, float],
+    base: tuple[float, float] | None,
+    now: float,
+) -> tuple[list[Alert], tuple[float, float] | None]:
+    """(the top-up alert if any, the baseline of a small rise still to be confirmed)."""
+    rise = max(b.gift_balance - prev.gift_balance, b.total_amount - prev.total_amount)
+    if rise >= TOP_UP_MIN_CREDITS:
+        return [_top_up_alert(rise, b, now)], None
+    if base is not None:
+        # A small rise was seen at the last balance: notify it only if it is still there.
+        amount = max(b.gift_balance - base[0], b.total_amount - base[1])
+        return ([_top_up_alert(amount, b, now)] if amount > 0 else []), None
+    above = max(b.gift_balance - high[0], b.total_amount - high[1])
+    if rise > 0 and above > 0:
+        # Small, and higher than anything seen this period: wait for the next balance.
+        return [], high
+    return [], None
+
+
+def _top_up_alert(amount: float, b: Balance, now: float) -> Alert:
+    return Alert(
+        AlertKind.TOP_UP,
+        "Lensmor credits added",
+        f"{fmt.credits(amount)} credits added; {fmt.credits(b.total_balance)} available now.",
+        f"top-up:t={int(now)}",
+        Severity.INFO,
+    )
+
+
+def usual_hourly_pace(forecast: Forecast | None) -> float | None:
+    """The user's usual credits per hour (the forecast's daily rate / 24), None if unknown."""
+    if forecast is None or not forecast.enough_history or forecast.burn_per_day <= 0:
+        return None
+    return forecast.burn_per_day / 24
+
+
+def _unusual_spend(
+    b: Balance,
+    last_hour: float | None,
+    forecast: Forecast | None,
+    last_at: float | None,
+    now: float,
+) -> Alert | None:
+    if last_hour is None or last_hour < UNUSUAL_SPEND_FLOOR:
+        return None
+    if last_at is not None and now - last_at < UNUSUAL_SPEND_QUIET_S:
+        return None
+    usual = usual_hourly_pace(forecast)
+    if usual is not None and last_hour < UNUSUAL_SPEND_FACTOR * usual:
+        return None
+    pace = f", about {last_hour / usual:.0f}\u00d7 your usual pace" if usual else ""
+    body = (
+        f"{fmt.credits(last_hour)} credits in the last hour{pace}. "
+        f"{fmt.credits(max(0, b.total_balance))} left."
+    )
+    return Alert(
+        AlertKind.UNUSUAL_SPEND,
+        "Unusual Lensmor spend",
+        body,
+        f"unusual-spend:t={int(now)}",
+        Severity.WARNING,
+        brief=f"Unusual spend: {body}",
+    )
 
 
 def _large_spend(
@@ -507,6 +732,7 @@ def _large_spend(
             f"{fmt.credits(drop)} credits used{when}; {fmt.credits(b.total_balance)} left.",
             f"large-spend:t={int(now)}",
             Severity.INFO,
+            brief=f"{fmt.credits(drop)} used{when}.",
         )
     ]
 
@@ -613,6 +839,18 @@ def _key_rejected_alert(now: float) -> Alert:
     )
 
 
+def _online_alert(since: float | None, now: float) -> Alert:
+    gone = f" after {fmt.duration(now - since)}" if since is not None else ""
+    return Alert(
+        AlertKind.ONLINE,
+        "Lensmor balance updating again",
+        f"The Lensmor API answers again{gone}.",
+        f"online:t={int(now)}",
+        Severity.INFO,
+        brief=f"Updating again{gone}.",
+    )
+
+
 def _offline_alert(failure: Problem, since: float, now: float) -> Alert:
     return Alert(
         AlertKind.OFFLINE,
@@ -668,6 +906,7 @@ def _summary(held: tuple[Alert, ...], more: int, last: Balance | None, now: floa
         f"pause-summary:t={int(now)}",
         severity,
         tuple(alert.key for alert in held),
+        brief=f"While paused: {body}",
     )
 
 
@@ -681,6 +920,19 @@ def _balance_or_none(data: Any) -> Balance | None:
         return parse_balance(data)
     except BalanceFormatError:
         return None
+
+
+def _int_tuple(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(n for n in (opt_int(item) for item in value) if n is not None)
+
+
+def _pair(value: Any, read: Callable[[Any], N | None]) -> tuple[N, N] | None:
+    if not isinstance(value, list) or len(value) != 2:
+        return None
+    first, second = read(value[0]), read(value[1])
+    return None if first is None or second is None else (first, second)
 
 
 def _str_tuple(value: Any) -> tuple[str, ...]:

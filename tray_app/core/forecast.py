@@ -164,3 +164,9 @@ def _trimmed_mean(daily: list[float]) -> float:
     if len(values) >= TRIM_FROM_DAYS:
         values = values[:-1]  # leave out the busiest day: one burst is not a pace
     return sum(values) / len(values)
+
+
+def spent_since(samples: Iterable[Sample], start: float, now: float) -> float:
+    """Credits spent between `start` and `now`: what the samples that fall in that span record
+    as spent since the sample before (`core.usage.spent_between`, the one definition)."""
+    return sum(spent for t, _, spent in samples if start < t <= now)

@@ -29,6 +29,7 @@ class Action(str, enum.Enum):
     RESUME = "resume"
     TOGGLE_AUTOSTART = "toggle_autostart"
     QUIT = "quit"
+    OPEN_API_KEYS = "open_api_keys"  # a notification's button (core/notices.py)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class MenuRow:
 
 
 SEPARATOR = MenuRow("", separator=True)
+RECENT_ALERTS = 5  # notifications listed under "Recent alerts"
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class Extras:
     #: The poll interval in seconds: a balance older than two of them is shown as out of date
     #: (`MonitorState.is_outdated`). None: only failed polls mark it stale.
     poll_interval: float | None = None
+    #: The last notifications as (time, title), newest first ("Recent alerts" submenu).
+    recent_alerts: tuple[tuple[float, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,7 +194,21 @@ def _info_rows(
         if extras.forecast is not None:
             rows.append(MenuRow(extras.forecast.describe()))
     rows.append(MenuRow(_status_text(state, now, tz, outdated)))
+    if extras.recent_alerts:
+        rows.append(MenuRow("Recent alerts", children=recent_alert_rows(extras, now, tz)))
     return tuple(rows)
+
+
+def recent_alert_rows(extras: Extras, now: float, tz: dt.tzinfo | None) -> tuple[MenuRow, ...]:
+    """ "22:45  Lensmor credits low" (today) or "29 Nov 22:45  ..." (earlier), read-only."""
+    today = fmt.date(now, tz)
+    return tuple(
+        MenuRow(
+            f"{'' if fmt.date(at, tz) == today else fmt.short_date(at, tz) + ' '}"
+            f"{fmt.clock(at, tz)}  {title}"
+        )
+        for at, title in extras.recent_alerts[:RECENT_ALERTS]
+    )
 
 
 def _usage_text(extras: Extras) -> str | None:

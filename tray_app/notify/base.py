@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final, Literal, Protocol
 
+from tray_app.core.notices import BUTTON_LABELS, Notice, text_without_buttons
+
 Urgency = Literal["low", "normal", "critical"]
 
 APP_NAME: Final = "lensmor-tray"
@@ -46,6 +48,21 @@ class Notification:
     body: str
     urgency: Urgency = "normal"
     key: str = ""
+    #: A newer notification of the same family replaces the one on screen ("" = none).
+    family: str = ""
+    #: Buttons as (action id, label); the action id comes back through the backend's callback.
+    buttons: tuple[tuple[str, str], ...] = ()
+    #: The action id of a click on the body ("" = none).
+    default_action: str = ""
+    #: The freedesktop "category" hint ("" = none).
+    category: str = ""
+    #: The same text for a backend or server that shows no buttons ("" = `body`).
+    body_without_buttons: str = ""
+
+    @property
+    def plain_body(self) -> str:
+        """What to show where there are no buttons."""
+        return self.body_without_buttons or self.body
 
     def __post_init__(self) -> None:
         if self.urgency not in URGENCY_LEVELS:
@@ -90,3 +107,18 @@ def clip_utf16(text: str, units: int) -> str:
 
 def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
+
+
+def notification_for(notice: Notice) -> Notification:
+    """The notification for a notice (core/notices.py decides; this only translates)."""
+    return Notification(
+        title=notice.title,
+        body=notice.body,
+        urgency=notice.urgency,
+        key=notice.key,
+        family=notice.family,
+        buttons=tuple((action.value, BUTTON_LABELS[action]) for action in notice.buttons),
+        default_action=notice.default_action.value if notice.default_action else "",
+        category=notice.category,
+        body_without_buttons=text_without_buttons(notice.body, notice.buttons),
+    )

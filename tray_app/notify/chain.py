@@ -170,12 +170,14 @@ def _minutes(seconds: float) -> str:
 def build_default_chain(
     icon_provider: IconSource | None = None,
     *,
+    first: Notifier | None = None,
     platform: str = sys.platform,
     retry_after: float = DEFAULT_RETRY_AFTER,
     send_timeout: float = DEFAULT_SEND_TIMEOUT,
     clock: Callable[[], float] = time.monotonic,
 ) -> NotifierChain:
-    """plyer, then the tray icon's own notifications (given an icon), then the log.
+    """`first` (the app passes desktop-notifier, the only one with buttons and replacing),
+    then plyer, then the tray icon's own notifications (given an icon), then the log.
 
     On Windows and macOS the tray icon goes first when there is one: there pystray's balloon
     uses the app's own icon and raises on failure, whereas plyer adds a stray tray icon per
@@ -188,4 +190,6 @@ def build_default_chain(
         tray = PystrayNotifier(icon_provider, platform=platform)
         backends = [tray, plyer] if platform in ("win32", "darwin") else [plyer, tray]
     backends.append(LogNotifier())
+    if first is not None:
+        backends.insert(0, first)
     return NotifierChain(backends, retry_after=retry_after, send_timeout=send_timeout, clock=clock)

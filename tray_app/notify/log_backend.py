@@ -20,4 +20,4 @@ class LogNotifier:
     def send(self, n: Notification) -> None:
         # %r keeps a multi-line body on one log line and shows the text exactly as composed.
         key = f" [{n.key}]" if n.key else ""
-        self._log.info("notification%s (%s): %r %r", key, n.urgency, n.title, n.body)
+        self._log.info("notification%s (%s): %r %r", key, n.urgency, n.title, n.plain_body)

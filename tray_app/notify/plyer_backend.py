@@ -202,7 +202,7 @@ class PlyerNotifier:
             raise NotifyError("plyer needs pyobjus on macOS, which is not installed")
 
     def _arguments(self, n: Notification) -> dict[str, Any]:
-        title, body, timeout = n.title, n.body, self.timeout
+        title, body, timeout = n.title, n.plain_body, self.timeout
         # plyer#658: a None icon makes dbus-python reject the whole call, so always a string.
         kwargs: dict[str, Any] = {"app_name": self.app_name, "app_icon": self.icon_path()}
         if self._platform == "win32":

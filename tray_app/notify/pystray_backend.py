@@ -102,7 +102,7 @@ class PystrayNotifier:
             raise NotifyError("the tray icon is not shown")
         if backend in _BLIND_DBUS_BACKENDS:
             self._require_server(backend)
-        title, body = n.title, n.body
+        title, body = n.title, n.plain_body
         if self._platform == "win32":
             title = clip_utf16(title, WINDOWS_TITLE_UNITS)
             body = clip_utf16(body, WINDOWS_BODY_UNITS)
