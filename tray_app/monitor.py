@@ -209,6 +209,7 @@ class Monitor:
             usage_30_days=month,
             paused_until=self.alert_state.pause_until,
             autostart_enabled=self._autostart_state(),
+            badge_style=self.settings.badge_style,
         )
         view = present(self.state, self.settings.alerts.thresholds, now, extras)
         if view != self.view:

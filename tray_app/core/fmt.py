@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from tray_app.core.balance import Number
 
@@ -31,6 +32,27 @@ def compact(value: Number) -> str:
                 text = text[:-2]
             return f"{sign}{text}{suffix}"
     return f"{sign}{int(v)}"  # pragma: no cover - unreachable, the loop always returns
+
+
+def compact_short(value: Number) -> str:
+    """The badge number for 16-20 px: at most three digits. 950, 4.2k, 29k, 125k, 1.2M.
+
+    One decimal only when the whole part has one digit (the dot is one pixel wide); otherwise
+    rounded to whole units, half up, so 12,500 is "13k" and 28,550 "29k".
+    """
+    v = abs(float(value))
+    sign = "-" if value < 0 else ""
+    if v < 1000:
+        return f"{sign}{int(v)}"
+    for divisor, suffix in ((1e3, "k"), (1e6, "M"), (1e9, "B")):
+        scaled = v / divisor
+        if scaled < 9.95:
+            text = f"{scaled:.1f}".removesuffix(".0")
+            return f"{sign}{text}{suffix}"
+        whole = math.floor(scaled + 0.5)
+        if whole < 1000 or suffix == "B":
+            return f"{sign}{whole}{suffix}"
+    return f"{sign}{int(v)}"  # pragma: no cover - unreachable, "B" always returns
 
 
 def percent(fraction: float) -> str:

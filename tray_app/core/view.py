@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass
 
 from tray_app.core import fmt
-from tray_app.core.badge import BadgeKind, BadgeSpec, badge_for_balance, state_badge
+from tray_app.core.badge import BadgeKind, BadgeSpec, BadgeStyle, badge_for_balance, state_badge
 from tray_app.core.balance import Balance
 from tray_app.core.forecast import Forecast
 from tray_app.core.levels import Level, Threshold, level_for
@@ -57,6 +57,8 @@ class Extras:
     paused_until: float | None = None
     #: None when start-at-login is not available on this system (no row is shown).
     autostart_enabled: bool | None = None
+    #: How the badge draws the balance (the `badge_style` setting).
+    badge_style: BadgeStyle = BadgeStyle.NUMBER
 
 
 @dataclass(frozen=True)
@@ -93,27 +95,34 @@ def present(
         SEPARATOR,
         MenuRow("Quit", Action.QUIT),
     )
-    return TrayView(badge(state, thresholds), title(state, thresholds, now, tz), rows)
+    return TrayView(
+        badge(state, thresholds, extras.badge_style), title(state, thresholds, now, tz), rows
+    )
 
 
-def badge(state: MonitorState, thresholds: tuple[Threshold, ...]) -> BadgeSpec:
+def badge(
+    state: MonitorState,
+    thresholds: tuple[Threshold, ...],
+    style: BadgeStyle = BadgeStyle.NUMBER,
+) -> BadgeSpec:
     if state.problem is Problem.NO_KEY:
-        return state_badge(BadgeKind.NO_KEY)
+        return state_badge(BadgeKind.NO_KEY, style)
     if state.problem is Problem.KEY_REJECTED:
-        return state_badge(BadgeKind.KEY_REJECTED)
+        return state_badge(BadgeKind.KEY_REJECTED, style)
     b = state.balance
     if b is None:
         if state.problem is Problem.RATE_LIMITED:
-            return state_badge(BadgeKind.RATE_LIMITED)
+            return state_badge(BadgeKind.RATE_LIMITED, style)
         if state.problem is not None:
-            return state_badge(BadgeKind.STALE)
-        return state_badge(BadgeKind.STARTING)
+            return state_badge(BadgeKind.STALE, style)
+        return state_badge(BadgeKind.STARTING, style)
     return badge_for_balance(
         b.total_balance,
         b.fraction_remaining,
         level_for(b, thresholds),
         stale=state.is_stale,
         rate_limited=state.problem is Problem.RATE_LIMITED,
+        style=style,
     )
 
 
