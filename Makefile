@@ -1,5 +1,5 @@
 # The two commands: `make run` and `make test`. Both set up everything they need.
-.PHONY: run test lint package clean bench
+.PHONY: run test lint package clean bench catalogs
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -22,6 +22,15 @@ lint:
 bench:
 	@scripts/bootstrap.sh desktop,dev
 	$(PY) scripts/bench.py
+
+# Messages marked with _(), N_() or ngettext() -> the template -> every language's .po
+# (then translate the new and fuzzy entries; tests/test_catalogs.py checks them).
+catalogs:
+	@scripts/bootstrap.sh desktop
+	$(VENV)/bin/pybabel extract -F tray_app/locale/babel.cfg -k N_ --no-location --sort-output \
+		--project=lensmor-tray -o tray_app/locale/lensmor-tray.pot tray_app
+	$(VENV)/bin/pybabel update -i tray_app/locale/lensmor-tray.pot -d tray_app/locale \
+		-D lensmor-tray --no-location
 
 package:
 	@scripts/bootstrap.sh desktop,package

@@ -10,13 +10,10 @@ Catalogs are the .po files under tray_app/locale/<lang>/LC_MESSAGES/lensmor-tray
 form kept in the repository and shipped; they are compiled in memory when loaded (Babel's
 read_po + write_mo, a few milliseconds), so there is no build step and no binary to go stale.
 
-To update them after changing messages in the source (pybabel comes with Babel)::
-
-    .venv/bin/pybabel extract -F tray_app/locale/babel.cfg -k N_ -o tray_app/locale/lensmor-tray.pot tray_app
-    .venv/bin/pybabel update -i tray_app/locale/lensmor-tray.pot -d tray_app/locale -D lensmor-tray
-
-then translate the new or fuzzy entries; tests/test_catalogs.py checks that every catalog has
-every message with the same placeholders.
+To update them after changing messages in the source: `make catalogs` (pybabel, which comes
+with Babel, extracts `_()`, `N_()` and `ngettext()` calls into tray_app/locale/lensmor-tray.pot
+and merges it into each .po), then translate the new or fuzzy entries;
+tests/test_catalogs.py checks that every catalog has every message with the same placeholders.
 """
 
 from __future__ import annotations
