@@ -32,6 +32,7 @@ from tray_app.api import (
 )
 from tray_app.core import alerts as alert_rules
 from tray_app.core.forecast import Forecast, runway
+from tray_app.core.language import ENGLISH, Language
 from tray_app.core.pacing import (
     PRODUCTION,
     NextPoll,
@@ -131,8 +132,10 @@ class Monitor:
         jitter: Callable[[], float] = random.random,
         autostart_state: Callable[[], bool | None] = lambda: None,
         pacing: PacingProfile = PRODUCTION,
+        lang: Language = ENGLISH,
     ) -> None:
         self._pacing = pacing
+        self._lang = lang
         self._source = source
         self._store = store
         self._notifier = notifier
@@ -211,7 +214,7 @@ class Monitor:
             autostart_enabled=self._autostart_state(),
             badge_style=self.settings.badge_style,
         )
-        view = present(self.state, self.settings.alerts.thresholds, now, extras)
+        view = present(self.state, self.settings.alerts.thresholds, now, extras, lang=self._lang)
         if view != self.view:
             self.view = view
             self._guard("update the tray", self._tray.show, view)
@@ -225,7 +228,7 @@ class Monitor:
 
     def resume(self, now: float) -> None:
         with self._lock:
-            self.alert_state, summary = alert_rules.resume(self.alert_state, now)
+            self.alert_state, summary = alert_rules.resume(self.alert_state, now, self._lang)
             self._deliver(summary, now)
             self._save()
             self.refresh_view(now)
@@ -258,7 +261,12 @@ class Monitor:
             )
             self.forecast = runway(samples, now, result.balance.reset_at_s)
         self.alert_state, alerts = alert_rules.evaluate(
-            self.alert_state, _outcome(result), self.settings.alerts, now, self.forecast
+            self.alert_state,
+            _outcome(result),
+            self.settings.alerts,
+            now,
+            self.forecast,
+            lang=self._lang,
         )
         self._deliver(alerts, now)
         return alerts

@@ -76,7 +76,9 @@ event once and for all: `threshold:<label>:period=<resetAt ms>:t=<poll time>`,
 `large-spend:t=<s>`, `key-rejected:since=<s>`, `offline:since=<s>`, `pause-summary:t=<s>`.
 
 Numbers are written with `fmt.credits` ("30,050") and dates with `fmt.short_date` in the `tz`
-given (None means the local zone; tests pass UTC).
+given (None means the local zone; tests pass UTC), texts and formats in the `lang` given
+(English by default). An alert keeps the text it was made with: held alerts summarised after a
+pause keep their titles as they were.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ from typing import Any, Protocol, TypeAlias
 from tray_app.core import fmt
 from tray_app.core.balance import Balance, BalanceFormatError, parse_balance
 from tray_app.core.forecast import Forecast
+from tray_app.core.language import ENGLISH, N_, Language
 from tray_app.core.levels import Threshold
 from tray_app.core.saved import opt_float, opt_int
 from tray_app.core.state import Problem
@@ -290,21 +293,22 @@ def evaluate(
     forecast: Forecast | None = None,
     *,
     tz: dt.tzinfo | None = None,
+    lang: Language = ENGLISH,
 ) -> tuple[AlertState, list[Alert]]:
     """Apply one poll result. Returns the new state and the alerts to show now."""
     state = prev
     pause_over = state.pause_until is not None and now >= state.pause_until
     if isinstance(outcome, Balance):
         state, events = _on_balance(
-            state, outcome, settings=settings, now=now, forecast=forecast, tz=tz
+            state, outcome, settings=settings, now=now, forecast=forecast, tz=tz, lang=lang
         )
     else:
-        state, events = _on_failure(state, outcome, settings, now)
+        state, events = _on_failure(state, outcome, settings, now, lang)
     state = replace(state, last_poll_at=now)
     summary: list[Alert] = []
     if pause_over:
         # Summarised after this poll so that its "now N credits" is the fresh balance.
-        state, summary = _end_pause(state, now)
+        state, summary = _end_pause(state, now, lang)
     if not settings.notifications:
         return state, []
     if state.paused(now):
@@ -317,11 +321,13 @@ def pause(state: AlertState, until: float) -> AlertState:
     return replace(state, pause_until=until)
 
 
-def resume(state: AlertState, now: float) -> tuple[AlertState, list[Alert]]:
+def resume(
+    state: AlertState, now: float, lang: Language = ENGLISH
+) -> tuple[AlertState, list[Alert]]:
     """End a pause now: the state without the pause and at most one summary alert."""
     if state.pause_until is None:
         return state, []
-    return _end_pause(state, now)
+    return _end_pause(state, now, lang)
 
 
 # --- one poll ------------------------------------------------------------------------------
@@ -335,6 +341,7 @@ def _on_balance(
     now: float,
     forecast: Forecast | None,
     tz: dt.tzinfo | None,
+    lang: Language,
 ) -> tuple[AlertState, list[Alert]]:
     prev = state.last
     is_reset, period = _detect_reset(state, prev, b)
@@ -342,17 +349,23 @@ def _on_balance(
     fired = state.fired
     if is_reset:
         fired = frozenset()
-        events.append(_reset_alert(b, period, now, tz))
+        events.append(_reset_alert(b, period, now, tz, lang))
     elif prev is not None:
-        events.extend(_top_up(prev, b, now))
+        events.extend(_top_up(prev, b, now, lang))
     fired, crossing = _thresholds(
-        fired, b, thresholds=settings.thresholds, period=period, now=now, tz=tz
+        fired, b, thresholds=settings.thresholds, period=period, now=now, tz=tz, lang=lang
     )
     events.extend(crossing)
     if not is_reset and prev is not None:
         events.extend(
             _large_spend(
-                prev, b, limit=settings.large_spend, since=state.last_ok_at, now=now, tz=tz
+                prev,
+                b,
+                limit=settings.large_spend,
+                since=state.last_ok_at,
+                now=now,
+                tz=tz,
+                lang=lang,
             )
         )
     expiring_warned = state.expiring_warned_ms
@@ -363,12 +376,13 @@ def _on_balance(
         warned=expiring_warned,
         now=now,
         tz=tz,
+        lang=lang,
     )
     if expiring is not None:
         events.append(expiring)
         expiring_warned = period
     runway_warned = state.runway_warned_ms
-    runway = _runway(b, forecast, period, runway_warned, tz)
+    runway = _runway(b, forecast, period, runway_warned, tz, lang=lang)
     if runway is not None:
         events.append(runway)
         runway_warned = period
@@ -388,7 +402,7 @@ def _on_balance(
 
 
 def _on_failure(
-    state: AlertState, failure: Problem, settings: AlertConfig, now: float
+    state: AlertState, failure: Problem, settings: AlertConfig, now: float, lang: Language
 ) -> tuple[AlertState, list[Alert]]:
     if failure is Problem.NO_KEY:
         return state, []  # nothing was asked: the tray shows the no-key state
@@ -397,7 +411,7 @@ def _on_failure(
         state = replace(state, outage_since=None, outage_notified=False)
         if state.key_rejected_since is not None:
             return state, []
-        return replace(state, key_rejected_since=now), [_key_rejected_alert(now)]
+        return replace(state, key_rejected_since=now), [_key_rejected_alert(now, lang)]
     window = max(0.0, settings.offline_minutes) * 60
     since, notified = state.outage_since, state.outage_notified
     slept = state.last_poll_at is not None and now - state.last_poll_at > max(window, OUTAGE_GAP_S)
@@ -405,7 +419,7 @@ def _on_failure(
         since, notified = now, False
     events: list[Alert] = []
     if not notified and now - since >= window:
-        events.append(_offline_alert(failure, since, now))
+        events.append(_offline_alert(failure, since, now, lang))
         notified = True
     return replace(state, outage_since=since, outage_notified=notified), events
 
@@ -440,6 +454,7 @@ def _thresholds(
     period: int | None,
     now: float,
     tz: dt.tzinfo | None,
+    lang: Language,
 ) -> tuple[frozenset[str], list[Alert]]:
     lines = threshold_lines(thresholds, b.total_amount)
     margin = rearm_margin(b.total_amount)
@@ -461,19 +476,24 @@ def _thresholds(
     else:
         kind = AlertKind.LOW
     threshold = next((t for t in thresholds if str(t) == worst), None)
-    alert = _threshold_alert(kind, worst, threshold=threshold, b=b, period=period, now=now, tz=tz)
+    alert = _threshold_alert(
+        kind, worst, threshold=threshold, b=b, period=period, now=now, tz=tz, lang=lang
+    )
     return still | newly, [alert]
 
 
-def _top_up(prev: Balance, b: Balance, now: float) -> list[Alert]:
+def _top_up(prev: Balance, b: Balance, now: float, lang: Language) -> list[Alert]:
+    _ = lang.gettext
     amount = max(b.gift_balance - prev.gift_balance, b.total_amount - prev.total_amount)
     if amount <= 0:
         return []
     return [
         Alert(
             AlertKind.TOP_UP,
-            "Lensmor credits added",
-            f"{fmt.credits(amount)} credits added; {fmt.credits(b.total_balance)} available now.",
+            _("Lensmor credits added"),
+            _("{added} credits added; {balance} available now.").format(
+                added=fmt.credits(amount, lang), balance=fmt.credits(b.total_balance, lang)
+            ),
             f"top-up:t={int(now)}",
             Severity.INFO,
         )
@@ -488,23 +508,28 @@ def _large_spend(
     since: float | None,
     now: float,
     tz: dt.tzinfo | None,
+    lang: Language,
 ) -> list[Alert]:
+    _ = lang.gettext
     drop = prev.total_balance - b.total_balance
     if limit <= 0 or drop < limit:
         return []
-    when = ""
-    if since is not None:
+    used, left = fmt.credits(drop, lang), fmt.credits(b.total_balance, lang)
+    if since is None:
+        body = _("{used} credits used; {left} left.").format(used=used, left=left)
+    else:
         # Same day: the time is enough; after a long gap (a restart) the date says more.
         when = (
-            f" since {fmt.clock(since, tz)}"
-            if now - since < 86_400
-            else f" since {fmt.short_date(since, tz)}"
+            fmt.clock(since, tz, lang) if now - since < 86_400 else fmt.short_date(since, tz, lang)
+        )
+        body = _("{used} credits used since {when}; {left} left.").format(
+            used=used, when=when, left=left
         )
     return [
         Alert(
             AlertKind.LARGE_SPEND,
-            "Large Lensmor spend",
-            f"{fmt.credits(drop)} credits used{when}; {fmt.credits(b.total_balance)} left.",
+            _("Large Lensmor spend"),
+            body,
             f"large-spend:t={int(now)}",
             Severity.INFO,
         )
@@ -519,7 +544,9 @@ def _expiring(
     warned: int | None,
     now: float,
     tz: dt.tzinfo | None,
+    lang: Language,
 ) -> Alert | None:
+    _ = lang.gettext
     reset_at = b.reset_at_s
     if hours <= 0 or reset_at is None or period is None or warned == period:
         return None
@@ -528,9 +555,12 @@ def _expiring(
         return None
     return Alert(
         AlertKind.EXPIRING,
-        "Lensmor credits expire soon",
-        f"{fmt.credits(b.subscription_balance)} subscription credits expire in "
-        f"{fmt.duration(left)} (on {fmt.short_date(reset_at, tz)}).",
+        _("Lensmor credits expire soon"),
+        _("{credits} subscription credits expire in {duration} (on {date}).").format(
+            credits=fmt.credits(b.subscription_balance, lang),
+            duration=fmt.duration(left, lang),
+            date=fmt.short_date(reset_at, tz, lang),
+        ),
         f"expiring:period={period}",
         Severity.WARNING,
     )
@@ -542,7 +572,10 @@ def _runway(
     period: int | None,
     warned: int | None,
     tz: dt.tzinfo | None,
+    *,
+    lang: Language,
 ) -> Alert | None:
+    _ = lang.gettext
     if forecast is None or not forecast.runs_out_before_reset or forecast.seconds_to_empty is None:
         return None
     reset_at = b.reset_at_s
@@ -550,9 +583,13 @@ def _runway(
         return None
     return Alert(
         AlertKind.RUNWAY,
-        "Lensmor credits may run out",
-        f"At the current pace credits run out in about {fmt.duration(forecast.seconds_to_empty)},"
-        f" before the reset on {fmt.short_date(reset_at, tz)}.",
+        _("Lensmor credits may run out"),
+        _(
+            "At the current pace credits run out in about {duration}, before the reset on {date}."
+        ).format(
+            duration=fmt.duration(forecast.seconds_to_empty, lang),
+            date=fmt.short_date(reset_at, tz, lang),
+        ),
         f"runway:period={period}",
         Severity.WARNING,
     )
@@ -561,18 +598,26 @@ def _runway(
 # --- texts ---------------------------------------------------------------------------------
 
 
-def _reset_alert(b: Balance, period: int | None, now: float, tz: dt.tzinfo | None) -> Alert:
-    body = f"Subscription credits renewed: {fmt.credits(b.subscription_balance)} available"
+def _reset_alert(
+    b: Balance, period: int | None, now: float, tz: dt.tzinfo | None, lang: Language
+) -> Alert:
+    _ = lang.gettext
+    credits = fmt.credits(b.subscription_balance, lang)
     reset_at = b.reset_at_s
-    body += f"; next reset on {fmt.short_date(reset_at, tz)}." if reset_at is not None else "."
+    if reset_at is None:
+        body = _("Subscription credits renewed: {credits} available.").format(credits=credits)
+    else:
+        body = _("Subscription credits renewed: {credits} available; next reset on {date}.").format(
+            credits=credits, date=fmt.short_date(reset_at, tz, lang)
+        )
     key = f"reset:period={period}" if period is not None else f"reset:t={int(now)}"
-    return Alert(AlertKind.RESET, "Lensmor credits renewed", body, key, Severity.INFO)
+    return Alert(AlertKind.RESET, _("Lensmor credits renewed"), body, key, Severity.INFO)
 
 
 _THRESHOLD_TITLES = {
-    AlertKind.LOW: ("Lensmor credits low", Severity.WARNING),
-    AlertKind.CRITICAL: ("Lensmor credits critically low", Severity.CRITICAL),
-    AlertKind.DEPLETED: ("Lensmor credits used up", Severity.CRITICAL),
+    AlertKind.LOW: (N_("Lensmor credits low"), Severity.WARNING),
+    AlertKind.CRITICAL: (N_("Lensmor credits critically low"), Severity.CRITICAL),
+    AlertKind.DEPLETED: (N_("Lensmor credits used up"), Severity.CRITICAL),
 }
 
 
@@ -585,48 +630,72 @@ def _threshold_alert(
     period: int | None,
     now: float,
     tz: dt.tzinfo | None,
+    lang: Language,
 ) -> Alert:
+    _ = lang.gettext
     title, severity = _THRESHOLD_TITLES[kind]
-    left = f"{fmt.credits(max(0, b.total_balance))} credits left"
+    credits = fmt.credits(max(0, b.total_balance), lang)
     fraction = b.fraction_remaining
-    if fraction is not None:
-        left += f" ({fmt.percent(fraction)} of {fmt.credits(b.total_amount)})"
-    if threshold is None:
-        body = f"{left}."
-    elif threshold.is_percent:
-        body = f"{left}, below your {threshold} warning."
+    if fraction is None:
+        left = _("{credits} credits left").format(credits=credits)
     else:
-        body = f"{left}, below your {fmt.credits(threshold.value)}-credit warning."
+        left = _("{credits} credits left ({percent} of {total})").format(
+            credits=credits,
+            percent=fmt.percent(fraction, lang),
+            total=fmt.credits(b.total_amount, lang),
+        )
+    if threshold is None:
+        body = _("{left}.").format(left=left)
+    elif threshold.is_percent:
+        body = _("{left}, below your {threshold} warning.").format(
+            left=left,
+            # "20%" as configured in English; the locale's form elsewhere ("20 %").
+            threshold=str(threshold)
+            if lang.locale is None
+            else fmt.percent(threshold.value / 100, lang),
+        )
+    else:
+        body = _("{left}, below your {credits}-credit warning.").format(
+            left=left, credits=fmt.credits(threshold.value, lang)
+        )
     if kind is not AlertKind.LOW and b.reset_at_s is not None:
-        body += f" Subscription credits renew on {fmt.short_date(b.reset_at_s, tz)}."
-    return Alert(kind, title, body, f"threshold:{label}:period={period}:t={int(now)}", severity)
+        body += " " + _("Subscription credits renew on {date}.").format(
+            date=fmt.short_date(b.reset_at_s, tz, lang)
+        )
+    key = f"threshold:{label}:period={period}:t={int(now)}"
+    return Alert(kind, _(title), body, key, severity)
 
 
-def _key_rejected_alert(now: float) -> Alert:
+def _key_rejected_alert(now: float, lang: Language) -> Alert:
+    _ = lang.gettext
     return Alert(
         AlertKind.KEY_REJECTED,
-        "Lensmor API key rejected",
-        "The Lensmor API refused the API key. Create a new key in the Lensmor app "
-        "(Settings -> API Keys) and set it in lensmor-tray.",
+        _("Lensmor API key rejected"),
+        _(
+            "The Lensmor API refused the API key. Create a new key in the Lensmor app "
+            "(Settings -> API Keys) and set it in lensmor-tray."
+        ),
         f"key-rejected:since={int(now)}",
         Severity.CRITICAL,
     )
 
 
 _OUTAGE_REASONS = {
-    Problem.OFFLINE: "the Lensmor API cannot be reached",
-    Problem.SERVER: "the Lensmor API answers with server errors",
-    Problem.RATE_LIMITED: "the Lensmor API keeps asking to slow down (rate limit)",
-    Problem.BAD_RESPONSE: "the Lensmor API sends answers that are not a balance",
+    Problem.OFFLINE: N_("the Lensmor API cannot be reached"),
+    Problem.SERVER: N_("the Lensmor API answers with server errors"),
+    Problem.RATE_LIMITED: N_("the Lensmor API keeps asking to slow down (rate limit)"),
+    Problem.BAD_RESPONSE: N_("the Lensmor API sends answers that are not a balance"),
 }
 
 
-def _offline_alert(failure: Problem, since: float, now: float) -> Alert:
+def _offline_alert(failure: Problem, since: float, now: float, lang: Language) -> Alert:
+    _ = lang.gettext
     return Alert(
         AlertKind.OFFLINE,
-        "Lensmor balance not updating",
-        f"No balance for {fmt.duration(now - since)}: {_OUTAGE_REASONS[failure]}. "
-        "The balance shown may be out of date.",
+        _("Lensmor balance not updating"),
+        _("No balance for {duration}: {reason}. The balance shown may be out of date.").format(
+            duration=fmt.duration(now - since, lang), reason=_(_OUTAGE_REASONS[failure])
+        ),
         f"offline:since={int(since)}",
         Severity.WARNING,
     )
@@ -646,32 +715,47 @@ def _hold(state: AlertState, events: list[Alert]) -> AlertState:
     )
 
 
-def _end_pause(state: AlertState, now: float) -> tuple[AlertState, list[Alert]]:
+def _end_pause(
+    state: AlertState, now: float, lang: Language = ENGLISH
+) -> tuple[AlertState, list[Alert]]:
     held, more = state.suppressed, state.suppressed_more
     state = replace(state, pause_until=None, suppressed=(), suppressed_more=0)
     if not held and not more:
         return state, []
-    return state, [_summary(held, more, state.last, now)]
+    return state, [_summary(held, more, state.last, now, lang)]
 
 
-def _summary(held: tuple[Alert, ...], more: int, last: Balance | None, now: float) -> Alert:
+def _summary(
+    held: tuple[Alert, ...], more: int, last: Balance | None, now: float, lang: Language
+) -> Alert:
+    _ = lang.gettext
     counts: dict[str, int] = {}
     for alert in held:
         counts[alert.title] = counts.get(alert.title, 0) + 1
     items = list(counts.items())
     parts = [f"{title} (x{n})" if n > 1 else title for title, n in items[:_SUMMARY_LINES]]
-    hidden = sum(n for _, n in items[_SUMMARY_LINES:]) + more
+    hidden = sum(n for _title, n in items[_SUMMARY_LINES:]) + more
     body = "; ".join(parts)
-    if hidden:
-        body += f"; and {hidden} more" if body else f"{hidden} notifications"
+    if hidden and body:
+        body += "; " + _("and {count} more").format(count=hidden)
+    elif hidden:
+        body = lang.ngettext("{count} notification", "{count} notifications", hidden).format(
+            count=hidden
+        )
     body += "."
     if last is not None:
-        body += f" Now {fmt.credits(last.total_balance)} credits available."
+        body += " " + _("Now {credits} credits available.").format(
+            credits=fmt.credits(last.total_balance, lang)
+        )
     total = len(held) + more
     severity = max((a.severity for a in held), key=lambda s: s.rank, default=Severity.INFO)
     return Alert(
         AlertKind.PAUSE_SUMMARY,
-        f"Lensmor: {total} notification{'s' if total != 1 else ''} while paused",
+        lang.ngettext(
+            "Lensmor: {count} notification while paused",
+            "Lensmor: {count} notifications while paused",
+            total,
+        ).format(count=total),
         body,
         f"pause-summary:t={int(now)}",
         severity,
