@@ -51,8 +51,8 @@ def locale_tag(environ: Mapping[str, str]) -> str | None:
 def language_from_environ(environ: Mapping[str, str]) -> Language:
     """The `Language` the environment asks for; `ENGLISH` when it asks for nothing we have."""
     tag = locale_tag(environ)
-    if tag is None:
-        return ENGLISH
+    if tag is None or tag.split("_", 1)[0].lower() == "en":
+        return ENGLISH  # without importing Babel: English start-ups do not pay for it
     return language_for(tag)
 
 
