@@ -27,10 +27,10 @@ bench:
 # (then translate the new and fuzzy entries; tests/test_catalogs.py checks them).
 catalogs:
 	@scripts/bootstrap.sh desktop
-	$(VENV)/bin/pybabel extract -F tray_app/locale/babel.cfg -k N_ --no-location --sort-output \
+	$(VENV)/bin/pybabel extract -F tray_app/locale/babel.cfg -k N_ --no-location --sort-output --width=100 \
 		--project=lensmor-tray -o tray_app/locale/lensmor-tray.pot tray_app
 	$(VENV)/bin/pybabel update -i tray_app/locale/lensmor-tray.pot -d tray_app/locale \
-		-D lensmor-tray --no-location
+		-D lensmor-tray --width=100
 
 package:
 	@scripts/bootstrap.sh desktop,package
