@@ -110,3 +110,37 @@ def test_the_tray_view_speaks_the_language_of_lang(lang: str, tooltip: str, refr
     texts = [row.text for row in view.rows]
     assert refresh in texts
     assert not any("credits" in text for text in texts[:3]), texts
+
+
+@pytest.mark.parametrize("lang", ["de_DE.UTF-8", "fr_FR.UTF-8", "es_ES.UTF-8"])
+def test_translated_titles_survive_the_xorg_latin1_title(lang: str) -> None:
+    # pystray's xorg backend writes titles as Latin-1 (ui/tray.py): French digit groups use a
+    # narrow no-break space, which the fallbacks turn into a Latin-1 one. (Japanese cannot be
+    # written there at all; the xorg fallback is the menu-less last resort.)
+    from tray_app.core.state import Problem
+    from tray_app.ui.tray import _LATIN1_FALLBACKS
+
+    language = language_from_environ({"LANG": lang})
+    balance = parse_balance(
+        {
+            "subscriptionAmount": 35000,
+            "subscriptionBalance": 30000,
+            "giftAmount": 50,
+            "giftBalance": 50,
+            "totalAmount": 35050,
+            "totalBalance": 30050,
+            "resetAt": None,
+        }
+    )
+    states = [
+        MonitorState(balance=balance, fetched_at=0.0),
+        MonitorState(balance=balance, fetched_at=0.0, problem=Problem.OFFLINE, problem_since=0.0),
+        MonitorState(problem=Problem.NO_KEY),
+        MonitorState(problem=Problem.KEY_REJECTED),
+        MonitorState(),
+    ]
+    for state in states:
+        text = present(state, (), 0.0, lang=language).title
+        for fancy, plain in _LATIN1_FALLBACKS.items():
+            text = text.replace(fancy, plain)
+        text.encode("latin-1")

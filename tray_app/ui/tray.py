@@ -41,6 +41,7 @@ _LATIN1_FALLBACKS = {
     "\u2019": "'",  # right single quotation mark
     "\u201c": '"',  # left double quotation mark
     "\u201d": '"',  # right double quotation mark
+    "\u202f": "\u00a0",  # narrow no-break space (French digit groups): a Latin-1 one
 }
 
 #: Linux backends with a working menu, in order of preference (see shared/desktop-testing.md).
