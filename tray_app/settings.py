@@ -9,6 +9,7 @@ Example::
 
     base_url = "https://platform.lensmor.com"
     poll_interval = 300            # seconds, 30 to 86400
+    badge_style = "number"         # number | percent | gauge | monochrome
 
     [alerts]
     thresholds = ["20%", "5%"]     # percentages of totalAmount or absolute credits (500)
@@ -37,6 +38,7 @@ from urllib.parse import urlsplit
 import platformdirs
 import tomli_w
 
+from tray_app.core.badge import BadgeStyle
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Threshold
 
 if sys.version_info >= (3, 11):
@@ -75,6 +77,7 @@ class Settings:
     base_url: str = DEFAULT_BASE_URL
     poll_interval: int = DEFAULT_POLL_INTERVAL_S
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    badge_style: BadgeStyle = BadgeStyle.NUMBER
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,7 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-_TOP_KEYS = {"base_url", "poll_interval", "alerts"}
+_TOP_KEYS = {"base_url", "poll_interval", "alerts", "badge_style"}
 _ALERT_KEYS = {f.name for f in dataclasses.fields(AlertSettings)}
 
 
@@ -185,7 +188,20 @@ def parse_settings(data: Mapping[str, Any], origin: str = "config") -> Settings:
         )
     if "alerts" in data:
         kwargs["alerts"] = _parse_alerts(data["alerts"], origin)
+    if "badge_style" in data:
+        kwargs["badge_style"] = parse_badge_style(data["badge_style"], f"{origin}: badge_style")
     return Settings(**kwargs)
+
+
+def parse_badge_style(value: Any, name: str = "badge_style") -> BadgeStyle:
+    """A `BadgeStyle` from its config name, or ConfigError naming the key and the choices."""
+    choices = ", ".join(style.value for style in BadgeStyle)
+    if isinstance(value, str):
+        try:
+            return BadgeStyle(value.strip().lower())
+        except ValueError:
+            pass
+    raise ConfigError(f"{name} must be one of {choices}, got {_short(value)}")
 
 
 def _parse_alerts(data: Any, origin: str) -> AlertSettings:
@@ -298,6 +314,7 @@ def settings_to_toml(settings: Settings) -> dict[str, Any]:
     return {
         "base_url": settings.base_url,
         "poll_interval": settings.poll_interval,
+        "badge_style": settings.badge_style.value,
         "alerts": {
             "thresholds": [str(t) if t.is_percent else _plain(t.value) for t in alerts.thresholds],
             "expiring_hours": _plain(alerts.expiring_hours),
