@@ -78,6 +78,22 @@ def test_the_settings_row_named_in_the_tooltip_is_the_menu_row() -> None:
         lang = language_from_environ({"LANG": f"{language}.UTF-8"})
         settings_row = lang.gettext("Settings…")
         assert settings_row in lang.gettext("Lensmor: no API key set — open Settings… to add one")
+        assert settings_row in lang.gettext("{label} — open Settings… to add one")
+        # The notification without buttons names the menu's pause row the same way.
+        pause_row = lang.gettext("Pause notifications")
+        assert pause_row in lang.gettext("To snooze, use Pause in the tray menu.")
+
+
+def test_german_durations_are_never_after_a_dative_preposition() -> None:
+    # fmt.duration gives Babel's nominative "5 Tage"; "in 5 Tage", "seit 5 Tage" are wrong
+    # (dative: "5 Tagen"), so the German catalog words around it ("noch 5 Tage").
+    for message in catalog("de"):
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        for form in forms:
+            words = [w for w in form.lower().split() if w not in {"etwa", "ungefähr"}]
+            for index, word in enumerate(words[1:], start=1):
+                if word.lstrip("~(").startswith("{duration}"):
+                    assert words[index - 1].lstrip("(") not in {"in", "nach", "seit", "vor"}, form
 
 
 def test_an_unreadable_catalog_falls_back_to_english(tmp_path: Path) -> None:

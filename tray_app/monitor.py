@@ -405,7 +405,8 @@ class Monitor:
                 alert.title,
                 alert.body,
             )
-            self._guard("notify", self._notifier.send, notification_for(notice_for(alert)))
+            notification = notification_for(notice_for(alert), self._lang)
+            self._guard("notify", self._notifier.send, notification)
 
     def _save(self, *, wait: bool = False) -> None:
         """Write the newest state. Whoever holds the write lock writes until nothing newer is
