@@ -77,6 +77,19 @@ def test_rows_appearing_change_the_layout() -> None:
     assert by_action(before) == by_action(after)
 
 
+def test_recent_alerts_appearing_keep_the_pause_submenu_and_its_children() -> None:
+    ids = MenuIds()
+    before = build_menu(view().rows, ids)
+    recent = ((NOW - 60, "Lensmor credits low"),)
+    after = build_menu(view(extras=Extras(recent_alerts=recent)).rows, ids)
+    assert diff(before, after).layout_changed
+    # "Recent alerts" is a new submenu before "Pause notifications": the pause submenu (a
+    # named slot, not "the first submenu") keeps its id, so a host's open menu keeps it.
+    assert labels(before)["Pause notifications"] == labels(after)["Pause notifications"]
+    assert labels(before)["Until tomorrow"] == labels(after)["Until tomorrow"]
+    assert "Recent alerts" in labels(after)
+
+
 def test_the_same_view_twice_changes_nothing() -> None:
     ids = MenuIds()
     assert diff(build_menu(view().rows, ids), build_menu(view().rows, ids)).empty

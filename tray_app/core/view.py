@@ -44,6 +44,9 @@ class MenuRow:
     enabled: bool = True
     children: tuple[MenuRow, ...] = ()
     separator: bool = False
+    #: A stable name for a row that appears and disappears (a submenu such as "Recent
+    #: alerts"): menu adapters key the row by it, so rows around it keep their identity.
+    slot: str | None = None
 
 
 SEPARATOR = MenuRow("", separator=True)
@@ -246,7 +249,13 @@ def _info_rows(
             rows.append(MenuRow(extras.forecast.describe(lang)))
     rows.append(MenuRow(_status_text(state, now, tz, lang, outdated)))
     if extras.recent_alerts:
-        rows.append(MenuRow(_("Recent alerts"), children=recent_alert_rows(extras, now, tz, lang)))
+        rows.append(
+            MenuRow(
+                _("Recent alerts"),
+                children=recent_alert_rows(extras, now, tz, lang),
+                slot="recent-alerts",
+            )
+        )
     return tuple(rows)
 
 
@@ -339,6 +348,7 @@ def _pause_row(
         return MenuRow(
             _("Notifications paused until {time}").format(time=fmt.clock(paused_until, tz, lang)),
             children=(MenuRow(_("Resume notifications"), Action.RESUME),),
+            slot="pause",
         )
     return MenuRow(
         _("Pause notifications"),
@@ -346,6 +356,7 @@ def _pause_row(
             MenuRow(_("For 1 hour"), Action.PAUSE_HOUR),
             MenuRow(_("Until tomorrow"), Action.PAUSE_TOMORROW),
         ),
+        slot="pause",
     )
 
 

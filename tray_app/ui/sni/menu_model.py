@@ -5,7 +5,8 @@ pystray rebuilt the whole GTK menu on every balance update, libdbusmenu gave eve
 id, and XFCE/LXQt closed the open menu each time (see ../shared/desktops/README.md). Here an
 id belongs to a *slot* of the menu, not to its text:
 
-- a row with an action is keyed by its action ("refresh", "quit", ...);
+- a row with an action is keyed by its action ("refresh", "quit", ...), a row the view names
+  (`MenuRow.slot`: "pause", "recent-alerts") by that name;
 - any other row by its kind and its position among siblings of that kind (the third text
   row, the first submenu, the second separator), under its parent's key.
 
@@ -99,6 +100,8 @@ def _items(
 
 
 def _slot(row: MenuRow, seen: dict[str, int]) -> str:
+    if row.slot is not None:
+        return f"slot:{row.slot}"
     if row.action is not None and not row.children and not row.separator:
         return f"action:{row.action.value}"
     kind = "separator" if row.separator else "submenu" if row.children else "text"
