@@ -68,10 +68,19 @@ class AlertSettings:
 
 
 @dataclass(frozen=True)
+class IntegrationSettings:
+    """Feed files the running app rewrites after each poll (`tray_app.feeds`); None: off."""
+
+    prometheus_textfile: Path | None = None
+    waybar_file: Path | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     base_url: str = DEFAULT_BASE_URL
     poll_interval: int = DEFAULT_POLL_INTERVAL_S
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    integrations: IntegrationSettings = field(default_factory=IntegrationSettings)
 
 
 @dataclass(frozen=True)
@@ -152,7 +161,7 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-_TOP_KEYS = {"base_url", "poll_interval", "alerts"}
+_TOP_KEYS = {"base_url", "poll_interval", "alerts", "integrations"}
 _ALERT_KEYS = {f.name for f in dataclasses.fields(AlertSettings)}
 
 
@@ -182,6 +191,10 @@ def parse_settings(data: Mapping[str, Any], origin: str = "config") -> Settings:
         )
     if "alerts" in data:
         kwargs["alerts"] = _parse_alerts(data["alerts"], origin)
+    if "integrations" in data:
+        from tray_app.feed_settings import parse_integrations
+
+        kwargs["integrations"] = parse_integrations(data["integrations"], origin)
     return Settings(**kwargs)
 
 
@@ -302,7 +315,18 @@ def settings_to_toml(settings: Settings) -> dict[str, Any]:
             "offline_minutes": _plain(alerts.offline_minutes),
             "notifications": alerts.notifications,
         },
+        **_integrations_toml(settings.integrations),
     }
+
+
+def _integrations_toml(integrations: IntegrationSettings) -> dict[str, Any]:
+    # Written only when set, so a saved config stays as short as the user's.
+    table = {
+        name: str(getattr(integrations, name))
+        for name in ("prometheus_textfile", "waybar_file")
+        if getattr(integrations, name) is not None
+    }
+    return {"integrations": table} if table else {}
 
 
 def _plain(value: float) -> int | float:
