@@ -69,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument(
         "--format",
         choices=STATUS_FORMATS,
-        help="text (default), json, or a status bar's format (see README: status bar)",
+        metavar="FORMAT",
+        help="text (default), json, waybar, i3blocks, polybar, xbar or prometheus",
     )
     status.add_argument(
         "--cached",

@@ -113,7 +113,8 @@ def snapshot_of(
         last_poll_at=state.last_poll_at,
         problem=state.problem,
         level=None if balance is None else level_for(balance, thresholds),
-        stale=state.is_stale or state.is_outdated(now, interval),
+        # With no balance at all, nothing shown is current either.
+        stale=state.is_stale or state.is_outdated(now, interval) or balance is None,
         view=view,
     )
 
