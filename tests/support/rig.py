@@ -17,7 +17,7 @@ import pytest
 from tray_app.api import LensmorClient
 from tray_app.core.view import TrayView
 from tray_app.demo.server import DEMO_KEY, SimulatedAccount, SimulatedLensmorServer
-from tray_app.monitor import BalanceSource, Monitor, PollReport
+from tray_app.monitor import BalanceSource, FeedPort, Monitor, PollReport
 from tray_app.notify.base import Notification
 from tray_app.settings import Settings
 from tray_app.store import HistoryStore
@@ -64,6 +64,7 @@ class Rig:
     settings: Settings = field(default_factory=Settings)
     monitor: Monitor | None = None
     store: HistoryStore | None = None
+    feed: FeedPort | None = None
 
     @property
     def account(self) -> SimulatedAccount:
@@ -93,6 +94,7 @@ class Rig:
             # Sends the UI thread hands off (a resume's summary) run inline here, so a test
             # reads them right after the call; test_monitor checks the hand-off itself.
             background=lambda fn: fn(),
+            feed=self.feed,
         )
         return self.monitor
 
