@@ -33,12 +33,15 @@ def test_integration_paths_are_read_and_tilde_expanded(tmp_path: Path) -> None:
     [
         ({"waybar_file": "relative/w.json"}, "integrations.waybar_file must be an absolute path"),
         ({"waybar_file": 3}, "integrations.waybar_file must be a file path in quotes"),
-        ({"waybar_file": "/tmp/"}, "integrations.waybar_file must name a file, not a folder"),
         (
-            {"prometheus_textfile": "/tmp/l.txt"},
+            {"waybar_file": "/var/lib/feeds/"},
+            "integrations.waybar_file must name a file, not a folder",
+        ),
+        (
+            {"prometheus_textfile": "/var/lib/feeds/l.txt"},
             "integrations.prometheus_textfile must end in .prom",
         ),
-        ({"statsd": "/tmp/x"}, "unknown key 'integrations.statsd'"),
+        ({"statsd": "/var/lib/feeds/x"}, "unknown key 'integrations.statsd'"),
     ],
 )
 def test_bad_integration_values_name_the_key(table: dict[str, object], message: str) -> None:
@@ -50,7 +53,8 @@ def test_a_bad_integration_is_one_line_from_the_cli(home: Home) -> None:
     home.write_config('[integrations]\nwaybar_file = "w.json"\n')
     result = run_cli(home, "status", "--cached")
     assert result.code == 2
-    assert result.err.count("\n") == 1 and "integrations.waybar_file" in result.err
+    assert result.err.count("\n") == 1
+    assert "integrations.waybar_file" in result.err
 
 
 def test_the_monitor_rewrites_the_feed_files_after_each_poll(rig: Rig, tmp_path: Path) -> None:
@@ -89,9 +93,11 @@ def test_an_unwritable_feed_path_is_logged_once_and_polling_goes_on(
         for _ in range(3):
             report = rig.poll()
             rig.clock.now += 300
-    assert report.state.balance is not None and report.state.problem is None
+    assert report.state.balance is not None
+    assert report.state.problem is None
     warnings = [r for r in caplog.records if "feed file" in r.getMessage()]
-    assert len(warnings) == 1 and str(missing) in warnings[0].getMessage()
+    assert len(warnings) == 1
+    assert str(missing) in warnings[0].getMessage()
     missing.parent.mkdir()
     rig.poll()
     assert json.loads(missing.read_text())["class"] == "ok"

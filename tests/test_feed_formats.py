@@ -98,7 +98,8 @@ def test_i3blocks_prints_full_text_short_text_and_the_levels_colour(
     snapshot: AccountSnapshot, expected: str
 ) -> None:
     full, short, colour = feed.i3blocks([snapshot]).split("\n")
-    assert full and short
+    assert full
+    assert short
     assert re.fullmatch(r"#[0-9A-F]{6}", colour)
     assert colour == feed.CLASS_COLOUR[FeedClass(expected)]
 
@@ -122,7 +123,8 @@ def test_xbar_title_carries_the_badge_png_then_menu_rows_and_refresh() -> None:
     assert title == "5k (14%)"
     image = dict(p.split("=", 1) for p in params.split(" "))["image"]
     png = Image.open(io.BytesIO(base64.b64decode(image, validate=True)))
-    assert png.format == "PNG" and png.size == (36, 36)
+    assert png.format == "PNG"
+    assert png.size == (36, 36)
     assert lines[1] == "---"
     body = lines[2 : lines.index("---", 2)]
     info_rows = [
@@ -136,7 +138,8 @@ def test_xbar_title_carries_the_badge_png_then_menu_rows_and_refresh() -> None:
     assert refresh_line.startswith("Refresh | ")
     assert 'shell="/opt/lensmor tray/bin/lensmor-tray"' in refresh_line
     assert "param1=refresh" in refresh_line
-    assert "terminal=false" in refresh_line and "refresh=true" in refresh_line
+    assert "terminal=false" in refresh_line
+    assert "refresh=true" in refresh_line
     assert all("|" not in line.split(" | ")[0] for line in lines)
 
 
@@ -168,7 +171,8 @@ def test_prometheus_exposition_parses_with_every_kind_and_quantity() -> None:
     assert parsed["lensmor_credits_last_success_timestamp_seconds"] == [({}, NOW - 10)]
     assert parsed["lensmor_credits_stale"] == [({}, 0.0)]
     for family in ("lensmor_credits", "lensmor_credits_reset_timestamp_seconds"):
-        assert f"# TYPE {family} gauge" in text and f"# HELP {family} " in text
+        assert f"# TYPE {family} gauge" in text
+        assert f"# HELP {family} " in text
 
 
 def test_prometheus_labels_the_account_only_when_there_are_several() -> None:
@@ -199,9 +203,11 @@ def test_several_accounts_show_the_worst_and_list_all() -> None:
     assert data["class"] == "critical"
     assert [line.split(" — ")[0] for line in data["tooltip"].split("\n")] == ["work", "side", "lab"]
     full, short, _colour = feed.i3blocks(accounts).split("\n")
-    assert short == "side: 1k (3%)" and "work: 30.1k (86%)" in full
+    assert short == "side: 1k (3%)"
+    assert "work: 30.1k (86%)" in full
     xbar_lines = feed.xbar(accounts, "AAAA", ["lensmor-tray", "refresh"]).split("\n")
-    assert "work | color=gray" in xbar_lines and "--Gift: 50 of 50" in xbar_lines
+    assert "work | color=gray" in xbar_lines
+    assert "--Gift: 50 of 50" in xbar_lines
 
 
 def test_an_error_outranks_a_low_balance() -> None:
@@ -216,15 +222,20 @@ def test_saved_state_keeps_the_last_polls_problem_for_readers() -> None:
     state = advance(state, PollResult(NOW - 5, problem=Problem.SERVER, message="HTTP 503"))
     saved = json.loads(json.dumps(state.to_json()))
     read = feed.state_from_saved(saved)
-    assert read.problem is Problem.SERVER and read.problem_since == NOW - 5
-    assert read.last_poll_at == NOW - 5 and read.fetched_at == NOW - 100
+    assert read.problem is Problem.SERVER
+    assert read.problem_since == NOW - 5
+    assert read.last_poll_at == NOW - 5
+    assert read.fetched_at == NOW - 100
     assert not read.from_previous_run
     # A restart still starts clean: the app re-polls rather than trusting an old verdict.
     restarted = MonitorState.from_json(saved)
-    assert restarted.problem is None and restarted.from_previous_run
+    assert restarted.problem is None
+    assert restarted.from_previous_run
 
 
 def test_json_object_adds_fetched_at_and_stale() -> None:
     data = feed.json_object(account(30_050, age=3 * INTERVAL))
-    assert data["stale"] is True and data["fetchedAt"] == "2026-11-30T00:38:20Z"
-    assert data["totalBalance"] == 30_050 and data["level"] == "ok"
+    assert data["stale"] is True
+    assert data["fetchedAt"] == "2026-11-30T00:38:20Z"
+    assert data["totalBalance"] == 30_050
+    assert data["level"] == "ok"

@@ -42,7 +42,8 @@ def test_never_ran_exits_1_with_a_one_line_hint(home: Home) -> None:
     result = run_cli(home, "status", "--cached", "--format", "waybar")
     assert result.code == 1
     assert result.out == ""
-    assert result.err.count("\n") == 1 and "start the tray app" in result.err
+    assert result.err.count("\n") == 1
+    assert "start the tray app" in result.err
 
 
 def test_cached_text_says_how_old_the_data_is_without_a_key(home: Home) -> None:
@@ -60,7 +61,8 @@ def test_cached_is_stale_past_two_poll_intervals(home: Home) -> None:
     save_state(home, age=121)
     out = run_cli(home, "status", "--cached", "--format", "json")
     data = json.loads(out.out)
-    assert data["stale"] is True and data["totalBalance"] == 5050
+    assert data["stale"] is True
+    assert data["totalBalance"] == 5050
     assert data["fetchedAt"].endswith("Z")
     waybar = json.loads(run_cli(home, "status", "--cached", "--format", "waybar").out)
     assert waybar["class"] == "stale"
@@ -70,7 +72,8 @@ def test_cached_is_stale_past_two_poll_intervals(home: Home) -> None:
 def test_cached_shows_the_last_polls_problem(home: Home) -> None:
     save_state(home, age=30, problem=Problem.KEY_REJECTED)
     waybar = json.loads(run_cli(home, "status", "--cached", "--format", "waybar").out)
-    assert waybar["class"] == "error" and waybar["text"] == "Key rejected"
+    assert waybar["class"] == "error"
+    assert waybar["text"] == "Key rejected"
     prom = run_cli(home, "status", "--cached", "--format", "prometheus").out
     stale = {f.name: f.samples for f in text_string_to_metric_families(prom)}[
         "lensmor_credits_stale"
@@ -101,7 +104,8 @@ def test_an_unreadable_saved_state_is_one_line_not_a_traceback(home: Home) -> No
     (home.data_dir / "history.sqlite3").write_bytes(b"this is not a database at all" * 100)
     result = run_cli(home, "status", "--cached")
     assert result.code == 4
-    assert "Traceback" not in result.err and result.err.count("\n") == 1
+    assert "Traceback" not in result.err
+    assert result.err.count("\n") == 1
     assert "cannot read the saved state" in result.err
 
 
@@ -116,14 +120,18 @@ def test_live_status_takes_the_same_formats(home: Home) -> None:
         env = {"LENSMOR_BASE_URL": server.url, "LENSMOR_API_KEY": DEMO_KEY}
         waybar = run_cli(home, "status", "--format", "waybar", env=env)
         data = json.loads(waybar.out)
-        assert data["class"] == "ok" and data["percentage"] == 100
+        assert data["class"] == "ok"
+        assert data["percentage"] == 100
         as_json = json.loads(run_cli(home, "status", "--json", env=env).out)
-        assert as_json["stale"] is False and "fetchedAt" in as_json
+        assert as_json["stale"] is False
+        assert "fetchedAt" in as_json
         polybar = run_cli(home, "status", "--format", "polybar", env=env).out.strip()
-        assert polybar.startswith("%{F#") and polybar.endswith("%{F-}")
+        assert polybar.startswith("%{F#")
+        assert polybar.endswith("%{F-}")
         assert len(server.account.requests) == 3
 
 
 def test_refresh_without_a_running_app_says_so(home: Home) -> None:
     result = run_cli(home, "refresh")
-    assert result.code == 1 and "not running" in result.err
+    assert result.code == 1
+    assert "not running" in result.err
