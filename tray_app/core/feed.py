@@ -10,7 +10,7 @@ Formats (`FORMATS`):
     waybar      one JSON line: text, tooltip, class (ok, low, critical, depleted, stale,
                 error), percentage (custom module with "return-type": "json")
     i3blocks    full_text, short_text, color lines (the persistent-less line protocol)
-    polybar     one line with %{F#rrggbb} colour tags (custom/script module)
+    polybar     one line with a %{F#rrggbb}…%{F-} colour tag (custom/script module)
     xbar        the xbar/SwiftBar plugin protocol: a title line with `| image=` (the badge as
                 base64 PNG, given by the caller), `---`, the menu's rows, a Refresh action
     prometheus  the text exposition format (node exporter textfile collector)
@@ -204,8 +204,9 @@ def i3blocks(accounts: Sequence[AccountSnapshot]) -> str:
 def polybar(accounts: Sequence[AccountSnapshot]) -> str:
     """One line for a polybar custom/script module, coloured with %{F#rrggbb}…%{F-}."""
     top = worst(accounts)
-    text = short_text(top, named=_named(accounts)).replace("%", "%%")
-    # polybar reads "%{" as a formatting tag; a literal percent sign is written "%%".
+    # polybar reads "%{" as the start of a formatting tag; any other "%" is shown as it is
+    # ("%%" is not an escape in polybar, unlike lemonbar: polybar/polybar#2748 is unmerged).
+    text = short_text(top, named=_named(accounts)).replace("%{", "% {")
     return f"%{{F{CLASS_COLOUR[top.feed_class]}}}{text}%{{F-}}"
 
 
