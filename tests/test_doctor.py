@@ -142,3 +142,13 @@ def test_doctor_without_a_desktop_names_tray_and_notifications_and_masks_the_key
     assert verdicts["key accepted"] == "ok"
     assert verdicts["app"] == "warn"  # not running here
     assert verdicts["start at login"] == "warn"
+
+
+def test_a_certificate_that_does_not_verify_is_a_tls_failure(
+    tmp_path: Path, self_signed_https: str
+) -> None:
+    results = doctor.check_api(context(tmp_path, self_signed_https))
+    assert [r.name for r in results] == ["API"]
+    assert results[0].verdict is Verdict.FAIL
+    assert results[0].detail.startswith(f"TLS to {self_signed_https} failed")
+    assert "clock" in results[0].fix
