@@ -152,3 +152,11 @@ def test_a_certificate_that_does_not_verify_is_a_tls_failure(
     assert results[0].verdict is Verdict.FAIL
     assert results[0].detail.startswith(f"TLS to {self_signed_https} failed")
     assert "clock" in results[0].fix
+
+
+def test_a_terminal_without_unicode_gets_ascii_marks(home: Home) -> None:
+    result = run_cli(home, "doctor", env={"PYTHONIOENCODING": "latin-1"})
+    assert result.code == 2
+    assert "Traceback" not in result.err
+    assert "[X] tray:" in result.out
+    assert "[X] key: no API key is set -> run `lensmor-tray key set`" in result.out

@@ -61,10 +61,23 @@ def run_doctor(config: Path | None, *, json_output: bool = False) -> int:
     context = Context(paths=paths, environ=dict(os.environ))
     results = run_checks(context, default_checks())
     if json_output:
-        print(json.dumps(report_json(results), ensure_ascii=False))
+        print(json.dumps(report_json(results)))
     else:
-        print("\n".join(report_lines(results)))
+        fancy = _can_print("✓✗⚠→…")
+        text = "\n".join(report_lines(results, ascii_only=not fancy))
+        if not fancy:  # what else cannot be shown (the … of a masked key) becomes "?"
+            encoding = sys.stdout.encoding or "ascii"
+            text = text.encode(encoding, "replace").decode(encoding)
+        print(text)
     return exit_code(results)
+
+
+def _can_print(text: str) -> bool:
+    try:
+        text.encode(sys.stdout.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
 
 
 def default_checks() -> list[tuple[str, Check, float]]:

@@ -20,6 +20,11 @@ class Verdict(str, enum.Enum):
     def mark(self) -> str:
         return {"ok": "✓", "warn": "⚠", "fail": "✗"}[self.value]
 
+    @property
+    def ascii_mark(self) -> str:
+        """For a terminal whose encoding has no ✓ (e.g. a Latin-1 locale)."""
+        return {"ok": "[ok]", "warn": "[!]", "fail": "[X]"}[self.value]
+
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -42,12 +47,14 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def report_lines(results: Sequence[CheckResult]) -> list[str]:
+def report_lines(results: Sequence[CheckResult], *, ascii_only: bool = False) -> list[str]:
     lines = []
+    arrow = "->" if ascii_only else "→"
     for r in results:
-        line = f"{r.verdict.mark} {r.name}: {_one_line(r.detail)}"
+        mark = r.verdict.ascii_mark if ascii_only else r.verdict.mark
+        line = f"{mark} {r.name}: {_one_line(r.detail)}"
         if r.verdict is not Verdict.OK and r.fix:
-            line += f" → {_one_line(r.fix)}"
+            line += f" {arrow} {_one_line(r.fix)}"
         lines.append(line)
     return lines
 
