@@ -160,3 +160,23 @@ def test_a_terminal_without_unicode_gets_ascii_marks(home: Home) -> None:
     assert "Traceback" not in result.err
     assert "[X] tray:" in result.out
     assert "[X] key: no API key is set -> run `lensmor-tray key set`" in result.out
+
+
+@pytest.mark.parametrize(
+    ("exec_line", "verdict", "detail"),
+    [
+        ("/bin/false run --autostart", "fail", "its command exits with code 1"),
+        ("/nonexistent/lensmor-tray run --autostart", "fail", "will not start the app"),
+        ("/bin/true run --autostart", "ok", "its command runs"),
+    ],
+)
+def test_start_at_login_runs_the_entrys_command(
+    home: Home, exec_line: str, verdict: str, detail: str
+) -> None:
+    entry = home.root / ".config" / "autostart" / "lensmor-tray.desktop"
+    entry.parent.mkdir(parents=True)
+    entry.write_text(f"[Desktop Entry]\nType=Application\nName=Lensmor\nExec={exec_line}\n")
+    report = json.loads(run_cli(home, "doctor", "--json").out)
+    (check,) = [c for c in report["checks"] if c["name"] == "start at login"]
+    assert check["verdict"] == verdict
+    assert detail in check["detail"]
