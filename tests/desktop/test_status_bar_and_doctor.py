@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 
 from tests.conftest import REPO
 from tests.support.waiting import poll_until
+from tests.test_readme_bars import snippets
 from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
 
 from .harness import DesktopSession
@@ -101,8 +103,18 @@ def test_cached_feed_costs_no_request_and_doctor_names_each_failure(
     assert json.loads(outputs["waybar"])["class"] == "ok"
     fetched = json.loads(outputs["json"])["fetchedAt"]
 
-    # -- the bar's click action: the running app polls again -------------------------------
-    assert cli(env, "refresh").returncode == 0
+    # -- the README's waybar click action: the running app polls again ---------------------
+    on_click = json.loads(snippets()["waybar"])["custom/lensmor"]["on-click"]
+    bin_dir = desktop.home / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "lensmor-tray"
+    shim.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m tray_app "$@"\n')
+    shim.chmod(0o755)
+    shell_env = {**env, "PATH": f"{bin_dir}:{env.get('PATH', '/usr/bin:/bin')}"}
+    clicked = subprocess.run(
+        ["/bin/sh", "-c", on_click], env=shell_env, capture_output=True, timeout=30, check=False
+    )
+    assert clicked.returncode == 0, clicked.stderr
     poll_until(lambda: len(server.account.requests) > before or None, 10, "the refresh poll")
     poll_until(
         lambda: (
