@@ -24,6 +24,7 @@ from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import REPO, Home
+from tests.desktop.conftest import running_on_ci
 from tests.test_status_cached import save_state
 from tray_app.feed_settings import parse_integrations
 
@@ -75,7 +76,10 @@ def test_waybar_snippet(bar_home: Home) -> None:
 
 def test_i3blocks_snippet_runs_in_i3blocks(bar_home: Home) -> None:
     if shutil.which("i3blocks") is None:
-        pytest.skip("i3blocks is not installed (scripts/system-packages.txt)")
+        reason = "i3blocks is not installed (scripts/system-packages.txt)"
+        if running_on_ci():
+            pytest.fail(f"{reason}; CI is set, so this is a failure, not a skip")
+        pytest.skip(reason)
     config = bar_home.root / "i3blocks.conf"
     config.write_text(snippets()["i3blocks"])
     proc = subprocess.Popen(
