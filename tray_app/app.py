@@ -29,6 +29,7 @@ from tray_app.autostart import Autostart, autostart_for, resolve_launch_command
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
 from tray_app.core.pause import for_an_hour, tomorrow_morning
 from tray_app.core.view import Action, TrayView
+from tray_app.feeds import FeedWriter
 from tray_app.i18n import language_from_environ
 from tray_app.instance import AlreadyRunning, InstanceLock, ask_to_refresh
 from tray_app.monitor import BalanceSource, Monitor
@@ -196,6 +197,7 @@ class TrayApp:
             pacing=self.options.pacing,
             autostart_state=lambda: self._autostart_enabled,
             lang=language_from_environ(self.environ),
+            feed=FeedWriter(),
         )
         self._init_autostart()
         self.scheduler = PollScheduler(self.monitor, pacing=self.options.pacing)

@@ -28,7 +28,7 @@ from tray_app.core.balance import Balance
 from tray_app.core.language import ENGLISH, Language
 from tray_app.core.levels import level_for
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
-from tray_app.core.state import Problem
+from tray_app.core.state import PollResult, Problem
 from tray_app.core.view import level_name
 from tray_app.i18n import language_from_environ
 from tray_app.secrets import InvalidKey, KeyStore, looks_like_lensmor_key, normalise_key
@@ -43,6 +43,7 @@ EXIT_USAGE = 2
 EXIT_KEY = 3
 EXIT_UNAVAILABLE = 4
 EXIT_RATE_LIMITED = 5
+STATUS_FORMATS = ("text", "json", "waybar", "i3blocks", "polybar", "xbar", "prometheus")
 MAX_HISTORY_DAYS = 3660  # ten years: more than the history keeps, and a sane amount to print
 
 
@@ -69,6 +70,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help="fetch and print the balance once")
     status.add_argument("--json", action="store_true", help="print one JSON object")
+    status.add_argument(
+        "--format",
+        choices=STATUS_FORMATS,
+        metavar="FORMAT",
+        help="text (default), json, waybar, i3blocks, polybar, xbar or prometheus",
+    )
+    status.add_argument(
+        "--cached",
+        action="store_true",
+        help="print what the running app last fetched: no request, no key needed",
+    )
+    sub.add_parser("refresh", help="ask the running tray app to refresh now")
+    doctor = sub.add_parser("doctor", help="check the key, API, tray, notifications and files")
+    doctor.add_argument("--json", action="store_true", help="print one JSON object")
 
     key = sub.add_parser("key", help="set, show or clear the API key")
     key_sub = key.add_subparsers(dest="key_command", metavar="ACTION", required=True)
@@ -120,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "status": cmd_status,
         "key": cmd_key,
         "paths": cmd_paths,
+        "refresh": cmd_refresh,
+        "doctor": cmd_doctor,
     }
     handler = handlers[args.command]
     # A warning logged before (or without) configure_logging, e.g. "the key file is readable
@@ -197,6 +214,9 @@ def api_error_to_cli(exc: ApiError) -> CliError:
 
 def cmd_status(args: argparse.Namespace) -> int:
     paths, settings = load_config(args)
+    out_format = "json" if args.json else (args.format or "text")
+    if args.cached:
+        return _status_cached(args, paths, settings, out_format)
     base_url = effective_base_url(settings, os.environ)
     store = key_store(paths)
     stored = store.load()  # its warnings are logged, and so shown once (see main)
@@ -216,12 +236,55 @@ def cmd_status(args: argparse.Namespace) -> int:
     finally:
         client.close()
     fetched_at = time.time()
-    if args.json:
-        print(json.dumps(status_json(response.balance, settings, fetched_at)))
-    else:
+    if out_format == "json":
+        print(json.dumps({**status_json(response.balance, settings, fetched_at), "stale": False}))
+    elif out_format == "text":
         lang = language_from_environ(os.environ)
         print(status_text(response.balance, settings, fetched_at, lang))
+    else:
+        from tray_app import status_feed
+
+        state = status_feed.fetched_state(PollResult(fetched_at, balance=response.balance))
+        accounts = status_feed.live_accounts(state, settings, fetched_at)
+        refresh = status_feed.refresh_argv(args.config) if out_format == "xbar" else []
+        print(
+            status_feed.render(out_format, accounts, settings, fetched_at, refresh_command=refresh)
+        )
     return EXIT_OK
+
+
+def _status_cached(args: argparse.Namespace, paths: AppPaths, settings: Settings, out: str) -> int:
+    """`status --cached`: the running app's last saved state; no request, no key."""
+    from tray_app import status_feed
+    from tray_app.cached_state import CachedStateError, read_saved_state
+
+    try:
+        saved = read_saved_state(paths.history_db)
+    except CachedStateError as exc:
+        raise CliError(str(exc), EXIT_UNAVAILABLE) from None
+    if saved is None:
+        raise CliError(status_feed.NEVER_RAN_HINT, EXIT_NO)
+    now = time.time()
+    accounts = status_feed.cached_accounts(saved, settings, now)
+    refresh = status_feed.refresh_argv(args.config) if out == "xbar" else []
+    print(status_feed.render(out, accounts, settings, now, refresh_command=refresh, cached=True))
+    return EXIT_OK
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    from tray_app.instance import ask_to_refresh, running_pid
+
+    pid = running_pid(app_paths(args).lock_file)
+    if pid is None or not ask_to_refresh(pid):
+        raise CliError("the tray app is not running; start it with `lensmor-tray`", EXIT_NO)
+    print(f"asked the running app (pid {pid}) to refresh")
+    return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from tray_app.doctor import run_doctor
+
+    return run_doctor(args.config, json_output=args.json)
 
 
 def status_json(balance: Balance, settings: Settings, fetched_at: float) -> dict[str, object]:

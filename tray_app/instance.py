@@ -94,3 +94,27 @@ def ask_to_refresh(pid: int | None) -> bool:
     except OSError:
         return False
     return True
+
+
+def running_pid(path: Path) -> int | None:
+    """The PID of the instance holding the lock at `path`, or None when none runs (POSIX;
+    on Windows always None: the mandatory lock makes the PID unreadable from outside).
+
+    Tries a shared lock without blocking: the running app holds an exclusive one, so failing to
+    get it means the app runs. Never takes the lock for longer than this call."""
+    if sys.platform == "win32":  # pragma: no cover - Windows only
+        return None
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    with os.fdopen(fd, "r", encoding="ascii", errors="replace") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            text = handle.read().strip()
+            return int(text) if text.isdigit() else None
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return None

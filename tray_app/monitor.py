@@ -69,6 +69,12 @@ class TrayPort(Protocol):
     def show(self, view: TrayView) -> None: ...
 
 
+class FeedPort(Protocol):
+    """Feed files for status bars and scrapers (`feeds.FeedWriter`); may raise (guarded)."""
+
+    def publish(self, state: MonitorState, settings: Settings, now: float) -> None: ...
+
+
 @dataclass(frozen=True)
 class PollReport:
     """What one poll did, for the scheduler, the log and tests."""
@@ -138,7 +144,9 @@ class Monitor:
         pacing: PacingProfile = PRODUCTION,
         background: Callable[[Callable[[], None]], None] = run_in_thread,
         lang: Language = ENGLISH,
+        feed: FeedPort | None = None,
     ) -> None:
+        self._feed = feed
         self._pacing = pacing
         self._lang = lang
         self._source = source
@@ -221,10 +229,13 @@ class Monitor:
             dropped = self._dropped_locked(generation)
             # Reconfigured or closed while we read the history: drop it too.
             applied = None if dropped else self._apply(result, samples, usage, now)
+            state, settings = self.state, self.settings
         if applied is None:
             return self._unchanged(now, dropped or NextPoll(None, "stopped"))
         alerts, view, seq, plan, compact = applied
         self._save()
+        if self._feed is not None:
+            self._guard("write the feed files", self._feed.publish, state, settings, now)
         self._deliver(alerts, now)
         if alerts:
             recent = self._read_recent_alerts()

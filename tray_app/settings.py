@@ -73,11 +73,20 @@ class AlertSettings:
 
 
 @dataclass(frozen=True)
+class IntegrationSettings:
+    """Feed files the running app rewrites after each poll (`tray_app.feeds`); None: off."""
+
+    prometheus_textfile: Path | None = None
+    waybar_file: Path | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     base_url: str = DEFAULT_BASE_URL
     poll_interval: int = DEFAULT_POLL_INTERVAL_S
     alerts: AlertSettings = field(default_factory=AlertSettings)
     badge_style: BadgeStyle = BadgeStyle.NUMBER
+    integrations: IntegrationSettings = field(default_factory=IntegrationSettings)
 
 
 @dataclass(frozen=True)
@@ -158,7 +167,7 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-_TOP_KEYS = {"base_url", "poll_interval", "alerts", "badge_style"}
+_TOP_KEYS = {"base_url", "poll_interval", "alerts", "badge_style", "integrations"}
 _ALERT_KEYS = {f.name for f in dataclasses.fields(AlertSettings)}
 
 
@@ -190,6 +199,10 @@ def parse_settings(data: Mapping[str, Any], origin: str = "config") -> Settings:
         kwargs["alerts"] = _parse_alerts(data["alerts"], origin)
     if "badge_style" in data:
         kwargs["badge_style"] = parse_badge_style(data["badge_style"], f"{origin}: badge_style")
+    if "integrations" in data:
+        from tray_app.feed_settings import parse_integrations
+
+        kwargs["integrations"] = parse_integrations(data["integrations"], origin)
     return Settings(**kwargs)
 
 
@@ -322,7 +335,18 @@ def settings_to_toml(settings: Settings) -> dict[str, Any]:
             "offline_minutes": _plain(alerts.offline_minutes),
             "notifications": alerts.notifications,
         },
+        **_integrations_toml(settings.integrations),
     }
+
+
+def _integrations_toml(integrations: IntegrationSettings) -> dict[str, Any]:
+    # Written only when set, so a saved config stays as short as the user's.
+    table = {
+        name: str(getattr(integrations, name))
+        for name in ("prometheus_textfile", "waybar_file")
+        if getattr(integrations, name) is not None
+    }
+    return {"integrations": table} if table else {}
 
 
 def _plain(value: float) -> int | float:

@@ -18,7 +18,7 @@ from tray_app.api import LensmorClient
 from tray_app.core.alerts import Alert
 from tray_app.core.view import TrayView
 from tray_app.demo.server import DEMO_KEY, SimulatedAccount, SimulatedLensmorServer
-from tray_app.monitor import BalanceSource, Monitor, PollReport
+from tray_app.monitor import BalanceSource, FeedPort, Monitor, PollReport
 from tray_app.notify.base import Notification
 from tray_app.settings import Settings
 from tray_app.store import HistoryStore
@@ -67,6 +67,7 @@ class Rig:
     store: HistoryStore | None = None
     #: Every event notified, folded ones included (`Alert.parts`), oldest first.
     events: list[Alert] = field(default_factory=list)
+    feed: FeedPort | None = None
 
     @property
     def account(self) -> SimulatedAccount:
@@ -96,6 +97,7 @@ class Rig:
             # Sends the UI thread hands off (a resume's summary) run inline here, so a test
             # reads them right after the call; test_monitor checks the hand-off itself.
             background=lambda fn: fn(),
+            feed=self.feed,
         )
         return self.monitor
 

@@ -63,6 +63,8 @@ class MonitorState:
     rate_limit_remaining: int | None = None
     rate_limit_reset: float | None = None
     polls: int = 0
+    #: When the last poll result came in, good or not (None: none this run).
+    last_poll_at: float | None = None
 
     @property
     def is_stale(self) -> bool:
@@ -84,6 +86,10 @@ class MonitorState:
             "balance": self.balance.to_api_dict() if self.balance else None,
             "fetchedAt": self.fetched_at,
             "lastChangeAt": self.last_change_at,
+            # For readers of the saved state (`status --cached`, `doctor`); not restored.
+            "lastPollAt": self.last_poll_at,
+            "problem": self.problem.value if self.problem else None,
+            "problemSince": self.problem_since,
         }
 
     @classmethod
@@ -119,6 +125,7 @@ def advance(state: MonitorState, result: PollResult) -> MonitorState:
             rate_limit_remaining=result.rate_limit_remaining,
             rate_limit_reset=result.rate_limit_reset,
             polls=polls,
+            last_poll_at=result.at,
         )
     same_problem = state.problem is result.problem
     retry_at = None
@@ -133,6 +140,7 @@ def advance(state: MonitorState, result: PollResult) -> MonitorState:
         consecutive_failures=state.consecutive_failures + 1,
         retry_at=retry_at,
         polls=polls,
+        last_poll_at=result.at,
     )
 
 

@@ -1,0 +1,66 @@
+"""Feed files for tools that read files: rewritten atomically by the running app after each poll.
+
+`[integrations]` in config.toml names them (`feed_settings`): a Prometheus textfile for the node
+exporter's textfile collector, and a waybar JSON line. A reader never sees half a file: each is
+written to a temporary file in the same folder and renamed over the old one. A failure (a folder
+that does not exist, a full disk) is logged once per path until it works again; it never stops
+the poll loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from tray_app.core import feed
+from tray_app.core.state import MonitorState
+from tray_app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class FeedWriter:
+    """The monitor's feed port: `publish` after each applied poll result (outside its lock)."""
+
+    def __init__(self) -> None:
+        self._failing: set[Path] = set()  # paths whose last write failed (logged once)
+
+    def publish(self, state: MonitorState, settings: Settings, now: float) -> None:
+        targets = settings.integrations
+        if targets.prometheus_textfile is None and targets.waybar_file is None:
+            return
+        accounts = [
+            feed.snapshot_of(state, settings.alerts.thresholds, settings.poll_interval, now)
+        ]
+        if targets.prometheus_textfile is not None:
+            self._write(targets.prometheus_textfile, feed.prometheus(accounts))
+        if targets.waybar_file is not None:
+            self._write(targets.waybar_file, feed.waybar(accounts) + "\n")
+
+    def _write(self, path: Path, text: str) -> None:
+        try:
+            write_atomically(path, text.encode("utf-8"))
+        except OSError as exc:
+            if path not in self._failing:
+                log.warning("cannot write the feed file %s: %s", path, exc.strerror or exc)
+                self._failing.add(path)
+            return
+        if path in self._failing:
+            log.info("the feed file %s is written again", path)
+            self._failing.discard(path)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` in one rename; readable by others (0644: a node exporter
+    running as its own user reads it; nothing secret is in a feed)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,119 @@
+"""`status --format …` and `status --cached`: the account snapshots in the chosen format.
+
+The wiring between the CLI and `core.feed` (pure formatting): it reads the saved state
+(`cached_state`), renders the xbar badge (Pillow, for that format only) and knows the command
+that asks the running app to refresh. Kept free of `requests` and the API client, so that
+`status --cached` starts fast (see docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from tray_app.core import feed
+from tray_app.core.feed import AccountSnapshot
+from tray_app.core.state import MonitorState, PollResult, advance
+from tray_app.settings import AppPaths, Settings
+
+#: Badge size for xbar/SwiftBar: menu bar images are 18 pt, drawn at 2x for Retina screens.
+XBAR_BADGE_PX = 36
+
+NEVER_RAN_HINT = (
+    "no saved state yet: start the tray app (`lensmor-tray`); `status --cached` shows what it "
+    "last fetched"
+)
+
+
+def live_accounts(state: MonitorState, settings: Settings, now: float) -> list[AccountSnapshot]:
+    return [feed.snapshot_of(state, settings.alerts.thresholds, settings.poll_interval, now)]
+
+
+def fetched_state(result: PollResult) -> MonitorState:
+    """The state after one successful fetch (what `status` without --cached shows)."""
+    return advance(MonitorState(), result)
+
+
+def cached_accounts(
+    saved: dict[str, object], settings: Settings, now: float
+) -> list[AccountSnapshot]:
+    """The accounts in the app's saved state (one today: "default")."""
+    state = feed.state_from_saved(saved.get("monitor"))
+    return live_accounts(state, settings, now)
+
+
+def render(
+    name: str,
+    accounts: Sequence[AccountSnapshot],
+    settings: Settings,
+    now: float,
+    *,
+    refresh_command: Sequence[str] = (),
+    cached: bool = False,
+) -> str:
+    """The output of `status --format name` (without the final newline)."""
+    if name == "json":
+        objects = [feed.json_object(a) for a in accounts]
+        if len(objects) == 1:
+            return json.dumps(objects[0])
+        return json.dumps(
+            {"accounts": {a.account: o for a, o in zip(accounts, objects, strict=True)}}
+        )
+    if name == "xbar":
+        badge = badge_png_base64(feed.worst(accounts))
+        return feed.xbar(accounts, badge, refresh_command)
+    if name == "text":
+        return text(accounts, settings, now, cached=cached)
+    line_formats: dict[str, Callable[[Sequence[AccountSnapshot]], str]] = {
+        "waybar": feed.waybar,
+        "i3blocks": feed.i3blocks,
+        "polybar": feed.polybar,
+        "prometheus": feed.prometheus,
+    }
+    return line_formats[name](accounts).rstrip("\n")
+
+
+def text(
+    accounts: Sequence[AccountSnapshot], settings: Settings, now: float, *, cached: bool
+) -> str:
+    from tray_app.cli import status_text
+
+    blocks = []
+    for account in accounts:
+        lines = []
+        if len(accounts) > 1:
+            lines.append(f"[{account.account}]")
+        if account.balance is not None:
+            lines.append(status_text(account.balance, settings, now))
+        else:
+            lines.append(account.view.title)
+        if cached:
+            lines.append("  " + feed.age_line(account, now))
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks)
+
+
+def badge_png_base64(account: AccountSnapshot) -> str:
+    from tray_app.ui.icon import BadgeRenderer
+
+    image = BadgeRenderer(max_entries=1).render(account.view.badge, XBAR_BADGE_PX)
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return base64.b64encode(out.getvalue()).decode("ascii")
+
+
+def refresh_argv(config: Path | None) -> list[str]:
+    """The command that asks the running app to refresh (`lensmor-tray refresh`)."""
+    from tray_app.autostart.launcher import resolve_launch_command
+
+    argv = list(resolve_launch_command().program)
+    if config is not None:
+        argv += ["--config", str(config.resolve())]
+    return [*argv, "refresh"]
+
+
+def saved_state_path(paths: AppPaths) -> Path:
+    return paths.history_db
