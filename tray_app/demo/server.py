@@ -262,24 +262,38 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--scenario", action="store_true", help="play the demo story (tray_app.demo.scenario)"
     )
+    parser.add_argument(
+        "--demo-accounts",
+        action="store_true",
+        help="serve the two demo accounts (Work, Personal) with their own keys instead of --key",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve until SIGINT or SIGTERM; print `listening on URL` once ready."""
-    # Imported here because scenario.py is only needed for --scenario.
+    # Imported here because the stories are only needed for --scenario / --demo-accounts.
+    from tray_app.demo.demo_accounts import demo_runners, simulated_demo_accounts
     from tray_app.demo.scenario import ScenarioRunner
 
     args = _parser().parse_args(argv)
-    account = SimulatedAccount(
-        valid_keys=(args.key,), rate_limit=args.rate_limit, rate_window_s=args.window
-    )
     try:
-        server = SimulatedLensmorServer(account, port=args.port)
+        if args.demo_accounts:
+            accounts = simulated_demo_accounts()
+        else:
+            accounts = {DEFAULT_ACCOUNT: SimulatedAccount(valid_keys=(args.key,))}
+        for account in accounts.values():
+            account.set_rate_limit(args.rate_limit, args.window)
+        server = SimulatedLensmorServer(accounts=accounts, port=args.port)
+    except ValueError as exc:
+        print(f"bad option: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    runner = ScenarioRunner(account, loop=True) if args.scenario else None
+    runners: list[ScenarioRunner] = []
+    if args.scenario:
+        runners = demo_runners(accounts) if args.demo_accounts else [ScenarioRunner(server.account)]
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
@@ -289,13 +303,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with server:
             print(f"listening on {server.url}", flush=True)
-            if runner is not None:
+            for runner in runners:
                 runner.start()
             # A timed wait so the signal handler gets to run promptly on every platform.
             while not stop.wait(0.2):
                 pass
     finally:
-        if runner is not None:
+        for runner in runners:
             runner.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
