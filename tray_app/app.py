@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 import webbrowser
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from tray_app.secrets import KeyStore
 from tray_app.settings import (
     API_KEYS_URL,
     DASHBOARD_URL,
+    AccountConfig,
     AppPaths,
     ConfigError,
     Settings,
@@ -61,6 +62,9 @@ class AppOptions:
     #: A fixed source (the demo's simulated API); None means "the user's key and base URL".
     demo_source: Callable[[], BalanceSource] | None = None
     demo_settings: Settings | None = None
+    #: The demo's key per account name (issue 12: the simulated server tells accounts apart by
+    #: key); demo_source serves the first account for code that watches one account only.
+    demo_keys: Mapping[str, str] | None = None
     pacing: PacingProfile = PRODUCTION
     #: Opens a web page (webbrowser.open honours $BROWSER; the desktop tests set it).
     open_url: Callable[[str], bool] = webbrowser.open
@@ -369,17 +373,22 @@ class TrayApp:
         self._in_thread(reap)
 
 
-def demo_options(paths: AppPaths, base_url: str, key: str) -> AppOptions:
-    """Options for `lensmor-tray demo`: the simulated API, fast pacing, a separate data dir."""
+def demo_options(paths: AppPaths, base_url: str, keys: Mapping[str, str]) -> AppOptions:
+    """Options for `lensmor-tray demo`: the simulated API, fast pacing, a separate data dir.
+
+    `keys` maps each demo account's name to its key, in order (the first is the default)."""
     demo_paths = AppPaths(
         config_file=paths.config_file,
         data_dir=paths.data_dir / "demo",
         log_dir=paths.log_dir,
     )
-    settings = Settings(base_url=base_url, poll_interval=5)
+    accounts = tuple(AccountConfig(name) for name in keys)
+    settings = Settings(base_url=base_url, poll_interval=5, accounts=accounts)
+    first_key = next(iter(keys.values()))
     return AppOptions(
         paths=demo_paths,
-        demo_source=lambda: client_for_profile(base_url, key, DEMO),
+        demo_source=lambda: client_for_profile(base_url, first_key, DEMO),
         demo_settings=settings,
+        demo_keys=dict(keys),
         pacing=DEMO,
     )

@@ -343,19 +343,27 @@ def _pacing_profile() -> PacingProfile:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from tray_app.app import TrayApp, demo_options
-    from tray_app.demo.scenario import ScenarioRunner
-    from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
+    from tray_app.demo.demo_accounts import DEMO_ACCOUNTS, demo_runners, simulated_demo_accounts
+    from tray_app.demo.server import SimulatedLensmorServer
 
     paths = app_paths(args)
     configure_logging(args.verbose, paths.log_file)
-    with SimulatedLensmorServer() as server:
-        runner = ScenarioRunner(server.account)
-        runner.start()
-        print(f"demo: simulated Lensmor API at {server.url}; a full cycle takes about 2 minutes")
+    # Two simulated accounts with their own keys and stories (issue 12): Work and Personal.
+    with SimulatedLensmorServer(accounts=simulated_demo_accounts()) as server:
+        runners = demo_runners(server.accounts)
+        for runner in runners:
+            runner.start()
+        names = " and ".join(demo.name for demo in DEMO_ACCOUNTS)
+        print(
+            f"demo: simulated Lensmor API at {server.url} with the accounts {names}; "
+            "a full cycle takes about 2 minutes"
+        )
+        keys = {demo.name: demo.key for demo in DEMO_ACCOUNTS}
         try:
-            code = TrayApp(demo_options(paths, server.url, DEMO_KEY)).run()
+            code = TrayApp(demo_options(paths, server.url, keys)).run()
         finally:
-            runner.stop()
+            for runner in runners:
+                runner.stop()
     _bounded_exit()
     return code
 
