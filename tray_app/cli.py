@@ -111,7 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("settings", help="open the settings window")
     autostart = sub.add_parser("autostart", help="start the tray app at login (or not)")
     autostart.add_argument("action", choices=("enable", "disable", "status"))
-    history = sub.add_parser("history", help="print recent balance changes and daily usage")
+    history = sub.add_parser(
+        "history",
+        help="print recent balance changes and daily usage",
+        # Written out: argparse's own synopsis wraps onto a second line with --account, and
+        # an error is the synopsis plus one line.
+        usage="%(prog)s [-h] [--json | --csv | --chart] [--days N] [--account NAME]",
+    )
     shape = history.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="print one JSON object")
     shape.add_argument(
@@ -120,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     shape.add_argument(
         "--chart", action="store_true", help="draw the balance and daily spending (sparklines)"
     )
-    history.add_argument("--days", type=int, default=14, help="days of usage to show (14)")
+    history.add_argument(
+        "--days", type=int, default=14, metavar="N", help="days of usage to show (14)"
+    )
     add_account_option(history, "the history")
     add_account_parser(sub)
     usage = sub.add_parser("usage", help="open the Usage window (charts of the history)")
