@@ -478,6 +478,9 @@ class TrayApp:
         program = resolve_launch_command().program
         argv = [*program, "--config", str(self.paths.config_file), "usage"]
         argv += ["--data-dir", str(self.paths.data_dir)]  # the demo keeps its own history
+        if self.board is not None and self._several():
+            # Several accounts: the one on the badge (the one the user is looking at).
+            argv += ["--account", self.board.badge_account()]
         usage = self._usage = subprocess.Popen(argv)
 
         def reap() -> None:

@@ -133,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_account_parser(sub)
     usage = sub.add_parser("usage", help="open the Usage window (charts of the history)")
     usage.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)  # the demo's history
+    add_account_option(usage, "the history")
     return parser
 
 
@@ -481,9 +482,12 @@ def cmd_usage(args: argparse.Namespace) -> int:
     from tray_app.ui.usage_window import run_window
 
     paths = app_paths(args)
+    account = DEFAULT_ACCOUNT
+    if args.account is not None or paths.config_file.exists():
+        account = args.account or load_config(args)[1].accounts[0].name
     if args.data_dir is not None:
         paths = AppPaths(paths.config_file, args.data_dir, paths.log_dir)
-    return run_window(paths, dict(os.environ))
+    return run_window(paths, dict(os.environ), account)
 
 
 def cmd_history(args: argparse.Namespace) -> int:
