@@ -1,6 +1,6 @@
 # The two commands: `make run` and `make test`. Both set up everything they need.
 # `make check` is the everyday subset: lint, types and the fast tests (no desktop, no bundle).
-.PHONY: run test check lint package clean bench
+.PHONY: run test check lint package clean bench catalogs
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -30,6 +30,15 @@ lint:
 bench:
 	@scripts/bootstrap.sh desktop,dev
 	$(PY) scripts/bench.py
+
+# Messages marked with _(), N_() or ngettext() -> the template -> every language's .po
+# (then translate the new and fuzzy entries; tests/test_catalogs.py checks them).
+catalogs:
+	@scripts/bootstrap.sh desktop
+	$(VENV)/bin/pybabel extract -F tray_app/locale/babel.cfg -k N_ --no-location --sort-output --width=100 \
+		--project=lensmor-tray -o tray_app/locale/lensmor-tray.pot tray_app
+	$(VENV)/bin/pybabel update -i tray_app/locale/lensmor-tray.pot -d tray_app/locale \
+		-D lensmor-tray --width=100
 
 package:
 	@scripts/bootstrap.sh desktop,package

@@ -7,6 +7,7 @@ import pytest
 from tray_app.core.alerts import Alert, AlertKind, Severity
 from tray_app.core.notices import buttons, category, family, notice_for, text_without_buttons
 from tray_app.core.view import Action
+from tray_app.i18n import language_for
 from tray_app.notify.base import notification_for
 
 K = AlertKind
@@ -50,3 +51,20 @@ def test_a_notification_carries_buttons_urgency_category_and_a_plain_text() -> N
     assert text_without_buttons("Back.", ()) == "Back."
     # Every button the policy can give has a label and a wordy equivalent.
     assert all(Action(action) for action, _ in n.buttons)
+
+
+def test_the_buttons_and_the_text_without_them_are_in_the_monitors_language() -> None:
+    german = language_for("de_DE")
+    alert = Alert(
+        K.UNUSUAL_SPEND, "Ungewöhnlicher Lensmor-Verbrauch", "900 übrig.", "k", Severity.WARNING
+    )
+    n = notification_for(notice_for(alert), german)
+    assert n.buttons == (
+        ("open_api_keys", "API-Schlüssel öffnen"),
+        ("pause_tomorrow", "Bis morgen pausieren"),
+    )
+    # The host is filled in after translation: no catalog can get it wrong.
+    assert n.plain_body == (
+        "900 übrig. API-Schlüssel: app.lensmor.com (Settings \u2192 API Keys). "
+        "Zum Pausieren im Tray-Menü „Benachrichtigungen pausieren“ wählen."
+    )

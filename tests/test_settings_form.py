@@ -167,9 +167,14 @@ def test_a_key_that_cannot_be_sent_is_refused_without_echoing_it(key: str, messa
 
 
 def test_every_bad_field_is_reported_at_once() -> None:
-    result = parse_form(form(key="a b", thresholds="abc", poll_interval="10"))
+    result = parse_form(
+        form(key="a b", thresholds="abc", poll_interval="10", badge_style="sparkly")
+    )
     assert result.settings is None
     assert set(result.errors) == set(FormField)
+    assert result.errors[FormField.BADGE_STYLE] == (
+        "Badge style must be one of number, percent, gauge, monochrome, got 'sparkly'"
+    )
 
 
 def test_the_fields_repr_hides_the_key() -> None:

@@ -30,6 +30,7 @@ from tray_app.autostart import Autostart, autostart_for, resolve_launch_command
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
 from tray_app.core.pause import for_an_hour, tomorrow_morning
 from tray_app.core.view import Action, MenuAction, PinAccount, TrayView
+from tray_app.i18n import language_from_environ
 from tray_app.instance import AlreadyRunning, InstanceLock, ask_to_refresh
 from tray_app.monitor import BalanceSource, Monitor, NotifierPort
 from tray_app.notify.chain import build_default_chain
@@ -184,6 +185,7 @@ class TrayApp:
             settings=account_settings(settings, name),
             pacing=self.options.pacing,
             autostart_state=lambda: self._autostart_enabled,
+            lang=language_from_environ(self.environ),
         )
         scheduler = PollScheduler(
             monitor, pacing=self.options.pacing, spacer=self._spacer, name=name

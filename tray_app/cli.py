@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -32,9 +33,12 @@ from tray_app.cli_accounts import (
 )
 from tray_app.core import errors, fmt
 from tray_app.core.balance import Balance
+from tray_app.core.language import ENGLISH, Language
 from tray_app.core.levels import level_for
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
 from tray_app.core.state import Problem
+from tray_app.core.view import level_name
+from tray_app.i18n import language_from_environ
 from tray_app.secrets import InvalidKey, KeyStore, looks_like_lensmor_key, normalise_key
 from tray_app.settings import (
     DEFAULT_ACCOUNT,
@@ -250,7 +254,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(status_json(balance, alerts, fetched_at)))
         else:
-            print(status_text(balance, alerts, fetched_at))
+            print(status_text(balance, alerts, fetched_at, language_from_environ(os.environ)))
         return EXIT_OK
     return _status_of_several(args, paths, settings, accounts)
 
@@ -278,7 +282,7 @@ def _status_of_several(
             continue
         codes.append(EXIT_OK)
         objects.append({"account": account.name, **status_json(balance, alerts, fetched_at)})
-        text = status_text(balance, alerts, fetched_at)
+        text = status_text(balance, alerts, fetched_at, language_from_environ(os.environ))
         blocks.append(f"{account.name}\n" + "\n".join(f"  {line}" for line in text.splitlines()))
     if args.json:
         print(json.dumps({"accounts": objects}))
@@ -322,26 +326,58 @@ def status_json(balance: Balance, alerts: AlertSettings, fetched_at: float) -> d
     return out
 
 
-def status_text(balance: Balance, alerts: AlertSettings, now: float) -> str:
-    level = level_for(balance, alerts.thresholds)
+def status_text(
+    balance: Balance, alerts: AlertSettings, now: float, lang: Language = ENGLISH
+) -> str:
+    """The `status` command's text in `lang` (the labels aligned in display columns)."""
+    _ = lang.gettext
+    level = level_name(level_for(balance, alerts.thresholds), lang)
     fraction = balance.fraction_remaining
-    share = f" ({fmt.percent(fraction)})" if fraction is not None else ""
-    lines = [
-        f"Lensmor credits: {fmt.credits(balance.total_balance)} of "
-        f"{fmt.credits(balance.total_amount)}{share} - {level.value}",
-        f"  Subscription: {fmt.credits(balance.subscription_balance)} of "
-        f"{fmt.credits(balance.subscription_amount)}",
-        f"  Gift:         {fmt.credits(balance.gift_balance)} of "
-        f"{fmt.credits(balance.gift_amount)} (gift credits do not expire)",
-    ]
+    total, whole = fmt.credits(balance.total_balance, lang), fmt.credits(balance.total_amount, lang)
+    if fraction is None:
+        head = _("Lensmor credits: {balance} of {total} - {level}").format(
+            balance=total, total=whole, level=level
+        )
+    else:
+        head = _("Lensmor credits: {balance} of {total} ({percent}) - {level}").format(
+            balance=total, total=whole, percent=fmt.percent(fraction, lang), level=level
+        )
     reset = balance.reset_at_s
     if reset is None:
-        lines.append("  Reset:        no scheduled reset")
+        reset_text = _("no scheduled reset")
     elif reset > now:
-        lines.append(f"  Reset:        {fmt.date(reset)} (in {fmt.duration(reset - now)})")
+        reset_text = _("{date} (in {duration})").format(
+            date=fmt.date(reset, lang=lang), duration=fmt.duration(reset - now, lang)
+        )
     else:
-        lines.append(f"  Reset:        {fmt.date(reset)} (due now)")
+        reset_text = _("{date} (due now)").format(date=fmt.date(reset, lang=lang))
+    rows = [
+        (
+            _("Subscription:"),
+            _("{balance} of {total}").format(
+                balance=fmt.credits(balance.subscription_balance, lang),
+                total=fmt.credits(balance.subscription_amount, lang),
+            ),
+        ),
+        (
+            _("Gift:"),
+            _("{balance} of {total} (gift credits do not expire)").format(
+                balance=fmt.credits(balance.gift_balance, lang),
+                total=fmt.credits(balance.gift_amount, lang),
+            ),
+        ),
+        (_("Reset:"), reset_text),
+    ]
+    width = max(display_width(label) for label, _value in rows)
+    lines = [head]
+    for label, value in rows:
+        lines.append(f"  {label}{' ' * (width - display_width(label))} {value}")
     return "\n".join(lines)
+
+
+def display_width(text: str) -> int:
+    """Terminal columns of `text`: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 # -- key -----------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from typing import NamedTuple, Protocol, TypeVar
 from tray_app.api import ApiError, BalanceResponse, RateLimited, problem_of
 from tray_app.core import alerts as alert_rules
 from tray_app.core.forecast import Forecast, Sample, runway, spent_since
+from tray_app.core.language import ENGLISH, Language
 from tray_app.core.notices import notice_for
 from tray_app.core.pacing import (
     PRODUCTION,
@@ -136,8 +137,10 @@ class Monitor:
         autostart_state: Callable[[], bool | None] = lambda: None,
         pacing: PacingProfile = PRODUCTION,
         background: Callable[[Callable[[], None]], None] = run_in_thread,
+        lang: Language = ENGLISH,
     ) -> None:
         self._pacing = pacing
+        self._lang = lang
         self._source = source
         self._store = store
         self._notifier = notifier
@@ -267,7 +270,7 @@ class Monitor:
 
     def resume(self, now: float) -> None:
         with self._lock:
-            self.alert_state, summary = alert_rules.resume(self.alert_state, now)
+            self.alert_state, summary = alert_rules.resume(self.alert_state, now, self._lang)
             self._snapshot()
             view, seq = self._present(now)
         self._show(view, seq)
@@ -303,6 +306,7 @@ class Monitor:
                 now,
                 self.forecast,
                 last_hour_spend=last_hour,
+                lang=self._lang,
             )
             if self.alert_state.flap not in (None, flap):
                 log.info(
@@ -328,9 +332,11 @@ class Monitor:
             autostart_enabled=self._autostart_state(),
             poll_interval=max(self.settings.poll_interval, self._pacing.min_interval),
             recent_alerts=self._recent,
+            badge_style=self.settings.badge_style,
         )
         self._views_made += 1
-        return present(self.state, self.settings.alerts.thresholds, now, extras), self._views_made
+        view = present(self.state, self.settings.alerts.thresholds, now, extras, lang=self._lang)
+        return view, self._views_made
 
     def _snapshot(self) -> None:
         """Number the state to save and make it the newest (call under the lock)."""
@@ -399,7 +405,8 @@ class Monitor:
                 alert.title,
                 alert.body,
             )
-            self._guard("notify", self._notifier.send, notification_for(notice_for(alert)))
+            notification = notification_for(notice_for(alert), self._lang)
+            self._guard("notify", self._notifier.send, notification)
 
     def _save(self, *, wait: bool = False) -> None:
         """Write the newest state. Whoever holds the write lock writes until nothing newer is

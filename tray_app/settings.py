@@ -9,6 +9,7 @@ Example::
 
     base_url = "https://platform.lensmor.com"
     poll_interval = 300            # seconds, 30 to 86400
+    badge_style = "number"         # number | percent | gauge | monochrome
 
     [alerts]
     thresholds = ["20%", "5%"]     # percentages of totalAmount or absolute credits (500)
@@ -46,6 +47,7 @@ from urllib.parse import quote, urlsplit
 import platformdirs
 import tomli_w
 
+from tray_app.core.badge import BadgeStyle
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Threshold
 
 if sys.version_info >= (3, 11):
@@ -100,6 +102,7 @@ class Settings:
     base_url: str = DEFAULT_BASE_URL
     poll_interval: int = DEFAULT_POLL_INTERVAL_S
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    badge_style: BadgeStyle = BadgeStyle.NUMBER
     #: Never empty: a config without [[accounts]] is the one account "default".
     accounts: tuple[AccountConfig, ...] = (AccountConfig(DEFAULT_ACCOUNT),)
     #: The account the tray badge shows, pinned from the menu; None: the one closest to
@@ -296,7 +299,7 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-_TOP_KEYS = {"base_url", "poll_interval", "alerts", "accounts", "badge_account"}
+_TOP_KEYS = {"base_url", "poll_interval", "alerts", "badge_style", "accounts", "badge_account"}
 _ALERT_KEYS = {f.name for f in dataclasses.fields(AlertSettings)}
 _ACCOUNT_KEYS = {"name", "base_url", "alerts"}
 
@@ -333,10 +336,23 @@ def parse_settings(data: Mapping[str, Any], origin: str = "config") -> Settings:
         if not isinstance(data["badge_account"], str):
             raise ConfigError(f"{origin}: badge_account must be the name of an account")
         kwargs["badge_account"] = data["badge_account"]
+    if "badge_style" in data:
+        kwargs["badge_style"] = parse_badge_style(data["badge_style"], f"{origin}: badge_style")
     try:
         return Settings(**kwargs)
     except ConfigError as exc:
         raise ConfigError(f"{origin}: {exc}") from None
+
+
+def parse_badge_style(value: Any, name: str = "badge_style") -> BadgeStyle:
+    """A `BadgeStyle` from its config name, or ConfigError naming the key and the choices."""
+    choices = ", ".join(style.value for style in BadgeStyle)
+    if isinstance(value, str):
+        try:
+            return BadgeStyle(value.strip().lower())
+        except ValueError:
+            pass
+    raise ConfigError(f"{name} must be one of {choices}, got {_short(value)}")
 
 
 def _parse_accounts(data: Any, origin: str) -> tuple[AccountConfig, ...]:
@@ -490,6 +506,7 @@ def settings_to_toml(settings: Settings) -> dict[str, Any]:
     data: dict[str, Any] = {
         "base_url": settings.base_url,
         "poll_interval": settings.poll_interval,
+        "badge_style": settings.badge_style.value,
         "alerts": _alerts_to_toml(settings.alerts),
     }
     # The one plain "default" account is what a config without [[accounts]] means: leave the

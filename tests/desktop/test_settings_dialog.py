@@ -17,6 +17,7 @@ from PIL import Image, ImageChops
 
 from tests.support.waiting import poll_until
 from tray_app.core import fmt
+from tray_app.core.badge import BadgeStyle
 from tray_app.core.levels import Threshold
 from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
 from tray_app.secrets import KEYRING_SERVICE, KEYRING_USERNAME
@@ -169,7 +170,14 @@ def test_typing_and_saving_writes_the_config_and_stores_the_key(desktop: Desktop
     dialog.type("120")
     dialog.tab_to("notifications")
     dialog.key("space")
-    dialog.tab_to("save")  # also a sync point: the space above has been handled
+    # The badge style from the keyboard: Down opens the read-only list, Down moves to the next
+    # style, Return picks it and gives the focus back to the box (it does not save).
+    dialog.tab_to("badge_style")
+    dialog.key("Down")
+    dialog.key("Down")
+    dialog.key("Return")
+    assert dialog.wait_for("focus: ") == "badge_style"
+    dialog.tab_to("save")  # also a sync point: the keys above have been handled
     window = dialog.screenshot("settings-dialog")
     assert window.width > 300
     assert window.height > 200
@@ -191,6 +199,7 @@ def test_typing_and_saving_writes_the_config_and_stores_the_key(desktop: Desktop
     assert settings.poll_interval == 120
     assert settings.alerts.thresholds == (Threshold(30, True), Threshold(1000, False))
     assert settings.alerts.notifications is False
+    assert settings.badge_style is BadgeStyle.PERCENT
     assert key_file.read_text().strip() == KEY
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert stat.S_IMODE(config.stat().st_mode) == 0o600

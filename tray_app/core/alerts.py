@@ -106,7 +106,9 @@ ms>:t=<poll time>`, `reset:period=<ms>`, `expiring:period=<ms>`, `runway:period=
 `offline:since=<s>`, `online:t=<s>`, `pause-summary:t=<s>`.
 
 Numbers are written with `fmt.credits` ("30,050") and dates with `fmt.short_date` in the `tz`
-given (None means the local zone; tests pass UTC).
+given (None means the local zone; tests pass UTC), texts and formats in the `lang` given
+(English by default). An alert keeps the text it was made with: held alerts summarised after a
+pause keep their titles as they were.
 """
 
 from __future__ import annotations
@@ -120,6 +122,7 @@ from typing import Any, Protocol, TypeAlias, TypeVar
 from tray_app.core import errors, fmt
 from tray_app.core.balance import Balance, BalanceFormatError, parse_balance
 from tray_app.core.forecast import Forecast
+from tray_app.core.language import ENGLISH, N_, Language
 from tray_app.core.levels import Threshold
 from tray_app.core.saved import opt_float, opt_int
 from tray_app.core.state import Problem
@@ -398,6 +401,7 @@ def evaluate(
     *,
     last_hour_spend: float | None = None,
     tz: dt.tzinfo | None = None,
+    lang: Language = ENGLISH,
 ) -> tuple[AlertState, list[Alert]]:
     """Apply one poll result. Returns the new state and the notification to show now (a list
     of at most one alert: the headline, with the poll's other alerts folded into it).
@@ -415,14 +419,15 @@ def evaluate(
             forecast=forecast,
             last_hour_spend=last_hour_spend,
             tz=tz,
+            lang=lang,
         )
     else:
-        state, events = _on_failure(state, outcome, settings, now)
+        state, events = _on_failure(state, outcome, settings, now, lang)
     state = replace(state, last_poll_at=now)
     summary: list[Alert] = []
     if pause_over:
         # Summarised after this poll so that its "now N credits" is the fresh balance.
-        state, summary = _end_pause(state, now)
+        state, summary = _end_pause(state, now, lang)
     if not settings.notifications:
         return state, []
     if state.paused(now):
@@ -447,11 +452,13 @@ def pause(state: AlertState, until: float) -> AlertState:
     return replace(state, pause_until=until)
 
 
-def resume(state: AlertState, now: float) -> tuple[AlertState, list[Alert]]:
+def resume(
+    state: AlertState, now: float, lang: Language = ENGLISH
+) -> tuple[AlertState, list[Alert]]:
     """End a pause now: the state without the pause and at most one summary alert."""
     if state.pause_until is None:
         return state, []
-    return _end_pause(state, now)
+    return _end_pause(state, now, lang)
 
 
 # --- one poll ------------------------------------------------------------------------------
@@ -466,26 +473,27 @@ def _on_balance(
     forecast: Forecast | None,
     last_hour_spend: float | None,
     tz: dt.tzinfo | None,
+    lang: Language,
 ) -> tuple[AlertState, list[Alert]]:
     prev = state.last
     is_reset, period = _detect_reset(state, prev, b)
     events: list[Alert] = []
     if state.outage_notified:
-        events.append(_online_alert(state.outage_since, now))
+        events.append(_online_alert(state.outage_since, now, lang))
     fired = state.fired
     top_up_base = state.top_up_base
     top_up_high = (b.gift_balance, b.total_amount)
     if is_reset:
         fired = frozenset()
         top_up_base = None
-        events.append(_reset_alert(b, period, now, tz))
+        events.append(_reset_alert(b, period, now, tz, lang))
     elif prev is not None:
         high = state.top_up_high or (prev.gift_balance, prev.total_amount)
-        top_up, top_up_base = _top_up(prev, b, high, top_up_base, now)
+        top_up, top_up_base = _top_up(prev, b, high, top_up_base, now, lang=lang)
         events.extend(top_up)
         top_up_high = (max(high[0], b.gift_balance), max(high[1], b.total_amount))
     fired, crossing = _thresholds(
-        fired, b, thresholds=settings.thresholds, period=period, now=now, tz=tz
+        fired, b, thresholds=settings.thresholds, period=period, now=now, tz=tz, lang=lang
     )
     events.extend(crossing)
     changed_at = state.period_changed_at
@@ -495,14 +503,24 @@ def _on_balance(
     # Within the hour after a period change the samples mix two periods (or two replicas'
     # views): their drops are not spending, so the hour is not measured.
     settled = changed_at is None or now - changed_at >= UNUSUAL_SPEND_QUIET_S
-    unusual = _unusual_spend(b, last_hour_spend, forecast, unusual_at, now) if settled else None
+    unusual = (
+        _unusual_spend(b, last_hour_spend, forecast, unusual_at, now, lang=lang)
+        if settled
+        else None
+    )
     if unusual is not None:
         events.append(unusual)
         unusual_at = now
     if not is_reset and prev is not None:
         events.extend(
             _large_spend(
-                prev, b, limit=settings.large_spend, since=state.last_ok_at, now=now, tz=tz
+                prev,
+                b,
+                limit=settings.large_spend,
+                since=state.last_ok_at,
+                now=now,
+                tz=tz,
+                lang=lang,
             )
         )
     expiring_warned = state.expiring_warned_ms
@@ -513,12 +531,13 @@ def _on_balance(
         warned=expiring_warned,
         now=now,
         tz=tz,
+        lang=lang,
     )
     if expiring is not None:
         events.append(expiring)
         expiring_warned = period
     runway_warned = state.runway_warned_ms
-    runway = _runway(b, forecast, period, runway_warned, tz)
+    runway = _runway(b, forecast, period, runway_warned, tz, lang=lang)
     if runway is not None:
         events.append(runway)
         runway_warned = period
@@ -559,7 +578,7 @@ def _flap(state: AlertState, period: int | None) -> tuple[int, int] | None:
 
 
 def _on_failure(
-    state: AlertState, failure: Problem, settings: AlertConfig, now: float
+    state: AlertState, failure: Problem, settings: AlertConfig, now: float, lang: Language
 ) -> tuple[AlertState, list[Alert]]:
     if failure is Problem.NO_KEY:
         return state, []  # nothing was asked: the tray shows the no-key state
@@ -568,7 +587,7 @@ def _on_failure(
         state = replace(state, outage_since=None, outage_notified=False)
         if state.key_rejected_since is not None:
             return state, []
-        return replace(state, key_rejected_since=now), [_key_rejected_alert(now)]
+        return replace(state, key_rejected_since=now), [_key_rejected_alert(now, lang)]
     window = max(0.0, settings.offline_minutes) * 60
     since, notified = state.outage_since, state.outage_notified
     slept = state.last_poll_at is not None and now - state.last_poll_at > max(window, OUTAGE_GAP_S)
@@ -576,7 +595,7 @@ def _on_failure(
         since, notified = now, False
     events: list[Alert] = []
     if not notified and now - since >= window:
-        events.append(_offline_alert(failure, since, now))
+        events.append(_offline_alert(failure, since, now, lang))
         notified = True
     return replace(state, outage_since=since, outage_notified=notified), events
 
@@ -612,6 +631,7 @@ def _thresholds(
     period: int | None,
     now: float,
     tz: dt.tzinfo | None,
+    lang: Language,
 ) -> tuple[frozenset[str], list[Alert]]:
     lines = threshold_lines(thresholds, b.total_amount)
     margin = rearm_margin(b.total_amount)
@@ -633,7 +653,9 @@ def _thresholds(
     else:
         kind = AlertKind.LOW
     threshold = next((t for t in thresholds if str(t) == worst), None)
-    alert = _threshold_alert(kind, worst, threshold=threshold, b=b, period=period, now=now, tz=tz)
+    alert = _threshold_alert(
+        kind, worst, threshold=threshold, b=b, period=period, now=now, tz=tz, lang=lang
+    )
     return still | newly, [alert]
 
 
@@ -643,15 +665,17 @@ def _top_up(
     high: tuple[float, float],
     base: tuple[float, float] | None,
     now: float,
+    *,
+    lang: Language,
 ) -> tuple[list[Alert], tuple[float, float] | None]:
     """(the top-up alert if any, the baseline of a small rise still to be confirmed)."""
     rise = max(b.gift_balance - prev.gift_balance, b.total_amount - prev.total_amount)
     if rise >= TOP_UP_MIN_CREDITS:
-        return [_top_up_alert(rise, b, now)], None
+        return [_top_up_alert(rise, b, now, lang)], None
     if base is not None:
         # A small rise was seen at the last balance: notify it only if it is still there.
         amount = max(b.gift_balance - base[0], b.total_amount - base[1])
-        return ([_top_up_alert(amount, b, now)] if amount > 0 else []), None
+        return ([_top_up_alert(amount, b, now, lang)] if amount > 0 else []), None
     above = max(b.gift_balance - high[0], b.total_amount - high[1])
     if rise > 0 and above > 0:
         # Small, and higher than anything seen this period: wait for the next balance.
@@ -659,11 +683,14 @@ def _top_up(
     return [], None
 
 
-def _top_up_alert(amount: float, b: Balance, now: float) -> Alert:
+def _top_up_alert(amount: float, b: Balance, now: float, lang: Language) -> Alert:
+    _ = lang.gettext
     return Alert(
         AlertKind.TOP_UP,
-        "Lensmor credits added",
-        f"{fmt.credits(amount)} credits added; {fmt.credits(b.total_balance)} available now.",
+        _("Lensmor credits added"),
+        _("{added} credits added; {balance} available now.").format(
+            added=fmt.credits(amount, lang), balance=fmt.credits(b.total_balance, lang)
+        ),
         f"top-up:t={int(now)}",
         Severity.INFO,
     )
@@ -682,6 +709,8 @@ def _unusual_spend(
     forecast: Forecast | None,
     last_at: float | None,
     now: float,
+    *,
+    lang: Language,
 ) -> Alert | None:
     if last_hour is None or last_hour < UNUSUAL_SPEND_FLOOR:
         return None
@@ -690,18 +719,21 @@ def _unusual_spend(
     usual = usual_hourly_pace(forecast)
     if usual is not None and last_hour < UNUSUAL_SPEND_FACTOR * usual:
         return None
-    pace = f", about {last_hour / usual:.0f}\u00d7 your usual pace" if usual else ""
-    body = (
-        f"{fmt.credits(last_hour)} credits in the last hour{pace}. "
-        f"{fmt.credits(max(0, b.total_balance))} left."
-    )
+    _ = lang.gettext
+    spent, left = fmt.credits(last_hour, lang), fmt.credits(max(0, b.total_balance), lang)
+    if usual:
+        body = _(
+            "{spent} credits in the last hour, about {factor}\u00d7 your usual pace. {left} left."
+        ).format(spent=spent, factor=f"{last_hour / usual:.0f}", left=left)
+    else:
+        body = _("{spent} credits in the last hour. {left} left.").format(spent=spent, left=left)
     return Alert(
         AlertKind.UNUSUAL_SPEND,
-        "Unusual Lensmor spend",
+        _("Unusual Lensmor spend"),
         body,
         f"unusual-spend:t={int(now)}",
         Severity.WARNING,
-        brief=f"Unusual spend: {body}",
+        brief=_("Unusual spend: {details}").format(details=body),
     )
 
 
@@ -713,26 +745,33 @@ def _large_spend(
     since: float | None,
     now: float,
     tz: dt.tzinfo | None,
+    lang: Language,
 ) -> list[Alert]:
+    _ = lang.gettext
     drop = prev.total_balance - b.total_balance
     if limit <= 0 or drop < limit:
         return []
-    when = ""
-    if since is not None:
+    used, left = fmt.credits(drop, lang), fmt.credits(b.total_balance, lang)
+    if since is None:
+        body = _("{used} credits used; {left} left.").format(used=used, left=left)
+        brief = _("{used} used.").format(used=used)
+    else:
         # Same day: the time is enough; after a long gap (a restart) the date says more.
         when = (
-            f" since {fmt.clock(since, tz)}"
-            if now - since < 86_400
-            else f" since {fmt.short_date(since, tz)}"
+            fmt.clock(since, tz, lang) if now - since < 86_400 else fmt.short_date(since, tz, lang)
         )
+        body = _("{used} credits used since {when}; {left} left.").format(
+            used=used, when=when, left=left
+        )
+        brief = _("{used} used since {when}.").format(used=used, when=when)
     return [
         Alert(
             AlertKind.LARGE_SPEND,
-            "Large Lensmor spend",
-            f"{fmt.credits(drop)} credits used{when}; {fmt.credits(b.total_balance)} left.",
+            _("Large Lensmor spend"),
+            body,
             f"large-spend:t={int(now)}",
             Severity.INFO,
-            brief=f"{fmt.credits(drop)} used{when}.",
+            brief=brief,
         )
     ]
 
@@ -745,7 +784,9 @@ def _expiring(
     warned: int | None,
     now: float,
     tz: dt.tzinfo | None,
+    lang: Language,
 ) -> Alert | None:
+    _ = lang.gettext
     reset_at = b.reset_at_s
     if hours <= 0 or reset_at is None or period is None or warned == period:
         return None
@@ -754,9 +795,12 @@ def _expiring(
         return None
     return Alert(
         AlertKind.EXPIRING,
-        "Lensmor credits expire soon",
-        f"{fmt.credits(b.subscription_balance)} subscription credits expire in "
-        f"{fmt.duration(left)} (on {fmt.short_date(reset_at, tz)}).",
+        _("Lensmor credits expire soon"),
+        _("{credits} subscription credits expire in {duration} (on {date}).").format(
+            credits=fmt.credits(b.subscription_balance, lang),
+            duration=fmt.duration(left, lang),
+            date=fmt.short_date(reset_at, tz, lang),
+        ),
         f"expiring:period={period}",
         Severity.WARNING,
     )
@@ -768,7 +812,10 @@ def _runway(
     period: int | None,
     warned: int | None,
     tz: dt.tzinfo | None,
+    *,
+    lang: Language,
 ) -> Alert | None:
+    _ = lang.gettext
     if forecast is None or not forecast.runs_out_before_reset or forecast.seconds_to_empty is None:
         return None
     reset_at = b.reset_at_s
@@ -776,9 +823,13 @@ def _runway(
         return None
     return Alert(
         AlertKind.RUNWAY,
-        "Lensmor credits may run out",
-        f"At the current pace credits run out in about {fmt.duration(forecast.seconds_to_empty)},"
-        f" before the reset on {fmt.short_date(reset_at, tz)}.",
+        _("Lensmor credits may run out"),
+        _(
+            "At the current pace credits run out in about {duration}, before the reset on {date}."
+        ).format(
+            duration=fmt.duration(forecast.seconds_to_empty, lang),
+            date=fmt.short_date(reset_at, tz, lang),
+        ),
         f"runway:period={period}",
         Severity.WARNING,
     )
@@ -787,18 +838,26 @@ def _runway(
 # --- texts ---------------------------------------------------------------------------------
 
 
-def _reset_alert(b: Balance, period: int | None, now: float, tz: dt.tzinfo | None) -> Alert:
-    body = f"Subscription credits renewed: {fmt.credits(b.subscription_balance)} available"
+def _reset_alert(
+    b: Balance, period: int | None, now: float, tz: dt.tzinfo | None, lang: Language
+) -> Alert:
+    _ = lang.gettext
+    credits = fmt.credits(b.subscription_balance, lang)
     reset_at = b.reset_at_s
-    body += f"; next reset on {fmt.short_date(reset_at, tz)}." if reset_at is not None else "."
+    if reset_at is None:
+        body = _("Subscription credits renewed: {credits} available.").format(credits=credits)
+    else:
+        body = _("Subscription credits renewed: {credits} available; next reset on {date}.").format(
+            credits=credits, date=fmt.short_date(reset_at, tz, lang)
+        )
     key = f"reset:period={period}" if period is not None else f"reset:t={int(now)}"
-    return Alert(AlertKind.RESET, "Lensmor credits renewed", body, key, Severity.INFO)
+    return Alert(AlertKind.RESET, _("Lensmor credits renewed"), body, key, Severity.INFO)
 
 
 _THRESHOLD_TITLES = {
-    AlertKind.LOW: ("Lensmor credits low", Severity.WARNING),
-    AlertKind.CRITICAL: ("Lensmor credits critically low", Severity.CRITICAL),
-    AlertKind.DEPLETED: ("Lensmor credits used up", Severity.CRITICAL),
+    AlertKind.LOW: (N_("Lensmor credits low"), Severity.WARNING),
+    AlertKind.CRITICAL: (N_("Lensmor credits critically low"), Severity.CRITICAL),
+    AlertKind.DEPLETED: (N_("Lensmor credits used up"), Severity.CRITICAL),
 }
 
 
@@ -811,52 +870,82 @@ def _threshold_alert(
     period: int | None,
     now: float,
     tz: dt.tzinfo | None,
+    lang: Language,
 ) -> Alert:
+    _ = lang.gettext
     title, severity = _THRESHOLD_TITLES[kind]
-    left = f"{fmt.credits(max(0, b.total_balance))} credits left"
+    credits = fmt.credits(max(0, b.total_balance), lang)
     fraction = b.fraction_remaining
-    if fraction is not None:
-        left += f" ({fmt.percent(fraction)} of {fmt.credits(b.total_amount)})"
-    if threshold is None:
-        body = f"{left}."
-    elif threshold.is_percent:
-        body = f"{left}, below your {threshold} warning."
+    if fraction is None:
+        left = _("{credits} credits left").format(credits=credits)
     else:
-        body = f"{left}, below your {fmt.credits(threshold.value)}-credit warning."
+        left = _("{credits} credits left ({percent} of {total})").format(
+            credits=credits,
+            percent=fmt.percent(fraction, lang),
+            total=fmt.credits(b.total_amount, lang),
+        )
+    if threshold is None:
+        body = _("{left}.").format(left=left)
+    elif threshold.is_percent:
+        body = _("{left}, below your {threshold} warning.").format(
+            left=left,
+            # "20%" as configured in English; the locale's form elsewhere ("20 %").
+            threshold=str(threshold)
+            if lang.locale is None
+            else fmt.percent(threshold.value / 100, lang),
+        )
+    else:
+        body = _("{left}, below your {credits}-credit warning.").format(
+            left=left, credits=fmt.credits(threshold.value, lang)
+        )
     if kind is not AlertKind.LOW and b.reset_at_s is not None:
-        body += f" Subscription credits renew on {fmt.short_date(b.reset_at_s, tz)}."
-    return Alert(kind, title, body, f"threshold:{label}:period={period}:t={int(now)}", severity)
+        body += " " + _("Subscription credits renew on {date}.").format(
+            date=fmt.short_date(b.reset_at_s, tz, lang)
+        )
+    key = f"threshold:{label}:period={period}:t={int(now)}"
+    return Alert(kind, _(title), body, key, severity)
 
 
-def _key_rejected_alert(now: float) -> Alert:
+def _key_rejected_alert(now: float, lang: Language) -> Alert:
+    _ = lang.gettext
     return Alert(
         AlertKind.KEY_REJECTED,
-        "Lensmor API key rejected",
-        f"{errors.capitalised(errors.CAUSE[Problem.KEY_REJECTED])}. "
-        f"{errors.capitalised(errors.NEW_KEY_STEPS)} and set it in lensmor-tray.",
+        _("Lensmor API key rejected"),
+        _("{cause}. {steps} and set it in lensmor-tray.").format(
+            cause=errors.capitalised(_(errors.CAUSE[Problem.KEY_REJECTED])),
+            steps=errors.capitalised(_(errors.NEW_KEY_STEPS)),
+        ),
         f"key-rejected:since={int(now)}",
         Severity.CRITICAL,
     )
 
 
-def _online_alert(since: float | None, now: float) -> Alert:
-    gone = f" after {fmt.duration(now - since)}" if since is not None else ""
+def _online_alert(since: float | None, now: float, lang: Language) -> Alert:
+    _ = lang.gettext
+    if since is None:
+        body, brief = _("The Lensmor API answers again."), _("Updating again.")
+    else:
+        gone = fmt.duration(now - since, lang)
+        body = _("The Lensmor API answers again after {duration}.").format(duration=gone)
+        brief = _("Updating again after {duration}.").format(duration=gone)
     return Alert(
         AlertKind.ONLINE,
-        "Lensmor balance updating again",
-        f"The Lensmor API answers again{gone}.",
+        _("Lensmor balance updating again"),
+        body,
         f"online:t={int(now)}",
         Severity.INFO,
-        brief=f"Updating again{gone}.",
+        brief=brief,
     )
 
 
-def _offline_alert(failure: Problem, since: float, now: float) -> Alert:
+def _offline_alert(failure: Problem, since: float, now: float, lang: Language) -> Alert:
+    _ = lang.gettext
     return Alert(
         AlertKind.OFFLINE,
-        "Lensmor balance not updating",
-        f"No balance for {fmt.duration(now - since)}: {errors.CAUSE[failure]}. "
-        "The balance shown may be out of date.",
+        _("Lensmor balance not updating"),
+        _("No balance for {duration}: {reason}. The balance shown may be out of date.").format(
+            duration=fmt.duration(now - since, lang), reason=_(errors.CAUSE[failure])
+        ),
         f"offline:since={int(since)}",
         Severity.WARNING,
     )
@@ -876,37 +965,52 @@ def _hold(state: AlertState, events: list[Alert]) -> AlertState:
     )
 
 
-def _end_pause(state: AlertState, now: float) -> tuple[AlertState, list[Alert]]:
+def _end_pause(
+    state: AlertState, now: float, lang: Language = ENGLISH
+) -> tuple[AlertState, list[Alert]]:
     held, more = state.suppressed, state.suppressed_more
     state = replace(state, pause_until=None, suppressed=(), suppressed_more=0)
     if not held and not more:
         return state, []
-    return state, [_summary(held, more, state.last, now)]
+    return state, [_summary(held, more, state.last, now, lang)]
 
 
-def _summary(held: tuple[Alert, ...], more: int, last: Balance | None, now: float) -> Alert:
+def _summary(
+    held: tuple[Alert, ...], more: int, last: Balance | None, now: float, lang: Language
+) -> Alert:
+    _ = lang.gettext
     counts: dict[str, int] = {}
     for alert in held:
         counts[alert.title] = counts.get(alert.title, 0) + 1
     items = list(counts.items())
     parts = [f"{title} (x{n})" if n > 1 else title for title, n in items[:_SUMMARY_LINES]]
-    hidden = sum(n for _, n in items[_SUMMARY_LINES:]) + more
+    hidden = sum(n for _title, n in items[_SUMMARY_LINES:]) + more
     body = "; ".join(parts)
-    if hidden:
-        body += f"; and {hidden} more" if body else f"{hidden} notifications"
+    if hidden and body:
+        body += "; " + _("and {count} more").format(count=hidden)
+    elif hidden:
+        body = lang.ngettext("{count} notification", "{count} notifications", hidden).format(
+            count=hidden
+        )
     body += "."
     if last is not None:
-        body += f" Now {fmt.credits(last.total_balance)} credits available."
+        body += " " + _("Now {credits} credits available.").format(
+            credits=fmt.credits(last.total_balance, lang)
+        )
     total = len(held) + more
     severity = max((a.severity for a in held), key=lambda s: s.rank, default=Severity.INFO)
     return Alert(
         AlertKind.PAUSE_SUMMARY,
-        f"Lensmor: {total} notification{'s' if total != 1 else ''} while paused",
+        lang.ngettext(
+            "Lensmor: {count} notification while paused",
+            "Lensmor: {count} notifications while paused",
+            total,
+        ).format(count=total),
         body,
         f"pause-summary:t={int(now)}",
         severity,
         tuple(alert.key for alert in held),
-        brief=f"While paused: {body}",
+        brief=lang.gettext("While paused: {summary}").format(summary=body),
     )
 
 

@@ -5,6 +5,11 @@ always draw the same pixels, so the tray compares specs and redraws only when on
 Everything that could vary between two polls but is not visible (exact credits, timestamps)
 is left out on purpose: 30,050 and 30,020 credits both show "30k" and give equal specs when the
 gauge moves less than one step.
+
+Per-size text: a badge smaller than `SMALL_BADGE_PX` (16 and 20 px: GNOME's top bar, Windows'
+notification area at 100 % and 125 %) shows `short_text` ("29k", at most three digits) and no
+gauge bar; from 22 px it shows `text` ("28.6k") with the gauge. Sizes are logical pixels: a
+16 px icon drawn at 2x for a HiDPI screen still shows "29k" (same size on screen), only sharper.
 """
 
 from __future__ import annotations
@@ -20,6 +25,26 @@ from tray_app.core.levels import Level
 #: from producing a new spec (and a new image) on every poll. 1/48 of a gauge is below one
 #: pixel at 22 px and about one pixel at 48 px.
 GAUGE_STEPS = 48
+
+#: Below this size (logical px) the badge shows its short text and drops the gauge bar, which
+#: at 16 px would be 2 px tall and would take the rows the digits need.
+SMALL_BADGE_PX = 22
+#: Below this size (logical px) the gauge bar is dropped: at 22 px it would leave the text
+#: 8 px of height, where tesseract misread a third of the numbers; without it, 12 px.
+GAUGE_MIN_PX = 24
+
+
+class BadgeStyle(str, enum.Enum):
+    """How the balance is drawn (the `badge_style` setting)."""
+
+    #: The compact number on a body in the level colour, with a gauge bar (the default).
+    NUMBER = "number"
+    #: The share of credits left ("86%") on the same body.
+    PERCENT = "percent"
+    #: A ring in the level colour filled to the share left; no text.
+    GAUGE = "gauge"
+    #: The number alone in the panel's foreground colour (a symbolic icon).
+    MONOCHROME = "monochrome"
 
 
 class BadgeKind(str, enum.Enum):
@@ -46,18 +71,31 @@ class BadgeSpec:
     `text` is the compact number ("950", "12.5k", "1.2M"), "?" for a stale or rate-limited
     badge that never had a number, "!" for a rejected key and "" when no text is drawn.
     `fraction` is the share of credits remaining (0..1) for the gauge, None for no gauge.
+    `short_text` is what badges below `SMALL_BADGE_PX` show ("" means the same as `text`).
     """
 
     kind: BadgeKind
     level: Level | None
     text: str
     fraction: float | None
+    short_text: str = ""
+    style: BadgeStyle = BadgeStyle.NUMBER
 
     def __post_init__(self) -> None:
         if self.fraction is not None and not 0.0 <= self.fraction <= 1.0:
             raise ValueError(f"fraction must be within 0..1, got {self.fraction}")
         if self.kind is BadgeKind.LEVEL and self.level is None:
             raise ValueError("a LEVEL badge needs a level")
+
+    def text_at(self, size: int) -> str:
+        """The text to draw on a badge of `size` logical pixels."""
+        if size < SMALL_BADGE_PX and self.short_text:
+            return self.short_text
+        return self.text
+
+    def has_gauge_at(self, size: int) -> bool:
+        """Whether the gauge bar is drawn at `size` logical pixels."""
+        return self.fraction is not None and size >= GAUGE_MIN_PX
 
 
 def _quantise(fraction: float | None) -> float | None:
@@ -81,12 +119,14 @@ def badge_for_balance(
     *,
     stale: bool = False,
     rate_limited: bool = False,
+    style: BadgeStyle = BadgeStyle.NUMBER,
 ) -> BadgeSpec:
     """The badge for a known balance.
 
     `stale` means the number is the last one seen and the latest poll failed; `rate_limited`
     means the server asked us to wait. Rate-limited wins when both are set: it says why the
     number is old and when it will be fresh again, which "stale" does not.
+    The percent style falls back to the number when the share is unknown (no plan total).
     """
     if rate_limited:
         kind = BadgeKind.RATE_LIMITED
@@ -94,13 +134,18 @@ def badge_for_balance(
         kind = BadgeKind.STALE
     else:
         kind = BadgeKind.LEVEL
-    return BadgeSpec(kind, level, fmt.compact(total_balance), _quantise(fraction))
+    quantised = _quantise(fraction)
+    if style is BadgeStyle.PERCENT and fraction is not None:
+        text = short = fmt.percent(max(0.0, min(1.0, fraction)))
+    else:
+        text, short = fmt.compact(total_balance), fmt.compact_short(total_balance)
+    return BadgeSpec(kind, level, text, quantised, short_text=short, style=style)
 
 
-def state_badge(kind: BadgeKind) -> BadgeSpec:
+def state_badge(kind: BadgeKind, style: BadgeStyle = BadgeStyle.NUMBER) -> BadgeSpec:
     """The badge for a state with no number: no key, key rejected, starting, or a stale /
     rate-limited state before any balance was ever fetched."""
     if kind is BadgeKind.LEVEL:
         raise ValueError("a LEVEL badge needs a balance; use badge_for_balance")
     text = {BadgeKind.KEY_REJECTED: "!", BadgeKind.STALE: "?", BadgeKind.RATE_LIMITED: "?"}
-    return BadgeSpec(kind, None, text.get(kind, ""), None)
+    return BadgeSpec(kind, None, text.get(kind, ""), None, style=style)

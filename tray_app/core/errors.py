@@ -1,5 +1,9 @@
 """Errors in words for people: each problem worded once, for every place that shows it (pure).
 
+The words are marked with `N_` for the catalogs: the tray's menu, title and notifications
+translate them where they use them (`lang.gettext(LABEL[p])`); the CLI's one-line errors stay
+English for now.
+
 The CLI's one-line errors, the settings dialog's Test result, the tray menu and title, and the
 notifications all word a failed request from these pieces, so one problem reads the same
 everywhere (they used to word it in five places, five ways):
@@ -15,36 +19,37 @@ text; nothing here sees an exception (the client maps them to a `Problem`).
 from __future__ import annotations
 
 from tray_app.core import fmt
+from tray_app.core.language import N_
 from tray_app.core.state import Problem
 
 #: How to get a new key: the same steps wherever a missing or rejected key is reported.
-NEW_KEY_STEPS = "create a new key in the Lensmor app (Settings -> API Keys)"
+NEW_KEY_STEPS = N_("create a new key in the Lensmor app (Settings -> API Keys)")
 
 LABEL: dict[Problem, str] = {
-    Problem.NO_KEY: "No API key",
-    Problem.KEY_REJECTED: "Key rejected",
-    Problem.OFFLINE: "Cannot reach Lensmor",
-    Problem.SERVER: "Lensmor server error",
-    Problem.RATE_LIMITED: "Rate limited",
-    Problem.BAD_RESPONSE: "Unexpected answer from Lensmor",
+    Problem.NO_KEY: N_("No API key"),
+    Problem.KEY_REJECTED: N_("Key rejected"),
+    Problem.OFFLINE: N_("Cannot reach Lensmor"),
+    Problem.SERVER: N_("Lensmor server error"),
+    Problem.RATE_LIMITED: N_("Rate limited"),
+    Problem.BAD_RESPONSE: N_("Unexpected answer from Lensmor"),
 }
 
 CAUSE: dict[Problem, str] = {
-    Problem.NO_KEY: "no API key is set",
-    Problem.KEY_REJECTED: "the Lensmor API refused the API key",
-    Problem.OFFLINE: "the Lensmor API cannot be reached",
-    Problem.SERVER: "the Lensmor API answers with server errors",
-    Problem.RATE_LIMITED: "the Lensmor API keeps asking to slow down (rate limit)",
-    Problem.BAD_RESPONSE: "the Lensmor API sends answers that are not a balance",
+    Problem.NO_KEY: N_("no API key is set"),
+    Problem.KEY_REJECTED: N_("the Lensmor API refused the API key"),
+    Problem.OFFLINE: N_("the Lensmor API cannot be reached"),
+    Problem.SERVER: N_("the Lensmor API answers with server errors"),
+    Problem.RATE_LIMITED: N_("the Lensmor API keeps asking to slow down (rate limit)"),
+    Problem.BAD_RESPONSE: N_("the Lensmor API sends answers that are not a balance"),
 }
 
 _ADVICE: dict[Problem, str] = {
     Problem.NO_KEY: NEW_KEY_STEPS,
     Problem.KEY_REJECTED: NEW_KEY_STEPS,
-    Problem.OFFLINE: "check your connection and try again",
-    Problem.SERVER: "try again later",
-    Problem.RATE_LIMITED: "try again later",
-    Problem.BAD_RESPONSE: "if it persists, report it to Lensmor support",
+    Problem.OFFLINE: N_("check your connection and try again"),
+    Problem.SERVER: N_("try again later"),
+    Problem.RATE_LIMITED: N_("try again later"),
+    Problem.BAD_RESPONSE: N_("if it persists, report it to Lensmor support"),
 }
 
 

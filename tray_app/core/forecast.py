@@ -40,6 +40,7 @@ from itertools import pairwise
 
 from tray_app.core import fmt
 from tray_app.core.balance import Balance
+from tray_app.core.language import ENGLISH, Language
 from tray_app.core.usage import spent_between
 
 DAY_S = 86_400.0
@@ -66,17 +67,20 @@ class Forecast:
     def enough_history(self) -> bool:
         return self.days_of_history >= 1
 
-    def describe(self) -> str:
+    def describe(self, lang: Language = ENGLISH) -> str:
         """The menu row, e.g. "At this pace: empty in ~3 days"."""
+        _ = lang.gettext
         if not self.enough_history:
-            return "At this pace: needs a day of history"
+            return _("At this pace: needs a day of history")
         if self.balance <= 0:
-            return "At this pace: credits used up"
+            return _("At this pace: credits used up")
         if self.seconds_to_empty is None:
-            return "At this pace: no credits used lately"
+            return _("At this pace: no credits used lately")
         if self.reset_at_s is not None and not self.runs_out_before_reset:
-            return "At this pace: lasts until the reset"
-        return f"At this pace: empty in ~{fmt.duration(self.seconds_to_empty)}"
+            return _("At this pace: lasts until the reset")
+        return _("At this pace: empty in ~{duration}").format(
+            duration=fmt.duration(self.seconds_to_empty, lang)
+        )
 
 
 def runway(

@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import Final, Literal
 
 from tray_app.core.alerts import Alert, AlertKind, Severity
+from tray_app.core.language import ENGLISH, N_, Language
 from tray_app.core.view import Action
 
 Urgency = Literal["low", "normal", "critical"]
@@ -50,16 +51,16 @@ _NO_SNOOZE = frozenset({AlertKind.ONLINE, AlertKind.PAUSE_SUMMARY})
 
 BUTTON_LABELS: Final[Mapping[Action, str]] = MappingProxyType(
     {
-        Action.OPEN_DASHBOARD: "Open dashboard",
-        Action.OPEN_API_KEYS: "Open API keys",
-        Action.PAUSE_TOMORROW: "Snooze until tomorrow",
+        Action.OPEN_DASHBOARD: N_("Open dashboard"),
+        Action.OPEN_API_KEYS: N_("Open API keys"),
+        Action.PAUSE_TOMORROW: N_("Snooze until tomorrow"),
     }
 )
 _WITHOUT_BUTTONS: Final[Mapping[Action, str]] = MappingProxyType(
     {
-        Action.OPEN_DASHBOARD: f"Top up at {WEB_APP_HOST}.",
-        Action.OPEN_API_KEYS: f"API keys: {WEB_APP_HOST} (Settings \u2192 API Keys).",
-        Action.PAUSE_TOMORROW: "To snooze, use Pause in the tray menu.",
+        Action.OPEN_DASHBOARD: N_("Top up at {host}."),
+        Action.OPEN_API_KEYS: N_("API keys: {host} (Settings \u2192 API Keys)."),
+        Action.PAUSE_TOMORROW: N_("To snooze, use Pause in the tray menu."),
     }
 )
 
@@ -113,6 +114,13 @@ def notice_for(alert: Alert) -> Notice:
     )
 
 
-def text_without_buttons(body: str, actions: tuple[Action, ...]) -> str:
+def button_label(action: Action, lang: Language = ENGLISH) -> str:
+    return lang.gettext(BUTTON_LABELS[action])
+
+
+def text_without_buttons(body: str, actions: tuple[Action, ...], lang: Language = ENGLISH) -> str:
     """The body for a server that shows no buttons: one sentence per button appended."""
-    return " ".join([body, *(_WITHOUT_BUTTONS[action] for action in actions)])
+    sentences = (
+        lang.gettext(_WITHOUT_BUTTONS[action]).format(host=WEB_APP_HOST) for action in actions
+    )
+    return " ".join([body, *sentences])

@@ -12,9 +12,10 @@ import enum
 from dataclasses import dataclass
 
 from tray_app.core import errors, fmt
-from tray_app.core.badge import BadgeKind, BadgeSpec, badge_for_balance, state_badge
+from tray_app.core.badge import BadgeKind, BadgeSpec, BadgeStyle, badge_for_balance, state_badge
 from tray_app.core.balance import Balance
 from tray_app.core.forecast import Forecast
+from tray_app.core.language import ENGLISH, Language
 from tray_app.core.levels import Level, Threshold, level_for
 from tray_app.core.state import MonitorState, Problem
 
@@ -77,6 +78,8 @@ class Extras:
     paused_until: float | None = None
     #: None when start-at-login is not available on this system (no row is shown).
     autostart_enabled: bool | None = None
+    #: How the badge draws the balance (the `badge_style` setting).
+    badge_style: BadgeStyle = BadgeStyle.NUMBER
     #: The poll interval in seconds: a balance older than two of them is shown as out of date
     #: (`MonitorState.is_outdated`). None: only failed polls mark it stale.
     poll_interval: float | None = None
@@ -111,27 +114,30 @@ def present(
     now: float,
     extras: Extras = Extras(),
     tz: dt.tzinfo | None = None,
+    *,
+    lang: Language = ENGLISH,
 ) -> TrayView:
-    """The whole tray view for `state` at `now` (local time unless `tz` is given)."""
+    """The whole tray view for `state` at `now` (local time unless `tz` is given), in `lang`."""
+    _ = lang.gettext
     no_key = state.problem is Problem.NO_KEY
     outdated = state.is_outdated(now, extras.poll_interval)
-    section = _info_rows(state, now, extras, tz, outdated)
+    section = _info_rows(state, now, extras, tz, lang, outdated=outdated)
     rows = (
         *section,
         SEPARATOR,
-        MenuRow("Refresh now", Action.REFRESH, default=not no_key, enabled=not no_key),
-        MenuRow("Open Lensmor dashboard", Action.OPEN_DASHBOARD),
-        MenuRow("Usage…", Action.USAGE),
-        MenuRow("Settings…", Action.SETTINGS, default=no_key),
-        _pause_row(extras.paused_until, now, tz),
-        *_autostart_rows(extras.autostart_enabled),
+        MenuRow(_("Refresh now"), Action.REFRESH, default=not no_key, enabled=not no_key),
+        MenuRow(_("Open Lensmor dashboard"), Action.OPEN_DASHBOARD),
+        MenuRow(_("Usage…"), Action.USAGE),
+        MenuRow(_("Settings…"), Action.SETTINGS, default=no_key),
+        _pause_row(extras.paused_until, now, tz, lang),
+        *_autostart_rows(extras.autostart_enabled, lang),
         SEPARATOR,
-        MenuRow("Quit", Action.QUIT),
+        MenuRow(_("Quit"), Action.QUIT),
     )
     b = state.balance
     return TrayView(
-        badge(state, thresholds, outdated),
-        title(state, thresholds, now, tz, outdated),
+        badge(state, thresholds, extras.badge_style, outdated),
+        title(state, thresholds, now, tz, lang, outdated=outdated),
         rows,
         section=section,
         level=None if b is None else level_for(b, thresholds),
@@ -140,25 +146,29 @@ def present(
 
 
 def badge(
-    state: MonitorState, thresholds: tuple[Threshold, ...], outdated: bool = False
+    state: MonitorState,
+    thresholds: tuple[Threshold, ...],
+    style: BadgeStyle = BadgeStyle.NUMBER,
+    outdated: bool = False,
 ) -> BadgeSpec:
     if state.problem is Problem.NO_KEY:
-        return state_badge(BadgeKind.NO_KEY)
+        return state_badge(BadgeKind.NO_KEY, style)
     if state.problem is Problem.KEY_REJECTED:
-        return state_badge(BadgeKind.KEY_REJECTED)
+        return state_badge(BadgeKind.KEY_REJECTED, style)
     b = state.balance
     if b is None:
         if state.problem is Problem.RATE_LIMITED:
-            return state_badge(BadgeKind.RATE_LIMITED)
+            return state_badge(BadgeKind.RATE_LIMITED, style)
         if state.problem is not None:
-            return state_badge(BadgeKind.STALE)
-        return state_badge(BadgeKind.STARTING)
+            return state_badge(BadgeKind.STALE, style)
+        return state_badge(BadgeKind.STARTING, style)
     return badge_for_balance(
         b.total_balance,
         b.fraction_remaining,
         level_for(b, thresholds),
         stale=state.is_stale or outdated,
         rate_limited=state.problem is Problem.RATE_LIMITED,
+        style=style,
     )
 
 
@@ -167,148 +177,208 @@ def title(
     thresholds: tuple[Threshold, ...],
     now: float,
     tz: dt.tzinfo | None,
+    lang: Language = ENGLISH,
+    *,
     outdated: bool = False,
 ) -> str:
-    """The tooltip: the balance in words, then what is wrong if anything."""
+    """The tooltip: the balance in words, then what is wrong if anything. Always the whole
+    sentence (what a screen reader reads for the icon), never just the badge's number."""
+    _ = lang.gettext
     b = state.balance
     if state.problem is Problem.NO_KEY:
-        return "Lensmor: no API key set — open Settings… to add one"
+        return _("Lensmor: no API key set — open Settings… to add one")
     if state.problem is Problem.KEY_REJECTED:
-        return "Lensmor: API key rejected — set a new key in Settings…"
+        return _("Lensmor: API key rejected — set a new key in Settings…")
     if b is None:
         if state.problem is not None:
-            return f"Lensmor: {_problem_text(state, now, tz)}"
-        return "Lensmor: checking your credits…"
-    text = f"Lensmor: {_amounts(b)}"
+            return _("Lensmor: {problem}").format(problem=_problem_text(state, now, tz, lang))
+        return _("Lensmor: checking your credits…")
+    text = _("Lensmor: {amounts}").format(amounts=_amounts(b, lang))
     if b.reset_at_s is not None and b.reset_at_s > now:
-        text += f" · resets in {fmt.duration(b.reset_at_s - now)}"
+        text += _(" · resets in {duration}").format(duration=fmt.duration(b.reset_at_s - now, lang))
     level = level_for(b, thresholds)
     if level is not Level.OK:
-        text += f" · {level.value}"
+        text += " · " + level_name(level, lang)
     if state.problem is not None:
-        text += f" · {_problem_text(state, now, tz)}"
+        text += " · " + _problem_text(state, now, tz, lang)
     elif state.from_previous_run:
-        text += " · not yet refreshed"
+        text += " · " + _("not yet refreshed")
     elif outdated and state.fetched_at is not None:
-        text += f" · {_age_text(state.fetched_at, now)}"
+        text += " · " + _age_text(state.fetched_at, now, lang)
     return text
 
 
-def _age_text(fetched_at: float, now: float) -> str:
-    return f"out of date: last updated {fmt.duration(now - fetched_at)} ago"
+def _age_text(fetched_at: float, now: float, lang: Language) -> str:
+    return lang.gettext("out of date: last updated {duration} ago").format(
+        duration=fmt.duration(now - fetched_at, lang)
+    )
 
 
-def _amounts(b: Balance) -> str:
+def level_name(level: Level, lang: Language = ENGLISH) -> str:
+    """The level in words (\"low\", \"niedrig\")."""
+    _ = lang.gettext
+    names = {
+        Level.OK: _("ok"),
+        Level.LOW: _("low"),
+        Level.CRITICAL: _("critical"),
+        Level.DEPLETED: _("depleted"),
+    }
+    return names[level]
+
+
+def _amounts(b: Balance, lang: Language) -> str:
+    _ = lang.gettext
     fraction = b.fraction_remaining
-    share = f" ({fmt.percent(fraction)})" if fraction is not None else ""
-    return f"{fmt.credits(b.total_balance)} of {fmt.credits(b.total_amount)} credits{share}"
+    balance, total = fmt.credits(b.total_balance, lang), fmt.credits(b.total_amount, lang)
+    if fraction is None:
+        return _("{balance} of {total} credits").format(balance=balance, total=total)
+    return _("{balance} of {total} credits ({percent})").format(
+        balance=balance, total=total, percent=fmt.percent(fraction, lang)
+    )
 
 
 def _info_rows(
-    state: MonitorState, now: float, extras: Extras, tz: dt.tzinfo | None, outdated: bool
+    state: MonitorState,
+    now: float,
+    extras: Extras,
+    tz: dt.tzinfo | None,
+    lang: Language,
+    *,
+    outdated: bool,
 ) -> tuple[MenuRow, ...]:
+    _ = lang.gettext
     rows: list[MenuRow] = []
     b = state.balance
     if b is not None:
-        rows.append(MenuRow(_amounts(b)))
+        rows.append(MenuRow(_amounts(b, lang)))
         rows.append(
             MenuRow(
-                f"Subscription: {fmt.credits(b.subscription_balance)} of "
-                f"{fmt.credits(b.subscription_amount)}"
+                _("Subscription: {balance} of {total}").format(
+                    balance=fmt.credits(b.subscription_balance, lang),
+                    total=fmt.credits(b.subscription_amount, lang),
+                )
             )
         )
-        rows.append(MenuRow(f"Gift: {fmt.credits(b.gift_balance)} of {fmt.credits(b.gift_amount)}"))
-        rows.append(MenuRow(_reset_text(b, now, tz)))
-        usage = _usage_text(extras)
+        rows.append(
+            MenuRow(
+                _("Gift: {balance} of {total}").format(
+                    balance=fmt.credits(b.gift_balance, lang),
+                    total=fmt.credits(b.gift_amount, lang),
+                )
+            )
+        )
+        rows.append(MenuRow(_reset_text(b, now, tz, lang)))
+        usage = _usage_text(extras, lang)
         if usage:
             rows.append(MenuRow(usage))
         if extras.forecast is not None:
-            rows.append(MenuRow(extras.forecast.describe()))
-    rows.append(MenuRow(_status_text(state, now, tz, outdated)))
+            rows.append(MenuRow(extras.forecast.describe(lang)))
+    rows.append(MenuRow(_status_text(state, now, tz, lang, outdated)))
     if extras.recent_alerts:
-        rows.append(MenuRow("Recent alerts", children=recent_alert_rows(extras, now, tz)))
+        rows.append(MenuRow(_("Recent alerts"), children=recent_alert_rows(extras, now, tz, lang)))
     return tuple(rows)
 
 
-def recent_alert_rows(extras: Extras, now: float, tz: dt.tzinfo | None) -> tuple[MenuRow, ...]:
+def recent_alert_rows(
+    extras: Extras, now: float, tz: dt.tzinfo | None, lang: Language = ENGLISH
+) -> tuple[MenuRow, ...]:
     """ "22:45  Lensmor credits low" (today) or "29 Nov 22:45  ..." (earlier), read-only."""
     today = fmt.date(now, tz)
     return tuple(
         MenuRow(
-            f"{'' if fmt.date(at, tz) == today else fmt.short_date(at, tz) + ' '}"
-            f"{fmt.clock(at, tz)}  {title}"
+            f"{'' if fmt.date(at, tz) == today else fmt.short_date(at, tz, lang) + ' '}"
+            f"{fmt.clock(at, tz, lang)}  {title}"
         )
         for at, title in extras.recent_alerts[:RECENT_ALERTS]
     )
 
 
-def _usage_text(extras: Extras) -> str | None:
+def _usage_text(extras: Extras, lang: Language) -> str | None:
+    _ = lang.gettext
     if extras.usage_today is None:
         return None
-    text = f"Usage today: {fmt.credits(round(extras.usage_today))}"
+    text = _("Usage today: {credits}").format(credits=fmt.credits(round(extras.usage_today), lang))
     if extras.usage_30_days is not None:
         # "Last 30 days" rather than "this period": the API gives the end of the period
         # (resetAt), not its length, and 30 days is what a monthly plan means.
-        text += f" · last 30 days: {fmt.credits(round(extras.usage_30_days))}"
+        text += _(" · last 30 days: {credits}").format(
+            credits=fmt.credits(round(extras.usage_30_days), lang)
+        )
     return text
 
 
-def _reset_text(b: Balance, now: float, tz: dt.tzinfo | None) -> str:
+def _reset_text(b: Balance, now: float, tz: dt.tzinfo | None, lang: Language) -> str:
+    _ = lang.gettext
     reset = b.reset_at_s
     if reset is None:
-        return "No scheduled reset"
+        return _("No scheduled reset")
     if reset <= now:
-        return f"Reset due ({fmt.date(reset, tz)})"
-    return f"Resets {fmt.date(reset, tz)} (in {fmt.duration(reset - now)})"
+        return _("Reset due ({date})").format(date=fmt.date(reset, tz, lang))
+    return _("Resets {date} (in {duration})").format(
+        date=fmt.date(reset, tz, lang), duration=fmt.duration(reset - now, lang)
+    )
 
 
 def _status_text(
-    state: MonitorState, now: float, tz: dt.tzinfo | None, outdated: bool = False
+    state: MonitorState, now: float, tz: dt.tzinfo | None, lang: Language, outdated: bool = False
 ) -> str:
+    _ = lang.gettext
     if state.problem is not None:
-        return _problem_text(state, now, tz)
+        return _problem_text(state, now, tz, lang)
     if state.from_previous_run and state.fetched_at is not None:
-        return f"Last known {fmt.clock(state.fetched_at, tz)} · not yet refreshed"
+        return _("Last known {time} · not yet refreshed").format(
+            time=fmt.clock(state.fetched_at, tz, lang)
+        )
     if outdated and state.fetched_at is not None:
-        return f"Updated {fmt.clock(state.fetched_at, tz)} · {_age_text(state.fetched_at, now)}"
+        return _("Updated {time} · {age}").format(
+            time=fmt.clock(state.fetched_at, tz, lang), age=_age_text(state.fetched_at, now, lang)
+        )
     if state.fetched_at is not None:
-        return f"Updated {fmt.clock(state.fetched_at, tz)}"
-    return "Checking…"
+        return _("Updated {time}").format(time=fmt.clock(state.fetched_at, tz, lang))
+    return _("Checking…")
 
 
-def _problem_text(state: MonitorState, now: float, tz: dt.tzinfo | None) -> str:
+def _problem_text(
+    state: MonitorState, now: float, tz: dt.tzinfo | None, lang: Language = ENGLISH
+) -> str:
+    _ = lang.gettext
     since = state.problem_since if state.problem_since is not None else now
     problem = state.problem
     if problem is None:  # pragma: no cover - callers check
         return ""
-    label = errors.LABEL[problem]
+    label = _(errors.LABEL[problem])
     if problem is Problem.NO_KEY:
-        return f"{label} — open Settings… to add one"
+        return _("{label} — open Settings… to add one").format(label=label)
     if problem is Problem.KEY_REJECTED:
-        return f"{label} — set a new key"
+        return _("{label} — set a new key").format(label=label)
     if problem is Problem.RATE_LIMITED:
         if state.retry_at is not None:
-            return f"{label}, retrying at {fmt.clock(state.retry_at, tz)}"
+            return _("{label}, retrying at {time}").format(
+                label=label, time=fmt.clock(state.retry_at, tz, lang)
+            )
         return label
-    return f"{label} since {fmt.clock(since, tz)}"
+    return _("{label} since {time}").format(label=label, time=fmt.clock(since, tz, lang))
 
 
-def _pause_row(paused_until: float | None, now: float, tz: dt.tzinfo | None) -> MenuRow:
+def _pause_row(
+    paused_until: float | None, now: float, tz: dt.tzinfo | None, lang: Language
+) -> MenuRow:
+    _ = lang.gettext
     if paused_until is not None and paused_until > now:
         return MenuRow(
-            f"Notifications paused until {fmt.clock(paused_until, tz)}",
-            children=(MenuRow("Resume notifications", Action.RESUME),),
+            _("Notifications paused until {time}").format(time=fmt.clock(paused_until, tz, lang)),
+            children=(MenuRow(_("Resume notifications"), Action.RESUME),),
         )
     return MenuRow(
-        "Pause notifications",
+        _("Pause notifications"),
         children=(
-            MenuRow("For 1 hour", Action.PAUSE_HOUR),
-            MenuRow("Until tomorrow", Action.PAUSE_TOMORROW),
+            MenuRow(_("For 1 hour"), Action.PAUSE_HOUR),
+            MenuRow(_("Until tomorrow"), Action.PAUSE_TOMORROW),
         ),
     )
 
 
-def _autostart_rows(enabled: bool | None) -> tuple[MenuRow, ...]:
+def _autostart_rows(enabled: bool | None, lang: Language) -> tuple[MenuRow, ...]:
     if enabled is None:
         return ()
-    return (MenuRow("Start at login", Action.TOGGLE_AUTOSTART, checked=enabled),)
+    return (MenuRow(lang.gettext("Start at login"), Action.TOGGLE_AUTOSTART, checked=enabled),)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final, Literal, Protocol
 
-from tray_app.core.notices import BUTTON_LABELS, Notice, text_without_buttons
+from tray_app.core.language import ENGLISH, Language
+from tray_app.core.notices import Notice, button_label, text_without_buttons
 
 Urgency = Literal["low", "normal", "critical"]
 
@@ -109,16 +110,17 @@ def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def notification_for(notice: Notice) -> Notification:
-    """The notification for a notice (core/notices.py decides; this only translates)."""
+def notification_for(notice: Notice, lang: Language = ENGLISH) -> Notification:
+    """The notification for a notice (core/notices.py decides; this only translates), its
+    button labels and button-less text in `lang` (the alert's title and body already are)."""
     return Notification(
         title=notice.title,
         body=notice.body,
         urgency=notice.urgency,
         key=notice.key,
         family=notice.family,
-        buttons=tuple((action.value, BUTTON_LABELS[action]) for action in notice.buttons),
+        buttons=tuple((action.value, button_label(action, lang)) for action in notice.buttons),
         default_action=notice.default_action.value if notice.default_action else "",
         category=notice.category,
-        body_without_buttons=text_without_buttons(notice.body, notice.buttons),
+        body_without_buttons=text_without_buttons(notice.body, notice.buttons, lang),
     )

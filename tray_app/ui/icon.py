@@ -24,6 +24,23 @@ natural width to be drawn taller: at S = 22 "12.5k" and "99.9k" become 20 x 8 px
 58 x 24. Side by side at 22 px, 8-9 px tall narrowed digits read clearly where 6 px natural ones
 did not (narrower than 68 % and "0", "8", "9" start to merge).
 
+Per size (see `core/badge.py`): below 22 px (16 and 20 px) the badge shows the short text ("29k")
+on the whole body, with no gauge bar and no corner marker (a stale badge keeps its grey body;
+the tooltip says why); from 22 px the full layout above. `scale` draws the same logical size
+for a HiDPI screen (16 px at 2x is a 32 px image showing "29k"): the choice of text follows the
+logical size, the geometry and the glyph rasterisation the physical pixels.
+
+Text is pixel-aligned: the glyphs are rasterised by FreeType at the whole pixel size chosen (so
+the font's hinting snaps stems and the baseline to the pixel grid), and only narrowed
+horizontally when the natural width does not fit, which leaves the rows sharp.
+
+Styles: `number` and `percent` use the body above; `gauge` is a ring in the level colour filled
+clockwise to the share left, with the stale clock / rate-limit hourglass in its centre;
+`monochrome` draws only the text (and from 22 px a thin gauge line) in the panel's foreground
+colour on transparency: `Panel.LIGHT` (dark ink, the default when the desktop does not say)
+or `Panel.DARK` (light ink). States without a number (no key, rejected, starting) look the
+same in every style except monochrome, where their glyph is drawn in the foreground colour.
+
 Shapes are drawn 4x supersampled and reduced by averaging each 4 x 4 block: exact coverage gives
 smooth circles at 22 px and keeps flat fills flat (LANCZOS rings up to 3 px into the body, which
 at 22 px is most of it). The text is drawn large and reduced with LANCZOS (crisper than averaging)
@@ -32,6 +49,7 @@ to a mask of whole pixels, placed at a whole-pixel origin so its top and bottom 
 
 from __future__ import annotations
 
+import enum
 import io
 import math
 from collections import OrderedDict
@@ -41,7 +59,7 @@ from types import MappingProxyType
 
 from PIL import Image, ImageDraw, ImageFont
 
-from tray_app.core.badge import BadgeKind, BadgeSpec
+from tray_app.core.badge import SMALL_BADGE_PX, BadgeKind, BadgeSpec, BadgeStyle
 from tray_app.core.levels import Level
 
 FONT_FILE = "DejaVuSansCondensed-Bold.ttf"
@@ -84,6 +102,31 @@ _TEXT_BOX_NO_GAUGE: Box = (0.04, 0.14, 0.96, 0.86)
 _GAUGE_BOX: Box = (0.14, 0.78, 0.86, 0.90)
 _MARKER_DIAMETER = 0.46
 _GLYPH_TEXT_BOX: Box = (0.12, 0.10, 0.88, 0.90)
+_SMALL_TEXT_BOX: Box = (0.02, 0.12, 0.98, 0.88)
+_MONO_TEXT_BOX: Box = (0.0, 0.14, 1.0, 0.74)
+_MONO_TEXT_BOX_SMALL: Box = (0.0, 0.10, 1.0, 0.90)
+_MONO_GAUGE_BOX: Box = (0.08, 0.82, 0.92, 0.90)
+_RING_WIDTH = 0.2
+_RING_TRACK: RGB = (150, 150, 150)
+#: Share of the text box's width the digits of a percentage may take; the sign gets the rest.
+_PERCENT_SPLIT = 0.7
+#: The most a badge may be scaled for HiDPI (macOS and Windows go up to 2x / 3x).
+MAX_SCALE = 4
+
+
+class Panel(enum.Enum):
+    """The panel's brightness, which decides the monochrome ink (a symbolic icon's foreground).
+
+    The values are the foreground colours GNOME's symbolic icons use on light and dark themes.
+    """
+
+    LIGHT = (46, 52, 54)
+    DARK = (238, 238, 236)
+
+    @property
+    def foreground(self) -> RGB:
+        r, g, b = self.value
+        return (r, g, b)
 
 
 def _luminance(rgb: RGB) -> float:
@@ -147,19 +190,68 @@ def _ink_box(font: ImageFont.FreeTypeFont, text: str) -> tuple[int, int, int, in
 def text_mask(font: ImageFont.FreeTypeFont, text: str, box_w: float, box_h: float) -> Image.Image:
     """`text` as an "L" coverage mask, as tall as fits in `box_w` x `box_h` (whole pixels).
 
-    The glyphs are drawn large (`font` is loaded at `_REFERENCE_PX`) and reduced to the chosen
-    size, so every badge size gets the same shapes, and the text may be narrowed to
-    `MIN_SQUEEZE` of its natural width when that buys height (see the module docstring).
+    The largest whole pixel size is chosen whose ink fits `box_h` high and, narrowed to at most
+    `MIN_SQUEEZE` of its natural width, `box_w` wide. The text is rasterised by FreeType at
+    that size (hinted: stems and the baseline land on whole pixels) and only narrowed, never
+    scaled vertically, so the rows stay sharp. From 10 px of text height a decimal point gets
+    whole pixels of extra room on each side (`_point_gap`), added after narrowing: narrowed,
+    the point otherwise nearly touches its neighbours.
     """
     ink = _ink_box(font, text)
-    big = Image.new("L", (ink[2] + 2, ink[3] + 2))
-    ImageDraw.Draw(big).text((0, 0), text, font=font, fill=255)
-    big = big.crop(ink)
-    aspect = big.width / big.height
-    height = min(box_h, box_w / (aspect * MIN_SQUEEZE))
-    width = min(box_w, aspect * height)
-    size = (max(1, math.floor(width)), max(1, math.floor(height)))
-    return big.resize(size, Image.Resampling.LANCZOS)
+    per_px_h = (ink[3] - ink[1]) / font.size
+    per_px_w = (ink[2] - ink[0]) / font.size
+    px = max(1, math.floor(min(box_h / per_px_h, box_w / (per_px_w * MIN_SQUEEZE))) + 1)
+    while True:
+        pieces = _hinted_pieces(font.font_variant(size=px), text)
+        height = pieces[0].height
+        natural = sum(p.width for p in pieces)
+        extra = _point_gap(height) * 2 * text.count(".")
+        if px <= 1 or (height <= box_h and natural * MIN_SQUEEZE + extra <= box_w):
+            break
+        px -= 1
+    squeeze = min(1.0, max(1.0, box_w - extra) / natural)
+    if squeeze < 1:
+        pieces = [
+            p.resize((max(1, round(p.width * squeeze)), height), Image.Resampling.LANCZOS)
+            for p in pieces
+        ]
+    gap = _point_gap(height)
+    mask = Image.new("L", (sum(p.width for p in pieces) + extra, height))
+    x = 0
+    for piece in pieces:
+        is_point = piece.info.get("point", False)
+        x += gap if is_point else 0
+        mask.paste(piece, (x, 0))
+        x += piece.width + (gap if is_point else 0)
+    return mask
+
+
+def _point_gap(text_height: int) -> int:
+    """Extra whole pixels each side of a decimal point: one per 10 px of text height (none
+    below that, where every column is needed for the digits themselves)."""
+    return text_height // 10
+
+
+def _hinted_pieces(font: ImageFont.FreeTypeFont, text: str) -> list[Image.Image]:
+    """`text` split at decimal points, each run drawn whole and cut to its inked columns and to
+    the line's inked rows (so all pieces share one baseline)."""
+    line = _ink_box(font, text)
+    runs: list[str] = []
+    for i, run in enumerate(text.split(".")):
+        if i:
+            runs.append(".")
+        if run:
+            runs.append(run)
+    pieces = []
+    for run in runs:
+        _, _, right, _ = font.getbbox(run)
+        canvas = Image.new("L", (max(1, math.ceil(right)) + 2, line[3] + 2))
+        ImageDraw.Draw(canvas).text((0, 0), run, font=font, fill=255)
+        cols = canvas.getbbox() or (0, 0, 1, 1)
+        piece = canvas.crop((cols[0], line[1], cols[2], line[3]))
+        piece.info["point"] = run == "."
+        pieces.append(piece)
+    return pieces
 
 
 @dataclass(frozen=True)
@@ -168,16 +260,29 @@ class _Look:
     text: RGB
 
 
-def _look(spec: BadgeSpec) -> _Look:
+def _greyed(spec: BadgeSpec, size: int) -> bool:
+    # Below 22 px there is no room for the corner marker, so a rate-limited number (also not
+    # fresh) is greyed like a stale one; the tooltip says which of the two it is.
+    if spec.kind is BadgeKind.RATE_LIMITED:
+        return size < SMALL_BADGE_PX
+    return spec.kind is BadgeKind.STALE
+
+
+def _look(spec: BadgeSpec, size: int = SMALL_BADGE_PX) -> _Look:
     if spec.kind is BadgeKind.KEY_REJECTED:
         fill = REJECTED_FILL
     elif spec.level is None or spec.kind in (BadgeKind.NO_KEY, BadgeKind.STARTING):
         fill = NEUTRAL_FILL
     else:
         fill = LEVEL_FILL[spec.level]
-    if spec.kind is BadgeKind.STALE:
+    if _greyed(spec, size):
         fill = _mix(fill, _GREY, STALE_DESATURATE)
     return _Look(fill, text_colour_on(fill))
+
+
+def badge_text_colour(spec: BadgeSpec, size: int = SMALL_BADGE_PX) -> RGB:
+    """The colour the text of a number/percent badge of `size` is drawn in."""
+    return _look(spec, size).text
 
 
 def _scaled(box: Box, side: float) -> Box:
@@ -267,92 +372,216 @@ def _draw_ring(draw: ImageDraw.ImageDraw, side: float, look: _Look) -> None:
     draw.arc(box, start=-90, end=90, fill=_rgba(look.text), width=width)
 
 
-def _draw_shapes(spec: BadgeSpec, side: float, look: _Look) -> Image.Image:
+def _marked(spec: BadgeSpec, size: int) -> bool:
+    # The corner marker needs room: from 22 px only (see the module docstring).
+    return spec.kind in (BadgeKind.STALE, BadgeKind.RATE_LIMITED) and size >= SMALL_BADGE_PX
+
+
+def _draw_state_glyph(draw: ImageDraw.ImageDraw, spec: BadgeSpec, side: float, look: _Look) -> None:
+    if spec.kind is BadgeKind.NO_KEY:
+        _draw_key(draw, side, look)
+    elif spec.kind is BadgeKind.STARTING:
+        _draw_ring(draw, side, look)
+
+
+def _draw_shapes(spec: BadgeSpec, size: int, side: float, look: _Look) -> Image.Image:
     image = Image.new("RGBA", (round(side), round(side)), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
     _draw_body(draw, side, look)
-    marked = spec.kind in (BadgeKind.STALE, BadgeKind.RATE_LIMITED)
-    if spec.fraction is not None:
+    marked = _marked(spec, size)
+    if spec.has_gauge_at(size) and spec.fraction is not None:
         gauge = _scaled(_GAUGE_BOX, side)
         if marked:
             gauge = (gauge[0], gauge[1], _marker_disc(side)[0] - 0.02 * side, gauge[3])
         _draw_gauge(draw, gauge, spec.fraction, look)
-    if spec.kind is BadgeKind.STALE:
+    if marked and spec.kind is BadgeKind.STALE:
         _draw_clock(draw, _marker_disc(side), look)
-    elif spec.kind is BadgeKind.RATE_LIMITED:
+    elif marked:
         _draw_hourglass(draw, _marker_disc(side), look)
-    elif spec.kind is BadgeKind.NO_KEY:
-        _draw_key(draw, side, look)
-    elif spec.kind is BadgeKind.STARTING:
-        _draw_ring(draw, side, look)
+    _draw_state_glyph(draw, spec, side, look)
     return image
 
 
-def _text_box(spec: BadgeSpec, size: int) -> Box:
+def _text_box(spec: BadgeSpec, size: int, px: int) -> Box:
     if spec.level is None:
-        box = _scaled(_GLYPH_TEXT_BOX, size)  # "!" or "?" alone
-    elif spec.fraction is None:
-        box = _scaled(_TEXT_BOX_NO_GAUGE, size)
+        box = _scaled(_GLYPH_TEXT_BOX, px)  # "!" or "?" alone
+    elif size < SMALL_BADGE_PX:
+        box = _scaled(_SMALL_TEXT_BOX, px)
+    elif not spec.has_gauge_at(size):
+        box = _scaled(_TEXT_BOX_NO_GAUGE, px)
     else:
-        box = _scaled(_TEXT_BOX, size)
-    if spec.kind in (BadgeKind.STALE, BadgeKind.RATE_LIMITED):
+        box = _scaled(_TEXT_BOX, px)
+    if _marked(spec, size):
         # End above the marker disc so the last character is never covered.
-        box = (box[0], box[1], box[2], min(box[3], _marker_disc(size)[1] - 0.02 * size))
+        box = (box[0], box[1], box[2], min(box[3], _marker_disc(px)[1] - 0.02 * px))
     return box
 
 
-def _draw_text(
-    image: Image.Image, spec: BadgeSpec, font: ImageFont.FreeTypeFont, look: _Look
+def _paste_text(
+    image: Image.Image, text: str, box: Box, font: ImageFont.FreeTypeFont, colour: RGBA
 ) -> None:
-    x0, y0, x1, y1 = _text_box(spec, image.width)
-    mask = text_mask(font, spec.text, x1 - x0, y1 - y0)
-    # Whole-pixel origin: the mask was sized in whole pixels, so its top and bottom edges and
-    # the digit stems stay sharp instead of smearing over two rows.
-    origin = (round((x0 + x1 - mask.width) / 2), round((y0 + y1 - mask.height) / 2))
-    image.paste(_rgba(look.text), (*origin, origin[0] + mask.width, origin[1] + mask.height), mask)
+    x0, y0, x1, y1 = box
+    # Transparent in the text's own RGB: pasting through the mask then only sets coverage
+    # (pasting onto transparent black would darken every anti-aliased edge pixel).
+    layer = Image.new("RGBA", image.size, (*colour[:3], 0))
+    if text.endswith("%") and len(text) > 1:
+        # The percent sign as a small superscript: squeezed to full height beside two digits
+        # it becomes a grey blob that also crowds the digits (unreadable at 16-22 px).
+        digits = text_mask(font, text[:-1], (x1 - x0) * _PERCENT_SPLIT, y1 - y0)
+        sign = text_mask(font, "%", (x1 - x0) * (1 - _PERCENT_SPLIT), digits.height * 0.6)
+        gap = max(1, round(digits.height / 12))
+        left = round((x0 + x1 - digits.width - gap - sign.width) / 2)
+        top = round((y0 + y1 - digits.height) / 2)
+        layer.paste(colour, (left, top, left + digits.width, top + digits.height), digits)
+        sx = left + digits.width + gap
+        layer.paste(colour, (sx, top, sx + sign.width, top + sign.height), sign)
+    else:
+        mask = text_mask(font, text, x1 - x0, y1 - y0)
+        # Whole-pixel origin: the mask was sized in whole pixels, so its top and bottom edges
+        # and the digit stems stay sharp instead of smearing over two rows.
+        origin = (round((x0 + x1 - mask.width) / 2), round((y0 + y1 - mask.height) / 2))
+        layer.paste(colour, (*origin, origin[0] + mask.width, origin[1] + mask.height), mask)
+    image.alpha_composite(layer)
+
+
+def _render_body_style(
+    spec: BadgeSpec, size: int, px: int, font: ImageFont.FreeTypeFont
+) -> Image.Image:
+    look = _look(spec, size)
+    image = _draw_shapes(spec, size, px * _SUPERSAMPLE, look).reduce(_SUPERSAMPLE)
+    text = spec.text_at(size)
+    if text:
+        _paste_text(image, text, _text_box(spec, size, px), font, _rgba(look.text))
+    return image
+
+
+def _render_gauge_style(spec: BadgeSpec, size: int, px: int) -> Image.Image:
+    """A ring in the level colour filled clockwise from 12 o'clock to the share left."""
+    look = _look(spec)
+    side = px * _SUPERSAMPLE
+    image = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    width = _RING_WIDTH * side
+    # A dark rim under the whole ring keeps it visible on light and dark panels alike.
+    draw.ellipse((0, 0, side - 1, side - 1), fill=_rgba(_mix(look.fill, _INK, 0.55)))
+    inner = width * 0.22
+    ring = (inner, inner, side - 1 - inner, side - 1 - inner)
+    # A neutral track: the level colour shows only the share left, so 3 % left is a sliver
+    # of red on grey, told apart at a glance from 80 % left in green.
+    draw.ellipse(ring, fill=_rgba(_RING_TRACK))
+    fraction = spec.fraction or 0.0
+    if fraction > 0:
+        draw.pieslice(ring, start=-90, end=-90 + 360 * fraction, fill=_rgba(look.fill))
+    hole = width
+    draw.ellipse((hole, hole, side - 1 - hole, side - 1 - hole), fill=(0, 0, 0, 0))
+    # The centre: transparent, or the marker saying why the share is old.
+    centre = (width * 1.25, width * 1.25, side - 1 - width * 1.25, side - 1 - width * 1.25)
+    if spec.kind is BadgeKind.STALE:
+        _draw_clock(draw, centre, look)
+    elif spec.kind is BadgeKind.RATE_LIMITED:
+        _draw_hourglass(draw, centre, look)
+    return image.reduce(_SUPERSAMPLE)
+
+
+def _render_monochrome(
+    spec: BadgeSpec, size: int, px: int, font: ImageFont.FreeTypeFont, panel: Panel
+) -> Image.Image:
+    ink = panel.foreground
+    side = px * _SUPERSAMPLE
+    # Transparent pixels carry the ink's RGB too, so averaging edges never darkens the ink.
+    shapes = Image.new("RGBA", (side, side), (*ink, 0))
+    draw = ImageDraw.Draw(shapes)
+    look = _Look(fill=(0, 0, 0), text=ink)
+    if spec.kind is BadgeKind.NO_KEY:
+        _draw_key(draw, side, look)
+    elif spec.kind is BadgeKind.STARTING:
+        _draw_ring(draw, side, _Look(fill=_mix(ink, _GREY, 0.5), text=ink))
+    has_gauge = spec.has_gauge_at(size) and spec.level is not None
+    if has_gauge:
+        x0, y0, x1, y1 = _scaled(_MONO_GAUGE_BOX, side)
+        radius = (y1 - y0) / 2
+        # Track as an outline, the share left solid: no second colour needed.
+        draw.rounded_rectangle((x0, y0, x1, y1), radius=radius, outline=_rgba(ink), width=1)
+        fraction = spec.fraction or 0.0
+        if fraction > 0:
+            right = x0 + max(2 * radius, (x1 - x0) * fraction)
+            draw.rounded_rectangle((x0, y0, right, y1), radius=radius, fill=_rgba(ink))
+    # One ink: only the coverage is taken from the drawing (reducing RGBA rounds the colour of
+    # half-covered pixels a few levels off the ink).
+    image = Image.new("RGBA", (px, px), (*ink, 255))
+    image.putalpha(shapes.getchannel("A").reduce(_SUPERSAMPLE))
+    text = spec.text_at(size)
+    if text:
+        if spec.level is None:
+            box = _scaled(_GLYPH_TEXT_BOX, px)
+        elif has_gauge:
+            box = _scaled(_MONO_TEXT_BOX, px)
+        else:
+            box = _scaled(_MONO_TEXT_BOX_SMALL, px)
+        _paste_text(image, text, box, font, _rgba(ink))
+    return image
 
 
 def render_badge(
-    spec: BadgeSpec, size: int, font: ImageFont.FreeTypeFont | None = None
+    spec: BadgeSpec,
+    size: int,
+    font: ImageFont.FreeTypeFont | None = None,
+    *,
+    scale: int = 1,
+    panel: Panel = Panel.LIGHT,
 ) -> Image.Image:
-    """Draw `spec` as a new RGBA image of `size` x `size` pixels (no caching).
+    """Draw `spec` as a new RGBA image of `size * scale` pixels square (no caching).
 
-    `font` is `load_badge_font()`; pass it when drawing many badges to load the font once.
+    `size` is the logical size (what the text and layout are chosen for), `scale` the HiDPI
+    factor; `panel` matters only to the monochrome style. `font` is `load_badge_font()`; pass
+    it when drawing many badges to load the font once.
     """
     if size < 8:
         raise ValueError(f"badge size must be at least 8 px, got {size}")
-    look = _look(spec)
-    image = _draw_shapes(spec, size * _SUPERSAMPLE, look).reduce(_SUPERSAMPLE)
-    if spec.text:
-        _draw_text(image, spec, font or load_badge_font(), look)
-    if spec.kind is BadgeKind.STALE:
+    if not 1 <= scale <= MAX_SCALE:
+        raise ValueError(f"badge scale must be 1 to {MAX_SCALE}, got {scale}")
+    px = size * scale
+    font = font or load_badge_font()
+    has_number = spec.kind in (BadgeKind.LEVEL, BadgeKind.STALE, BadgeKind.RATE_LIMITED)
+    if spec.style is BadgeStyle.MONOCHROME:
+        image = _render_monochrome(spec, size, px, font, panel)
+    elif spec.style is BadgeStyle.GAUGE and has_number and spec.level is not None:
+        image = _render_gauge_style(spec, size, px)
+    else:
+        image = _render_body_style(spec, size, px, font)
+    if _greyed(spec, size):
         image.putalpha(image.getchannel("A").point(lambda a: round(a * STALE_OPACITY)))
     return image
 
 
 class BadgeRenderer:
-    """`render_badge` with a small LRU cache keyed by (spec, size).
+    """`render_badge` with a small LRU cache keyed by (spec, size, scale, panel).
 
     The tray asks for the same few badges over and over (one per poll); caching returns the very
     same image object, so callers must treat it as read-only (copy before drawing on it).
+    `panel` is the default panel brightness for monochrome badges (set by the tray adapter from
+    the desktop's colour scheme; `Panel.LIGHT` when unknown).
     """
 
-    def __init__(self, max_entries: int = 32) -> None:
+    def __init__(self, max_entries: int = 32, *, panel: Panel = Panel.LIGHT) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         self._max = max_entries
+        self.panel = panel
         self._font: ImageFont.FreeTypeFont | None = None
-        self._cache: OrderedDict[tuple[BadgeSpec, int], Image.Image] = OrderedDict()
+        self._cache: OrderedDict[tuple[BadgeSpec, int, int, Panel], Image.Image] = OrderedDict()
 
-    def render(self, spec: BadgeSpec, size: int) -> Image.Image:
-        key = (spec, size)
+    def render(
+        self, spec: BadgeSpec, size: int, *, scale: int = 1, panel: Panel | None = None
+    ) -> Image.Image:
+        key = (spec, size, scale, panel or self.panel)
         image = self._cache.get(key)
         if image is not None:
             self._cache.move_to_end(key)
             return image
         if self._font is None:
             self._font = load_badge_font()
-        image = render_badge(spec, size, self._font)
+        image = render_badge(spec, size, self._font, scale=scale, panel=key[3])
         self._cache[key] = image
         if len(self._cache) > self._max:
             self._cache.popitem(last=False)

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from tray_app.core import errors, fmt
+from tray_app.core.badge import BadgeStyle
 from tray_app.core.levels import Threshold
 from tray_app.secrets import InvalidKey, KeySource, KeyStore, StoredKey, normalise_key
 from tray_app.settings import (
@@ -52,6 +53,7 @@ from tray_app.settings import (
     Settings,
     effective_base_url,
     load_settings,
+    parse_badge_style,
     save_settings,
 )
 
@@ -96,6 +98,7 @@ class FormField(str, enum.Enum):
     KEY = "key"
     THRESHOLDS = "thresholds"
     POLL_INTERVAL = "poll_interval"
+    BADGE_STYLE = "badge_style"
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ class FormFields:
     thresholds: str = ""
     poll_interval: str = ""
     notifications: bool = True
+    badge_style: str = BadgeStyle.NUMBER.value
 
 
 class FormResult(NamedTuple):
@@ -142,6 +146,7 @@ def fields_from_settings(settings: Settings) -> FormFields:
         thresholds=format_thresholds(settings.alerts.thresholds),
         poll_interval=str(settings.poll_interval),
         notifications=settings.alerts.notifications,
+        badge_style=settings.badge_style.value,
     )
 
 
@@ -203,12 +208,17 @@ def parse_form(fields: FormFields, base: Settings | None = None) -> FormResult:
     interval, interval_error = parse_poll_interval(fields.poll_interval)
     if interval_error:
         errors[FormField.POLL_INTERVAL] = interval_error
+    try:
+        badge_style = parse_badge_style(fields.badge_style, "Badge style")
+    except ConfigError as exc:
+        errors[FormField.BADGE_STYLE] = str(exc)
     if errors:
         return FormResult(None, None, errors)
     base = base or Settings()
     settings = dataclasses.replace(
         base,
         poll_interval=interval,
+        badge_style=badge_style,
         alerts=dataclasses.replace(
             base.alerts, thresholds=thresholds, notifications=fields.notifications
         ),
@@ -397,7 +407,7 @@ class SettingsDialog:
             self._wrap_to_width(banner, padding=BANNER_PADDING)
             self._say("config-error", self.config_error)
         # Creation order is the Tab order: key, Show, Test, thresholds, interval,
-        # notifications, Cancel, Save.
+        # notifications, badge style, Cancel, Save.
         self._build_key_box(outer, row=1)
         self._build_alerts_box(outer, row=2)
         self._build_buttons(outer, row=3)
@@ -507,14 +517,31 @@ class SettingsDialog:
         notify = ttk.Checkbutton(box, text="Show desktop notifications", variable=self.notify_var)
         notify.grid(row=5, column=0, columnspan=2, sticky="w", pady=(8, 0))
 
+        # Read-only: only the four styles can be chosen; arrow keys change it, Tab moves on.
+        ttk.Label(box, text="Tray badge:").grid(
+            row=6, column=0, sticky="w", padx=(0, 8), pady=(8, 0)
+        )
+        self.badge_style_var = tk.StringVar(self.root, value=fields.badge_style)
+        self.badge_style_box = ttk.Combobox(
+            box,
+            textvariable=self.badge_style_var,
+            values=[style.value for style in BadgeStyle],
+            state="readonly",
+            width=12,
+        )
+        self.badge_style_box.grid(row=6, column=1, sticky="w", pady=(8, 0))
+        self.badge_style_error = self._error_label(box, row=7, column=1)
+
         self._focusable["thresholds"] = self.thresholds_entry
         self._focusable["poll_interval"] = self.interval_spin
         self._focusable["notifications"] = notify
-        self._inputs += [self.thresholds_entry, self.interval_spin, notify]
+        self._focusable["badge_style"] = self.badge_style_box
+        self._inputs += [self.thresholds_entry, self.interval_spin, notify, self.badge_style_box]
         self._errors = {
             FormField.KEY: (self.key_error, self.key_entry),
             FormField.THRESHOLDS: (self.thresholds_error, self.thresholds_entry),
             FormField.POLL_INTERVAL: (self.interval_error, self.interval_spin),
+            FormField.BADGE_STYLE: (self.badge_style_error, self.badge_style_box),
         }
 
     def _build_buttons(self, outer: ttk.Frame, row: int) -> None:
@@ -766,6 +793,7 @@ class SettingsDialog:
             thresholds=self.thresholds_var.get(),
             poll_interval=self.interval_var.get(),
             notifications=bool(self.notify_var.get()),
+            badge_style=self.badge_style_var.get(),
         )
 
     def save(self) -> None:

@@ -6,20 +6,26 @@ Policy lives in `core/view.py`; this module only translates. Rules it keeps:
   crashes when the menu is changed off the main thread; gtk/appindicator marshal themselves
   through GLib.idle_add, which we keep using for every update).
 - The badge is re-rendered only when the `BadgeSpec` changes (rendering is the costly part).
+- Each platform gets the badge drawn for the size it shows (`badge_geometry`): Windows its small
+  icon size per DPI (16/20/24/32 px), macOS 22 pt at 2x (a 44 px image handed over as 22 pt,
+  a template image for the monochrome style), Linux 32 px times the GDK scale for the
+  appindicator/gtk panels (the native StatusNotifierItem hands over every size itself).
 - pystray chooses its backend at import (`PYSTRAY_BACKEND` or the platform), and the xorg
   backend opens the display at import, so pystray is imported lazily here, never at start-up.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from tray_app.core.badge import BadgeKind, state_badge
+from tray_app.core.badge import BadgeKind, BadgeSpec, BadgeStyle, state_badge
 from tray_app.core.view import MenuAction, MenuRow, TrayView
 from tray_app.ui.icon import BadgeRenderer
 
@@ -36,6 +42,7 @@ _LATIN1_FALLBACKS = {
     "\u2019": "'",  # right single quotation mark
     "\u201c": '"',  # left double quotation mark
     "\u201d": '"',  # right double quotation mark
+    "\u202f": "\u00a0",  # narrow no-break space (French digit groups): a Latin-1 one
 }
 
 
@@ -76,7 +83,9 @@ class PystrayTray:
         self._on_action = on_action
         self._renderer = renderer or BadgeRenderer()
         self.backend = pystray.Icon.__module__.rsplit(".", 1)[-1].lstrip("_")
-        self._size = icon_size or preferred_icon_size(self.backend)
+        self._size, self._scale = (icon_size, 1) if icon_size else badge_geometry(self.backend)
+        self._panel_known = False
+        self._spec = state_badge(BadgeKind.STARTING)
         self._lock = threading.Lock()
         self._view: TrayView | None = None
         self._dock_keeper: XorgDockKeeper | None = None
@@ -84,9 +93,11 @@ class PystrayTray:
         # pystray refuses to show an icon without an image: start with the "starting" badge.
         self._icon: Any = pystray.Icon(
             "lensmor-tray",
-            icon=self._renderer.render(state_badge(BadgeKind.STARTING), self._size),
+            icon=self._render(state_badge(BadgeKind.STARTING)),
             title=self._title("Lensmor: starting…"),
         )
+        if self.backend == "win32":
+            self._icon._assert_icon_handle = self._win32_icon_handle
         self.has_menu = bool(getattr(self._icon, "HAS_MENU", False))
         self.can_notify = bool(getattr(self._icon, "HAS_NOTIFICATION", False))
 
@@ -176,12 +187,54 @@ class PystrayTray:
         if previous is not None and previous.badge == view.badge:
             image = None
         else:
-            image = self._renderer.render(view.badge, self._size)
+            image = self._render(view.badge)
         self._on_ui_thread(lambda: self._apply(view, image))
+
+    def _render(self, spec: BadgeSpec) -> Any:
+        if spec.style is BadgeStyle.MONOCHROME and not self._panel_known:
+            # Asked once, and only for the style that needs it (a D-Bus round trip on Linux).
+            from tray_app.ui.appearance import desktop_panel
+
+            self._renderer.panel = desktop_panel(sys.platform)
+            self._panel_known = True
+        self._spec = spec
+        return self._renderer.render(spec, self._size, scale=self._scale)
+
+    def _win32_icon_handle(self) -> None:  # pragma: no cover - Windows only
+        """pystray's `_assert_icon_handle`, loading the icon at the small-icon size.
+
+        pystray 0.19.5 saves the image as a one-size ICO and loads it with LR_DEFAULTSIZE,
+        which means SM_CXICON (32 px at 100 %): the shell then shrinks that to the 16 px tray
+        slot itself. Here the ICO carries our own drawing for each small-icon size (16/20/24/32
+        px for 100-200 % DPI) and LoadImage asks for the one the system uses now.
+        """
+        import tempfile
+
+        from pystray._util import win32
+
+        icon = self._icon
+        if icon._icon_handle:
+            return
+        data = windows_icon_bytes(self._renderer, self._spec)
+        with tempfile.NamedTemporaryFile(suffix=".ico", delete=False) as handle:
+            handle.write(data)
+        try:
+            icon._icon_handle = win32.LoadImage(
+                None, handle.name, win32.IMAGE_ICON, self._size, self._size, win32.LR_LOADFROMFILE
+            )
+        finally:
+            os.unlink(handle.name)
 
     def _apply(self, view: TrayView, image: Any) -> None:
         if image is not None:
             self._icon.icon = image
+            if self.backend == "darwin":
+                _darwin_show_at_scale(
+                    self._icon,
+                    image,
+                    self._size,
+                    template=view.badge.style is BadgeStyle.MONOCHROME,
+                )
         title = self._title(view.title)
         if self._icon.title != title:
             self._icon.title = title
@@ -252,6 +305,64 @@ class PystrayTray:
         else:
             # win32 posts window messages to its own thread: safe from any thread.
             fn()
+
+
+def badge_geometry(backend: str) -> tuple[int, int]:
+    """(logical size, scale) to draw the badge at for this backend.
+
+    macOS: the menu bar is 22 pt; drawing 22 at 2x gives the 44 px a Retina screen shows (and
+    a non-Retina screen halves cleanly). Elsewhere the pixel size is what the host shows.
+    """
+    if backend == "darwin" and "LENSMOR_TRAY_ICON_SIZE" not in os.environ:
+        return (MACOS_MENU_BAR_PT, 2)
+    return (preferred_icon_size(backend), 1)
+
+
+#: Windows' small icon (SM_CXSMICON) at 100, 125, 150 and 200 % display scaling.
+WINDOWS_TRAY_SIZES = (16, 20, 24, 32)
+
+
+def windows_icon_bytes(renderer: BadgeRenderer, spec: BadgeSpec) -> bytes:
+    """An .ico file with the badge drawn for each of `WINDOWS_TRAY_SIZES` (not rescaled)."""
+    images = [renderer.render(spec, size) for size in WINDOWS_TRAY_SIZES]
+    buffer = io.BytesIO()
+    images[-1].save(
+        buffer,
+        format="ICO",
+        sizes=[image.size for image in images],
+        append_images=images[:-1],
+    )
+    return buffer.getvalue()
+
+
+#: The height of the macOS menu bar's status items, in points.
+MACOS_MENU_BAR_PT = 22
+
+
+def _darwin_show_at_scale(icon: Any, image: Any, points: int, *, template: bool) -> None:
+    """Give the status item our image as `points` x `points` pt, and mark it a template.
+
+    pystray 0.19.5 resizes every image to the status bar's thickness in *pixels* (its
+    `_assert_image`), which would halve a 44 px badge to 22 px and blur it on Retina, and it has
+    no template flag. So the NSImage is made here, its size set in points (AppKit then uses
+    the 44 px representation on Retina screens) and `setTemplate_` set for the monochrome
+    style (the menu bar tints a template image to match light, dark and selected states).
+    Cached in pystray's `_icon_image`, whose size check then skips its own conversion.
+    Not run on Linux CI: written against AppKit's documented NSImage API.
+    """
+    try:  # pragma: no cover - macOS only
+        import AppKit  # type: ignore[import-not-found]
+        import Foundation  # type: ignore[import-not-found]
+
+        buffer = io.BytesIO()
+        image.save(buffer, "png")
+        ns_image = AppKit.NSImage.alloc().initWithData_(Foundation.NSData(buffer.getvalue()))
+        ns_image.setSize_(Foundation.NSMakeSize(points, points))
+        ns_image.setTemplate_(template)
+        icon._icon_image = ns_image
+        icon._status_item.button().setImage_(ns_image)
+    except Exception:
+        log.debug("could not hand macOS the 2x badge", exc_info=True)
 
 
 def preferred_icon_size(backend: str) -> int:
