@@ -186,3 +186,18 @@ def test_the_board_shows_the_combination_of_the_latest_views() -> None:
     assert len(tray.shown) == shown
     board.set_accounts(["Work"], None)
     assert tray.shown[-1].title.startswith("Lensmor: 700")  # one account: as before
+
+
+def test_the_combined_view_speaks_the_users_language() -> None:
+    from tray_app.i18n import language_from_environ
+
+    german = language_from_environ({"LANG": "de_DE.UTF-8"})
+    state = advance(MonitorState(), PollResult(NOW, balance=balance(800)))
+    work = present(state, DEFAULT_THRESHOLDS, NOW, lang=german)
+    home = present(MonitorState(), DEFAULT_THRESHOLDS, NOW, lang=german)
+    combined = combine([AccountView("Work", work), AccountView("Home", home)], None, german)
+    assert combined is not None
+    prefix = german.gettext("Lensmor: {amounts}").split("{amounts}")[0]
+    assert work.title.startswith(prefix)
+    assert combined.title == f"Lensmor — Work: {work.title[len(prefix) :]}"
+    assert "Im Symbol anzeigen" in texts(combined.rows)

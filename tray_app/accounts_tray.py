@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from tray_app.core.accounts_view import AccountView, badge_account, combine
+from tray_app.core.language import ENGLISH, Language
 from tray_app.core.view import TrayView
 from tray_app.monitor import NotifierPort, TrayPort
 from tray_app.notify.base import Notification
@@ -23,8 +24,15 @@ log = logging.getLogger(__name__)
 
 
 class TrayBoard:
-    def __init__(self, tray: TrayPort, names: Sequence[str], pinned: str | None = None) -> None:
+    def __init__(
+        self,
+        tray: TrayPort,
+        names: Sequence[str],
+        pinned: str | None = None,
+        lang: Language = ENGLISH,
+    ) -> None:
         self._tray = tray
+        self._lang = lang
         self._lock = threading.Lock()  # guards the fields below; never held across show()
         self._show_lock = threading.Lock()
         self._names = tuple(names)
@@ -74,7 +82,7 @@ class TrayBoard:
 
     def _combine(self) -> tuple[TrayView | None, int]:
         self._made += 1
-        return combine(self._accounts(), self._pinned), self._made
+        return combine(self._accounts(), self._pinned, self._lang), self._made
 
     def _show(self, view: TrayView | None, seq: int) -> None:
         # As Monitor._show: views are numbered under the lock; an older one never replaces

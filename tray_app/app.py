@@ -27,6 +27,7 @@ from tray_app.accounts_tray import NamedNotifier, TrayBoard
 from tray_app.aio_loop import AsyncioThread
 from tray_app.api import client_for_profile
 from tray_app.autostart import Autostart, autostart_for, resolve_launch_command
+from tray_app.core.language import ENGLISH
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
 from tray_app.core.pause import for_an_hour, tomorrow_morning
 from tray_app.core.view import Action, MenuAction, PinAccount, TrayView
@@ -123,6 +124,7 @@ class TrayApp:
         self._spacer = PollSpacer()
         self._notifier: NotifierPort | None = None
         self._accounts_lock = threading.Lock()  # guards `accounts` against a reload
+        self.lang = ENGLISH
         self._lock = InstanceLock(self.paths.lock_file)
         self._dialog: subprocess.Popen[bytes] | None = None
         self._usage: subprocess.Popen[bytes] | None = None
@@ -185,7 +187,7 @@ class TrayApp:
             settings=account_settings(settings, name),
             pacing=self.options.pacing,
             autostart_state=lambda: self._autostart_enabled,
-            lang=language_from_environ(self.environ),
+            lang=self.lang,
         )
         scheduler = PollScheduler(
             monitor, pacing=self.options.pacing, spacer=self._spacer, name=name
@@ -255,7 +257,8 @@ class TrayApp:
         desktop = DesktopNotifierBackend(self.aio, self._on_notification_action, icon=find_app_icon)
         self._notifier = build_default_chain(icon_provider=self._pystray_icon, first=desktop)
         names = self.settings.account_names
-        self.board = TrayBoard(self.tray, names, self.settings.badge_account)
+        self.lang = language_from_environ(self.environ)  # loads the catalog: once
+        self.board = TrayBoard(self.tray, names, self.settings.badge_account, self.lang)
         self.accounts = [self._build_account(name, self.settings) for name in names]
         self._init_autostart()
         self._install_signal_handlers()

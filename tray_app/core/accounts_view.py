@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tray_app.core.language import ENGLISH, Language
 from tray_app.core.view import SEPARATOR, MenuRow, PinAccount, TrayView
 
 #: Up to this many accounts the menu shows them as sections; more get a submenu each.
 SECTIONS_UP_TO = 2
-TITLE_PREFIX = "Lensmor: "
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,9 @@ def badge_account(accounts: Sequence[AccountView], pinned: str | None) -> str:
     return min(enumerate(accounts), key=urgency)[1].name
 
 
-def combine(accounts: Sequence[AccountView], pinned: str | None) -> TrayView | None:
+def combine(
+    accounts: Sequence[AccountView], pinned: str | None, lang: Language = ENGLISH
+) -> TrayView | None:
     """The one tray view for all accounts (None while no account has a view yet)."""
     presented = [(a.name, a.view) for a in accounts if a.view is not None]
     if not presented:
@@ -61,14 +63,14 @@ def combine(accounts: Sequence[AccountView], pinned: str | None) -> TrayView | N
     name, view = next((p for p in presented if p[0] == chosen_name), presented[0])
     shared = view.rows[len(view.section) :]  # starts with the separator after the section
     rows = (
-        *_account_rows(accounts),
+        *_account_rows(accounts, lang),
         SEPARATOR,
-        _pin_row(accounts, pinned),
+        _pin_row(accounts, pinned, lang),
         *shared,
     )
     return TrayView(
         badge=view.badge,
-        title=named_title(name, view.title),
+        title=named_title(name, view.title, lang),
         rows=rows,
         section=(),
         level=view.level,
@@ -76,39 +78,45 @@ def combine(accounts: Sequence[AccountView], pinned: str | None) -> TrayView | N
     )
 
 
-def named_title(name: str, title: str) -> str:
+def named_title(name: str, title: str, lang: Language = ENGLISH) -> str:
     """ "Lensmor: 1,000 of 10,000 credits" -> "Lensmor — Work: 1,000 of 10,000 credits"."""
-    if title.startswith(TITLE_PREFIX):
-        return f"Lensmor — {name}: {title[len(TITLE_PREFIX) :]}"
-    return f"{name} — {title}"
+    _ = lang.gettext
+    # Every tooltip core/view.py writes starts with the (translated) "Lensmor: " prefix.
+    prefix = _("Lensmor: {amounts}").split("{amounts}")[0]
+    if prefix and title.startswith(prefix):
+        return _("Lensmor — {account}: {details}").format(
+            account=name, details=title[len(prefix) :]
+        )
+    return _("{account} — {title}").format(account=name, title=title)
 
 
-def _section(account: AccountView) -> tuple[MenuRow, ...]:
+def _section(account: AccountView, lang: Language) -> tuple[MenuRow, ...]:
     if account.view is None or not account.view.section:
-        return (MenuRow("Checking…"),)
+        return (MenuRow(lang.gettext("Checking…")),)
     return account.view.section
 
 
-def _account_rows(accounts: Sequence[AccountView]) -> tuple[MenuRow, ...]:
+def _account_rows(accounts: Sequence[AccountView], lang: Language) -> tuple[MenuRow, ...]:
     rows: list[MenuRow] = []
     if len(accounts) > SECTIONS_UP_TO:
         for account in accounts:
-            section = _section(account)
+            section = _section(account, lang)
             rows.append(MenuRow(f"{account.name}: {section[0].text}", children=section))
         return tuple(rows)
     for index, account in enumerate(accounts):
         if index:
             rows.append(SEPARATOR)
         rows.append(MenuRow(account.name))
-        rows.extend(_section(account))
+        rows.extend(_section(account, lang))
     return tuple(rows)
 
 
-def _pin_row(accounts: Sequence[AccountView], pinned: str | None) -> MenuRow:
+def _pin_row(accounts: Sequence[AccountView], pinned: str | None, lang: Language) -> MenuRow:
+    _ = lang.gettext
     names = [a.name for a in accounts]
     pinned = pinned if pinned in names else None
     choices = (
-        MenuRow("Closest to running out", PinAccount(None), checked=pinned is None),
+        MenuRow(_("Closest to running out"), PinAccount(None), checked=pinned is None),
         *(MenuRow(name, PinAccount(name), checked=pinned == name) for name in names),
     )
-    return MenuRow("Show on the icon", children=choices)
+    return MenuRow(_("Show on the icon"), children=choices)
