@@ -143,7 +143,8 @@ class TrayApp:
     def _source(self, settings: Settings, account: str) -> BalanceSource | None:
         demo_keys = self.options.demo_keys
         if demo_keys is not None and account in demo_keys:
-            base_url = effective_base_url(settings, self.environ, account)
+            # The demo's own server, whatever LENSMOR_BASE_URL says.
+            base_url = settings.base_url_for(account)
             return client_for_profile(base_url, demo_keys[account], self.options.pacing)
         if self.options.demo_source is not None:
             return self.options.demo_source()
