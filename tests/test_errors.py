@@ -10,7 +10,7 @@ from tray_app.core import errors
 from tray_app.core.alerts import AlertState, evaluate
 from tray_app.core.state import Problem
 from tray_app.settings import AlertSettings
-from tray_app.ui.settings_dialog import describe_outcome
+from tray_app.ui.settings_form import describe_outcome
 
 
 @pytest.mark.parametrize("problem", list(Problem))

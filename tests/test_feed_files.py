@@ -101,3 +101,36 @@ def test_an_unwritable_feed_path_is_logged_once_and_polling_goes_on(
     missing.parent.mkdir()
     rig.poll()
     assert json.loads(missing.read_text())["class"] == "ok"
+
+
+def test_several_accounts_share_the_feed_files_without_overwriting_each_other(
+    tmp_path: Path,
+) -> None:
+    from tray_app.core.balance import Balance
+    from tray_app.core.state import MonitorState, PollResult, advance
+    from tray_app.settings import Settings
+
+    prom, waybar = tmp_path / "lensmor.prom", tmp_path / "waybar.json"
+    settings = Settings(integrations=IntegrationSettings(prom, waybar))
+    writer = FeedWriter(["Work", "Home"])
+
+    def state(left: int) -> MonitorState:
+        b = Balance(10_000, left, 10_000, left, 0, 0, None)
+        return advance(MonitorState(), PollResult(1_767_225_600.0, balance=b))
+
+    # Each account's monitor publishes through its own port, from its own poll thread.
+    writer.for_account("Home").publish(state(8_000), settings, 1_767_225_600.0)
+    writer.for_account("Work").publish(state(400), settings, 1_767_225_601.0)
+    totals = {
+        sample.labels["account"]: sample.value
+        for family in text_string_to_metric_families(prom.read_text())
+        for sample in family.samples
+        if family.name == "lensmor_credits"
+        and sample.labels.get("kind") == "total"
+        and sample.labels.get("quantity") == "balance"
+    }
+    assert totals == {"Work": 400.0, "Home": 8_000.0}
+    line = json.loads(waybar.read_text())
+    assert line["class"] == "critical"  # the worst account leads the one-line bar
+    assert "Home" in line["tooltip"]
+    assert "Work" in line["tooltip"]

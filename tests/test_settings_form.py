@@ -21,17 +21,16 @@ from tray_app.core.levels import Threshold
 from tray_app.demo.server import DEMO_KEY, Fault, SimulatedLensmorServer
 from tray_app.secrets import KeySource, KeyStore, StoredKey
 from tray_app.settings import AlertSettings, ConfigError, Settings, load_settings
-from tray_app.ui.settings_dialog import (
+from tray_app.ui.settings_actions import check_key, save_form
+from tray_app.ui.settings_form import (
     ENV_OVERRIDE_NOTE,
     FormField,
     FormFields,
-    check_key,
     describe_outcome,
     fields_from_settings,
     format_thresholds,
     key_hint,
     parse_form,
-    save_form,
 )
 
 KEY = "uak_FORMtest0123456789abcdWXYZ"

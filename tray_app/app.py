@@ -18,34 +18,38 @@ import sys
 import threading
 import time
 import webbrowser
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from tray_app.accounts_tray import NamedNotifier, TrayBoard
 from tray_app.aio_loop import AsyncioThread
 from tray_app.api import client_for_profile
 from tray_app.autostart import Autostart, autostart_for, resolve_launch_command
+from tray_app.core.language import ENGLISH
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
 from tray_app.core.pause import for_an_hour, tomorrow_morning
-from tray_app.core.view import Action, TrayView
+from tray_app.core.view import Action, MenuAction, PinAccount, TrayView
 from tray_app.feeds import FeedWriter
 from tray_app.i18n import language_from_environ
 from tray_app.instance import AlreadyRunning, InstanceLock, ask_to_refresh
-from tray_app.monitor import BalanceSource, Monitor
+from tray_app.monitor import BalanceSource, Monitor, NotifierPort
 from tray_app.notify.chain import build_default_chain
 from tray_app.notify.desktop_backend import DesktopNotifierBackend
 from tray_app.notify.plyer_backend import find_app_icon
-from tray_app.scheduler import PollScheduler
+from tray_app.scheduler import PollScheduler, PollSpacer
 from tray_app.secrets import KeyStore
 from tray_app.settings import (
     API_KEYS_URL,
     DASHBOARD_URL,
+    AccountConfig,
     AppPaths,
     ConfigError,
     Settings,
     effective_base_url,
     load_settings,
+    save_settings,
 )
 from tray_app.store import HistoryStore
 from tray_app.ui import tray_host
@@ -63,6 +67,9 @@ class AppOptions:
     #: A fixed source (the demo's simulated API); None means "the user's key and base URL".
     demo_source: Callable[[], BalanceSource] | None = None
     demo_settings: Settings | None = None
+    #: The demo's key per account name (issue 12: the simulated server tells accounts apart by
+    #: key); demo_source serves the first account for code that watches one account only.
+    demo_keys: Mapping[str, str] | None = None
     pacing: PacingProfile = PRODUCTION
     #: Opens a web page (webbrowser.open honours $BROWSER; the desktop tests set it).
     open_url: Callable[[str], bool] = webbrowser.open
@@ -88,6 +95,22 @@ class _HeadlessTray:
         self._stop.set()
 
 
+@dataclass
+class AccountRuntime:
+    """One account's parts: its own history, monitor (alert state, pacing, client with its
+    own rate-limit bucket) and scheduler. Several of these share the tray and notifier."""
+
+    name: str
+    store: HistoryStore
+    monitor: Monitor
+    scheduler: PollScheduler
+
+
+def account_settings(settings: Settings, name: str) -> Settings:
+    """The settings one account's Monitor works with: its own [alerts] override applied."""
+    return replace(settings, alerts=settings.alerts_for(name))
+
+
 class TrayApp:
     def __init__(self, options: AppOptions, environ: dict[str, str] | None = None) -> None:
         self.options = options
@@ -96,9 +119,14 @@ class TrayApp:
         self.settings = Settings()
         self._quit = threading.Event()
         self.tray: Any = None
-        self.monitor: Monitor | None = None
-        self.scheduler: PollScheduler | None = None
-        self._store: HistoryStore | None = None
+        #: One per account, in the config's order (issue 12).
+        self.accounts: list[AccountRuntime] = []
+        self.board: TrayBoard | None = None
+        self._spacer = PollSpacer()
+        self._notifier: NotifierPort | None = None
+        self._feed: FeedWriter | None = None  # the status-bar feed files, all accounts
+        self._accounts_lock = threading.Lock()  # guards `accounts` against a reload
+        self.lang = ENGLISH
         self._lock = InstanceLock(self.paths.lock_file)
         self._dialog: subprocess.Popen[bytes] | None = None
         self._usage: subprocess.Popen[bytes] | None = None
@@ -114,16 +142,61 @@ class TrayApp:
             return self.options.demo_settings
         return load_settings(self.paths.config_file)
 
-    def _source(self, settings: Settings) -> BalanceSource | None:
+    def _source(self, settings: Settings, account: str) -> BalanceSource | None:
+        demo_keys = self.options.demo_keys
+        if demo_keys is not None and account in demo_keys:
+            # The demo's own server, whatever LENSMOR_BASE_URL says.
+            base_url = settings.base_url_for(account)
+            return client_for_profile(base_url, demo_keys[account], self.options.pacing)
         if self.options.demo_source is not None:
             return self.options.demo_source()
-        stored = KeyStore(self.paths.key_file).load()
+        stored = KeyStore(self.paths.key_file, account, environ=self.environ).load()
         if stored is None:
-            log.info("no API key configured")
+            log.info("%s: no API key configured", account)
             return None
-        log.info("using the key %s from %s", stored.masked, stored.source.value)
-        base_url = effective_base_url(settings, self.environ)
+        log.info("%s: using the key %s from %s", account, stored.masked, stored.source.value)
+        base_url = effective_base_url(settings, self.environ, account)
         return client_for_profile(base_url, stored.value, self.options.pacing)
+
+    # -- the accounts --------------------------------------------------------------------------
+    @property
+    def monitor(self) -> Monitor | None:
+        """The first account's monitor (all there is with one account)."""
+        with self._accounts_lock:
+            return self.accounts[0].monitor if self.accounts else None
+
+    @property
+    def scheduler(self) -> PollScheduler | None:
+        with self._accounts_lock:
+            return self.accounts[0].scheduler if self.accounts else None
+
+    def _runtimes(self) -> list[AccountRuntime]:
+        with self._accounts_lock:
+            return list(self.accounts)
+
+    def _several(self) -> bool:
+        with self._accounts_lock:
+            return len(self.accounts) > 1
+
+    def _build_account(self, name: str, settings: Settings) -> AccountRuntime:
+        if self.board is None or self._notifier is None:
+            raise RuntimeError("the tray and notifier are built first")  # a wiring bug
+        store = HistoryStore.open(self.paths.history_db_for(name))
+        monitor = Monitor(
+            source=self._source(settings, name),
+            store=store,
+            notifier=NamedNotifier(self._notifier, name, self._several),
+            tray=self.board.slot(name),
+            settings=account_settings(settings, name),
+            pacing=self.options.pacing,
+            autostart_state=lambda: self._autostart_enabled,
+            lang=self.lang,
+            feed=self._feed.for_account(name) if self._feed is not None else None,
+        )
+        scheduler = PollScheduler(
+            monitor, pacing=self.options.pacing, spacer=self._spacer, name=name
+        )
+        return AccountRuntime(name, store, monitor, scheduler)
 
     def _make_tray(self) -> Any:
         if (
@@ -183,24 +256,16 @@ class TrayApp:
 
     def _run_locked(self) -> int:
         self.settings = self._load_settings()
-        self._store = HistoryStore.open(self.paths.history_db)
         self.tray = self._make_tray()
         self.aio.start()
         desktop = DesktopNotifierBackend(self.aio, self._on_notification_action, icon=find_app_icon)
-        notifier = build_default_chain(icon_provider=self._pystray_icon, first=desktop)
-        self.monitor = Monitor(
-            source=self._source(self.settings),
-            store=self._store,
-            notifier=notifier,
-            tray=self.tray,
-            settings=self.settings,
-            pacing=self.options.pacing,
-            autostart_state=lambda: self._autostart_enabled,
-            lang=language_from_environ(self.environ),
-            feed=FeedWriter(),
-        )
+        self._notifier = build_default_chain(icon_provider=self._pystray_icon, first=desktop)
+        names = self.settings.account_names
+        self.lang = language_from_environ(self.environ)  # loads the catalog: once
+        self.board = TrayBoard(self.tray, names, self.settings.badge_account, self.lang)
+        self._feed = FeedWriter(names)
+        self.accounts = [self._build_account(name, self.settings) for name in names]
         self._init_autostart()
-        self.scheduler = PollScheduler(self.monitor, pacing=self.options.pacing)
         self._install_signal_handlers()
         try:
             self.tray.run(self._started)
@@ -214,10 +279,12 @@ class TrayApp:
 
     def _started(self) -> None:
         """Runs once the icon loop is up (in pystray's setup thread)."""
-        if self.monitor is None or self.scheduler is None:
-            return  # not built: _run_locked builds both before the loop starts
-        self.monitor.show_saved(time.time())
-        self.scheduler.start()
+        now = time.time()
+        for runtime in self._runtimes():
+            runtime.monitor.show_saved(now)
+        for runtime in self._runtimes():
+            # The spacer staggers the first polls (and every later one) by STAGGER_GAP_S.
+            runtime.scheduler.start()
         log.info("started")
 
     def _install_signal_handlers(self) -> None:
@@ -237,8 +304,8 @@ class TrayApp:
         threading.Thread(target=fn, daemon=True).start()
 
     def _refresh(self) -> None:
-        if self.scheduler is not None:
-            self.scheduler.refresh_now()
+        for runtime in self._runtimes():
+            runtime.scheduler.refresh_now()
 
     def quit(self) -> None:
         if self._quit.is_set():
@@ -251,22 +318,25 @@ class TrayApp:
     def _shutdown(self) -> None:
         # The monitor first: it saves the state and cuts a request in flight, so the
         # scheduler's wait for that poll is short even when the server never answers.
-        if self.monitor is not None:
-            self.monitor.close()
-        if self.scheduler is not None:
-            self.scheduler.stop()
+        runtimes = self._runtimes()
+        for runtime in runtimes:
+            runtime.monitor.close()
+        for runtime in runtimes:
+            runtime.scheduler.stop()
         if self._dialog is not None and self._dialog.poll() is None:
             self._dialog.terminate()
-        if self._store is not None:
-            self._store.close()
+        for runtime in runtimes:
+            runtime.store.close()
         if self._desktop_notifier is not None:
             self._desktop_notifier.close()
         self.aio.stop()
         log.info("stopped")
 
     def reload(self) -> None:
-        """Re-read the config and the key (SIGHUP, or after the settings dialog saved)."""
-        if self.monitor is None or self.scheduler is None:
+        """Re-read the config and the keys (SIGHUP, or after the settings dialog saved):
+        accounts added start polling, removed ones stop, the others get their new key and
+        settings."""
+        if self.board is None or not self._runtimes():
             return
         try:
             settings = self._load_settings()
@@ -274,9 +344,40 @@ class TrayApp:
             log.error("config not reloaded: %s", exc)
             return
         self.settings = settings
-        self.monitor.reconfigure(source=self._source(settings), settings=settings)
-        log.info("reloaded the config and the key")
-        self.scheduler.refresh_now()
+        names = settings.account_names
+        current = {runtime.name: runtime for runtime in self._runtimes()}
+        removed = [runtime for name, runtime in current.items() if name not in names]
+        added: list[AccountRuntime] = []
+        kept: list[AccountRuntime] = []
+        for name in names:
+            if name in current:
+                runtime = current[name]
+                runtime.monitor.reconfigure(
+                    source=self._source(settings, name), settings=account_settings(settings, name)
+                )
+                kept.append(runtime)
+            else:
+                added.append(self._build_account(name, settings))
+        order = {name: index for index, name in enumerate(names)}
+        with self._accounts_lock:
+            self.accounts = sorted(kept + added, key=lambda r: order[r.name])
+        self.board.set_accounts(names, settings.badge_account)
+        for runtime in removed:
+            runtime.monitor.close()
+            runtime.scheduler.stop()
+            runtime.store.close()
+        now = time.time()
+        for runtime in added:
+            runtime.monitor.show_saved(now)
+            runtime.scheduler.start()
+        for runtime in kept:
+            runtime.scheduler.refresh_now()
+        log.info(
+            "reloaded the config and the keys (%d accounts: %d added, %d removed)",
+            len(names),
+            len(added),
+            len(removed),
+        )
 
     # -- start at login ------------------------------------------------------------------------
     def _init_autostart(self) -> None:
@@ -299,14 +400,17 @@ class TrayApp:
         self._autostart_enabled = self._autostart.status().enabled
         where = status.detail or status.location
         log.info("start at login: %s (%s)", self._autostart_enabled, where)
-        if self.monitor is not None:
-            self.monitor.show_saved(time.time())
+        now = time.time()
+        for runtime in self._runtimes():
+            runtime.monitor.show_saved(now)
 
     # -- menu actions --------------------------------------------------------------------------
-    def _on_action(self, action: Action) -> None:
-        now = time.time()
-        monitor = self.monitor
-        if action is Action.REFRESH:
+    def _on_action(self, action: MenuAction) -> None:
+        if isinstance(action, PinAccount):
+            self._pin(action.account)
+        elif action in (Action.PAUSE_HOUR, Action.PAUSE_TOMORROW, Action.RESUME):
+            self._pause_or_resume(action, time.time())
+        elif action is Action.REFRESH:
             self._refresh()
         elif action is Action.OPEN_DASHBOARD:
             self._in_thread(lambda: self._open_url(DASHBOARD_URL))
@@ -316,16 +420,35 @@ class TrayApp:
             self._open_settings()
         elif action is Action.USAGE:
             self._open_usage()
-        elif action is Action.PAUSE_HOUR and monitor is not None:
-            monitor.pause(for_an_hour(now), now)
-        elif action is Action.PAUSE_TOMORROW and monitor is not None:
-            monitor.pause(tomorrow_morning(now), now)
-        elif action is Action.RESUME and monitor is not None:
-            monitor.resume(now)
         elif action is Action.TOGGLE_AUTOSTART:
             self._toggle_autostart()
         elif action is Action.QUIT:
             self.quit()
+
+    def _pause_or_resume(self, action: Action, now: float) -> None:
+        """Notifications are paused and resumed for every account at once."""
+        for runtime in self._runtimes():
+            if action is Action.PAUSE_HOUR:
+                runtime.monitor.pause(for_an_hour(now), now)
+            elif action is Action.PAUSE_TOMORROW:
+                runtime.monitor.pause(tomorrow_morning(now), now)
+            else:
+                runtime.monitor.resume(now)
+
+    def _pin(self, account: str | None) -> None:
+        """Show `account` on the badge (None: the one closest to running out); remembered in
+        the config as `badge_account` (the demo keeps it for the session only)."""
+        if self.board is None:
+            return
+        self.board.pin(account)
+        self.settings = replace(self.settings, badge_account=account)
+        if self.options.demo_settings is not None:
+            return
+        try:
+            current = load_settings(self.paths.config_file)
+            save_settings(self.paths.config_file, replace(current, badge_account=account))
+        except (ConfigError, OSError) as exc:
+            log.warning("could not remember the account shown on the icon: %s", exc)
 
     def _on_notification_action(self, action_id: str) -> None:
         """A notification's button or body was clicked (on a thread of its own)."""
@@ -365,6 +488,9 @@ class TrayApp:
         program = resolve_launch_command().program
         argv = [*program, "--config", str(self.paths.config_file), "usage"]
         argv += ["--data-dir", str(self.paths.data_dir)]  # the demo keeps its own history
+        if self.board is not None and self._several():
+            # Several accounts: the one on the badge (the one the user is looking at).
+            argv += ["--account", self.board.badge_account()]
         usage = self._usage = subprocess.Popen(argv)
 
         def reap() -> None:
@@ -373,17 +499,22 @@ class TrayApp:
         self._in_thread(reap)
 
 
-def demo_options(paths: AppPaths, base_url: str, key: str) -> AppOptions:
-    """Options for `lensmor-tray demo`: the simulated API, fast pacing, a separate data dir."""
+def demo_options(paths: AppPaths, base_url: str, keys: Mapping[str, str]) -> AppOptions:
+    """Options for `lensmor-tray demo`: the simulated API, fast pacing, a separate data dir.
+
+    `keys` maps each demo account's name to its key, in order (the first is the default)."""
     demo_paths = AppPaths(
         config_file=paths.config_file,
         data_dir=paths.data_dir / "demo",
         log_dir=paths.log_dir,
     )
-    settings = Settings(base_url=base_url, poll_interval=5)
+    accounts = tuple(AccountConfig(name) for name in keys)
+    settings = Settings(base_url=base_url, poll_interval=5, accounts=accounts)
+    first_key = next(iter(keys.values()))
     return AppOptions(
         paths=demo_paths,
-        demo_source=lambda: client_for_profile(base_url, key, DEMO),
+        demo_source=lambda: client_for_profile(base_url, first_key, DEMO),
         demo_settings=settings,
+        demo_keys=dict(keys),
         pacing=DEMO,
     )

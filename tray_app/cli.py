@@ -23,6 +23,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from tray_app import __version__
+from tray_app.cli_accounts import (
+    AccountCommands,
+    add_account_option,
+    add_account_parser,
+    selected_accounts,
+    single_account,
+    worst_exit,
+)
 from tray_app.core import errors, fmt
 from tray_app.core.balance import Balance
 from tray_app.core.language import ENGLISH, Language
@@ -32,7 +40,16 @@ from tray_app.core.state import PollResult, Problem
 from tray_app.core.view import level_name
 from tray_app.i18n import language_from_environ
 from tray_app.secrets import InvalidKey, KeyStore, looks_like_lensmor_key, normalise_key
-from tray_app.settings import AppPaths, ConfigError, Settings, effective_base_url, load_settings
+from tray_app.settings import (
+    DEFAULT_ACCOUNT,
+    AccountConfig,
+    AlertSettings,
+    AppPaths,
+    ConfigError,
+    Settings,
+    effective_base_url,
+    load_settings,
+)
 
 if TYPE_CHECKING:
     from tray_app.api import ApiError
@@ -84,12 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("refresh", help="ask the running tray app to refresh now")
     doctor = sub.add_parser("doctor", help="check the key, API, tray, notifications and files")
     doctor.add_argument("--json", action="store_true", help="print one JSON object")
+    add_account_option(status, "only the balance")
 
     key = sub.add_parser("key", help="set, show or clear the API key")
+    add_account_option(key, "the key")
     key_sub = key.add_subparsers(dest="key_command", metavar="ACTION", required=True)
-    key_sub.add_parser("set", help="store a key (reads stdin when piped, else prompts)")
-    key_sub.add_parser("show", help="show the key masked, and where it comes from")
-    key_sub.add_parser("clear", help="remove the stored key")
+    for action, text in (
+        ("set", "store a key (reads stdin when piped, else prompts)"),
+        ("show", "show the key masked, and where it comes from"),
+        ("clear", "remove the stored key"),
+    ):
+        # `key --account W show` and `key show --account W` both work; SUPPRESS keeps the
+        # sub-command's default from overwriting a value given before it.
+        add_account_option(key_sub.add_parser(action, help=text), "the key", argparse.SUPPRESS)
 
     sub.add_parser("paths", help="print where the config, data and logs live")
 
@@ -106,7 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("settings", help="open the settings window")
     autostart = sub.add_parser("autostart", help="start the tray app at login (or not)")
     autostart.add_argument("action", choices=("enable", "disable", "status"))
-    history = sub.add_parser("history", help="print recent balance changes and daily usage")
+    history = sub.add_parser(
+        "history",
+        help="print recent balance changes and daily usage",
+        # Written out: argparse's own synopsis wraps onto a second line with --account, and
+        # an error is the synopsis plus one line.
+        usage="%(prog)s [-h] [--json | --csv | --chart] [--days N] [--account NAME]",
+    )
     shape = history.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="print one JSON object")
     shape.add_argument(
@@ -115,9 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
     shape.add_argument(
         "--chart", action="store_true", help="draw the balance and daily spending (sparklines)"
     )
-    history.add_argument("--days", type=int, default=14, help="days of usage to show (14)")
+    history.add_argument(
+        "--days", type=int, default=14, metavar="N", help="days of usage to show (14)"
+    )
+    add_account_option(history, "the history")
+    add_account_parser(sub)
     usage = sub.add_parser("usage", help="open the Usage window (charts of the history)")
     usage.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)  # the demo's history
+    add_account_option(usage, "the history")
     return parser
 
 
@@ -137,6 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "paths": cmd_paths,
         "refresh": cmd_refresh,
         "doctor": cmd_doctor,
+        "account": cmd_account,
     }
     handler = handlers[args.command]
     # A warning logged before (or without) configure_logging, e.g. "the key file is readable
@@ -186,11 +222,24 @@ def load_config(args: argparse.Namespace) -> tuple[AppPaths, Settings]:
     return paths, load_settings(paths.config_file)
 
 
-def key_store(paths: AppPaths) -> KeyStore:
-    return KeyStore(paths.key_file)
+def key_store(paths: AppPaths, account: str = DEFAULT_ACCOUNT) -> KeyStore:
+    return KeyStore(paths.key_file, account)
 
 
-def api_error_to_cli(exc: ApiError) -> CliError:
+def key_set_command(account: str = DEFAULT_ACCOUNT) -> str:
+    """The command that stores `account`'s key, for error messages."""
+    if account == DEFAULT_ACCOUNT:
+        return "lensmor-tray key set"
+    return f"lensmor-tray key set --account {_quoted(account)}"
+
+
+def _quoted(name: str) -> str:
+    import shlex
+
+    return shlex.quote(name)
+
+
+def api_error_to_cli(exc: ApiError, account: str = DEFAULT_ACCOUNT) -> CliError:
     """Map a client error to the one line and exit code the user sees (worded by core.errors)."""
     # Imported here: requests costs ~0.1 s of start-up that `history`, `usage` and the other
     # commands that never call the API should not pay.
@@ -200,7 +249,7 @@ def api_error_to_cli(exc: ApiError) -> CliError:
     if problem is Problem.KEY_REJECTED:
         return CliError(
             f"the API key was rejected ({exc}); {errors.advice(problem)} and run "
-            "`lensmor-tray key set`",
+            f"`{key_set_command(account)}`",
             EXIT_KEY,
         )
     if isinstance(exc, RateLimited):
@@ -215,59 +264,138 @@ def api_error_to_cli(exc: ApiError) -> CliError:
 def cmd_status(args: argparse.Namespace) -> int:
     paths, settings = load_config(args)
     out_format = "json" if args.json else (args.format or "text")
+    accounts = selected_accounts(args, settings)
     if args.cached:
-        return _status_cached(args, paths, settings, out_format)
-    base_url = effective_base_url(settings, os.environ)
-    store = key_store(paths)
+        return _status_cached(args, paths, settings, out_format, accounts)
+    if out_format not in ("text", "json"):
+        return _status_live_feed(args, paths, settings, out_format, accounts)
+    if len(accounts) == 1:
+        # One account: exactly the output of the single-account app.
+        balance, fetched_at = fetch_balance_of(paths, settings, accounts[0].name)
+        alerts = settings.alerts_for(accounts[0].name)
+        if out_format == "json":
+            print(json.dumps({**status_json(balance, alerts, fetched_at), "stale": False}))
+        else:
+            print(status_text(balance, alerts, fetched_at, language_from_environ(os.environ)))
+        return EXIT_OK
+    return _status_of_several(args, paths, settings, accounts)
+
+
+def _status_of_several(
+    args: argparse.Namespace,
+    paths: AppPaths,
+    settings: Settings,
+    accounts: Sequence[AccountConfig],
+) -> int:
+    """One block (or JSON object) per account; one account's failure does not hide the
+    others. The exit code is the worst of them (cli_accounts.EXIT_SEVERITY)."""
+    codes: list[int] = []
+    objects: list[dict[str, object]] = []
+    blocks: list[str] = []
+    for account in accounts:
+        alerts = settings.alerts_for(account.name)
+        try:
+            balance, fetched_at = fetch_balance_of(paths, settings, account.name)
+        except CliError as exc:
+            codes.append(exc.code)
+            _error(f"{account.name}: {exc}")
+            objects.append({"account": account.name, "error": str(exc), "exitCode": exc.code})
+            blocks.append(f"{account.name}\n  error: {exc}")
+            continue
+        codes.append(EXIT_OK)
+        objects.append({"account": account.name, **status_json(balance, alerts, fetched_at)})
+        text = status_text(balance, alerts, fetched_at, language_from_environ(os.environ))
+        blocks.append(f"{account.name}\n" + "\n".join(f"  {line}" for line in text.splitlines()))
+    if args.json:
+        print(json.dumps({"accounts": objects}))
+    else:
+        print("\n\n".join(blocks))
+    return worst_exit(codes)
+
+
+def fetch_balance_of(paths: AppPaths, settings: Settings, account: str) -> tuple[Balance, float]:
+    """Fetch `account`'s balance once; CliError (one line, exit code) on any failure."""
+    base_url = effective_base_url(settings, os.environ, account)
+    store = key_store(paths, account)
     stored = store.load()  # its warnings are logged, and so shown once (see main)
     if stored is None:
         raise CliError(
-            "no API key is set; run `lensmor-tray key set` (create one in the Lensmor app "
-            "under Settings -> API Keys)",
+            f"no API key is set; run `{key_set_command(account)}` (create one in the Lensmor "
+            "app under Settings -> API Keys)",
             EXIT_KEY,
         )
+    return _fetch_with_key(base_url, stored.value, account), time.time()
+
+
+def _fetch_with_key(base_url: str, key: str, account: str = DEFAULT_ACCOUNT) -> Balance:
     from tray_app.api import ApiError, client_for_profile
 
-    client = client_for_profile(base_url, stored.value, _pacing_profile())
+    client = client_for_profile(base_url, key, _pacing_profile())
     try:
-        response = client.fetch_balance()
+        return client.fetch_balance().balance
     except ApiError as exc:
-        raise api_error_to_cli(exc) from None
+        raise api_error_to_cli(exc, account) from None
     finally:
         client.close()
-    fetched_at = time.time()
-    if out_format == "json":
-        print(json.dumps({**status_json(response.balance, settings, fetched_at), "stale": False}))
-    elif out_format == "text":
-        lang = language_from_environ(os.environ)
-        print(status_text(response.balance, settings, fetched_at, lang))
-    else:
-        from tray_app import status_feed
-
-        state = status_feed.fetched_state(PollResult(fetched_at, balance=response.balance))
-        accounts = status_feed.live_accounts(state, settings, fetched_at)
-        refresh = status_feed.refresh_argv(args.config) if out_format == "xbar" else []
-        print(
-            status_feed.render(out_format, accounts, settings, fetched_at, refresh_command=refresh)
-        )
-    return EXIT_OK
 
 
-def _status_cached(args: argparse.Namespace, paths: AppPaths, settings: Settings, out: str) -> int:
+def _status_live_feed(
+    args: argparse.Namespace,
+    paths: AppPaths,
+    settings: Settings,
+    out: str,
+    accounts: Sequence[AccountConfig],
+) -> int:
+    """`status --format waybar|...`: fetch each account once; an account that fails is told
+    on stderr and left out of the feed (the exit code is the worst of them)."""
+    from tray_app import status_feed
+
+    snapshots = []
+    codes: list[int] = []
+    now = time.time()
+    for account in accounts:
+        try:
+            balance, fetched_at = fetch_balance_of(paths, settings, account.name)
+        except CliError as exc:
+            if len(accounts) == 1:
+                raise
+            codes.append(exc.code)
+            _error(f"{account.name}: {exc}")
+            continue
+        codes.append(EXIT_OK)
+        state = status_feed.fetched_state(PollResult(fetched_at, balance=balance))
+        snapshots += status_feed.live_accounts(state, settings, fetched_at, account.name)
+    if not snapshots:
+        return worst_exit(codes)
+    refresh = status_feed.refresh_argv(args.config) if out == "xbar" else []
+    print(status_feed.render(out, snapshots, settings, now, refresh_command=refresh))
+    return worst_exit(codes)
+
+
+def _status_cached(
+    args: argparse.Namespace,
+    paths: AppPaths,
+    settings: Settings,
+    out: str,
+    accounts: Sequence[AccountConfig],
+) -> int:
     """`status --cached`: the running app's last saved state; no request, no key."""
     from tray_app import status_feed
     from tray_app.cached_state import CachedStateError, read_saved_state
 
-    try:
-        saved = read_saved_state(paths.history_db)
-    except CachedStateError as exc:
-        raise CliError(str(exc), EXIT_UNAVAILABLE) from None
-    if saved is None:
-        raise CliError(status_feed.NEVER_RAN_HINT, EXIT_NO)
     now = time.time()
-    accounts = status_feed.cached_accounts(saved, settings, now)
+    snapshots = []
+    for account in accounts:
+        try:
+            saved = read_saved_state(paths.history_db_for(account.name))
+        except CachedStateError as exc:
+            raise CliError(str(exc), EXIT_UNAVAILABLE) from None
+        if saved is not None:
+            snapshots += status_feed.cached_accounts(saved, settings, now, account.name)
+    if not snapshots:
+        raise CliError(status_feed.NEVER_RAN_HINT, EXIT_NO)
     refresh = status_feed.refresh_argv(args.config) if out == "xbar" else []
-    print(status_feed.render(out, accounts, settings, now, refresh_command=refresh, cached=True))
+    print(status_feed.render(out, snapshots, settings, now, refresh_command=refresh, cached=True))
     return EXIT_OK
 
 
@@ -287,19 +415,21 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return run_doctor(args.config, json_output=args.json)
 
 
-def status_json(balance: Balance, settings: Settings, fetched_at: float) -> dict[str, object]:
+def status_json(balance: Balance, alerts: AlertSettings, fetched_at: float) -> dict[str, object]:
     fraction = balance.fraction_remaining
     out: dict[str, object] = dict(balance.to_api_dict())
-    out["level"] = level_for(balance, settings.alerts.thresholds).value
+    out["level"] = level_for(balance, alerts.thresholds).value
     out["percentRemaining"] = None if fraction is None else round(fraction * 100, 2)
     out["fetchedAt"] = fmt.iso_utc(fetched_at)
     return out
 
 
-def status_text(balance: Balance, settings: Settings, now: float, lang: Language = ENGLISH) -> str:
+def status_text(
+    balance: Balance, alerts: AlertSettings, now: float, lang: Language = ENGLISH
+) -> str:
     """The `status` command's text in `lang` (the labels aligned in display columns)."""
     _ = lang.gettext
-    level = level_name(level_for(balance, settings.alerts.thresholds), lang)
+    level = level_name(level_for(balance, alerts.thresholds), lang)
     fraction = balance.fraction_remaining
     total, whole = fmt.credits(balance.total_balance, lang), fmt.credits(balance.total_amount, lang)
     if fraction is None:
@@ -353,13 +483,17 @@ def display_width(text: str) -> int:
 
 def cmd_key(args: argparse.Namespace) -> int:
     paths = app_paths(args)
-    store = key_store(paths)
+    account = DEFAULT_ACCOUNT
+    if args.account is not None or paths.config_file.exists():
+        # Without --account the one account is meant (a config with several asks which).
+        account = single_account(args, load_config(args)[1]).name
+    store = key_store(paths, account)
     if args.key_command == "set":
         return _key_set(store)
     if args.key_command == "show":
         stored = store.load()
         if stored is None:
-            raise CliError("no API key is set; run `lensmor-tray key set`", EXIT_KEY)
+            raise CliError(f"no API key is set; run `{key_set_command(account)}`", EXIT_KEY)
         print(f"{stored.masked} (from {stored.source.value}: {stored.location})")
         return EXIT_OK
     removed = store.clear()
@@ -372,13 +506,17 @@ def cmd_key(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _key_set(store: KeyStore) -> int:
+def read_key_input(command: str = "lensmor-tray key set") -> str:
+    """The key from a hidden prompt, or the first line of stdin when it is piped."""
     if sys.stdin is None:
-        raise CliError("no input: pipe the key in, e.g. `lensmor-tray key set < keyfile`", 2)
+        raise CliError(f"no input: pipe the key in, e.g. `{command} < keyfile`", 2)
     if sys.stdin.isatty():
-        text = getpass.getpass("Lensmor API key (input hidden): ")
-    else:
-        text = sys.stdin.readline()
+        return getpass.getpass("Lensmor API key (input hidden): ")
+    return sys.stdin.readline()
+
+
+def _key_set(store: KeyStore) -> int:
+    text = read_key_input(key_set_command(store.account))
     try:
         key = normalise_key(text)
     except InvalidKey as exc:
@@ -405,7 +543,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from tray_app.app import AppOptions, TrayApp
 
     paths, _settings = load_config(args)  # a broken config stops here with exit 2
-    if getattr(args, "demo_without_key", False) and key_store(paths).load() is None:
+    if getattr(args, "demo_without_key", False) and not any(
+        key_store(paths, account.name).load() for account in _settings.accounts
+    ):
         print("No API key is configured: starting the demo (see README: 'Give it your key').")
         return cmd_demo(args)  # which sets up logging itself (once: handlers would double)
     configure_logging(args.verbose, paths.log_file)
@@ -441,19 +581,27 @@ def _pacing_profile() -> PacingProfile:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from tray_app.app import TrayApp, demo_options
-    from tray_app.demo.scenario import ScenarioRunner
-    from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
+    from tray_app.demo.demo_accounts import DEMO_ACCOUNTS, demo_runners, simulated_demo_accounts
+    from tray_app.demo.server import SimulatedLensmorServer
 
     paths = app_paths(args)
     configure_logging(args.verbose, paths.log_file)
-    with SimulatedLensmorServer() as server:
-        runner = ScenarioRunner(server.account)
-        runner.start()
-        print(f"demo: simulated Lensmor API at {server.url}; a full cycle takes about 2 minutes")
+    # Two simulated accounts with their own keys and stories (issue 12): Work and Personal.
+    with SimulatedLensmorServer(accounts=simulated_demo_accounts()) as server:
+        runners = demo_runners(server.accounts)
+        for runner in runners:
+            runner.start()
+        names = " and ".join(demo.name for demo in DEMO_ACCOUNTS)
+        print(
+            f"demo: simulated Lensmor API at {server.url} with the accounts {names}; "
+            "a full cycle takes about 2 minutes"
+        )
+        keys = {demo.name: demo.key for demo in DEMO_ACCOUNTS}
         try:
-            code = TrayApp(demo_options(paths, server.url, DEMO_KEY)).run()
+            code = TrayApp(demo_options(paths, server.url, keys)).run()
         finally:
-            runner.stop()
+            for runner in runners:
+                runner.stop()
     _bounded_exit()
     return code
 
@@ -468,9 +616,12 @@ def cmd_usage(args: argparse.Namespace) -> int:
     from tray_app.ui.usage_window import run_window
 
     paths = app_paths(args)
+    account = DEFAULT_ACCOUNT
+    if args.account is not None or paths.config_file.exists():
+        account = args.account or load_config(args)[1].accounts[0].name
     if args.data_dir is not None:
         paths = AppPaths(paths.config_file, args.data_dir, paths.log_dir)
-    return run_window(paths, dict(os.environ))
+    return run_window(paths, dict(os.environ), account)
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -480,12 +631,16 @@ def cmd_history(args: argparse.Namespace) -> int:
     paths = app_paths(args)
     if not 1 <= args.days <= MAX_HISTORY_DAYS:
         raise CliError(f"--days must be from 1 to {MAX_HISTORY_DAYS}", EXIT_USAGE)
-    if not paths.history_db.exists():
+    account = DEFAULT_ACCOUNT
+    if args.account is not None or paths.config_file.exists():
+        account = single_account(args, load_config(args)[1]).name
+    history_db = paths.history_db_for(account)
+    if not history_db.exists():
         raise CliError(
             "no history yet: start the tray app (`lensmor-tray`) and it records changes",
             EXIT_NO,
         )
-    with HistoryStore.open(paths.history_db) as store:
+    with HistoryStore.open(history_db) as store:
         now = time.time()
         if args.json:
             print(json.dumps(history_json(store, now, None, days=args.days)))
@@ -493,7 +648,7 @@ def cmd_history(args: argparse.Namespace) -> int:
             from tray_app.history_export import write_csv
 
             try:
-                write_csv(sys.stdout, store.records(0))
+                write_csv(sys.stdout, store.records(0), account)
                 sys.stdout.flush()
             except BrokenPipeError:
                 # `history --csv | head`: the reader has what it wanted. Point stdout at
@@ -507,6 +662,31 @@ def cmd_history(args: argparse.Namespace) -> int:
         else:
             print(history_report(store, now, None, days=args.days))
     return EXIT_OK
+
+
+def cmd_account(args: argparse.Namespace) -> int:
+    paths, settings = load_config(args)
+    commands = AccountCommands(
+        paths=paths,
+        settings=settings,
+        read_key=lambda: read_key_input(f"lensmor-tray account add {_quoted(args.name)}"),
+        test_key=_fetch_with_key,
+        warn=_error,
+        tray_running=lambda: _tray_running(paths),
+    )
+    return commands.run(args)
+
+
+def _tray_running(paths: AppPaths) -> bool:
+    from tray_app.instance import AlreadyRunning, InstanceLock
+
+    lock = InstanceLock(paths.lock_file)
+    try:
+        lock.acquire()
+    except AlreadyRunning:
+        return True
+    lock.release()
+    return False
 
 
 def cmd_autostart(args: argparse.Namespace) -> int:

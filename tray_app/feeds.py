@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from tray_app.core import feed
@@ -22,22 +24,44 @@ log = logging.getLogger(__name__)
 
 
 class FeedWriter:
-    """The monitor's feed port: `publish` after each applied poll result (outside its lock)."""
+    """Writes the feed files from every account's latest state.
 
-    def __init__(self) -> None:
+    Each account's monitor gets `for_account(name)` as its feed port and publishes after each
+    applied poll result (outside its lock, from its own poll thread); the files always carry
+    every account seen so far, in config order, so several accounts never overwrite each
+    other's line.
+    """
+
+    def __init__(self, accounts: Sequence[str] = (feed.DEFAULT_ACCOUNT,)) -> None:
+        self._order = tuple(accounts)
+        self._lock = threading.Lock()  # one writer at a time; guards the fields below
+        self._latest: dict[str, feed.AccountSnapshot] = {}
         self._failing: set[Path] = set()  # paths whose last write failed (logged once)
 
-    def publish(self, state: MonitorState, settings: Settings, now: float) -> None:
+    def for_account(self, name: str) -> AccountFeed:
+        return AccountFeed(self, name)
+
+    def publish(
+        self,
+        state: MonitorState,
+        settings: Settings,
+        now: float,
+        account: str = feed.DEFAULT_ACCOUNT,
+    ) -> None:
         targets = settings.integrations
         if targets.prometheus_textfile is None and targets.waybar_file is None:
             return
-        accounts = [
-            feed.snapshot_of(state, settings.alerts.thresholds, settings.poll_interval, now)
-        ]
-        if targets.prometheus_textfile is not None:
-            self._write(targets.prometheus_textfile, feed.prometheus(accounts))
-        if targets.waybar_file is not None:
-            self._write(targets.waybar_file, feed.waybar(accounts) + "\n")
+        snapshot = feed.snapshot_of(
+            state, settings.alerts.thresholds, settings.poll_interval, now, account
+        )
+        with self._lock:
+            self._latest[account] = snapshot
+            accounts = [self._latest[n] for n in self._order if n in self._latest]
+            accounts += [s for n, s in self._latest.items() if n not in self._order]
+            if targets.prometheus_textfile is not None:
+                self._write(targets.prometheus_textfile, feed.prometheus(accounts))
+            if targets.waybar_file is not None:
+                self._write(targets.waybar_file, feed.waybar(accounts) + "\n")
 
     def _write(self, path: Path, text: str) -> None:
         try:
@@ -50,6 +74,17 @@ class FeedWriter:
         if path in self._failing:
             log.info("the feed file %s is written again", path)
             self._failing.discard(path)
+
+
+class AccountFeed:
+    """One account's feed port (`monitor.FeedPort`): publishes under that account's name."""
+
+    def __init__(self, writer: FeedWriter, account: str) -> None:
+        self._writer = writer
+        self._account = account
+
+    def publish(self, state: MonitorState, settings: Settings, now: float) -> None:
+        self._writer.publish(state, settings, now, self._account)
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -26,6 +26,7 @@ from typing import Protocol
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from tray_app.core.pacing import PRODUCTION, PacingProfile
+from tray_app.core.stagger import STAGGER_GAP_S, spaced
 from tray_app.monitor import Monitor, PollReport
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,26 @@ class ApschedulerJobs:
         return float(job.next_run_time.timestamp())
 
 
+class PollSpacer:
+    """Shared by the schedulers of several accounts: each planned poll is moved to keep
+    `gap` seconds from the others' (core/stagger.py). Thread-safe."""
+
+    def __init__(self, gap: float = STAGGER_GAP_S) -> None:
+        self._gap = gap
+        self._lock = threading.Lock()
+        self._planned: dict[str, float] = {}
+
+    def reserve(self, name: str, when: float) -> float:
+        with self._lock:
+            others = (t for other, t in self._planned.items() if other != name)
+            self._planned[name] = planned = spaced(when, others, self._gap)
+            return planned
+
+    def forget(self, name: str) -> None:
+        with self._lock:
+            self._planned.pop(name, None)
+
+
 class PollScheduler:
     def __init__(
         self,
@@ -112,8 +133,13 @@ class PollScheduler:
         on_report: Callable[[PollReport], None] | None = None,
         jobs: Jobs | None = None,
         pacing: PacingProfile = PRODUCTION,
+        spacer: PollSpacer | None = None,
+        name: str = "",
     ) -> None:
         self._monitor = monitor
+        #: With several accounts: keeps this account's polls apart from the others'.
+        self._spacer = spacer
+        self.name = name
         self._clock = clock
         self._monotonic = monotonic
         self._on_report = on_report
@@ -137,6 +163,8 @@ class PollScheduler:
         """Stop scheduling. Wait up to `timeout` for a poll in flight (the caller closes the
         monitor first, which cuts its request short); True when no poll is left running."""
         self._jobs.shutdown()
+        if self._spacer is not None:
+            self._spacer.forget(self.name)
         if self._poll_lock.acquire(timeout=timeout):
             self._poll_lock.release()
             return True
@@ -198,7 +226,10 @@ class PollScheduler:
     def _arm(self, delay: float) -> None:
         if not self._jobs.running:
             return
-        self._jobs.run_at(POLL_JOB, self._clock() + max(delay, 0.0), self._run_poll)
+        when = self._clock() + max(delay, 0.0)
+        if self._spacer is not None:
+            when = self._spacer.reserve(self.name, when)
+        self._jobs.run_at(POLL_JOB, when, self._run_poll)
 
     @property
     def next_poll_at(self) -> float | None:

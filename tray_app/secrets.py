@@ -1,10 +1,14 @@
 """Where the API key lives: environment -> OS keyring -> a 0600 fallback file.
 
 `KeyStore.load()` tries, in order:
-1. `LENSMOR_API_KEY` (for scripts and CI; never written anywhere by us);
-2. the OS keyring, service `lensmor-tray` — read in a worker thread with a timeout, because a
-   locked keyring can block at login until the user unlocks it (or forever);
-3. a fallback file next to the config, readable only by the user, used when no keyring exists.
+1. `LENSMOR_API_KEY` (for scripts and CI; never written anywhere by us) — the default
+   account's key only;
+2. the OS keyring, service `lensmor-tray`, the account name as the user name (the default
+   account keeps the user name `api-key` it had before there were accounts) — read in a
+   worker thread with a timeout, because a locked keyring can block at login until the user
+   unlocks it (or forever);
+3. a fallback file next to the config, readable only by the user, used when no keyring exists
+   (`api-key` for the default account, `api-keys/<name>` for the others).
 
 `save()` prefers the keyring and falls back to the file with a warning that it is less safe.
 The key never appears in a log message, a repr or an exception: use `fmt.mask_key` to show it.
@@ -22,10 +26,10 @@ from pathlib import Path
 
 from tray_app.bounded import CallTimedOut, call_with_timeout
 from tray_app.core.fmt import mask_key
-from tray_app.settings import write_private_file
+from tray_app.settings import DEFAULT_ACCOUNT, account_key_file, write_private_file
 
 KEYRING_SERVICE = "lensmor-tray"
-KEYRING_USERNAME = "api-key"
+KEYRING_USERNAME = "api-key"  # the default account's user name, kept from before issue 12
 ENV_VAR = "LENSMOR_API_KEY"
 DEFAULT_KEYRING_TIMEOUT_S = 3.0
 KNOWN_PREFIXES = ("uak_", "sk_")
@@ -74,26 +78,39 @@ def looks_like_lensmor_key(key: str) -> bool:
     return key.startswith(KNOWN_PREFIXES)
 
 
+def keyring_username(account: str) -> str:
+    return KEYRING_USERNAME if account == DEFAULT_ACCOUNT else account
+
+
 class KeyStore:
+    """The key of one account. `key_file` is the default account's fallback file (today's
+    `AppPaths.key_file`); other accounts derive theirs from it."""
+
     def __init__(
         self,
         key_file: Path,
+        account: str = DEFAULT_ACCOUNT,
         *,
         environ: Mapping[str, str] | None = None,
         keyring_timeout: float = DEFAULT_KEYRING_TIMEOUT_S,
         use_keyring: bool = True,
     ) -> None:
-        self.key_file = key_file
+        self.account = account
+        self.key_file = account_key_file(key_file, account)
+        self._username = keyring_username(account)
         self._environ = os.environ if environ is None else environ
         self._timeout = keyring_timeout
         self._use_keyring = use_keyring
         self.warnings: list[str] = []
 
     # -- reading ---------------------------------------------------------------------------
-    def load(self) -> StoredKey | None:
-        """The key from the first source that has one, or None. Never raises."""
+    def load(self, *, include_environment: bool = True) -> StoredKey | None:
+        """The key from the first source that has one, or None. Never raises.
+
+        `include_environment=False` reads only what is stored (to move a key elsewhere)."""
         self.warnings = []
-        env_value = self._environ.get(ENV_VAR, "").strip()
+        use_env = include_environment and self._env_applies
+        env_value = self._environ.get(ENV_VAR, "").strip() if use_env else ""
         if env_value:
             return StoredKey(env_value, KeySource.ENVIRONMENT, ENV_VAR)
         from_keyring = self._keyring_get()
@@ -111,7 +128,7 @@ class KeyStore:
                 keyring.get_password,
                 self._timeout,
                 KEYRING_SERVICE,
-                KEYRING_USERNAME,
+                self._username,
                 name="keyring",
             )
         except CallTimedOut:
@@ -156,7 +173,7 @@ class KeyStore:
                     keyring.set_password,
                     self._timeout,
                     KEYRING_SERVICE,
-                    KEYRING_USERNAME,
+                    self._username,
                     key,
                     name="keyring",
                 )
@@ -186,7 +203,7 @@ class KeyStore:
                     keyring.delete_password,
                     self._timeout,
                     KEYRING_SERVICE,
-                    KEYRING_USERNAME,
+                    self._username,
                     name="keyring",
                 )
                 removed.append(KeySource.KEYRING)
@@ -198,8 +215,12 @@ class KeyStore:
         return removed
 
     @property
+    def _env_applies(self) -> bool:
+        return self.account == DEFAULT_ACCOUNT
+
+    @property
     def environment_overrides(self) -> bool:
-        return bool(self._environ.get(ENV_VAR, "").strip())
+        return self._env_applies and bool(self._environ.get(ENV_VAR, "").strip())
 
     def _warn(self, message: str) -> None:
         self.warnings.append(message)

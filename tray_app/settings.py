@@ -17,6 +17,15 @@ Example::
     large_spend = 0                # one drop of at least this many credits (0: off)
     offline_minutes = 60           # only an outage this long notifies
     notifications = true
+
+    # Several Lensmor accounts (issue 12). Without [[accounts]] there is one account named
+    # "default" that uses the settings above. Keys are never in this file: see secrets.py.
+    [[accounts]]
+    name = "Work"                  # required, unique (case-insensitive), 1-40 characters
+    base_url = "https://platform.lensmor.com"   # optional, default: the base_url above
+
+    [accounts.alerts]              # optional: replaces [alerts] for this account
+    thresholds = ["10%"]
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import platformdirs
 import tomli_w
@@ -72,6 +81,22 @@ class AlertSettings:
     notifications: bool = True
 
 
+DEFAULT_ACCOUNT = "default"
+MAX_ACCOUNT_NAME = 40
+#: The keyring user name of the default account before issue 12; other accounts use their
+#: own name, so no account may be called this (it would read the default account's key).
+RESERVED_ACCOUNT_NAMES = frozenset({"api-key"})
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    """One Lensmor account: its name, and what it overrides of the global settings."""
+
+    name: str
+    base_url: str | None = None  # None: the global base_url
+    alerts: AlertSettings | None = None  # None: the global [alerts]
+
+
 @dataclass(frozen=True)
 class IntegrationSettings:
     """Feed files the running app rewrites after each poll (`tray_app.feeds`); None: off."""
@@ -87,6 +112,104 @@ class Settings:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     badge_style: BadgeStyle = BadgeStyle.NUMBER
     integrations: IntegrationSettings = field(default_factory=IntegrationSettings)
+    #: Never empty: a config without [[accounts]] is the one account "default".
+    accounts: tuple[AccountConfig, ...] = (AccountConfig(DEFAULT_ACCOUNT),)
+    #: The account the tray badge shows, pinned from the menu; None: the one closest to
+    #: running out.
+    badge_account: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.accounts:
+            raise ConfigError("at least one account is needed")
+        check_account_names([a.name for a in self.accounts], "accounts")
+        if self.badge_account is not None and self.badge_account not in self.account_names:
+            raise ConfigError(
+                f"badge_account {self.badge_account!r} names no account; "
+                f"use one of: {', '.join(self.account_names)}"
+            )
+
+    @property
+    def account_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.accounts)
+
+    def account(self, name: str) -> AccountConfig:
+        """The account called `name` (exact, or else case-insensitive); ConfigError if none."""
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        for account in self.accounts:
+            if account.name.casefold() == name.casefold():
+                return account
+        raise ConfigError(f"no account named {name!r}; accounts: {', '.join(self.account_names)}")
+
+    def alerts_for(self, name: str) -> AlertSettings:
+        return self.account(name).alerts or self.alerts
+
+    def base_url_for(self, name: str) -> str:
+        return self.account(name).base_url or self.base_url
+
+
+def validate_account_name(name: object, where: str = "account name") -> str:
+    """Return `name` if it can name an account, else raise a one-line ConfigError."""
+    if not isinstance(name, str):
+        raise ConfigError(f"{where} must be a string, got {_short(name)}")
+    if not name.strip():
+        raise ConfigError(f"{where} is empty; give the account a name")
+    if name != name.strip():
+        raise ConfigError(f"{where} {name!r} starts or ends with spaces")
+    if len(name) > MAX_ACCOUNT_NAME:
+        raise ConfigError(f"{where} {_short(name)} is longer than {MAX_ACCOUNT_NAME} characters")
+    if any(not c.isprintable() for c in name):
+        raise ConfigError(f"{where} {name!r} contains control characters")
+    if name.casefold() in RESERVED_ACCOUNT_NAMES:
+        raise ConfigError(f"{where} {name!r} is reserved; choose another name")
+    return name
+
+
+def check_account_names(names: list[str], where: str) -> None:
+    seen: set[str] = set()
+    for index, name in enumerate(names):
+        validate_account_name(name, f"{where}[{index}].name")
+        folded = name.casefold()
+        if folded in seen:
+            raise ConfigError(f"{where}[{index}].name {name!r} is used twice; names must be unique")
+        seen.add(folded)
+
+
+def account_slug(name: str) -> str:
+    """A file-name-safe, reversible spelling of an account name (for per-account files).
+
+    Case-folded because names are unique case-insensitively and some file systems are too.
+    """
+    return quote(name.casefold(), safe="-_")
+
+
+def without_account(settings: Settings, name: str) -> Settings:
+    """`settings` with account `name` removed (and unpinned); the last one cannot go."""
+    remaining = tuple(a for a in settings.accounts if a.name != name)
+    if len(remaining) == len(settings.accounts):
+        raise ConfigError(f"no account named {name!r}")
+    if not remaining:
+        raise ConfigError(f"{name!r} is the only account; add another before removing it")
+    badge = None if settings.badge_account == name else settings.badge_account
+    return dataclasses.replace(settings, accounts=remaining, badge_account=badge)
+
+
+def with_account_renamed(settings: Settings, old: str, new: str) -> Settings:
+    validate_account_name(new, "the new name")
+    accounts = tuple(
+        dataclasses.replace(a, name=new) if a.name == old else a for a in settings.accounts
+    )
+    if accounts == settings.accounts:
+        raise ConfigError(f"no account named {old!r}")
+    badge = new if settings.badge_account == old else settings.badge_account
+    return dataclasses.replace(settings, accounts=accounts, badge_account=badge)
+
+
+def with_account_added(settings: Settings, account: AccountConfig) -> Settings:
+    """Add `account`. The implicit "default" account of a config without [[accounts]] stays
+    only if it has a key or history: the caller says so by keeping it in `settings`."""
+    return dataclasses.replace(settings, accounts=(*settings.accounts, account))
 
 
 @dataclass(frozen=True)
@@ -110,8 +233,18 @@ class AppPaths:
 
     @property
     def key_file(self) -> Path:
-        """Fallback secret store when no OS keyring is available (0600)."""
+        """Fallback secret store when no OS keyring is available (0600); the default account's."""
         return self.config_file.parent / "api-key"
+
+    def key_file_for(self, account: str) -> Path:
+        return account_key_file(self.key_file, account)
+
+    def history_db_for(self, account: str) -> Path:
+        """Each account has its own history file; the default account keeps the old one, so a
+        store from before issue 12 is the default account's without any conversion."""
+        if account == DEFAULT_ACCOUNT:
+            return self.history_db
+        return self.data_dir / "accounts" / account_slug(account) / "history.sqlite3"
 
     @property
     def state_file(self) -> Path:
@@ -128,6 +261,14 @@ class AppPaths:
     @property
     def lock_file(self) -> Path:
         return self.data_dir / "instance.lock"
+
+
+def account_key_file(default_key_file: Path, account: str) -> Path:
+    """The 0600 key file of `account`: the old `api-key` for the default account, else one
+    file per account in `api-keys/` beside it."""
+    if account == DEFAULT_ACCOUNT:
+        return default_key_file
+    return default_key_file.parent / "api-keys" / account_slug(account)
 
 
 def validate_base_url(url: str) -> str:
@@ -167,8 +308,17 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-_TOP_KEYS = {"base_url", "poll_interval", "alerts", "badge_style", "integrations"}
+_TOP_KEYS = {
+    "base_url",
+    "poll_interval",
+    "alerts",
+    "badge_style",
+    "integrations",
+    "accounts",
+    "badge_account",
+}
 _ALERT_KEYS = {f.name for f in dataclasses.fields(AlertSettings)}
+_ACCOUNT_KEYS = {"name", "base_url", "alerts"}
 
 
 def parse_settings(data: Mapping[str, Any], origin: str = "config") -> Settings:
@@ -197,13 +347,22 @@ def parse_settings(data: Mapping[str, Any], origin: str = "config") -> Settings:
         )
     if "alerts" in data:
         kwargs["alerts"] = _parse_alerts(data["alerts"], origin)
+    if "accounts" in data:
+        kwargs["accounts"] = _parse_accounts(data["accounts"], origin)
+    if "badge_account" in data:
+        if not isinstance(data["badge_account"], str):
+            raise ConfigError(f"{origin}: badge_account must be the name of an account")
+        kwargs["badge_account"] = data["badge_account"]
     if "badge_style" in data:
         kwargs["badge_style"] = parse_badge_style(data["badge_style"], f"{origin}: badge_style")
     if "integrations" in data:
         from tray_app.feed_settings import parse_integrations
 
         kwargs["integrations"] = parse_integrations(data["integrations"], origin)
-    return Settings(**kwargs)
+    try:
+        return Settings(**kwargs)
+    except ConfigError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
 
 
 def parse_badge_style(value: Any, name: str = "badge_style") -> BadgeStyle:
@@ -217,13 +376,53 @@ def parse_badge_style(value: Any, name: str = "badge_style") -> BadgeStyle:
     raise ConfigError(f"{name} must be one of {choices}, got {_short(value)}")
 
 
-def _parse_alerts(data: Any, origin: str) -> AlertSettings:
+def _parse_accounts(data: Any, origin: str) -> tuple[AccountConfig, ...]:
+    if not isinstance(data, list) or not data or not all(isinstance(t, dict) for t in data):
+        raise ConfigError(
+            f"{origin}: accounts must be one or more [[accounts]] tables, each with a name"
+        )
+    accounts: list[AccountConfig] = []
+    for index, table in enumerate(data):
+        where = f"accounts[{index}]"
+        unknown = set(table) - _ACCOUNT_KEYS
+        if unknown:
+            raise ConfigError(
+                f"{origin}: unknown key {where + '.' + sorted(unknown)[0]!r}; allowed: "
+                + ", ".join(sorted(_ACCOUNT_KEYS))
+            )
+        if "name" not in table:
+            raise ConfigError(f"{origin}: {where}.name is missing; every account needs a name")
+        try:
+            name = validate_account_name(table["name"], f"{where}.name")
+        except ConfigError as exc:
+            raise ConfigError(f"{origin}: {exc}") from None
+        base_url = None
+        if "base_url" in table:
+            value = table["base_url"]
+            if not isinstance(value, str):
+                raise ConfigError(f"{origin}: {where}.base_url must be a string URL")
+            try:
+                base_url = validate_base_url(value)
+            except ConfigError as exc:
+                raise ConfigError(f"{origin}: {where}.{exc}") from None
+        alerts = None
+        if "alerts" in table:
+            alerts = _parse_alerts(table["alerts"], origin, prefix=f"{where}.alerts")
+        accounts.append(AccountConfig(name, base_url, alerts))
+    try:
+        check_account_names([a.name for a in accounts], "accounts")
+    except ConfigError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
+    return tuple(accounts)
+
+
+def _parse_alerts(data: Any, origin: str, prefix: str = "alerts") -> AlertSettings:
     if not isinstance(data, dict):
-        raise ConfigError(f"{origin}: alerts must be a table ([alerts])")
+        raise ConfigError(f"{origin}: {prefix} must be a table ([{prefix}])")
     unknown = set(data) - _ALERT_KEYS
     if unknown:
         raise ConfigError(
-            f"{origin}: unknown key {'alerts.' + sorted(unknown)[0]!r}; allowed: "
+            f"{origin}: unknown key {prefix + '.' + sorted(unknown)[0]!r}; allowed: "
             + ", ".join(sorted(_ALERT_KEYS))
         )
     kwargs: dict[str, Any] = {}
@@ -231,14 +430,14 @@ def _parse_alerts(data: Any, origin: str) -> AlertSettings:
         raw = data["thresholds"]
         if not isinstance(raw, list) or not raw:
             raise ConfigError(
-                f'{origin}: alerts.thresholds must be a non-empty list like ["20%", "5%", 500]'
+                f'{origin}: {prefix}.thresholds must be a non-empty list like ["20%", "5%", 500]'
             )
         parsed = []
         for item in raw:
             try:
                 parsed.append(Threshold.parse(item))
             except (ValueError, TypeError) as exc:
-                raise ConfigError(f"{origin}: alerts.thresholds: {exc}") from None
+                raise ConfigError(f"{origin}: {prefix}.thresholds: {exc}") from None
         kwargs["thresholds"] = tuple(parsed)
     for name, unit in (
         ("expiring_hours", "hours"),
@@ -246,10 +445,12 @@ def _parse_alerts(data: Any, origin: str) -> AlertSettings:
         ("offline_minutes", "minutes"),
     ):
         if name in data:
-            kwargs[name] = float(_number_at_least(data[name], 0, f"{origin}: alerts.{name}", unit))
+            kwargs[name] = float(
+                _number_at_least(data[name], 0, f"{origin}: {prefix}.{name}", unit)
+            )
     if "notifications" in data:
         if not isinstance(data["notifications"], bool):
-            raise ConfigError(f"{origin}: alerts.notifications must be true or false")
+            raise ConfigError(f"{origin}: {prefix}.notifications must be true or false")
         kwargs["notifications"] = data["notifications"]
     return AlertSettings(**kwargs)
 
@@ -323,19 +524,38 @@ def load_settings(path: Path) -> Settings:
 
 
 def settings_to_toml(settings: Settings) -> dict[str, Any]:
-    alerts = settings.alerts
-    return {
+    data: dict[str, Any] = {
         "base_url": settings.base_url,
         "poll_interval": settings.poll_interval,
         "badge_style": settings.badge_style.value,
-        "alerts": {
-            "thresholds": [str(t) if t.is_percent else _plain(t.value) for t in alerts.thresholds],
-            "expiring_hours": _plain(alerts.expiring_hours),
-            "large_spend": _plain(alerts.large_spend),
-            "offline_minutes": _plain(alerts.offline_minutes),
-            "notifications": alerts.notifications,
-        },
+        "alerts": _alerts_to_toml(settings.alerts),
         **_integrations_toml(settings.integrations),
+    }
+    # The one plain "default" account is what a config without [[accounts]] means: leave the
+    # table out so an old config round-trips unchanged.
+    if settings.accounts != (AccountConfig(DEFAULT_ACCOUNT),):
+        data["accounts"] = [_account_to_toml(a) for a in settings.accounts]
+    if settings.badge_account is not None:
+        data["badge_account"] = settings.badge_account
+    return data
+
+
+def _account_to_toml(account: AccountConfig) -> dict[str, Any]:
+    table: dict[str, Any] = {"name": account.name}
+    if account.base_url is not None:
+        table["base_url"] = account.base_url
+    if account.alerts is not None:
+        table["alerts"] = _alerts_to_toml(account.alerts)
+    return table
+
+
+def _alerts_to_toml(alerts: AlertSettings) -> dict[str, Any]:
+    return {
+        "thresholds": [str(t) if t.is_percent else _plain(t.value) for t in alerts.thresholds],
+        "expiring_hours": _plain(alerts.expiring_hours),
+        "large_spend": _plain(alerts.large_spend),
+        "offline_minutes": _plain(alerts.offline_minutes),
+        "notifications": alerts.notifications,
     }
 
 
@@ -378,8 +598,14 @@ def write_private_file(path: Path, data: bytes) -> None:
         raise
 
 
-def effective_base_url(settings: Settings, environ: Mapping[str, str]) -> str:
-    """LENSMOR_BASE_URL overrides the config; both are validated the same way."""
+def effective_base_url(
+    settings: Settings, environ: Mapping[str, str], account: str = DEFAULT_ACCOUNT
+) -> str:
+    """An account's own base_url wins; else LENSMOR_BASE_URL overrides the config's base_url
+    (both validated the same way)."""
+    own = next((a.base_url for a in settings.accounts if a.name == account), None)
+    if own:
+        return own
     override = environ.get("LENSMOR_BASE_URL")
     if override:
         try:

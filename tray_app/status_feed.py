@@ -17,7 +17,7 @@ from pathlib import Path
 from tray_app.core import feed
 from tray_app.core.feed import AccountSnapshot
 from tray_app.core.state import MonitorState, PollResult, advance
-from tray_app.settings import AppPaths, Settings
+from tray_app.settings import AlertSettings, AppPaths, Settings
 
 #: Badge size for xbar/SwiftBar: menu bar images are 18 pt, drawn at 2x for Retina screens.
 XBAR_BADGE_PX = 36
@@ -28,8 +28,17 @@ NEVER_RAN_HINT = (
 )
 
 
-def live_accounts(state: MonitorState, settings: Settings, now: float) -> list[AccountSnapshot]:
-    return [feed.snapshot_of(state, settings.alerts.thresholds, settings.poll_interval, now)]
+def live_accounts(
+    state: MonitorState, settings: Settings, now: float, account: str = feed.DEFAULT_ACCOUNT
+) -> list[AccountSnapshot]:
+    thresholds = _alerts_of(settings, account).thresholds
+    return [feed.snapshot_of(state, thresholds, settings.poll_interval, now, account)]
+
+
+def _alerts_of(settings: Settings, account: str) -> AlertSettings:
+    """The account's own [alerts] if it has them (issue 12), else the global ones."""
+    named = [a for a in settings.accounts if a.name == account]
+    return named[0].alerts or settings.alerts if named else settings.alerts
 
 
 def fetched_state(result: PollResult) -> MonitorState:
@@ -38,11 +47,11 @@ def fetched_state(result: PollResult) -> MonitorState:
 
 
 def cached_accounts(
-    saved: dict[str, object], settings: Settings, now: float
+    saved: dict[str, object], settings: Settings, now: float, account: str = feed.DEFAULT_ACCOUNT
 ) -> list[AccountSnapshot]:
-    """The accounts in the app's saved state (one today: "default")."""
+    """The account in one saved state (each account's history file holds its own)."""
     state = feed.state_from_saved(saved.get("monitor"))
-    return live_accounts(state, settings, now)
+    return live_accounts(state, settings, now, account)
 
 
 def render(
@@ -87,7 +96,7 @@ def text(
         if len(accounts) > 1:
             lines.append(f"[{account.account}]")
         if account.balance is not None:
-            lines.append(status_text(account.balance, settings, now))
+            lines.append(status_text(account.balance, _alerts_of(settings, account.account), now))
         else:
             lines.append(account.view.title)
         if cached:

@@ -673,6 +673,26 @@ class HistoryStore:
         return masked
 
 
+def move_history(source: Path, target: Path) -> bool:
+    """Move a (closed) history file with its journal to `target`, e.g. when an account is
+    renamed. False if there was none. Refuses to replace an existing history (FileExistsError).
+    """
+    if not source.exists():
+        return False
+    if target.exists():
+        raise FileExistsError(f"a history already exists at {target}")
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # The -wal holds committed rows not yet in the main file: it moves along, first, so a crash
+    # between the two renames leaves a journal that SQLite replays into nothing, not data lost.
+    for suffix in ("-wal", "-journal"):
+        side = source.with_name(source.name + suffix)
+        if side.exists():
+            os.replace(side, target.with_name(target.name + suffix))
+    os.replace(source, target)
+    source.with_name(source.name + "-shm").unlink(missing_ok=True)  # an index, holds no data
+    return True
+
+
 # -- module helpers (no state) -----------------------------------------------------------------
 
 

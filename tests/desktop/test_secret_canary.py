@@ -249,7 +249,9 @@ def test_a_canary_key_ends_up_only_in_the_0600_key_file(desktop: DesktopSession)
     log_file = desktop.home / ".local" / "state" / "lensmor-tray" / "log" / "lensmor-tray.log"
     for must in [
         data_dir / "history.sqlite3",
-        data_dir / "demo" / "history.sqlite3",
+        # The demo's two accounts (Work, Personal) keep one history each (issue 12).
+        data_dir / "demo" / "accounts" / "work" / "history.sqlite3",
+        data_dir / "demo" / "accounts" / "personal" / "history.sqlite3",
         log_file,
         entry,
         desktop.monitor_log,

@@ -19,6 +19,7 @@ from tests.support.waiting import poll_until
 from tray_app.core import fmt
 from tray_app.core.badge import BadgeStyle
 from tray_app.core.levels import Threshold
+from tray_app.demo.demo_accounts import PERSONAL_DEMO_KEY, simulated_demo_accounts
 from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
 from tray_app.secrets import KEYRING_SERVICE, KEYRING_USERNAME
 from tray_app.settings import load_settings
@@ -62,7 +63,12 @@ class Dialog:
             alive=self._died,
         )
         self.window = int(next(line for line in lines if line.startswith("ready: ")).split()[-1])
-        self.seen = len(lines)
+        # Consume up to both start lines only: what the window said after them (the key hint,
+        # the accounts) may have arrived in the same read and is still to be waited for.
+        self.seen = 1 + max(
+            next(i for i, line in enumerate(lines) if line.startswith(wanted))
+            for wanted in ("ready: window ", "focus: key")
+        )
 
     def lines(self) -> list[str]:
         return self.desktop.log_of(self.proc).splitlines()
@@ -96,7 +102,7 @@ class Dialog:
 
     def tab_to(self, name: str, *, backwards: bool = False) -> None:
         """Press Tab until the field `name` has the focus (Tk selects an entry's text then)."""
-        for _ in range(10):
+        for _ in range(20):  # the window has about twenty focusable widgets
             self.key("shift+Tab" if backwards else "Tab")
             if self.wait_for("focus: ") == name:
                 return
@@ -413,3 +419,109 @@ def test_a_config_broken_while_open_is_kept_and_so_is_the_form(desktop: DesktopS
     dialog.key("Return")
     assert dialog.wait_exit() == 0
     assert load_settings(config).poll_interval == 900
+
+
+def test_accounts_are_added_tested_renamed_and_removed_from_the_keyboard(
+    desktop: DesktopSession,
+) -> None:
+    """Issue 12: the Accounts list against a simulated server with two accounts (two keys)."""
+    wrong = "uak_WRONGwrongWRONG0123456789"
+    with SimulatedLensmorServer(accounts=simulated_demo_accounts()) as server:
+        config = write_config(desktop, f'base_url = "{server.url}"\n')
+        dialog = Dialog(desktop, config, dialog_env(desktop))
+        assert dialog.wait_for("accounts: ") == "default — no key"
+
+        # Add "Work": the key is tested first; the empty placeholder account makes way.
+        dialog.tab_to("account_name")
+        dialog.type("Work")
+        dialog.tab_to("account_key")
+        dialog.type(DEMO_KEY)
+        dialog.key("Return")  # in the Add fields Return adds, it does not Save
+        assert dialog.wait_for("account: ") == "Testing the key of Work…"
+        added = dialog.wait_for("account: ")
+        work = server.accounts["Work"].snapshot()
+        masked_work = fmt.mask_key(DEMO_KEY)
+        assert added == (
+            f"Added Work (key {masked_work} in the file): OK: "
+            f"{fmt.credits(work['totalBalance'] or 0)} of {fmt.credits(work['totalAmount'] or 0)}"
+            " credits"
+        )
+        assert dialog.wait_for("accounts: ") == f"Work — {masked_work} (file)"
+
+        # A rejected key adds nothing; the right one adds "Personal".
+        dialog.tab_to("account_name", backwards=True)
+        dialog.type("Personal")
+        dialog.tab_to("account_key")
+        dialog.type(wrong)
+        dialog.tab_to("account_add")
+        dialog.key("Return")
+        assert dialog.wait_for("account: ") == "Testing the key of Personal…"
+        assert dialog.wait_for("account: ") == "Not added: Key rejected — check it and try again"
+        dialog.tab_to("account_key", backwards=True)
+        dialog.type(PERSONAL_DEMO_KEY)  # replaces the wrong key: Tk selected it on the way in
+        dialog.key("Return")
+        assert dialog.wait_for("account: ") == "Testing the key of Personal…"
+        assert dialog.wait_for("account: ").startswith("Added Personal (key ")
+        masked_personal = fmt.mask_key(PERSONAL_DEMO_KEY)
+        assert dialog.wait_for("accounts: ") == (
+            f"Work — {masked_work} (file) | Personal — {masked_personal} (file)"
+        )
+        dialog.screenshot("settings-dialog-accounts")
+
+        # Choose Personal in the list with the arrow keys, then Test and Rename… it.
+        dialog.tab_to("accounts", backwards=True)
+        dialog.key("Down")
+        assert dialog.wait_for("selected: ") == "Personal"
+        dialog.tab_to("account_test")
+        dialog.key("Return")
+        assert dialog.wait_for("account: ") == "Testing Personal…"
+        assert dialog.wait_for("account: ").startswith("Personal: OK: ")
+        dialog.tab_to("account_rename")
+        dialog.key("Return")
+        assert dialog.wait_for("focus: ") == "prompt_entry"
+        dialog.type("work")  # the old name is selected: typing replaces it
+        dialog.key("Return")
+        # A taken name is refused in the prompt, which stays open with the name selected.
+        assert dialog.wait_for("error prompt: ") == "An account named 'work' exists already"
+        dialog.type("Home")
+        dialog.key("Return")
+        assert dialog.wait_for("account: ") == "Renaming Personal…"
+        assert dialog.wait_for("account: ") == "Renamed Personal to Home"
+        assert dialog.wait_for("accounts: ") == (
+            f"Work — {masked_work} (file) | Home — {masked_personal} (file)"
+        )
+
+        # Remove… asks first; Return on its focused Remove button confirms.
+        dialog.tab_to("accounts", backwards=True)
+        dialog.tab_to("account_remove")
+        dialog.key("Return")
+        assert dialog.wait_for("focus: ") == "prompt_ok"
+        dialog.screenshot("settings-dialog-remove-account")
+        dialog.key("Return")
+        assert dialog.wait_for("account: ") == "Removing Home…"
+        assert dialog.wait_for("account: ") == "Removed Home and forgot its key"
+        assert dialog.wait_for("accounts: ") == f"Work — {masked_work} (file)"
+        dialog.screenshot("settings-dialog-accounts-after")
+
+        # The accounts were saved at once: leaving with Escape still tells the tray to reload.
+        dialog.key("Escape")
+        assert dialog.wait_exit() == 0
+        sent = {
+            name: [r.header("Authorization") for r in account.requests]
+            for name, account in server.accounts.items()
+        }
+
+    settings = load_settings(config)
+    assert settings.account_names == ("Work",)
+    keys_dir = config.parent / "api-keys"
+    assert (keys_dir / "work").read_text().strip() == DEMO_KEY
+    assert stat.S_IMODE((keys_dir / "work").stat().st_mode) == 0o600
+    assert sorted(p.name for p in keys_dir.iterdir()) == ["work"]  # Personal/Home forgotten
+    # The simulator logs a key no account accepts on its first account (Work).
+    assert sent == {
+        "Work": [f"Bearer {DEMO_KEY}", f"Bearer {wrong}"],
+        "Personal": [f"Bearer {PERSONAL_DEMO_KEY}"] * 2,  # added, then tested
+    }
+    log = desktop.log_of(dialog.proc)
+    for key in (DEMO_KEY, PERSONAL_DEMO_KEY, wrong):
+        assert key not in log

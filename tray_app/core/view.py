@@ -34,11 +34,28 @@ class Action(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class PinAccount:
+    """A menu action about one account: show `account` on the badge (None: the account
+    closest to running out). Several accounts only (core/accounts_view.py)."""
+
+    account: str | None
+
+    @property
+    def value(self) -> str:
+        """A stable id, like Action.value (the SNI menu keys its items by it)."""
+        return "pin:" if self.account is None else f"pin:{self.account}"
+
+
+#: What a menu row can do: one of the fixed actions, or an action about one account.
+MenuAction = Action | PinAccount
+
+
+@dataclass(frozen=True)
 class MenuRow:
     """One menu line. A row with no action is read-only text; `children` makes a submenu."""
 
     text: str
-    action: Action | None = None
+    action: MenuAction | None = None
     default: bool = False
     checked: bool | None = None
     enabled: bool = True
@@ -78,9 +95,16 @@ class TrayView:
     badge: BadgeSpec
     title: str
     rows: tuple[MenuRow, ...]
+    #: The account's own rows (balance, split, reset, usage, forecast, status, recent alerts):
+    #: the start of `rows`, which the menu of several accounts shows once per account.
+    section: tuple[MenuRow, ...] = ()
+    #: How close to running out (core/accounts_view.py picks the badge's account by these);
+    #: None when the balance is unknown.
+    level: Level | None = None
+    fraction: float | None = None
 
     @property
-    def default_action(self) -> Action | None:
+    def default_action(self) -> MenuAction | None:
         for row in self.rows:
             if row.default:
                 return row.action
@@ -100,8 +124,9 @@ def present(
     _ = lang.gettext
     no_key = state.problem is Problem.NO_KEY
     outdated = state.is_outdated(now, extras.poll_interval)
+    section = _info_rows(state, now, extras, tz, lang, outdated=outdated)
     rows = (
-        *_info_rows(state, now, extras, tz, lang, outdated=outdated),
+        *section,
         SEPARATOR,
         MenuRow(_("Refresh now"), Action.REFRESH, default=not no_key, enabled=not no_key),
         MenuRow(_("Open Lensmor dashboard"), Action.OPEN_DASHBOARD),
@@ -112,10 +137,14 @@ def present(
         SEPARATOR,
         MenuRow(_("Quit"), Action.QUIT),
     )
+    b = state.balance
     return TrayView(
         badge(state, thresholds, extras.badge_style, outdated),
         title(state, thresholds, now, tz, lang, outdated=outdated),
         rows,
+        section=section,
+        level=None if b is None else level_for(b, thresholds),
+        fraction=None if b is None else b.fraction_remaining,
     )
 
 

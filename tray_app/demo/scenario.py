@@ -123,6 +123,26 @@ DEMO_STEPS: tuple[Step, ...] = (
 #: The story's length: the final state shows for 10 s before a loop starts again.
 DEMO_LENGTH_S = 120.0
 
+#: A calm second account for the two-account demo: small spends, a gift half way, never low.
+#: (10,000 subscription; 8,000 -> 7,300, gift 1,000 -> 8,300 of 11,000, ends at 7,600 = 69%.)
+CALM_START = StartState(
+    subscription_amount=10_000,
+    subscription_balance=8_000,
+    gift_amount=0,
+    gift_balance=0,
+    reset_in_s=12 * 86_400,
+)
+CALM_STEPS: tuple[Step, ...] = (
+    Step(0, "start", None, "8,000 of 10,000 subscription credits, reset in 12 days"),
+    Step(15, "spend", 200, "4 exhibitor searches"),
+    Step(30, "spend", 300, "30 contact emails"),
+    Step(45, "spend", 200, "4 exhibitor searches"),
+    Step(60, "gift", 1_000, "a gift of 1,000 credits"),
+    Step(75, "spend", 200, "4 exhibitor searches"),
+    Step(90, "spend", 300, "30 contact emails"),
+    Step(105, "spend", 200, "4 exhibitor searches"),
+)
+
 
 def validate_steps(steps: Sequence[Step], length_s: float) -> None:
     """Raise ValueError unless the steps are in time order, known, and fit in `length_s`."""

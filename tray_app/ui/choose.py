@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from tray_app.aio_loop import AsyncioThread
-from tray_app.core.view import Action
+from tray_app.core.view import MenuAction
 from tray_app.ui import tray_host
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ def _pick(  # noqa: PLR0911 - one return per rule of the module docstring's list
     return TrayChoice(TrayKind.PYSTRAY_XORG, "no session bus; X11 tray docking")
 
 
-def build_tray(choice: TrayChoice, on_action: Callable[[Action], None], loop: Any) -> Any:
+def build_tray(choice: TrayChoice, on_action: Callable[[MenuAction], None], loop: Any) -> Any:
     """The tray object for `choice`; raises whatever its backend raises when it cannot start.
 
     `loop` is the app's shared `AsyncioThread` (used by the native item only).

@@ -1,4 +1,4 @@
-"""The Settings… window: API key, alert thresholds, poll interval, notifications.
+"""The Settings… window: API key, accounts, alert thresholds, poll interval, notifications.
 
 It runs as its own process (`python -m tray_app.ui.settings_dialog --config PATH`, also wired
 as `lensmor-tray settings`) so tkinter never competes with the tray's main loop. Exit codes,
@@ -8,10 +8,16 @@ which the tray reads to decide whether to reload the config and the key:
     2  nothing could be edited: the config file is broken (it is never overwritten), or there
        is no display / no tkinter
 
-The module has two halves. The top half is pure and needs no display: `parse_form` turns the
-strings in the form into a `Settings` plus an optional new key, or into one message per bad
-field; `describe_outcome` words a Test result; `check_key` and `save_form` do the I/O of the
-Test and Save buttons. The bottom half, `SettingsDialog`, is a thin tkinter (ttk) view over them.
+This module is the thin tkinter (ttk) view, `SettingsDialog`, and the entry points. What it
+shows and saves is decided elsewhere, without Tk: `settings_form` parses and validates the
+fields into a `Settings` (pure), `settings_actions` does the Test and Save buttons' I/O,
+`accounts_form` plans the Accounts list's Add/Rename/Remove (pure) and `account_actions`
+carries them out (key store, config, history) and tests an account's key.
+
+Accounts (issue 12): the list shows every account with its masked key. Add takes a name, a
+key and an optional base URL; the key is tested against the API before anything is saved.
+Rename, Remove and Test act on the selected account. Account changes are saved at once (like
+`lensmor-tray account ...`), and the window then exits with 0 so the tray reloads.
 
 Threads: everything that can block (the keyring read at start, the Test request, the keyring
 write on Save) runs in a daemon worker; its result is queued and picked up on the Tk thread by
@@ -27,41 +33,63 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
-import decimal
-import enum
 import os
 import queue
-import re
 import sys
 import threading
 import webbrowser
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from tray_app.core import errors, fmt
 from tray_app.core.badge import BadgeStyle
-from tray_app.core.levels import Threshold
-from tray_app.secrets import InvalidKey, KeySource, KeyStore, StoredKey, normalise_key
+from tray_app.secrets import KeyStore, StoredKey
 from tray_app.settings import (
     DASHBOARD_URL,
+    DEFAULT_ACCOUNT,
     MIN_POLL_INTERVAL_S,
     AppPaths,
     ConfigError,
     Settings,
     effective_base_url,
     load_settings,
-    parse_badge_style,
-    save_settings,
+)
+from tray_app.ui.account_actions import (
+    AccountOutcome,
+    add_account,
+    check_account,
+    placeholder_is_empty,
+    remove_account,
+    rename_account,
+    stored_keys,
+)
+from tray_app.ui.accounts_form import (
+    AccountField,
+    NewAccountFields,
+    account_line,
+    plan_add,
+    plan_remove,
+    plan_rename,
+)
+from tray_app.ui.modal_prompt import ModalPrompt
+from tray_app.ui.settings_actions import SaveOutcome, check_key, save_form
+from tray_app.ui.settings_form import (
+    ENV_OVERRIDE_NOTE,
+    MAX_POLL_INTERVAL_S,
+    FormField,
+    FormFields,
+    Outcome,
+    fields_from_settings,
+    key_hint,
+    parse_form,
+    parse_key,
+    sentence,
 )
 
 if TYPE_CHECKING:
     import tkinter as tk
     from tkinter import ttk
 
-    from tray_app.api import ApiError, BalanceResponse
 
 T = TypeVar("T")
 
@@ -71,268 +99,8 @@ EXIT_CANNOT_EDIT = 2
 
 TITLE = "Lensmor tray — Settings"
 ECHO_ENV = "LENSMOR_TRAY_DIALOG_ECHO"
-# A day: polling less often than that is not monitoring any more, and a typo such as 30000
-# instead of 300 should be caught here rather than silently silence the tray.
-MAX_POLL_INTERVAL_S = 86_400
 KEY_HELP = "Create a key in the Lensmor app: Settings → API Keys"
-ENV_OVERRIDE_NOTE = (
-    "LENSMOR_API_KEY is set in the environment and overrides the stored key; "
-    "a key saved here is used once that variable is unset."
-)
 THRESHOLDS_HINT = "Percent of your allowance, or credits: e.g. 20%, 5% or 1000"
-
-# "1,000" is one thousand credits, not the thresholds 1 and 000: a comma between a digit and
-# exactly three digits is a thousands separator (the app itself writes 30,050).
-_THOUSANDS_COMMA = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
-# What a threshold looks like, so that "abc" gets a short message of our own; the numbers are
-# still checked by Threshold.parse.
-_THRESHOLD_SHAPE = re.compile(r"^\d+(?:\.\d+)?\s*%?$")
-
-
-# -- the form, pure ------------------------------------------------------------------------
-
-
-class FormField(str, enum.Enum):
-    """The fields that can carry an error message."""
-
-    KEY = "key"
-    THRESHOLDS = "thresholds"
-    POLL_INTERVAL = "poll_interval"
-    BADGE_STYLE = "badge_style"
-
-
-@dataclass(frozen=True)
-class FormFields:
-    """The form as the user left it: the raw strings of each input."""
-
-    key: str = dataclasses.field(default="", repr=False)
-    thresholds: str = ""
-    poll_interval: str = ""
-    notifications: bool = True
-    badge_style: str = BadgeStyle.NUMBER.value
-
-
-class FormResult(NamedTuple):
-    """`settings` is None exactly when `errors` is not empty. `key` is None: keep the stored one."""
-
-    settings: Settings | None
-    key: str | None
-    errors: dict[FormField, str]
-
-
-def format_thresholds(thresholds: Sequence[Threshold]) -> str:
-    """(20%, 5%, 1000 credits) -> "20%, 5%, 1000" (credits without separators: unambiguous)."""
-    parts = []
-    for threshold in thresholds:
-        value = threshold.value
-        number = _plain_number(value)
-        parts.append(f"{number}%" if threshold.is_percent else number)
-    return ", ".join(parts)
-
-
-def _plain_number(value: float) -> str:
-    """All the digits, never an exponent: 1234567.5 -> "1234567.5" (`:g` gave "1.23457e+06",
-    then refused, and rounded 123456.5 to "123456", then saved). repr() is the shortest text
-    that reads back as the same float; Decimal writes it out positionally."""
-    if float(value).is_integer():
-        return str(int(value))
-    return format(decimal.Decimal(repr(float(value))), "f")
-
-
-def fields_from_settings(settings: Settings) -> FormFields:
-    """The form prefilled from `settings`; the key field always starts empty."""
-    return FormFields(
-        key="",
-        thresholds=format_thresholds(settings.alerts.thresholds),
-        poll_interval=str(settings.poll_interval),
-        notifications=settings.alerts.notifications,
-        badge_style=settings.badge_style.value,
-    )
-
-
-def parse_thresholds(text: str) -> tuple[tuple[Threshold, ...], str | None]:
-    """ "20%, 5%" -> the thresholds, or () and a one-line message saying what is wrong."""
-    parts = [part.strip() for part in _THOUSANDS_COMMA.sub("", text).split(",")]
-    found: list[Threshold] = []
-    for part in parts:
-        if not part:
-            continue  # "20%, 5%," and "20%,, 5%" are harmless slips
-        if not _THRESHOLD_SHAPE.match(part):
-            return (), f"{part!r} is not a percentage (20%) or credits (500)"
-        try:
-            threshold = Threshold.parse(part)
-        except ValueError as exc:  # the right shape but out of range, e.g. 150%
-            return (), _sentence(str(exc))
-        if threshold not in found:
-            found.append(threshold)
-    if not found:
-        return (), "Enter at least one threshold, e.g. 20%, 5%"
-    return tuple(found), None
-
-
-def parse_poll_interval(text: str) -> tuple[int, str | None]:
-    """ "300" -> 300, or 0 and a message naming the allowed range."""
-    value = text.strip()
-    if not value:
-        return 0, f"Enter the interval in seconds (at least {MIN_POLL_INTERVAL_S})"
-    try:
-        seconds = int(value)
-    except ValueError:
-        return 0, f"{value!r} is not a whole number of seconds"
-    if seconds < MIN_POLL_INTERVAL_S:
-        return 0, f"The interval must be at least {MIN_POLL_INTERVAL_S} seconds (not {seconds})"
-    if seconds > MAX_POLL_INTERVAL_S:
-        return 0, f"The interval must be at most {MAX_POLL_INTERVAL_S} seconds (one day)"
-    return seconds, None
-
-
-def parse_key(text: str) -> tuple[str | None, str | None]:
-    """An empty field keeps the stored key (None); otherwise the cleaned key or a message."""
-    if not text.strip():
-        return None, None
-    try:
-        return normalise_key(text), None
-    except InvalidKey as exc:
-        return None, _sentence(str(exc))
-
-
-def parse_form(fields: FormFields, base: Settings | None = None) -> FormResult:
-    """Validate every field; settings not on the form (base_url, ...) are kept from `base`."""
-    errors: dict[FormField, str] = {}
-    key, key_error = parse_key(fields.key)
-    if key_error:
-        errors[FormField.KEY] = key_error
-    thresholds, thresholds_error = parse_thresholds(fields.thresholds)
-    if thresholds_error:
-        errors[FormField.THRESHOLDS] = thresholds_error
-    interval, interval_error = parse_poll_interval(fields.poll_interval)
-    if interval_error:
-        errors[FormField.POLL_INTERVAL] = interval_error
-    try:
-        badge_style = parse_badge_style(fields.badge_style, "Badge style")
-    except ConfigError as exc:
-        errors[FormField.BADGE_STYLE] = str(exc)
-    if errors:
-        return FormResult(None, None, errors)
-    base = base or Settings()
-    settings = dataclasses.replace(
-        base,
-        poll_interval=interval,
-        badge_style=badge_style,
-        alerts=dataclasses.replace(
-            base.alerts, thresholds=thresholds, notifications=fields.notifications
-        ),
-    )
-    return FormResult(settings, key, {})
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] if text else text
-
-
-def key_hint(stored: StoredKey | None) -> str:
-    """The line under the key field: which key is in use now, masked, and where it lives."""
-    if stored is None:
-        return "No key is stored yet: paste one above."
-    where = {
-        KeySource.ENVIRONMENT: "from LENSMOR_API_KEY",
-        KeySource.KEYRING: "in the OS keyring",
-        KeySource.FILE: f"in {stored.location}",
-    }[stored.source]
-    return f"Current key: {stored.masked} ({where}). Leave the field empty to keep it."
-
-
-# -- the Test and Save buttons' work (I/O, no display) --------------------------------------
-
-
-class Outcome(NamedTuple):
-    ok: bool
-    text: str
-
-
-def describe_outcome(result: BalanceResponse | ApiError | ConfigError) -> Outcome:
-    """A Test result in words, one line."""
-    from tray_app.api import BalanceResponse
-
-    if isinstance(result, BalanceResponse):
-        balance = result.balance
-        return Outcome(
-            True,
-            f"OK: {fmt.credits(balance.total_balance)} of "
-            f"{fmt.credits(balance.total_amount)} credits",
-        )
-    return Outcome(False, _error_text(result))
-
-
-def _error_text(error: ApiError | ConfigError) -> str:
-    from tray_app.api import ApiError, AuthError, RateLimited, ServerError, problem_of
-
-    if not isinstance(error, ApiError):
-        return _sentence(str(error))
-    problem = problem_of(error)
-    if isinstance(error, AuthError):
-        # Here the key was just typed: checking it is the first thing to do.
-        return f"{errors.LABEL[problem]} — check it and try again"
-    if isinstance(error, RateLimited):
-        return errors.labelled(problem, None, error.retry_after)
-    if isinstance(error, ServerError):
-        return errors.labelled(problem, f"HTTP {error.status}")
-    return errors.labelled(problem, str(error))
-
-
-def check_key(base_url: str, key: str) -> Outcome:
-    """One balance request with `key` (blocking: call it from a worker thread)."""
-    # Imported here, not at the top: requests takes a noticeable share of the window's
-    # start-up, and most visits to Settings never press Test.
-    from tray_app.api import ApiError, LensmorClient
-
-    try:
-        client = LensmorClient(base_url, key)
-    except ConfigError as exc:
-        return describe_outcome(exc)
-    try:
-        return describe_outcome(client.fetch_balance())
-    except ApiError as exc:
-        return describe_outcome(exc)
-    finally:
-        client.close()
-
-
-@dataclass(frozen=True)
-class SaveOutcome:
-    """`saved`: the config was written (the tray should reload). `error`: shown, not closed."""
-
-    saved: bool
-    error: str | None = None
-    warnings: tuple[str, ...] = ()
-    stored: StoredKey | None = None  # where a newly typed key went
-
-
-def save_form(
-    config_file: Path, settings: Settings, key: str | None, store: KeyStore
-) -> SaveOutcome:
-    """Write the settings, then the key if one was typed (blocking: may wait on a keyring).
-
-    The settings go first: `save_settings` refuses to replace a config file it cannot parse,
-    and when it does, nothing else is changed either.
-    """
-    try:
-        save_settings(config_file, settings)
-    except ConfigError as exc:
-        return SaveOutcome(False, f"Not saved: {exc}")
-    except OSError as exc:
-        return SaveOutcome(False, f"Not saved: cannot write {config_file}: {exc.strerror}")
-    if key is None:
-        return SaveOutcome(True)
-    try:
-        stored = store.save(key)
-    except (OSError, InvalidKey) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return SaveOutcome(True, f"Settings saved, but the key could not be stored: {reason}")
-    warnings = list(store.warnings)
-    if store.environment_overrides:
-        warnings.append(ENV_OVERRIDE_NOTE)
-    return SaveOutcome(True, None, tuple(_sentence(w) for w in warnings), stored)
 
 
 # -- the window ------------------------------------------------------------------------------
@@ -368,8 +136,14 @@ class SettingsDialog:
         self._pending = 0
         self._ready = False
         self._echoed: dict[str, str] = {}
-        self._env_overrides = KeyStore(paths.key_file, environ=environ).environment_overrides
-        self._focusable: dict[str, ttk.Widget] = {}
+        self._account_busy = False
+        self._prompt_open = False
+        self._account_keys: dict[str, StoredKey | None] = {}
+        self._account_keys_loaded = False
+        self._account_inputs: list[ttk.Widget] = []
+        self._account_entries: dict[AccountField, ttk.Entry] = {}
+        self._add_fields: set[ttk.Widget] = set()
+        self._focusable: dict[str, tk.Widget] = {}
         self._inputs: list[ttk.Widget] = []
         self._errors: dict[FormField, tuple[ttk.Label, ttk.Widget]] = {}
         try:
@@ -379,6 +153,9 @@ class SettingsDialog:
             self.settings = None
             self.config_error = str(exc)
             self.exit_code = EXIT_CANNOT_EDIT
+        self._env_overrides = KeyStore(
+            paths.key_file, self._key_account, environ=environ
+        ).environment_overrides
         self._build()
         self._in_background(self._load_key, self._on_key_loaded, "keyring-read")
 
@@ -399,7 +176,7 @@ class SettingsDialog:
             banner = ttk.Label(
                 outer,
                 text=f"The config file cannot be used, so nothing will be saved.\n\n"
-                f"{_sentence(self.config_error)}",
+                f"{sentence(self.config_error)}",
                 style="Banner.TLabel",
                 wraplength=WRAP,
             )
@@ -409,12 +186,15 @@ class SettingsDialog:
         # Creation order is the Tab order: key, Show, Test, thresholds, interval,
         # notifications, badge style, Cancel, Save.
         self._build_key_box(outer, row=1)
-        self._build_alerts_box(outer, row=2)
-        self._build_buttons(outer, row=3)
+        self._build_accounts_box(outer, row=2)
+        self._build_alerts_box(outer, row=3)
+        self._build_buttons(outer, row=4)
 
         if self.config_error:
             self.save_button.state(["disabled"])
             self.test_button.state(["disabled"])
+            for account_input in self._account_inputs:
+                account_input.state(["disabled"])
         if self.echo:
             # Focus changes are the tests' sync points ("Tab reached the thresholds field").
             for name, widget in self._focusable.items():
@@ -432,7 +212,8 @@ class SettingsDialog:
         from tkinter import font as tkfont
         from tkinter import ttk
 
-        box = ttk.LabelFrame(outer, text="API key", padding=(12, 8))
+        box = ttk.LabelFrame(outer, text=self._key_box_title(), padding=(12, 8))
+        self.key_box = box
         box.grid(row=row, column=0, sticky="ew")
         box.columnconfigure(0, weight=1)
 
@@ -656,6 +437,287 @@ class SettingsDialog:
         # The X window of the toplevel (its frame), so tests can find and photograph it.
         self._say("ready", f"window {int(root.wm_frame(), 16)}", force=True)
 
+    # -- accounts ----------------------------------------------------------------------------
+
+    @property
+    def _key_account(self) -> str:
+        """The account whose key the "API key" box edits: the first one."""
+        return self.settings.accounts[0].name if self.settings is not None else DEFAULT_ACCOUNT
+
+    def _key_box_title(self) -> str:
+        name = self._key_account
+        return "API key" if name == DEFAULT_ACCOUNT else f"API key — {name}"
+
+    def _build_accounts_box(self, outer: ttk.Frame, row: int) -> None:
+        import tkinter as tk
+        from tkinter import ttk
+
+        box = ttk.LabelFrame(outer, text="Accounts", padding=(12, 8))
+        box.grid(row=row, column=0, sticky="ew", pady=(12, 0))
+        box.columnconfigure(1, weight=1)
+
+        self.accounts_list = tk.Listbox(
+            box, height=3, exportselection=False, activestyle="dotbox", selectmode="browse"
+        )
+        self.accounts_list.grid(row=0, column=0, columnspan=2, sticky="ew")
+        self.accounts_list.bind("<<ListboxSelect>>", lambda _event: self._on_account_selected())
+        actions = ttk.Frame(box)
+        actions.grid(row=1, column=0, columnspan=2, sticky="w", pady=(6, 0))
+        self.account_test_button = ttk.Button(actions, text="Test", command=self._test_account)
+        self.account_test_button.grid(row=0, column=0, padx=(0, 6))
+        self.account_rename_button = ttk.Button(
+            actions, text="Rename…", command=self._rename_account
+        )
+        self.account_rename_button.grid(row=0, column=1, padx=(0, 6))
+        self.account_remove_button = ttk.Button(
+            actions, text="Remove…", command=self._remove_account
+        )
+        self.account_remove_button.grid(row=0, column=2)
+
+        # The Add inputs, two to a row to keep the window short: Name, API key / Base URL, Add.
+        add = ttk.Frame(box)
+        add.grid(row=2, column=0, columnspan=2, sticky="ew", pady=(10, 0))
+        add.columnconfigure(1, weight=1)
+        add.columnconfigure(3, weight=2)
+        self.account_name_var = tk.StringVar(self.root)
+        self.account_key_var = tk.StringVar(self.root)
+        self.account_url_var = tk.StringVar(self.root)
+        entries: dict[AccountField, ttk.Entry] = {}
+        for field, label, var, show, line, column, width in [
+            (AccountField.NAME, "Name:", self.account_name_var, "", 0, 0, 12),
+            (AccountField.KEY, "API key:", self.account_key_var, "•", 0, 2, 22),
+            (AccountField.BASE_URL, "Base URL (optional):", self.account_url_var, "", 1, 0, 12),
+        ]:
+            ttk.Label(add, text=label).grid(
+                row=line, column=column, sticky="w", padx=(0 if column == 0 else 8, 4), pady=2
+            )
+            entry = ttk.Entry(add, textvariable=var, show=show, width=width)
+            span = 1 if field is not AccountField.BASE_URL else 2
+            entry.grid(row=line, column=column + 1, columnspan=span, sticky="ew", pady=2)
+            entries[field] = entry
+        self.account_error = self._error_label(box, row=3, column=0)
+        self._account_entries = entries
+        self.account_add_button = ttk.Button(add, text="Add account", command=self._add_account)
+        self.account_add_button.grid(row=1, column=3, sticky="e", padx=(8, 0), pady=2)
+        self.account_result = ttk.Label(box, text="", wraplength=WRAP)
+        self.account_result.grid(row=5, column=0, columnspan=2, sticky="ew", pady=(6, 0))
+        self._wrap_to_width(self.account_result)
+        self.account_result.grid_remove()
+
+        self._add_fields = set(entries.values())
+        self._focusable["accounts"] = self.accounts_list
+        self._focusable["account_test"] = self.account_test_button
+        self._focusable["account_rename"] = self.account_rename_button
+        self._focusable["account_remove"] = self.account_remove_button
+        self._focusable["account_name"] = entries[AccountField.NAME]
+        self._focusable["account_key"] = entries[AccountField.KEY]
+        self._focusable["account_base_url"] = entries[AccountField.BASE_URL]
+        self._focusable["account_add"] = self.account_add_button
+        self._account_inputs = [
+            self.account_test_button,
+            self.account_rename_button,
+            self.account_remove_button,
+            *entries.values(),
+            self.account_add_button,
+        ]
+        self._show_accounts()
+        self._in_background(self._load_account_keys, self._on_account_keys, "account-keys")
+
+    def _load_account_keys(self) -> dict[str, StoredKey | None]:
+        if self.settings is None:
+            return {}
+        return stored_keys(self.paths, self.settings, self.environ)
+
+    def _on_account_keys(self, keys: dict[str, StoredKey | None]) -> None:
+        self._account_keys = keys
+        self._account_keys_loaded = True
+        self._show_accounts()
+
+    def _show_accounts(self) -> None:
+        """Refill the list from self.settings, keeping the selection by name."""
+        selected = self._selected_account()
+        accounts = self.settings.accounts if self.settings is not None else ()
+        lines = [
+            account_line(a, self._account_keys.get(a.name), loaded=self._account_keys_loaded)
+            for a in accounts
+        ]
+        self.accounts_list.delete(0, "end")
+        for line in lines:
+            self.accounts_list.insert("end", line)
+        names = [a.name for a in accounts]
+        index = names.index(selected) if selected in names else 0
+        if names:
+            self.accounts_list.selection_set(index)
+            self.accounts_list.activate(index)
+        if self._account_keys_loaded:
+            self._say("accounts", " | ".join(lines))
+
+    def _selected_account(self) -> str | None:
+        if self.settings is None:
+            return None
+        chosen: tuple[int, ...] = self.accounts_list.curselection()  # type: ignore[no-untyped-call]
+        if not chosen or chosen[0] >= len(self.settings.accounts):
+            return None
+        return self.settings.accounts[chosen[0]].name
+
+    def _on_account_selected(self) -> None:
+        name = self._selected_account()
+        if name is not None:
+            self._say("selected", name, force=True)
+
+    def _show_account_result(self, ok: bool | None, text: str) -> None:
+        style = "Hint.TLabel" if ok is None else ("Ok.TLabel" if ok else "Error.TLabel")
+        self._show(self.account_result, text, style, kind="account")
+
+    def _account_fields(self) -> NewAccountFields:
+        return NewAccountFields(
+            name=self.account_name_var.get(),
+            key=self.account_key_var.get(),
+            base_url=self.account_url_var.get(),
+        )
+
+    def _show_account_errors(self, errors: Mapping[AccountField, str]) -> None:
+        """All the Add inputs' messages in red under them, and the first bad input focused."""
+        messages = [errors[f] for f in AccountField if f in errors]
+        self._show(self.account_error, "\n".join(messages), "Error.TLabel")
+        for field in AccountField:
+            if field in errors:
+                self._say(f"error {field.value}", errors[field], force=True)
+        first = next((f for f in AccountField if f in errors), None)
+        if first is not None:
+            self._account_entries[first].focus_set()
+
+    def _start_account_work(
+        self, busy_text: str, work: Callable[[], AccountOutcome], name: str
+    ) -> None:
+        self._account_busy = True
+        for widget in self._account_inputs:
+            widget.state(["disabled"])
+        self._show_account_result(None, busy_text)
+        self._in_background(work, self._on_account_done, name)
+
+    def _on_account_done(self, outcome: AccountOutcome) -> None:
+        self._account_busy = False
+        if not self._saved:
+            for widget in self._account_inputs:
+                widget.state(["!disabled"])
+        if outcome.ok and outcome.settings is not None:
+            key_account = self._key_account
+            self.settings = outcome.settings
+            # The config and keys changed on disk: the tray must reload, even after Cancel.
+            self.exit_code = EXIT_SAVED
+            self.account_name_var.set("")
+            self.account_key_var.set("")
+            self.account_url_var.set("")
+            self._account_keys_loaded = False
+            self._in_background(self._load_account_keys, self._on_account_keys, "account-keys")
+            if self._key_account != key_account:
+                self.key_box.configure(text=self._key_box_title())
+                self._stored_loaded = False
+                self._in_background(self._load_key, self._on_key_loaded, "keyring-read")
+        self._show_account_result(outcome.ok, outcome.text)
+
+    def _prompt(
+        self,
+        title: str,
+        text: str,
+        on_ok: Callable[[str], str | None],
+        *,
+        initial: str | None = None,
+        confirm: str = "OK",
+    ) -> None:
+        if self._prompt_open:
+            return
+        self._prompt_open = True
+
+        def closed() -> None:
+            self._prompt_open = False
+            self.accounts_list.focus_set()
+
+        ModalPrompt(
+            self.root,
+            self._say,
+            title,
+            text,
+            on_ok,
+            initial=initial,
+            confirm=confirm,
+            on_close=closed,
+        )
+
+    def _add_account(self) -> None:
+        if self._account_busy or self.settings is None:
+            return
+        settings = self.settings
+        fields = self._account_fields()
+
+        def work() -> AccountOutcome:
+            placeholder = placeholder_is_empty(self.paths, settings, self.environ)
+            result = plan_add(settings, fields, replace_placeholder=placeholder)
+            if result.plan is None:
+                return AccountOutcome(False, "Not added: " + next(iter(result.errors.values())))
+            return add_account(self.paths, result.plan, self.environ)
+
+        # The fields are checked here first, so a typo is marked at once, without a request.
+        first = plan_add(settings, fields, replace_placeholder=True)
+        self._show_account_errors(first.errors)
+        if first.errors:
+            self._show_account_result(False, "Not added: correct the fields marked in red")
+            return
+        self._start_account_work(f"Testing the key of {fields.name.strip()}…", work, "account-add")
+
+    def _test_account(self) -> None:
+        name = self._selected_account()
+        if self._account_busy or self.settings is None or name is None:
+            return
+        settings = self.settings
+        self._start_account_work(
+            f"Testing {name}…",
+            lambda: check_account(self.paths, settings, name, self.environ),
+            "account-test",
+        )
+
+    def _rename_account(self) -> None:
+        old = self._selected_account()
+        if self._account_busy or self.settings is None or old is None:
+            return
+        settings = self.settings
+
+        def rename(new: str) -> str | None:
+            result = plan_rename(settings, old, new)
+            if result.plan is None:
+                return result.errors[AccountField.NAME]
+            plan = result.plan
+            self._start_account_work(
+                f"Renaming {old}…", lambda: rename_account(self.paths, plan), "account-rename"
+            )
+            return None
+
+        self._prompt("Rename account", f"New name for {old}:", rename, initial=old)
+
+    def _remove_account(self) -> None:
+        name = self._selected_account()
+        if self._account_busy or self.settings is None or name is None:
+            return
+        result = plan_remove(self.settings, name)
+        if result.plan is None:
+            self._show_account_result(False, result.errors[AccountField.NAME])
+            return
+        plan = result.plan
+
+        def remove(_text: str) -> str | None:
+            self._start_account_work(
+                f"Removing {name}…", lambda: remove_account(self.paths, plan), "account-remove"
+            )
+            return None
+
+        self._prompt(
+            "Remove account",
+            f"Remove {name} and forget its key? Its history file is kept.",
+            remove,
+            confirm="Remove",
+        )
+
     # -- showing things ----------------------------------------------------------------------
 
     def _say(self, kind: str, text: str, *, force: bool = False) -> None:
@@ -729,16 +791,18 @@ class SettingsDialog:
 
     def _worker_failed(self, message: str) -> None:
         # Unexpected, but the window must stay usable: Save/Test can be retried, Cancel works.
-        self._saving = self._testing = False
+        self._saving = self._testing = self._account_busy = False
         if not self._saved and self.settings is not None:
             for button in (self.save_button, self.cancel_button, self.test_button):
                 button.state(["!disabled"])
+            for account_input in self._account_inputs:
+                account_input.state(["!disabled"])
         self._stored_loaded = True
         self._set_status(message, "Error.TLabel")
 
     def _load_key(self) -> tuple[StoredKey | None, list[str]]:
         # Its own KeyStore: a Save running at the same time must not share the warnings list.
-        store = KeyStore(self.paths.key_file, environ=self.environ)
+        store = KeyStore(self.paths.key_file, self._key_account, environ=self.environ)
         stored = store.load()
         return stored, list(store.warnings)
 
@@ -748,7 +812,7 @@ class SettingsDialog:
         self._stored_loaded = True
         self._show(self.key_hint, key_hint(stored), "Hint.TLabel", kind="key-hint")
         if warnings and not self.status.cget("text"):
-            self._set_status(_sentence(warnings[0]), "Warn.TLabel")
+            self._set_status(sentence(warnings[0]), "Warn.TLabel")
 
     # -- Test --------------------------------------------------------------------------------
 
@@ -769,7 +833,7 @@ class SettingsDialog:
                 return
             key = self._stored.value
         try:
-            base_url = effective_base_url(self.settings, self.environ)
+            base_url = effective_base_url(self.settings, self.environ, self._key_account)
         except ConfigError as exc:
             self._show(self.test_result, str(exc), "Error.TLabel", "test")
             return
@@ -807,6 +871,10 @@ class SettingsDialog:
             return
         if self._saving:
             return
+        if self._account_busy:
+            # The account change is writing the config file too: one writer at a time.
+            self._set_status("Wait until the account change has finished", "Hint.TLabel")
+            return
         result = parse_form(self.form_fields(), self.settings)
         self._show_errors(result.errors)
         if result.settings is None:
@@ -817,7 +885,7 @@ class SettingsDialog:
         self.save_button.state(["disabled"])
         self.cancel_button.state(["disabled"])
         self._set_status("Saving…", "Hint.TLabel")
-        store = KeyStore(self.paths.key_file, environ=self.environ)
+        store = KeyStore(self.paths.key_file, self._key_account, environ=self.environ)
         self._in_background(
             lambda: save_form(self.paths.config_file, settings, key, store),
             self._on_saved,
@@ -853,7 +921,7 @@ class SettingsDialog:
         self.save_button.focus_set()
 
     def close(self) -> None:
-        if self._saving:
+        if self._saving or self._account_busy:
             return  # a half-done save would leave the key and the config out of step
         self._say("exit", str(self.exit_code), force=True)
         self.root.destroy()
@@ -865,6 +933,8 @@ class SettingsDialog:
         if isinstance(event.widget, ttk.Button):
             if event.widget.instate(["!disabled"]):
                 event.widget.invoke()
+        elif event.widget in self._add_fields:
+            self._add_account()  # Return in the Add fields adds the account, it does not Save
         else:
             self.save()
         return "break"

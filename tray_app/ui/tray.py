@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tray_app.core.badge import BadgeKind, BadgeSpec, BadgeStyle, state_badge
-from tray_app.core.view import Action, MenuRow, TrayView
+from tray_app.core.view import MenuAction, MenuRow, TrayView
 from tray_app.ui.icon import BadgeRenderer
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ class PystrayTray:
 
     def __init__(
         self,
-        on_action: Callable[[Action], None],
+        on_action: Callable[[MenuAction], None],
         *,
         renderer: BadgeRenderer | None = None,
         icon_size: int | None = None,
@@ -278,7 +278,7 @@ class PystrayTray:
             enabled=row.enabled,
         )
 
-    def _callback(self, action: Action) -> Callable[[Any, Any], None]:
+    def _callback(self, action: MenuAction) -> Callable[[Any, Any], None]:
         def run(_icon: Any, _item: Any) -> None:
             try:
                 self._on_action(action)

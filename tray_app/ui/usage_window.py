@@ -450,8 +450,9 @@ class UsageWindow:
 # -- entry point -----------------------------------------------------------------------------
 
 
-def run_window(paths: AppPaths, environ: Mapping[str, str]) -> int:
-    """Show the window until it is closed. 0 closed, 2 could not open (see the module)."""
+def run_window(paths: AppPaths, environ: Mapping[str, str], account: str = "default") -> int:
+    """Show `account`'s history until the window is closed. 0 closed, 2 could not open (see
+    the module)."""
     try:
         import tkinter as tk
     except ImportError:
@@ -459,7 +460,7 @@ def run_window(paths: AppPaths, environ: Mapping[str, str]) -> int:
                + NO_CHART_HINT)  # fmt: skip
         return EXIT_CANNOT_OPEN
     try:
-        thresholds = load_settings(paths.config_file).alerts.thresholds
+        thresholds = load_settings(paths.config_file).alerts_for(account).thresholds
     except ConfigError:
         thresholds = DEFAULT_THRESHOLDS  # the chart still helps; Settings… reports the file
     try:
@@ -467,7 +468,7 @@ def run_window(paths: AppPaths, environ: Mapping[str, str]) -> int:
     except tk.TclError as exc:
         _error(f"cannot open the Usage window: {exc}; " + NO_CHART_HINT)
         return EXIT_CANNOT_OPEN
-    store = _open_store(paths)
+    store = _open_store(paths, account)
     echo = environ.get(ECHO_ENV, "") not in ("", "0")
     try:
         window = UsageWindow(root, store, thresholds=thresholds, echo=echo)
@@ -479,13 +480,14 @@ def run_window(paths: AppPaths, environ: Mapping[str, str]) -> int:
     return window.exit_code
 
 
-def _open_store(paths: AppPaths) -> HistoryStore | None:
+def _open_store(paths: AppPaths, account: str) -> HistoryStore | None:
     from tray_app.store import HistoryStore
 
     # Never create a history here: without one the window says there is nothing yet.
-    if not paths.history_db.exists():
+    path = paths.history_db_for(account)
+    if not path.exists():
         return None
-    return HistoryStore.open(paths.history_db)
+    return HistoryStore.open(path)
 
 
 def _error(message: str) -> None:

@@ -34,7 +34,7 @@ from dbus_fast.service import (
     dbus_signal,
 )
 
-from tray_app.core.view import Action
+from tray_app.core.view import MenuAction
 from tray_app.ui.sni.menu_model import PROPERTY_SIGNATURES, ROOT_ID, MenuItem, PropValue, diff
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def _unknown(item_id: int) -> DBusError:
 class DbusMenu(ServiceInterface):
     """The menu tree, its revision, and the signals that keep a host's copy current."""
 
-    def __init__(self, root: MenuItem, on_click: Callable[[Action], None]) -> None:
+    def __init__(self, root: MenuItem, on_click: Callable[[MenuAction], None]) -> None:
         super().__init__(MENU_INTERFACE)
         self._root = root
         self._by_id = {item.id: item for item in root.walk()}

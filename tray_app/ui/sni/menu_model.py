@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tray_app.core.view import Action, MenuRow
+from tray_app.core.view import MenuAction, MenuRow
 
 ROOT_ID = 0
 
@@ -48,7 +48,7 @@ class MenuItem:
     id: int
     props: dict[str, PropValue]
     children: tuple[MenuItem, ...] = ()
-    action: Action | None = None
+    action: MenuAction | None = None
 
     def walk(self) -> list[MenuItem]:
         """This item and all its descendants, depth first."""

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from tray_app.aio_loop import AsyncioThread
 from tray_app.core.badge import BadgeKind, BadgeSpec, state_badge
-from tray_app.core.view import Action, MenuRow, TrayView
+from tray_app.core.view import MenuAction, MenuRow, TrayView
 from tray_app.ui.icon import BadgeRenderer
 from tray_app.ui.sni.dbusmenu import MENU_PATH, DbusMenu
 from tray_app.ui.sni.item import ITEM_PATH, ItemState, StatusNotifierItem, state_for
@@ -47,7 +47,7 @@ class SniTray:
 
     def __init__(
         self,
-        on_action: Callable[[Action], None],
+        on_action: Callable[[MenuAction], None],
         loop: AsyncioThread,
         *,
         renderer: BadgeRenderer | None = None,
@@ -58,7 +58,7 @@ class SniTray:
         self._loop = loop
         self._renderer = renderer or BadgeRenderer()
         self._lock = threading.Lock()
-        self._default_action: Action | None = None
+        self._default_action: MenuAction | None = None
         self._badge: BadgeSpec = state_badge(BadgeKind.STARTING)
         self._pixmaps: tuple[Pixmap, ...] = badge_pixmaps(self._badge, self._renderer)
         self._ids = MenuIds()  # used on the loop's thread only
@@ -149,14 +149,14 @@ class SniTray:
         if action is not None:
             self._dispatch(action)
 
-    def _dispatch(self, action: Action) -> None:
+    def _dispatch(self, action: MenuAction) -> None:
         try:
             self._worker.submit(self._run_action, action)
         except RuntimeError:
             log.debug("menu action %s after stop: ignored", action.value)
 
     # -- on the worker thread ----------------------------------------------------------------
-    def _run_action(self, action: Action) -> None:
+    def _run_action(self, action: MenuAction) -> None:
         try:
             self._on_action(action)
         except Exception:

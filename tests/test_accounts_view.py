@@ -1,0 +1,219 @@
+"""The tray of several accounts: the badge's choice, the combined menu, staggered polls, and
+the account's name on notifications. Pure functions on real views from `present`."""
+
+from __future__ import annotations
+
+import threading
+
+from tray_app.accounts_tray import NamedNotifier, TrayBoard
+from tray_app.core.accounts_view import AccountView, badge_account, combine
+from tray_app.core.balance import Balance
+from tray_app.core.levels import DEFAULT_THRESHOLDS
+from tray_app.core.stagger import spaced
+from tray_app.core.state import MonitorState, PollResult, Problem, advance
+from tray_app.core.view import Action, MenuRow, PinAccount, TrayView, present
+from tray_app.notify.base import Notification
+from tray_app.scheduler import PollSpacer
+
+NOW = 1_767_225_600.0
+
+
+def balance(total: int, amount: int = 10_000) -> Balance:
+    return Balance(
+        total_amount=amount,
+        total_balance=total,
+        subscription_amount=amount,
+        subscription_balance=total,
+        gift_amount=0,
+        gift_balance=0,
+        reset_at_ms=None,
+    )
+
+
+def view_of(total: int | None, amount: int = 10_000, problem: Problem | None = None) -> TrayView:
+    state = MonitorState()
+    if total is not None:
+        state = advance(state, PollResult(NOW, balance=balance(total, amount)))
+    if problem is not None:
+        state = advance(state, PollResult(NOW, problem=problem, message="x"))
+    return present(state, DEFAULT_THRESHOLDS, NOW)
+
+
+def texts(rows: tuple[MenuRow, ...]) -> list[str]:
+    return [row.text for row in rows]
+
+
+def test_the_badge_shows_the_worst_level_then_the_lowest_fraction() -> None:
+    accounts = [
+        AccountView("Big", view_of(900, amount=100_000)),  # 0.9 %: critical
+        AccountView("Small", view_of(150, amount=1_000)),  # 15 %: low
+        AccountView("Fine", view_of(9_000)),
+    ]
+    assert badge_account(accounts, None) == "Big"
+    both_low = [
+        AccountView("A", view_of(1_500)),  # 15 %
+        AccountView("B", view_of(1_100)),  # 11 %
+    ]
+    assert badge_account(both_low, None) == "B"
+
+
+def test_unknown_balances_come_last_and_ties_keep_the_config_order() -> None:
+    accounts = [
+        AccountView("Starting", None),
+        AccountView("Rejected", view_of(None, problem=Problem.KEY_REJECTED)),
+        AccountView("One", view_of(5_000)),
+        AccountView("Two", view_of(5_000)),
+    ]
+    assert badge_account(accounts, None) == "One"
+    assert badge_account(accounts[:2], None) == "Starting"
+
+
+def test_a_pinned_account_wins_unless_it_is_gone() -> None:
+    accounts = [AccountView("Low", view_of(100)), AccountView("Fine", view_of(9_000))]
+    assert badge_account(accounts, "Fine") == "Fine"
+    assert badge_account(accounts, "Removed") == "Low"
+
+
+def test_one_account_looks_exactly_as_before() -> None:
+    view = view_of(1_234)
+    assert combine([AccountView("default", view)], None) is view
+    assert combine([AccountView("Work", view)], "Work") is view
+
+
+def test_two_accounts_get_a_section_each_the_pin_and_the_shared_rows() -> None:
+    work, home = view_of(800), view_of(9_000)
+    combined = combine([AccountView("Work", work), AccountView("Home", home)], None)
+    assert combined is not None
+    assert combined.badge == work.badge
+    assert combined.title.startswith("Lensmor — Work: 800 of 10,000 credits")
+    rows = texts(combined.rows)
+    assert rows[0] == "Work"
+    assert rows[1] == "800 of 10,000 credits (8%)"
+    home_at = rows.index("Home")
+    assert rows[home_at + 1] == "9,000 of 10,000 credits (90%)"
+    pin = next(row for row in combined.rows if row.text == "Show on the icon")
+    assert [(r.text, r.action, r.checked) for r in pin.children] == [
+        ("Closest to running out", PinAccount(None), True),
+        ("Work", PinAccount("Work"), False),
+        ("Home", PinAccount("Home"), False),
+    ]
+    assert combined.default_action is Action.REFRESH
+    assert rows[-1] == "Quit"
+    assert rows.count("Refresh now") == 1
+
+
+def test_pinning_moves_the_badge_and_the_tooltip() -> None:
+    work, home = view_of(800), view_of(9_000)
+    combined = combine([AccountView("Work", work), AccountView("Home", home)], "Home")
+    assert combined is not None
+    assert combined.badge == home.badge
+    assert combined.title.startswith("Lensmor — Home: 9,000")
+    pin = next(row for row in combined.rows if row.text == "Show on the icon")
+    assert [r.checked for r in pin.children] == [False, False, True]
+
+
+def test_more_than_two_accounts_get_a_submenu_each() -> None:
+    accounts = [
+        AccountView("A", view_of(8_000)),
+        AccountView("B", view_of(None, problem=Problem.KEY_REJECTED)),
+        AccountView("C", None),
+    ]
+    combined = combine(accounts, None)
+    assert combined is not None
+    first = combined.rows[:3]
+    assert texts(first) == [
+        "A: 8,000 of 10,000 credits (80%)",
+        "B: Key rejected — set a new key",
+        "C: Checking…",
+    ]
+    assert "Subscription: 8,000 of 10,000" in texts(first[0].children)
+
+
+def test_spaced_keeps_polls_apart_and_never_earlier() -> None:
+    assert spaced(100.0, []) == 100.0
+    assert spaced(100.0, [100.0]) == 102.0
+    assert spaced(100.0, [99.0, 101.5, 103.0]) == 105.0
+    assert spaced(100.0, [97.0]) == 100.0
+    spacer = PollSpacer(gap=2.0)
+    times = [spacer.reserve(name, 50.0) for name in ("A", "B", "C")]
+    assert times == [50.0, 52.0, 54.0]
+    assert spacer.reserve("A", 50.5) == 56.0  # past B (52) and C (54), not itself (50)
+    spacer.forget("B")
+    assert spacer.reserve("D", 52.0) == 52.0  # B's time is free again
+    assert spacer.reserve("E", 53.0) == 58.0  # past C (54) and then A (56)
+
+
+class Recording:
+    def __init__(self) -> None:
+        self.sent: list[Notification] = []
+        self.shown: list[TrayView] = []
+
+    def send(self, n: Notification) -> object:
+        self.sent.append(n)
+        return "ok"
+
+    def show(self, view: TrayView) -> None:
+        self.shown.append(view)
+
+
+def test_notifications_name_the_account_only_when_there_are_several() -> None:
+    inner = Recording()
+    several = threading.Event()
+    named = NamedNotifier(inner, "Work", several.is_set)
+    note = Notification("Lensmor credits low", "20% left", key="low:1", family="level")
+    named.send(note)
+    several.set()
+    named.send(note)
+    assert inner.sent[0] == note
+    assert inner.sent[1].title == "Work: Lensmor credits low"
+    assert inner.sent[1].family == "Work/level"
+    assert inner.sent[1].body == "20% left"
+
+
+def test_the_board_shows_the_combination_of_the_latest_views() -> None:
+    tray = Recording()
+    board = TrayBoard(tray, ["Work", "Home"])
+    board.slot("Home").show(view_of(9_000))
+    assert tray.shown[-1].title.startswith("Lensmor — Home")
+    board.slot("Work").show(view_of(700))
+    assert board.badge_account() == "Work"
+    assert tray.shown[-1].title.startswith("Lensmor — Work")
+    board.pin("Home")
+    assert tray.shown[-1].title.startswith("Lensmor — Home")
+    shown = len(tray.shown)
+    board.slot("Gone").show(view_of(1))  # an account removed meanwhile: ignored
+    board.slot("Home").show(view_of(9_000))  # nothing visible changed: not shown again
+    assert len(tray.shown) == shown
+    board.set_accounts(["Work"], None)
+    assert tray.shown[-1].title.startswith("Lensmor: 700")  # one account: as before
+
+
+def test_the_combined_view_speaks_the_users_language() -> None:
+    from tray_app.i18n import language_from_environ
+
+    german = language_from_environ({"LANG": "de_DE.UTF-8"})
+    state = advance(MonitorState(), PollResult(NOW, balance=balance(800)))
+    work = present(state, DEFAULT_THRESHOLDS, NOW, lang=german)
+    home = present(MonitorState(), DEFAULT_THRESHOLDS, NOW, lang=german)
+    combined = combine([AccountView("Work", work), AccountView("Home", home)], None, german)
+    assert combined is not None
+    prefix = german.gettext("Lensmor: {amounts}").split("{amounts}")[0]
+    assert work.title.startswith(prefix)
+    assert combined.title == f"Lensmor — Work: {work.title[len(prefix) :]}"
+    assert "Im Symbol anzeigen" in texts(combined.rows)
+
+
+def test_two_sections_with_recent_alerts_get_distinct_menu_ids() -> None:
+    from tray_app.core.view import Extras
+    from tray_app.ui.sni.menu_model import MenuIds, build_menu
+
+    state = advance(MonitorState(), PollResult(NOW, balance=balance(900)))
+    recent = ((NOW - 60, "Lensmor credits low"),)
+    with_alerts = present(state, DEFAULT_THRESHOLDS, NOW, Extras(recent_alerts=recent))
+    combined = combine([AccountView("Work", with_alerts), AccountView("Home", with_alerts)], None)
+    assert combined is not None
+    menu = build_menu(combined.rows, MenuIds())
+    ids = [item.id for item in menu.walk()]
+    # Each account's "Recent alerts" submenu is its own row: ids never repeat in one menu.
+    assert len(ids) == len(set(ids))
+    assert [r.text for r in combined.rows].count("Recent alerts") == 2

@@ -1,0 +1,238 @@
+"""`lensmor-tray account add|list|remove|rename` and the per-account parts of `status`.
+
+Kept out of cli.py so that the command table there stays short: cli.py registers these
+parsers (`add_account_parser`) and calls `selected_accounts` wherever a command takes
+`--account NAME`.
+
+An account is its `[[accounts]]` entry in the config, its key (keyring user name = the account
+name, see secrets.py) and its history file (AppPaths.history_db_for). `add` tests the key
+against the API before anything is saved; `remove` forgets the key and the entry but keeps
+the history file (it says where); `rename` moves all three.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tray_app.core import fmt
+from tray_app.core.balance import Balance
+from tray_app.secrets import InvalidKey, KeySource, KeyStore, looks_like_lensmor_key, normalise_key
+from tray_app.settings import (
+    DEFAULT_ACCOUNT,
+    AccountConfig,
+    AppPaths,
+    ConfigError,
+    Settings,
+    effective_base_url,
+    save_settings,
+    validate_account_name,
+    validate_base_url,
+    with_account_added,
+    with_account_renamed,
+    without_account,
+)
+
+#: Exit codes from best to worst, for "the exit code is the worst of them" with several
+#: accounts: a usage/config error beats a rejected key, which beats an outage, which beats
+#: a rate limit (which only asks to wait).
+EXIT_SEVERITY = (0, 5, 4, 3, 2)
+
+
+def worst_exit(codes: list[int]) -> int:
+    def rank(code: int) -> int:
+        return EXIT_SEVERITY.index(code) if code in EXIT_SEVERITY else len(EXIT_SEVERITY)
+
+    return max(codes, key=rank, default=0)
+
+
+def add_account_option(parser: argparse.ArgumentParser, what: str, default: object = None) -> None:
+    parser.add_argument(
+        "--account",
+        metavar="NAME",
+        default=default,
+        help=f"{what} of this account (see `lensmor-tray account list`)",
+    )
+
+
+def selected_accounts(args: argparse.Namespace, settings: Settings) -> tuple[AccountConfig, ...]:
+    """The accounts a command acts on: the one named by --account, else all of them."""
+    name = getattr(args, "account", None)
+    if name is None:
+        return settings.accounts
+    return (settings.account(name),)  # ConfigError naming the accounts if there is none
+
+
+def single_account(args: argparse.Namespace, settings: Settings) -> AccountConfig:
+    """For commands that act on one account (`key`, `history`): --account, else the only one."""
+    accounts = selected_accounts(args, settings)
+    if len(accounts) > 1:
+        names = ", ".join(a.name for a in accounts)
+        raise ConfigError(f"there are several accounts ({names}); choose one with --account NAME")
+    return accounts[0]
+
+
+def add_account_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    account = sub.add_parser("account", help="add, list, remove or rename Lensmor accounts")
+    actions = account.add_subparsers(dest="account_command", metavar="ACTION", required=True)
+    add = actions.add_parser(
+        "add", help="add an account (reads its key from stdin when piped, else prompts)"
+    )
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--base-url", metavar="URL", help="this account's API address")
+    actions.add_parser("list", help="list the accounts with their masked keys and last balances")
+    remove = actions.add_parser("remove", help="remove an account and forget its key")
+    remove.add_argument("name", metavar="NAME")
+    rename = actions.add_parser("rename", help="rename an account (keeps its key and history)")
+    rename.add_argument("old", metavar="OLD")
+    rename.add_argument("new", metavar="NEW")
+
+
+# -- the commands ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountCommands:
+    """What the account commands need from cli.py, passed in so there is no import cycle."""
+
+    paths: AppPaths
+    settings: Settings
+    read_key: Callable[[], str]  # hidden prompt or stdin; raises CliError
+    test_key: Callable[[str, str], Balance]  # (base_url, key) -> balance; raises CliError
+    warn: Callable[[str], None]
+    tray_running: Callable[[], bool]
+
+    def run(self, args: argparse.Namespace) -> int:
+        if args.account_command == "add":
+            return self.add(args.name, args.base_url)
+        if args.account_command == "list":
+            return self.list()
+        if args.account_command == "remove":
+            return self.remove(args.name)
+        return self.rename(args.old, args.new)
+
+    def add(self, name: str, base_url: str | None) -> int:
+        validate_account_name(name, "the account name")
+        if any(a.name.casefold() == name.casefold() for a in self.settings.accounts):
+            raise ConfigError(f"an account named {name!r} exists already; choose another name")
+        if base_url is not None:
+            base_url = validate_base_url(base_url)
+        text = self.read_key()
+        try:
+            key = normalise_key(text)
+        except InvalidKey as exc:
+            raise ConfigError(
+                f"{exc}; paste the key exactly as the Lensmor app showed it"
+            ) from None
+        if not looks_like_lensmor_key(key):
+            self.warn(
+                "warning: this does not look like a Lensmor key (they start with uak_ or sk_)"
+            )
+        new = AccountConfig(name, base_url)
+        if self._default_is_a_placeholder():
+            candidate = dataclasses.replace(self.settings, accounts=(new,), badge_account=None)
+        else:
+            candidate = with_account_added(self.settings, new)
+        url = effective_base_url(candidate, os.environ, name)
+        balance = self.test_key(url, key)  # raises: nothing has been saved yet
+        stored = KeyStore(self.paths.key_file, name).save(key)
+        try:
+            save_settings(self.paths.config_file, candidate)
+        except BaseException:
+            KeyStore(self.paths.key_file, name).clear()  # no key without its account
+            raise
+        print(
+            f"added {name}: {stored.masked} in the {stored.source.value}; "
+            f"{fmt.credits(balance.total_balance)} of {fmt.credits(balance.total_amount)} credits"
+        )
+        return 0
+
+    def _default_is_a_placeholder(self) -> bool:
+        """A config without [[accounts]] means the one account "default". When the user adds
+        their first named account and "default" has neither a key nor a history, it was only
+        that placeholder: it goes, so the tray does not show an empty account."""
+        if self.settings.accounts != (AccountConfig(DEFAULT_ACCOUNT),):
+            return False
+        has_key = KeyStore(self.paths.key_file, DEFAULT_ACCOUNT).load() is not None
+        return not has_key and not self.paths.history_db.exists()
+
+    def list(self) -> int:
+        for account in self.settings.accounts:
+            stored = KeyStore(self.paths.key_file, account.name).load()
+            key = f"{stored.masked} ({stored.source.value})" if stored else "no key"
+            pinned = " [badge]" if self.settings.badge_account == account.name else ""
+            print(f"{account.name}{pinned}\t{key}\t{self._last_balance(account.name)}")
+        return 0
+
+    def _last_balance(self, name: str) -> str:
+        path = self.paths.history_db_for(name)
+        if not path.exists():
+            return "no balance yet"
+        from tray_app.store import HistoryStore
+
+        with HistoryStore.open(path) as store:
+            last = store.last_recorded()
+        if last is None:
+            return "no balance yet"
+        ts, balance = last
+        return (
+            f"{fmt.credits(balance.total_balance)} of {fmt.credits(balance.total_amount)} "
+            f"credits ({fmt.iso_utc(ts)})"
+        )
+
+    def remove(self, name: str) -> int:
+        account = self.settings.account(name)
+        remaining = without_account(self.settings, account.name)  # the last one cannot go
+        save_settings(self.paths.config_file, remaining)
+        store = KeyStore(self.paths.key_file, account.name)
+        removed = store.clear()
+        where = ", ".join(source.value for source in removed) or "nowhere (none was stored)"
+        print(f"removed {account.name}; its key was removed from: {where}")
+        history = self.paths.history_db_for(account.name)
+        if history.exists():
+            print(f"its history is kept in {history} (delete that file to forget it)")
+        if store.environment_overrides:
+            self.warn("warning: LENSMOR_API_KEY is still set in the environment")
+        return 0
+
+    def rename(self, old: str, new: str) -> int:
+        account = self.settings.account(old)
+        if self.tray_running():
+            # The running tray holds the history file open and would keep writing to it.
+            raise ConfigError("quit the tray app first: it is using this account's history")
+        renamed = with_account_renamed(self.settings, account.name, new)  # checks the new name
+        source_db = self.paths.history_db_for(account.name)
+        target_db = self.paths.history_db_for(new)
+        if source_db != target_db and target_db.exists():
+            raise ConfigError(
+                f"a history for {new!r} already exists at {target_db}; move it away first"
+            )
+        old_keys = KeyStore(self.paths.key_file, account.name)
+        stored = old_keys.load(include_environment=False)
+        saved = KeyStore(self.paths.key_file, new).save(stored.value) if stored else None
+        save_settings(self.paths.config_file, renamed)
+        # A rename that changes only the case keeps the same (case-folded) key file: clearing
+        # the old account's copy would delete the one just saved.
+        same_file = old_keys.key_file == KeyStore(self.paths.key_file, new).key_file
+        if saved is not None and not (same_file and saved.source is KeySource.FILE):
+            old_keys.clear()
+        if source_db != target_db:
+            from tray_app.store import move_history
+
+            move_history(source_db, target_db)
+        print(f"renamed {account.name} to {new} (key and history moved)")
+        return 0
+
+
+def print_blocks(blocks: list[tuple[str, str]]) -> None:
+    """`status` with several accounts: one block per account, a blank line between them."""
+    out = sys.stdout
+    for index, (name, body) in enumerate(blocks):
+        if index:
+            out.write("\n")
+        out.write(f"{name}\n")
+        out.write("".join(f"  {line}\n" for line in body.splitlines()))

@@ -1,0 +1,156 @@
+"""The Accounts list's work (I/O, no Tk): carry out an `AccountPlan` from `accounts_form`.
+
+Each function blocks (keyring, network, disk), so the window calls them from a worker thread,
+and each returns an `AccountOutcome` whose `text` is the one result line the window shows.
+The steps and their order are those of `lensmor-tray account add|rename|remove`
+(cli_accounts.py): a key is tested before anything is saved; an account is never left in the
+config without its key, nor a key stored without its account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tray_app.secrets import KeySource, KeyStore, StoredKey
+from tray_app.settings import (
+    DEFAULT_ACCOUNT,
+    AppPaths,
+    ConfigError,
+    Settings,
+    effective_base_url,
+    save_settings,
+)
+from tray_app.ui.accounts_form import AccountPlan, is_placeholder
+from tray_app.ui.settings_actions import check_key
+
+
+@dataclass(frozen=True)
+class AccountOutcome:
+    """`ok`: done, and `settings` is what the config file now holds. `text`: one line."""
+
+    ok: bool
+    text: str
+    settings: Settings | None = None
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    return str(exc)
+
+
+def stored_keys(
+    paths: AppPaths, settings: Settings, environ: Mapping[str, str]
+) -> dict[str, StoredKey | None]:
+    """Each account's key as the tray would find it (LENSMOR_API_KEY for the default one)."""
+    return {
+        account.name: KeyStore(paths.key_file, account.name, environ=environ).load()
+        for account in settings.accounts
+    }
+
+
+def placeholder_is_empty(paths: AppPaths, settings: Settings, environ: Mapping[str, str]) -> bool:
+    """The implicit "default" account has no key and no history: a first named account may
+    take its place (as `account add` does)."""
+    if not is_placeholder(settings):
+        return False
+    has_key = KeyStore(paths.key_file, DEFAULT_ACCOUNT, environ=environ).load() is not None
+    return not has_key and not paths.history_db.exists()
+
+
+def tray_running(paths: AppPaths) -> bool:
+    from tray_app.instance import AlreadyRunning, InstanceLock
+
+    lock = InstanceLock(paths.lock_file)
+    try:
+        lock.acquire()
+    except AlreadyRunning:
+        return True
+    lock.release()
+    return False
+
+
+def add_account(paths: AppPaths, plan: AccountPlan, environ: Mapping[str, str]) -> AccountOutcome:
+    """Test the key against the API; only if it works, store it and save the config."""
+    if plan.key is None:
+        return AccountOutcome(False, "Not added: no key")
+    try:
+        url = effective_base_url(plan.settings, environ, plan.name)
+    except ConfigError as exc:
+        return AccountOutcome(False, f"Not added: {exc}")
+    tested = check_key(url, plan.key)
+    if not tested.ok:
+        return AccountOutcome(False, f"Not added: {tested.text}")
+    store = KeyStore(paths.key_file, plan.name, environ=environ)
+    try:
+        stored = store.save(plan.key)
+    except OSError as exc:
+        return AccountOutcome(False, f"Not added: the key could not be stored: {_why(exc)}")
+    try:
+        save_settings(paths.config_file, plan.settings)
+    except (ConfigError, OSError) as exc:
+        store.clear()  # no key without its account
+        return AccountOutcome(False, f"Not added: {_why(exc)}")
+    where = f"key {stored.masked} in the {stored.source.value}"
+    return AccountOutcome(True, f"Added {plan.name} ({where}): {tested.text}", plan.settings)
+
+
+def rename_account(paths: AppPaths, plan: AccountPlan) -> AccountOutcome:
+    """Move the key, the config entry and the history of `plan.old_name` to `plan.name`."""
+    old, new = plan.old_name, plan.name
+    if old is None:
+        return AccountOutcome(False, "Not renamed: no account chosen")
+    source_db, target_db = paths.history_db_for(old), paths.history_db_for(new)
+    moves_history = source_db != target_db and source_db.exists()
+    if moves_history and tray_running(paths):
+        # The running tray holds the history file open and would keep writing to it.
+        return AccountOutcome(
+            False, "Not renamed: quit the tray app first (it is using this account's history)"
+        )
+    if source_db != target_db and target_db.exists():
+        return AccountOutcome(
+            False, f"Not renamed: a history for {new!r} already exists at {target_db}"
+        )
+    old_keys, new_keys = KeyStore(paths.key_file, old), KeyStore(paths.key_file, new)
+    try:
+        stored = old_keys.load(include_environment=False)
+        saved = new_keys.save(stored.value) if stored else None
+        save_settings(paths.config_file, plan.settings)
+    except (ConfigError, OSError) as exc:
+        return AccountOutcome(False, f"Not renamed: {_why(exc)}")
+    # A change of case only keeps the same (case-folded) key file: clearing the old account's
+    # copy would delete the one just saved.
+    same_file = old_keys.key_file == new_keys.key_file
+    if saved is not None and not (same_file and saved.source is KeySource.FILE):
+        old_keys.clear()
+    if moves_history:
+        from tray_app.store import move_history
+
+        move_history(source_db, target_db)
+    return AccountOutcome(True, f"Renamed {old} to {new}", plan.settings)
+
+
+def remove_account(paths: AppPaths, plan: AccountPlan) -> AccountOutcome:
+    """Save the config without the account, then forget its key (the history file stays)."""
+    try:
+        save_settings(paths.config_file, plan.settings)
+    except (ConfigError, OSError) as exc:
+        return AccountOutcome(False, f"Not removed: {_why(exc)}")
+    KeyStore(paths.key_file, plan.name).clear()
+    return AccountOutcome(True, f"Removed {plan.name} and forgot its key", plan.settings)
+
+
+def check_account(
+    paths: AppPaths, settings: Settings, name: str, environ: Mapping[str, str]
+) -> AccountOutcome:
+    """One balance request with the account's stored key, against its base URL."""
+    stored = KeyStore(paths.key_file, name, environ=environ).load()
+    if stored is None:
+        return AccountOutcome(False, f"{name}: no key is stored")
+    try:
+        url = effective_base_url(settings, environ, name)
+    except ConfigError as exc:
+        return AccountOutcome(False, f"{name}: {exc}")
+    tested = check_key(url, stored.value)
+    return AccountOutcome(tested.ok, f"{name}: {tested.text}", settings)
