@@ -678,15 +678,9 @@ def cmd_account(args: argparse.Namespace) -> int:
 
 
 def _tray_running(paths: AppPaths) -> bool:
-    from tray_app.instance import AlreadyRunning, InstanceLock
+    from tray_app.instance import is_running
 
-    lock = InstanceLock(paths.lock_file)
-    try:
-        lock.acquire()
-    except AlreadyRunning:
-        return True
-    lock.release()
-    return False
+    return is_running(paths.lock_file)
 
 
 def cmd_autostart(args: argparse.Namespace) -> int:

@@ -96,6 +96,17 @@ def ask_to_refresh(pid: int | None) -> bool:
     return True
 
 
+def is_running(path: Path) -> bool:
+    """Whether an instance holds the lock at `path` (every OS: takes and drops the lock)."""
+    lock = InstanceLock(path)
+    try:
+        lock.acquire()
+    except AlreadyRunning:
+        return True
+    lock.release()
+    return False
+
+
 def running_pid(path: Path) -> int | None:
     """The PID of the instance holding the lock at `path`, or None when none runs (POSIX;
     on Windows always None: the mandatory lock makes the PID unreadable from outside).

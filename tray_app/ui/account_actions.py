@@ -60,15 +60,9 @@ def placeholder_is_empty(paths: AppPaths, settings: Settings, environ: Mapping[s
 
 
 def tray_running(paths: AppPaths) -> bool:
-    from tray_app.instance import AlreadyRunning, InstanceLock
+    from tray_app.instance import is_running
 
-    lock = InstanceLock(paths.lock_file)
-    try:
-        lock.acquire()
-    except AlreadyRunning:
-        return True
-    lock.release()
-    return False
+    return is_running(paths.lock_file)
 
 
 def add_account(paths: AppPaths, plan: AccountPlan, environ: Mapping[str, str]) -> AccountOutcome:
