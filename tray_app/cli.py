@@ -85,7 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="also log to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    status = sub.add_parser("status", help="fetch and print the balance once")
+    status = sub.add_parser(
+        "status",
+        help="fetch and print the balance once",
+        # One line: argparse wraps its own, and an error must stay one line plus its usage.
+        usage="%(prog)s [-h] [--json] [--format F] [--cached] [--account NAME]",
+    )
     status.add_argument("--json", action="store_true", help="print one JSON object")
     status.add_argument(
         "--format",
