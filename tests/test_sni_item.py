@@ -31,7 +31,7 @@ from tray_app.core.state import MonitorState, PollResult, advance, with_no_key
 from tray_app.core.view import Action, TrayView, present
 from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
 from tray_app.ui.icon import BadgeRenderer
-from tray_app.ui.sni.item import ITEM_INTERFACE, ITEM_PATH
+from tray_app.ui.sni.item import ICON_SETTLE_S, ITEM_INTERFACE, ITEM_PATH
 from tray_app.ui.sni.pixmaps import ICON_SIZES, argb32
 from tray_app.ui.sni.tray import SniTray
 
@@ -137,6 +137,7 @@ def test_critical_asks_for_attention_and_signals_only_what_changed(
     with running_tray(bus_address) as tray:
         tray.show(ok)
         shown(client, tray, ok.title)
+        icon_settled(tray)
         client.clear()
         tray.show(ok)  # the same view again: nothing to tell a host
         time.sleep(0.3)
@@ -158,6 +159,39 @@ def test_critical_asks_for_attention_and_signals_only_what_changed(
         assert props(client, tray)["AttentionIconPixmap"] == []
 
 
+def icon_settled(tray: SniTray) -> None:
+    """Wait until the late re-announcement of the last icon change has gone out."""
+    wait_until(lambda: not tray._item.icon_settling, timeout=ICON_SETTLE_S + 5, what="settle")
+
+
+def test_a_changed_icon_is_announced_once_more_after_the_last_change(
+    client: BusClient, bus_address: str
+) -> None:
+    # GNOME's extension up to v47 drops a pixmap that arrives while it still converts the
+    # previous one (item.py): a second NewIcon after the changes stop lets it read the last.
+    with running_tray(bus_address) as tray:
+        tray.show(view(30050))
+        shown(client, tray, view(30050).title)
+        icon_settled(tray)
+        client.clear()
+        low, critical = view(5000), view(900)
+        assert len({view(30050).badge, low.badge, critical.badge}) == 3
+        tray.show(low)
+        tray.show(critical)  # a burst: two changes in a row
+        wait_until(lambda: len(client.seen("NewIcon")) == 2, what="a NewIcon per change")
+        last_change = client.arrived("NewIcon")[-1]
+        wait_until(
+            lambda: len(client.seen("NewIcon")) == 3, timeout=ICON_SETTLE_S + 5, what="again"
+        )
+        again = client.arrived("NewIcon")[-1]
+        assert again - last_change >= ICON_SETTLE_S - 0.1  # after the burst, not inside it
+        assert client.arrived("NewAttentionIcon")[-1] >= again - 0.1
+        # Once per burst: nothing more follows.
+        time.sleep(ICON_SETTLE_S + 0.3)
+        assert len(client.seen("NewIcon")) == 3
+        assert shown(client, tray, critical.title)["Status"] == "NeedsAttention"
+
+
 def test_a_title_change_without_a_badge_change_sends_no_new_icon(
     client: BusClient, bus_address: str
 ) -> None:
@@ -167,6 +201,7 @@ def test_a_title_change_without_a_badge_change_sends_no_new_icon(
     with running_tray(bus_address) as tray:
         tray.show(before)
         shown(client, tray, before.title)
+        icon_settled(tray)
         client.clear()
         tray.show(after)
         wait_until(lambda: client.seen("NewToolTip"), what="NewToolTip")
@@ -222,7 +257,10 @@ def test_registration_follows_the_watcher_late_and_restarted(
         watcher.start()  # a panel starting after the app
         wait_until(lambda: watcher.services, timeout=2.0, what="registration with a late watcher")
         assert watcher.registered[0][1] - started < 2.0
-        assert watcher.services == [tray.bus_name]
+        # By object path, from the connection that owns the item's name (see service.py on
+        # why not by name).
+        assert watcher.services == [ITEM_PATH]
+        assert watcher.senders == [client.owner(tray.bus_name)]
 
         watcher.stop()  # the panel restarts
         wait_until(
@@ -230,7 +268,7 @@ def test_registration_follows_the_watcher_late_and_restarted(
         )
         watcher.start()
         wait_until(lambda: len(watcher.services) == 2, timeout=2.0, what="re-registration")
-        assert watcher.services == [tray.bus_name, tray.bus_name]
+        assert watcher.services == [ITEM_PATH, ITEM_PATH]
         # Counted once the watcher's reply is in (just after it recorded the call).
         wait_until(lambda: tray.registrations == 2, what="the item to count its registrations")
 
@@ -244,8 +282,8 @@ def test_registers_at_start_when_the_watcher_is_there_and_quit_removes_the_item(
     runner = threading.Thread(target=tray.run, args=(lambda: None,), daemon=True)
     runner.start()
     try:
-        wait_until(lambda: watcher.services == [tray.bus_name], what="registration at start")
-        assert client.has_owner(tray.bus_name)
+        wait_until(lambda: watcher.services == [ITEM_PATH], what="registration at start")
+        assert watcher.senders == [client.owner(tray.bus_name)]
         client.clear()
         tray.stop()
         runner.join(5)
@@ -289,12 +327,15 @@ def test_a_dropped_connection_comes_back_with_its_name_and_registration(
     watcher.start()
     with running_tray(bus_address) as tray:
         tray.show(view())
-        wait_until(lambda: watcher.services == [tray.bus_name], what="registration")
+        wait_until(lambda: watcher.services == [ITEM_PATH], what="registration")
         # Whatever ends the connection (the bus, a dbus-fast error), it is not the app quitting.
         loop_bus = tray._service.bus
         tray._loop.call_soon(loop_bus.disconnect)
         wait_until(lambda: len(watcher.services) == 2, timeout=5, what="re-registration")
-        assert watcher.services == [tray.bus_name, tray.bus_name]
+        assert watcher.services == [ITEM_PATH, ITEM_PATH]
+        # The new connection registered, and it is the one that owns the name again.
+        assert watcher.senders[0] != watcher.senders[1]
+        assert watcher.senders[1] == client.owner(tray.bus_name)
         assert shown(client, tray, view().title)["Id"] == "lensmor-tray"
 
 
@@ -372,9 +413,11 @@ def test_the_app_at_login_waits_for_a_watcher_then_shows_its_item_and_quit_remov
             assert watcher.services == []
             started = time.monotonic()
             watcher.start()  # the panel arrives
-            (name,) = wait_until(lambda: watcher.services, timeout=5, what="the app's item")
+            (path,) = wait_until(lambda: watcher.services, timeout=5, what="the app's item")
             assert time.monotonic() - started < 3.0  # the login wait polls once a second
-            assert name == f"org.kde.StatusNotifierItem-{app.pid}-1"
+            assert path == ITEM_PATH
+            name = f"org.kde.StatusNotifierItem-{app.pid}-1"
+            assert watcher.senders == [client.owner(name)]
             title = wait_until(
                 lambda: (
                     (t := client.get(name, ITEM_PATH, ITEM_INTERFACE, "Title")).startswith(

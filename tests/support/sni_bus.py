@@ -105,6 +105,8 @@ class BusClient:
         self.address = address
         self._loop = AsyncioThread("sni-test-client").start()
         self.signals: list[Message] = []
+        #: When each signal arrived (time.monotonic), by position in `signals`.
+        self.arrivals: list[float] = []
         self._lock = threading.Lock()
         self.bus: MessageBus = self._run(_connect(address))
         self.bus.add_message_handler(self._record)
@@ -124,6 +126,7 @@ class BusClient:
         if message.message_type is MessageType.SIGNAL:
             with self._lock:
                 self.signals.append(message)
+                self.arrivals.append(time.monotonic())
 
     def seen(self, member: str, sender: str | None = None) -> list[Message]:
         with self._lock:
@@ -133,9 +136,16 @@ class BusClient:
                 if m.member == member and (sender is None or m.sender == sender)
             ]
 
+    def arrived(self, member: str) -> list[float]:
+        """When each `member` signal arrived, in order."""
+        with self._lock:
+            pairs = zip(self.signals, self.arrivals, strict=True)
+            return [at for message, at in pairs if message.member == member]
+
     def clear(self) -> None:
         with self._lock:
             self.signals.clear()
+            self.arrivals.clear()
 
     def call(
         self,
@@ -171,6 +181,18 @@ class BusClient:
         )
         return unwrap(value)
 
+    def owner(self, name: str) -> str:
+        """The unique name that owns `name`."""
+        (unique,) = self.call(
+            "org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus",
+            "GetNameOwner",
+            name,
+            sig="s",
+        )
+        return str(unique)
+
     def has_owner(self, name: str) -> bool:
         (owned,) = self.call(
             "org.freedesktop.DBus",
@@ -194,6 +216,8 @@ class _WatcherInterface(ServiceInterface):
 
     @dbus_method(name="RegisterStatusNotifierItem")
     def register_item(self, service: DBusStr) -> None:
+        # The caller's unique name is recorded by MiniWatcher's message handler, which runs
+        # first: dbus-fast does not hand the sender to a method.
         self.registered.append((service, time.monotonic()))
 
     @dbus_method(name="RegisterStatusNotifierHost")
@@ -215,12 +239,15 @@ class MiniWatcher:
     def __init__(self, address: str) -> None:
         self.address = address
         self.registered: list[tuple[str, float]] = []
+        #: The unique bus name of each registration's caller, in order.
+        self.senders: list[str] = []
         self._loop = AsyncioThread("sni-test-watcher").start()
         self._bus: MessageBus | None = None
 
     def start(self) -> "MiniWatcher":
         async def up() -> MessageBus:
             bus = await MessageBus(bus_address=self.address).connect()
+            bus.add_message_handler(self._note_sender)
             bus.export("/StatusNotifierWatcher", _WatcherInterface(self.registered))
             await bus.request_name(WATCHER)
             return bus
@@ -237,8 +264,14 @@ class MiniWatcher:
         self.stop()
         self._loop.stop()
 
+    def _note_sender(self, message: Message) -> None:
+        if message.member == "RegisterStatusNotifierItem" and message.sender:
+            self.senders.append(message.sender)
+
     @property
     def services(self) -> list[str]:
+        """What each registration passed: a bus name, or an object path (then the item is at
+        that path on the caller's connection, as a real watcher pairs them)."""
         return [service for service, _ in self.registered]
 
 

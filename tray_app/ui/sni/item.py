@@ -13,13 +13,24 @@ What it exports, and why:
   `ItemIsMenu` on a left click: both get the view's default action (Refresh now, or Settings…
   without a key) through `on_activate`, like pystray's default item.
 
-Signals are sent only for what changed. Runs on the asyncio loop's thread only.
+Signals are sent only for what changed, plus one late `NewIcon` (and `NewAttentionIcon`)
+`ICON_SETTLE_S` after the last icon change: GNOME's AppIndicator extension up to v47 converts
+a pixmap in low-priority idle batches and *drops* a new pixmap of the same size that arrives
+while the previous one is still converting ("Icon __PIXMAP_ICON_16x16 Is still loading,
+ignoring the request"), so the bar kept the old badge until the next change. Seen when the
+first poll's badge followed registration by 100 ms on a loaded machine (2 starts in 10). Fixed
+upstream in v48 (ubuntu/gnome-shell-extension-appindicator commit c14beda, issue #295: pixmaps
+loaded by Clutter directly); Debian 12 ships v46. A host re-reading an unchanged pixmap costs
+one property read.
+
+Runs on the asyncio loop's thread only.
 """
 
 # No `from __future__ import annotations` here: dbus-fast reads the D-Bus signatures from the
 # annotations, and a postponed "None" return annotation reads as no signature at all (a
 # TypeError at class creation in dbus-fast 5.2).
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -49,6 +60,8 @@ ToolTip = Annotated[list[Any], DBusSignature("(sa(iiay)ss)")]
 ATTENTION_LEVELS = (Level.CRITICAL, Level.DEPLETED)
 #: Tooltip icon size (hosts that draw a tooltip icon, KDE, draw it larger than the panel icon).
 TOOLTIP_ICON_SIZES = (48,)
+#: How long after the last icon change the icon is announced once more (see the docstring).
+ICON_SETTLE_S = 1.5
 
 
 @dataclass(frozen=True)
@@ -109,15 +122,22 @@ class StatusNotifierItem(ServiceInterface):
         self._state = state
         self._on_activate = on_activate
         self._id = item_id
+        self._settle: asyncio.TimerHandle | None = None
 
     @property
     def state(self) -> ItemState:
         return self._state
 
+    @property
+    def icon_settling(self) -> bool:
+        """Whether the late re-announcement of a changed icon is still to come."""
+        return self._settle is not None
+
     def update(self, state: ItemState) -> None:
         old, self._state = self._state, state
         if old.icon != state.icon:
             self.NewIcon()
+            self._announce_icon_again_later()
         if (old.icon, old.needs_attention) != (state.icon, state.needs_attention):
             self.NewAttentionIcon()
         if old.title != state.title:
@@ -126,6 +146,17 @@ class StatusNotifierItem(ServiceInterface):
             self.NewToolTip()
         if old.status != state.status:
             self.NewStatus(state.status)
+
+    def _announce_icon_again_later(self) -> None:
+        if self._settle is not None:
+            self._settle.cancel()  # one re-announcement per burst of changes, after the last
+        self._settle = asyncio.get_running_loop().call_later(ICON_SETTLE_S, self._icon_settled)
+
+    def _icon_settled(self) -> None:
+        # After the item left the bus this emits to no connection: harmless.
+        self._settle = None
+        self.NewIcon()
+        self.NewAttentionIcon()
 
     # -- methods -----------------------------------------------------------------------------
     @dbus_method()

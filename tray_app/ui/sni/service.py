@@ -7,6 +7,15 @@ extension). The NameOwnerChanged match is added *before* asking whether the watc
 so a watcher appearing in between is not missed. Closing releases the name and disconnects:
 the watcher sees the name go and the host removes the icon.
 
+The item registers with its object path, not its well-known name, as libayatana-appindicator
+does (every watcher takes a path and pairs it with the caller's unique name). Registering by
+well-known name makes GNOME's AppIndicator extension up to v46 (Debian 12, Ubuntu 22.04) watch
+that name as well, and the watch reporting the name after the item's properties arrived resets
+its Id and Menu; re-reading them then fails on a null comparison and the extension destroys the
+item: the icon vanishes ("While initalizing proxy ...: Argument two may not be null",
+ubuntu/gnome-shell-extension-appindicator#386, fixed in v47). On a loaded machine this hit about
+one start in five.
+
 Every coroutine here runs on the shared asyncio loop (`tray_app.aio_loop`).
 """
 
@@ -91,10 +100,12 @@ class SniService:
         self,
         objects: dict[str, ServiceInterface],
         *,
+        item_path: str,
         bus_address: str | None = None,
         bus_name: str | None = None,
     ) -> None:
         self._objects = objects
+        self._item_path = item_path
         self._bus_address = bus_address
         self.bus_name = bus_name or item_bus_name()
         self._bus: MessageBus | None = None
@@ -182,12 +193,17 @@ class SniService:
             WATCHER_PATH,
             WATCHER_INTERFACE,
             "RegisterStatusNotifierItem",
-            self.bus_name,
+            self._item_path,  # not the well-known name: see the module's docstring
         )
         if reply is None:
             return False
         self.registrations += 1
-        log.info("tray item %s registered with the StatusNotifier watcher", self.bus_name)
+        log.info(
+            "tray item %s (%s%s) registered with the StatusNotifier watcher",
+            self.bus_name,
+            self.bus.unique_name,
+            self._item_path,
+        )
         return True
 
     def _on_message(self, message: Message) -> None:

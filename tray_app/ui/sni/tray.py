@@ -73,6 +73,7 @@ class SniTray:
         self._menu = DbusMenu(build_menu((), self._ids), self._dispatch)
         self._service = SniService(
             {ITEM_PATH: self._item, MENU_PATH: self._menu},
+            item_path=ITEM_PATH,
             bus_address=bus_address,
             bus_name=bus_name,
         )
