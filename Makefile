@@ -4,6 +4,10 @@
 
 VENV := .venv
 PY := $(VENV)/bin/python
+# pytest-xdist workers. The desktop tests stay on one worker, one after another, and the
+# bundle tests on one (tests/conftest.py: SERIAL_GROUPS); the rest spread over both.
+JOBS ?= 2
+PYTEST := $(PY) -m pytest -p no:cacheprovider -n $(JOBS) --dist loadgroup
 
 run:
 	@scripts/bootstrap.sh desktop
@@ -14,14 +18,14 @@ test:
 	$(PY) -m ruff check tray_app tests
 	$(PY) -m ruff format --check tray_app tests
 	$(PY) -m mypy
-	$(PY) -m pytest -p no:cacheprovider
+	$(PYTEST)
 
 check:
 	@scripts/bootstrap.sh desktop,dev
 	$(PY) -m ruff check tray_app tests
 	$(PY) -m ruff format --check tray_app tests
 	$(PY) -m mypy
-	$(PY) -m pytest -p no:cacheprovider -m "not desktop and not slow"
+	$(PYTEST) -m "not desktop and not slow"
 
 lint:
 	$(PY) -m ruff check tray_app tests
