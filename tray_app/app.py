@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-import webbrowser
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -60,6 +59,14 @@ log = logging.getLogger(__name__)
 TRAY_HOST_WAIT_AT_LOGIN_S = 90.0
 
 
+def open_in_browser(url: str) -> bool:
+    """`webbrowser.open`, imported on the first menu click rather than at start: the idle
+    tray does not need it (issue 9's memory target)."""
+    import webbrowser
+
+    return webbrowser.open(url)
+
+
 @dataclass(frozen=True)
 class AppOptions:
     paths: AppPaths
@@ -72,7 +79,7 @@ class AppOptions:
     demo_keys: Mapping[str, str] | None = None
     pacing: PacingProfile = PRODUCTION
     #: Opens a web page (webbrowser.open honours $BROWSER; the desktop tests set it).
-    open_url: Callable[[str], bool] = webbrowser.open
+    open_url: Callable[[str], bool] = open_in_browser
 
 
 class _HeadlessTray:
