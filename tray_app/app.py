@@ -157,7 +157,11 @@ class TrayApp:
             return client_for_profile(base_url, demo_keys[account], self.options.pacing)
         if self.options.demo_source is not None:
             return self.options.demo_source()
-        stored = KeyStore(self.paths.key_file, account, environ=self.environ).load()
+        # The keyring in a child process: its backends (35 MB on Linux) never stay in the tray.
+        keys = KeyStore(
+            self.paths.key_file, account, environ=self.environ, read_keyring_in_child=True
+        )
+        stored = keys.load()
         if stored is None:
             log.info("%s: no API key configured", account)
             return None

@@ -164,9 +164,7 @@ def load_badge_font() -> ImageFont.FreeTypeFont:
     glyphs on every system; the BASIC layout engine keeps Pillow builds with and without libraqm
     from placing glyphs differently.
     """
-    return ImageFont.truetype(
-        _font_source(), _REFERENCE_PX, layout_engine=ImageFont.Layout.BASIC
-    )
+    return ImageFont.truetype(_font_source(), _REFERENCE_PX, layout_engine=ImageFont.Layout.BASIC)
 
 
 def _font_source() -> str | io.BytesIO:
