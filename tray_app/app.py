@@ -20,24 +20,16 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tray_app.accounts_tray import NamedNotifier, TrayBoard
 from tray_app.aio_loop import AsyncioThread
-from tray_app.api import client_for_profile
 from tray_app.autostart import Autostart, autostart_for, resolve_launch_command
 from tray_app.core.language import ENGLISH
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
 from tray_app.core.pause import for_an_hour, tomorrow_morning
 from tray_app.core.view import Action, MenuAction, PinAccount, TrayView
-from tray_app.feeds import FeedWriter
 from tray_app.i18n import language_from_environ
 from tray_app.instance import AlreadyRunning, InstanceLock, ask_to_refresh
-from tray_app.monitor import BalanceSource, Monitor, NotifierPort
-from tray_app.notify.chain import build_default_chain
-from tray_app.notify.desktop_backend import DesktopNotifierBackend
-from tray_app.notify.plyer_backend import find_app_icon
-from tray_app.scheduler import PollScheduler, PollSpacer
 from tray_app.secrets import KeyStore
 from tray_app.settings import (
     API_KEYS_URL,
@@ -50,9 +42,19 @@ from tray_app.settings import (
     load_settings,
     save_settings,
 )
-from tray_app.store import HistoryStore
 from tray_app.ui import tray_host
 from tray_app.ui.choose import Probes, TrayKind, build_tray, choose_tray
+
+if TYPE_CHECKING:
+    # Imported where they are used, after the tray item is on the bus (`_run_locked`):
+    # requests, APScheduler, sqlite3 and the notifiers take about 0.3 s to import, and
+    # start -> item registered is a benchmarked figure (issue 9, docs/benchmarks.md).
+    from tray_app.accounts_tray import TrayBoard
+    from tray_app.feeds import FeedWriter
+    from tray_app.monitor import BalanceSource, Monitor, NotifierPort
+    from tray_app.notify.desktop_backend import DesktopNotifierBackend
+    from tray_app.scheduler import PollScheduler, PollSpacer
+    from tray_app.store import HistoryStore
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +131,7 @@ class TrayApp:
         #: One per account, in the config's order (issue 12).
         self.accounts: list[AccountRuntime] = []
         self.board: TrayBoard | None = None
-        self._spacer = PollSpacer()
+        self._spacer: PollSpacer | None = None  # built with the accounts
         self._notifier: NotifierPort | None = None
         self._feed: FeedWriter | None = None  # the status-bar feed files, all accounts
         self._accounts_lock = threading.Lock()  # guards `accounts` against a reload
@@ -150,6 +152,8 @@ class TrayApp:
         return load_settings(self.paths.config_file)
 
     def _source(self, settings: Settings, account: str) -> BalanceSource | None:
+        from tray_app.api import client_for_profile
+
         demo_keys = self.options.demo_keys
         if demo_keys is not None and account in demo_keys:
             # The demo's own server, whatever LENSMOR_BASE_URL says.
@@ -192,6 +196,11 @@ class TrayApp:
     def _build_account(self, name: str, settings: Settings) -> AccountRuntime:
         if self.board is None or self._notifier is None:
             raise RuntimeError("the tray and notifier are built first")  # a wiring bug
+        from tray_app.accounts_tray import NamedNotifier
+        from tray_app.monitor import Monitor
+        from tray_app.scheduler import PollScheduler
+        from tray_app.store import HistoryStore
+
         store = HistoryStore.open(self.paths.history_db_for(name))
         monitor = Monitor(
             source=self._source(settings, name),
@@ -268,6 +277,13 @@ class TrayApp:
     def _run_locked(self) -> int:
         self.settings = self._load_settings()
         self.tray = self._make_tray()
+        from tray_app.accounts_tray import TrayBoard
+        from tray_app.feeds import FeedWriter
+        from tray_app.notify.chain import build_default_chain
+        from tray_app.notify.desktop_backend import DesktopNotifierBackend
+        from tray_app.notify.plyer_backend import find_app_icon
+        from tray_app.scheduler import PollSpacer
+
         self.aio.start()
         desktop = DesktopNotifierBackend(self.aio, self._on_notification_action, icon=find_app_icon)
         self._notifier = build_default_chain(icon_provider=self._pystray_icon, first=desktop)
@@ -275,6 +291,7 @@ class TrayApp:
         self.lang = language_from_environ(self.environ)  # loads the catalog: once
         self.board = TrayBoard(self.tray, names, self.settings.badge_account, self.lang)
         self._feed = FeedWriter(names)
+        self._spacer = PollSpacer()
         self.accounts = [self._build_account(name, self.settings) for name in names]
         self._init_autostart()
         self._install_signal_handlers()
@@ -522,6 +539,8 @@ def demo_options(paths: AppPaths, base_url: str, keys: Mapping[str, str]) -> App
     accounts = tuple(AccountConfig(name) for name in keys)
     settings = Settings(base_url=base_url, poll_interval=5, accounts=accounts)
     first_key = next(iter(keys.values()))
+    from tray_app.api import client_for_profile
+
     return AppOptions(
         paths=demo_paths,
         demo_source=lambda: client_for_profile(base_url, first_key, DEMO),
