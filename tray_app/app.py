@@ -161,7 +161,7 @@ class TrayApp:
             return client_for_profile(base_url, demo_keys[account], self.options.pacing)
         if self.options.demo_source is not None:
             return self.options.demo_source()
-        # The keyring in a child process: its backends (35 MB on Linux) never stay in the tray.
+        # The keyring in a child process: its backends (30 MB on Linux) never stay in the tray.
         keys = KeyStore(
             self.paths.key_file, account, environ=self.environ, read_keyring_in_child=True
         )
@@ -531,6 +531,8 @@ def demo_options(paths: AppPaths, base_url: str, keys: Mapping[str, str]) -> App
     """Options for `lensmor-tray demo`: the simulated API, fast pacing, a separate data dir.
 
     `keys` maps each demo account's name to its key, in order (the first is the default)."""
+    from tray_app.api import client_for_profile
+
     demo_paths = AppPaths(
         config_file=paths.config_file,
         data_dir=paths.data_dir / "demo",
@@ -539,8 +541,6 @@ def demo_options(paths: AppPaths, base_url: str, keys: Mapping[str, str]) -> App
     accounts = tuple(AccountConfig(name) for name in keys)
     settings = Settings(base_url=base_url, poll_interval=5, accounts=accounts)
     first_key = next(iter(keys.values()))
-    from tray_app.api import client_for_profile
-
     return AppOptions(
         paths=demo_paths,
         demo_source=lambda: client_for_profile(base_url, first_key, DEMO),
