@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tray_app.core import fmt
 from tray_app.core.balance import Balance
-from tray_app.core.levels import DEFAULT_THRESHOLDS, Level, Threshold, level_for
+from tray_app.core.levels import DEFAULT_THRESHOLDS, Level, Threshold, level_for, plain_digits
 
 
 def balance(total_balance: float, total_amount: float = 10_000) -> Balance:
@@ -115,3 +118,17 @@ def test_dates_in_a_given_zone() -> None:
 )
 def test_keys_are_masked(key: str, masked: str) -> None:
     assert fmt.mask_key(key) == masked
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_plain_digits_are_the_exact_decimal_expansion_of_the_repr(value: float) -> None:
+    assert plain_digits(value) == format(decimal.Decimal(repr(value)), "f")
+
+
+@pytest.mark.parametrize(
+    ("threshold", "text"),
+    [(Threshold(1e-05, True), "0.00001%"), (Threshold(1.5e-5, False), "0.000015")],
+)
+def test_thresholds_are_written_without_an_exponent(threshold: Threshold, text: str) -> None:
+    assert str(threshold) == text
+    assert Threshold.parse(text) == threshold

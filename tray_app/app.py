@@ -17,28 +17,19 @@ import subprocess
 import sys
 import threading
 import time
-import webbrowser
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tray_app.accounts_tray import NamedNotifier, TrayBoard
 from tray_app.aio_loop import AsyncioThread
-from tray_app.api import client_for_profile
 from tray_app.autostart import Autostart, autostart_for, resolve_launch_command
 from tray_app.core.language import ENGLISH
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
 from tray_app.core.pause import for_an_hour, tomorrow_morning
 from tray_app.core.view import Action, MenuAction, PinAccount, TrayView
-from tray_app.feeds import FeedWriter
 from tray_app.i18n import language_from_environ
 from tray_app.instance import AlreadyRunning, InstanceLock, ask_to_refresh
-from tray_app.monitor import BalanceSource, Monitor, NotifierPort
-from tray_app.notify.chain import build_default_chain
-from tray_app.notify.desktop_backend import DesktopNotifierBackend
-from tray_app.notify.plyer_backend import find_app_icon
-from tray_app.scheduler import PollScheduler, PollSpacer
 from tray_app.secrets import KeyStore
 from tray_app.settings import (
     API_KEYS_URL,
@@ -51,13 +42,31 @@ from tray_app.settings import (
     load_settings,
     save_settings,
 )
-from tray_app.store import HistoryStore
 from tray_app.ui import tray_host
 from tray_app.ui.choose import Probes, TrayKind, build_tray, choose_tray
+
+if TYPE_CHECKING:
+    # Imported where they are used, after the tray item is on the bus (`_run_locked`):
+    # requests, APScheduler, sqlite3 and the notifiers take about 0.3 s to import, and
+    # start -> item registered is a benchmarked figure (issue 9, docs/benchmarks.md).
+    from tray_app.accounts_tray import TrayBoard
+    from tray_app.feeds import FeedWriter
+    from tray_app.monitor import BalanceSource, Monitor, NotifierPort
+    from tray_app.notify.desktop_backend import DesktopNotifierBackend
+    from tray_app.scheduler import PollScheduler, PollSpacer
+    from tray_app.store import HistoryStore
 
 log = logging.getLogger(__name__)
 
 TRAY_HOST_WAIT_AT_LOGIN_S = 90.0
+
+
+def open_in_browser(url: str) -> bool:
+    """`webbrowser.open`, imported on the first menu click rather than at start: the idle
+    tray does not need it (issue 9's memory target)."""
+    import webbrowser
+
+    return webbrowser.open(url)
 
 
 @dataclass(frozen=True)
@@ -72,7 +81,7 @@ class AppOptions:
     demo_keys: Mapping[str, str] | None = None
     pacing: PacingProfile = PRODUCTION
     #: Opens a web page (webbrowser.open honours $BROWSER; the desktop tests set it).
-    open_url: Callable[[str], bool] = webbrowser.open
+    open_url: Callable[[str], bool] = open_in_browser
 
 
 class _HeadlessTray:
@@ -122,7 +131,7 @@ class TrayApp:
         #: One per account, in the config's order (issue 12).
         self.accounts: list[AccountRuntime] = []
         self.board: TrayBoard | None = None
-        self._spacer = PollSpacer()
+        self._spacer: PollSpacer | None = None  # built with the accounts
         self._notifier: NotifierPort | None = None
         self._feed: FeedWriter | None = None  # the status-bar feed files, all accounts
         self._accounts_lock = threading.Lock()  # guards `accounts` against a reload
@@ -143,6 +152,8 @@ class TrayApp:
         return load_settings(self.paths.config_file)
 
     def _source(self, settings: Settings, account: str) -> BalanceSource | None:
+        from tray_app.api import client_for_profile
+
         demo_keys = self.options.demo_keys
         if demo_keys is not None and account in demo_keys:
             # The demo's own server, whatever LENSMOR_BASE_URL says.
@@ -150,7 +161,11 @@ class TrayApp:
             return client_for_profile(base_url, demo_keys[account], self.options.pacing)
         if self.options.demo_source is not None:
             return self.options.demo_source()
-        stored = KeyStore(self.paths.key_file, account, environ=self.environ).load()
+        # The keyring in a child process: its backends (30 MB on Linux) never stay in the tray.
+        keys = KeyStore(
+            self.paths.key_file, account, environ=self.environ, read_keyring_in_child=True
+        )
+        stored = keys.load()
         if stored is None:
             log.info("%s: no API key configured", account)
             return None
@@ -181,6 +196,11 @@ class TrayApp:
     def _build_account(self, name: str, settings: Settings) -> AccountRuntime:
         if self.board is None or self._notifier is None:
             raise RuntimeError("the tray and notifier are built first")  # a wiring bug
+        from tray_app.accounts_tray import NamedNotifier
+        from tray_app.monitor import Monitor
+        from tray_app.scheduler import PollScheduler
+        from tray_app.store import HistoryStore
+
         store = HistoryStore.open(self.paths.history_db_for(name))
         monitor = Monitor(
             source=self._source(settings, name),
@@ -257,6 +277,13 @@ class TrayApp:
     def _run_locked(self) -> int:
         self.settings = self._load_settings()
         self.tray = self._make_tray()
+        from tray_app.accounts_tray import TrayBoard
+        from tray_app.feeds import FeedWriter
+        from tray_app.notify.chain import build_default_chain
+        from tray_app.notify.desktop_backend import DesktopNotifierBackend
+        from tray_app.notify.plyer_backend import find_app_icon
+        from tray_app.scheduler import PollSpacer
+
         self.aio.start()
         desktop = DesktopNotifierBackend(self.aio, self._on_notification_action, icon=find_app_icon)
         self._notifier = build_default_chain(icon_provider=self._pystray_icon, first=desktop)
@@ -264,6 +291,7 @@ class TrayApp:
         self.lang = language_from_environ(self.environ)  # loads the catalog: once
         self.board = TrayBoard(self.tray, names, self.settings.badge_account, self.lang)
         self._feed = FeedWriter(names)
+        self._spacer = PollSpacer()
         self.accounts = [self._build_account(name, self.settings) for name in names]
         self._init_autostart()
         self._install_signal_handlers()
@@ -503,6 +531,8 @@ def demo_options(paths: AppPaths, base_url: str, keys: Mapping[str, str]) -> App
     """Options for `lensmor-tray demo`: the simulated API, fast pacing, a separate data dir.
 
     `keys` maps each demo account's name to its key, in order (the first is the default)."""
+    from tray_app.api import client_for_profile
+
     demo_paths = AppPaths(
         config_file=paths.config_file,
         data_dir=paths.data_dir / "demo",

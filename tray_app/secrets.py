@@ -6,7 +6,9 @@
 2. the OS keyring, service `lensmor-tray`, the account name as the user name (the default
    account keeps the user name `api-key` it had before there were accounts) — read in a
    worker thread with a timeout, because a locked keyring can block at login until the user
-   unlocks it (or forever);
+   unlocks it (or forever); with `read_keyring_in_child=True` (the long-running tray) in a
+   short-lived child process instead (`tray_app.keyring_child`), so keyring's backends never
+   stay in the tray's memory;
 3. a fallback file next to the config, readable only by the user, used when no keyring exists
    (`api-key` for the default account, `api-keys/<name>` for the others).
 
@@ -94,6 +96,7 @@ class KeyStore:
         environ: Mapping[str, str] | None = None,
         keyring_timeout: float = DEFAULT_KEYRING_TIMEOUT_S,
         use_keyring: bool = True,
+        read_keyring_in_child: bool = False,
     ) -> None:
         self.account = account
         self.key_file = account_key_file(key_file, account)
@@ -101,6 +104,7 @@ class KeyStore:
         self._environ = os.environ if environ is None else environ
         self._timeout = keyring_timeout
         self._use_keyring = use_keyring
+        self._read_in_child = read_keyring_in_child
         self.warnings: list[str] = []
 
     # -- reading ---------------------------------------------------------------------------
@@ -121,6 +125,11 @@ class KeyStore:
     def _keyring_get(self) -> str | None:
         if not self._use_keyring:
             return None
+        if self._read_in_child:
+            from tray_app import keyring_child
+
+            if keyring_child.can_read_in_child():
+                return self._keyring_get_in_child()
         try:
             import keyring
 
@@ -132,15 +141,33 @@ class KeyStore:
                 name="keyring",
             )
         except CallTimedOut:
-            self._warn(
-                f"the OS keyring did not answer within {self._timeout:g} s (locked?); "
-                "unlock it or store the key with `lensmor-tray key set`"
-            )
+            self._warn(self._timed_out_message())
             return None
         except Exception as exc:  # noqa: BLE001 - any backend failure means "no keyring"
             log.debug("keyring unavailable: %s", type(exc).__name__)
             return None
         return value.strip() if isinstance(value, str) and value.strip() else None
+
+    def _keyring_get_in_child(self) -> str | None:
+        from tray_app import keyring_child
+
+        try:
+            value = keyring_child.read_in_child(
+                KEYRING_SERVICE, self._username, self._timeout, environ=self._environ
+            )
+        except keyring_child.KeyringTimedOut:
+            self._warn(self._timed_out_message())
+            return None
+        except keyring_child.KeyringFailed as exc:
+            log.debug("keyring unavailable: %s", exc)
+            return None
+        return value.strip() if isinstance(value, str) and value.strip() else None
+
+    def _timed_out_message(self) -> str:
+        return (
+            f"the OS keyring did not answer within {self._timeout:g} s (locked?); "
+            "unlock it or store the key with `lensmor-tray key set`"
+        )
 
     def _file_get(self) -> StoredKey | None:
         try:

@@ -3,7 +3,9 @@
 `autostart_for()` picks the implementation from `sys.platform`, or from the environment
 variable `LENSMOR_TRAY_AUTOSTART_BACKEND` (`linux`, `macos` or `windows`), the way pystray picks
 its backend from `PYSTRAY_BACKEND`. Importing this package does nothing but define names:
-`winreg` is imported by the Windows backend on first use, launchctl runs only on enable/disable.
+only the chosen backend's module is imported, by `autostart_for()` (the macOS one would bring
+plistlib and the expat XML parser into the tray's memory on Linux); `winreg` is imported by
+the Windows backend on first use, launchctl runs only on enable/disable.
 
     autostart = autostart_for(environ=os.environ, home=Path.home(),
                               launcher=resolve_launch_command())
@@ -17,14 +19,14 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from tray_app.autostart.base import Autostart, AutostartStatus, RunCommand
 from tray_app.autostart.launcher import AUTOSTART_ARGS, LaunchCommand, resolve_launch_command
-from tray_app.autostart.linux import LinuxAutostart
-from tray_app.autostart.macos import MacOSAutostart, agent_path
-from tray_app.autostart.windows import WindowsAutostart, Winreg
 from tray_app.settings import ConfigError
+
+if TYPE_CHECKING:
+    from tray_app.autostart.windows import Winreg
 
 __all__ = [
     "AUTOSTART_ARGS",
@@ -74,6 +76,8 @@ def autostart_for(
     """The `Autostart` for this user on `platform`. Raises ConfigError for a bad override."""
     name = backend_name(platform, environ)
     if name == "macos":
+        from tray_app.autostart.macos import MacOSAutostart, agent_path
+
         return MacOSAutostart(
             path=agent_path(home),
             launcher=launcher,
@@ -81,7 +85,11 @@ def autostart_for(
             run_command=run_command,
         )
     if name == "windows":
+        from tray_app.autostart.windows import WindowsAutostart
+
         return WindowsAutostart(launcher=launcher, winreg_module=winreg_module)
+    from tray_app.autostart.linux import LinuxAutostart
+
     return LinuxAutostart.for_user(environ=environ, home=home, launcher=launcher)
 
 

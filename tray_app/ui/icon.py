@@ -55,6 +55,7 @@ import math
 from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from types import MappingProxyType
 
 from PIL import Image, ImageDraw, ImageFont
@@ -163,8 +164,22 @@ def load_badge_font() -> ImageFont.FreeTypeFont:
     glyphs on every system; the BASIC layout engine keeps Pillow builds with and without libraqm
     from placing glyphs differently.
     """
-    data = io.BytesIO(asset_bytes(FONT_FILE))
-    return ImageFont.truetype(data, _REFERENCE_PX, layout_engine=ImageFont.Layout.BASIC)
+    return ImageFont.truetype(_font_source(), _REFERENCE_PX, layout_engine=ImageFont.Layout.BASIC)
+
+
+def _font_source() -> str | io.BytesIO:
+    """The badge font's file path when it is a file on disk (an installed package, the
+    PyInstaller bundle), else its bytes (a zip import).
+
+    From a path FreeType maps the file and reads only the glyphs it needs; from bytes Pillow
+    keeps the 650 kB font in memory twice for the life of the tray (the `bytes` and the copy
+    its C code makes), and `font_variant()`, called on every render, copies it again.
+    Measured: 1.5 MB of the idle tray's RSS (docs/benchmarks.md, issue 9).
+    """
+    source = resources.files("tray_app") / "assets" / FONT_FILE
+    if isinstance(source, Path):
+        return str(source)
+    return io.BytesIO(source.read_bytes())
 
 
 def asset_bytes(name: str) -> bytes:
