@@ -151,8 +151,7 @@ def test_a_drop_that_crosses_a_line_gives_one_notification_with_everything() -> 
     # Each fact once: the spend and the balance in the headline's words, then what the low
     # warning adds (the share and the line); the large spend has nothing new to say.
     assert shown.body == (
-        "25,150 credits in the last hour. 4,900 left."
-        " 14% of 35,050 left, below your 20% warning."
+        "25,150 credits in the last hour. 4,900 left. 14% of 35,050 left, below your 20% warning."
     )
     assert {a.key for a in parts} == {shown.key, *(a.key for a in shown.folded)}
 
