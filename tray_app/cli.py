@@ -761,6 +761,7 @@ def cmd_account(args: argparse.Namespace) -> int:
         test_key=_fetch_with_key,
         warn=_error,
         tray_running=lambda: _tray_running(paths),
+        lang=user_language(),
     )
     return commands.run(args)
 
