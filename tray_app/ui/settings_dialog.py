@@ -555,7 +555,9 @@ class SettingsDialog:
         selected = self._selected_account()
         accounts = self.settings.accounts if self.settings is not None else ()
         lines = [
-            account_line(a, self._account_keys.get(a.name), loaded=self._account_keys_loaded)
+            account_line(
+                a, self._account_keys.get(a.name), loaded=self._account_keys_loaded, lang=self.lang
+            )
             for a in accounts
         ]
         self.accounts_list.delete(0, "end")
@@ -672,14 +674,14 @@ class SettingsDialog:
 
         def work() -> AccountOutcome:
             placeholder = placeholder_is_empty(self.paths, settings, self.environ)
-            result = plan_add(settings, fields, replace_placeholder=placeholder)
+            result = plan_add(settings, fields, replace_placeholder=placeholder, lang=self.lang)
             if result.plan is None:
                 problem = next(iter(result.errors.values()))
                 return AccountOutcome(False, _("Not added: {problem}").format(problem=problem))
             return add_account(self.paths, result.plan, self.environ)
 
         # The fields are checked here first, so a typo is marked at once, without a request.
-        first = plan_add(settings, fields, replace_placeholder=True)
+        first = plan_add(settings, fields, replace_placeholder=True, lang=self.lang)
         self._show_account_errors(first.errors)
         if first.errors:
             self._show_account_result(False, _("Not added: correct the fields marked in red"))
@@ -707,7 +709,7 @@ class SettingsDialog:
         _ = self.lang.gettext
 
         def rename(new: str) -> str | None:
-            result = plan_rename(settings, old, new)
+            result = plan_rename(settings, old, new, self.lang)
             if result.plan is None:
                 return result.errors[AccountField.NAME]
             plan = result.plan
