@@ -419,7 +419,9 @@ def _status_live_feed(
             continue
         codes.append(EXIT_OK)
         state = status_feed.fetched_state(PollResult(fetched_at, balance=balance))
-        snapshots += status_feed.live_accounts(state, settings, fetched_at, account.name)
+        snapshots += status_feed.live_accounts(
+            state, settings, fetched_at, account.name, user_language()
+        )
     if not snapshots:
         return worst_exit(codes)
     refresh = status_feed.refresh_argv(args.config) if out == "xbar" else []
@@ -446,7 +448,9 @@ def _status_cached(
         except CachedStateError as exc:
             raise CliError(str(exc), EXIT_UNAVAILABLE) from None
         if saved is not None:
-            snapshots += status_feed.cached_accounts(saved, settings, now, account.name)
+            snapshots += status_feed.cached_accounts(
+                saved, settings, now, account.name, user_language()
+            )
     if not snapshots:
         raise CliError(status_feed.NEVER_RAN_HINT, EXIT_NO)
     refresh = status_feed.refresh_argv(args.config) if out == "xbar" else []
