@@ -124,3 +124,22 @@ def test_the_report_columns_line_up_in_every_language(tmp_path: Path) -> None:
         # The arrows line up: the dates are padded to one width (in display columns).
         columns = {fmt.display_width(line[: line.index("->")]) for line in changes}
         assert len(columns) == 1, (tag, changes)
+
+
+def test_the_history_chart_in_german(tmp_path: Path) -> None:
+    # The known fortnight of tests/test_history_export.py, in German: labels in one column,
+    # German dates and numbers, event names and the forecast in words.
+    from tests.support.usage_history import KNOWN_NOW, known_history
+    from tray_app.history_export import chart_text
+    from tray_app.usage_data import load_series
+
+    de = language_from_environ(GERMAN)
+    with HistoryStore.open(tmp_path / "history.sqlite3") as store:
+        store.record_balances(known_history())
+        text = chart_text(load_series(store, KNOWN_NOW, 14, UTC), tz=UTC, lang=de)
+    lines = text.splitlines()
+    assert lines[0] == ("Letzte 14 Tage, 31.10.2026 bis 13.11.2026 (eine Spalte pro Tag)")
+    assert lines[2] == "Guthaben     ▅▄▄▅▄▄▄▄▄▄▆██  jetzt 1.680, höchstens 1.700"
+    assert lines[3] == "Verbraucht    ▄  █       ▁  gesamt 470, Spitze pro Tag 300"
+    assert lines[4] == ("Ereignisse  Geschenk 4. Nov., Erneuerung 11. Nov., Aufladung 12. Nov.")
+    assert lines[5].startswith("Prognose    bei diesem Verbrauch reichen sie bis zur Erneuerung")

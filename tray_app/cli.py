@@ -750,7 +750,8 @@ def cmd_history(args: argparse.Namespace) -> int:
             from tray_app.history_export import chart_text
             from tray_app.usage_data import load_series
 
-            print(chart_text(load_series(store, now, args.days)), end="")
+            series = load_series(store, now, args.days)
+            print(chart_text(series, lang=user_language()), end="")
         else:
             print(history_report(store, now, None, days=args.days, lang=user_language()))
     return EXIT_OK
