@@ -143,3 +143,19 @@ def test_the_history_chart_in_german(tmp_path: Path) -> None:
     assert lines[3] == "Verbraucht    ▄  █       ▁  gesamt 470, Spitze pro Tag 300"
     assert lines[4] == ("Ereignisse  Geschenk 4. Nov., Erneuerung 11. Nov., Aufladung 12. Nov.")
     assert lines[5].startswith("Prognose    bei diesem Verbrauch reichen sie bis zur Erneuerung")
+
+
+def test_the_settings_test_result_and_form_messages_in_french() -> None:
+    # What the Settings window shows under its Test button and under a bad field.
+    from tray_app.api import AuthError, RateLimited
+    from tray_app.ui.settings_form import FormFields, describe_outcome, parse_form
+
+    fr = language_from_environ(FRENCH)
+    rejected = describe_outcome(AuthError("nope", status=401, error_key="INVALID_API_KEY"), fr)
+    assert rejected.text == "Clé refusée — vérifiez-la et réessayez"
+    waited = describe_outcome(RateLimited("slow down", retry_after=30), fr)
+    assert waited.text == f"Limite de requêtes atteinte\u00a0; réessayez dans 30{NNBSP}s"
+    result = parse_form(FormFields(thresholds="20%", poll_interval="10"), None, fr)
+    assert list(result.errors.values()) == [
+        "L\u2019intervalle doit être d\u2019au moins 30 secondes (et non 10)"
+    ]

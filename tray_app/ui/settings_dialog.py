@@ -888,7 +888,9 @@ class SettingsDialog:
         self._testing = True
         self.test_button.state(["disabled"])
         self._show(self.test_result, self.lang.gettext("Testing…"), "Hint.TLabel", "test")
-        self._in_background(lambda: check_key(base_url, key), self._on_tested, "key-test")
+        self._in_background(
+            lambda: check_key(base_url, key, self.lang), self._on_tested, "key-test"
+        )
 
     def _on_tested(self, outcome: Outcome) -> None:
         self._testing = False

@@ -226,7 +226,9 @@ class Outcome(NamedTuple):
     text: str
 
 
-def describe_outcome(result: BalanceResponse | ApiError | ConfigError) -> Outcome:
+def describe_outcome(
+    result: BalanceResponse | ApiError | ConfigError, lang: Language = ENGLISH
+) -> Outcome:
     """A Test result in words, one line."""
     from tray_app.api import BalanceResponse
 
@@ -234,13 +236,15 @@ def describe_outcome(result: BalanceResponse | ApiError | ConfigError) -> Outcom
         balance = result.balance
         return Outcome(
             True,
-            f"OK: {fmt.credits(balance.total_balance)} of "
-            f"{fmt.credits(balance.total_amount)} credits",
+            lang.gettext("OK: {balance} of {total} credits").format(
+                balance=fmt.credits(balance.total_balance, lang),
+                total=fmt.credits(balance.total_amount, lang),
+            ),
         )
-    return Outcome(False, _error_text(result))
+    return Outcome(False, _error_text(result, lang))
 
 
-def _error_text(error: ApiError | ConfigError) -> str:
+def _error_text(error: ApiError | ConfigError, lang: Language) -> str:
     from tray_app.api import ApiError, AuthError, RateLimited, ServerError, problem_of
 
     if not isinstance(error, ApiError):
@@ -248,9 +252,11 @@ def _error_text(error: ApiError | ConfigError) -> str:
     problem = problem_of(error)
     if isinstance(error, AuthError):
         # Here the key was just typed: checking it is the first thing to do.
-        return f"{errors.LABEL[problem]} — check it and try again"
+        return lang.gettext("{problem} — check it and try again").format(
+            problem=lang.gettext(errors.LABEL[problem])
+        )
     if isinstance(error, RateLimited):
-        return errors.labelled(problem, None, error.retry_after)
+        return errors.labelled(problem, None, error.retry_after, lang)
     if isinstance(error, ServerError):
-        return errors.labelled(problem, f"HTTP {error.status}")
-    return errors.labelled(problem, str(error))
+        return errors.labelled(problem, f"HTTP {error.status}", lang=lang)
+    return errors.labelled(problem, str(error), lang=lang)
