@@ -148,10 +148,10 @@ def test_a_drop_that_crosses_a_line_gives_one_notification_with_everything() -> 
     [shown] = d.shown
     assert [a.kind for a in parts] == [K.UNUSUAL_SPEND, K.LOW, K.LARGE_SPEND]
     assert shown.title == "Unusual Lensmor spend"
+    # Each fact once: the spend and the balance in the headline's words, then what the low
+    # warning adds (the share and the line); the large spend has nothing new to say.
     assert shown.body == (
-        "25,150 credits in the last hour. 4,900 left."
-        " 4,900 credits left (14% of 35,050), below your 20% warning."
-        " 25,150 used since 12:05."
+        "25,150 credits in the last hour. 4,900 left. 14% of 35,050 left, below your 20% warning."
     )
     assert {a.key for a in parts} == {shown.key, *(a.key for a in shown.folded)}
 

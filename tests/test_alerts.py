@@ -541,7 +541,8 @@ def test_expired_pause_summary_comes_before_the_new_alerts() -> None:
     # The summary tells the balance of the poll that ended the pause.
     assert alerts[1].body == "Lensmor credits low. Now 1,000 credits available."
     [shown] = d.shown
-    assert shown.body.endswith(" While paused: Lensmor credits low. Now 1,000 credits available.")
+    # ... without telling the balance a second time (the headline told it).
+    assert shown.body.endswith("renew on 1 Dec. While paused: Lensmor credits low.")
     assert d.state.pause_until is None
     assert d.state.suppressed == ()
 

@@ -30,7 +30,9 @@ def test_crossing_20_percent_notifies_once_and_never_again(rig: Rig) -> None:
     # 24,500 in five minutes is also unusual spend: that heads the one notification.
     [shown] = rig.notifier.sent
     assert shown.title == "Unusual Lensmor spend"
-    assert "5,500 credits left (18% of 30,000), below your 20% warning" in shown.body
+    # The low warning is folded in, the balance told once.
+    assert "5,500 left. 18% of 30,000 left, below your 20% warning." in shown.body
+    assert shown.body.count("5,500") == 1
     for _ in range(10):
         rig.clock.now += 300
         rig.poll()

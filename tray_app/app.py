@@ -290,7 +290,7 @@ class TrayApp:
         names = self.settings.account_names
         self.lang = language_from_environ(self.environ)  # loads the catalog: once
         self.board = TrayBoard(self.tray, names, self.settings.badge_account, self.lang)
-        self._feed = FeedWriter(names)
+        self._feed = FeedWriter(names, self.lang)
         self._spacer = PollSpacer()
         self.accounts = [self._build_account(name, self.settings) for name in names]
         self._init_autostart()

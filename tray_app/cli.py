@@ -33,7 +33,7 @@ from tray_app.cli_accounts import (
 )
 from tray_app.core import errors, fmt
 from tray_app.core.balance import Balance
-from tray_app.core.language import ENGLISH, Language
+from tray_app.core.language import ENGLISH, N_, Language
 from tray_app.core.levels import level_for
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
 from tray_app.core.state import PollResult, Problem
@@ -65,11 +65,30 @@ MAX_HISTORY_DAYS = 3660  # ten years: more than the history keeps, and a sane am
 
 
 class CliError(Exception):
-    """A failure to report as one line with an exit code."""
+    """A failure to report as one line with an exit code.
 
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
+    `message` is English (marked with `N_` where it is written) with {named} placeholders
+    filled from `values`; `text(lang)` words it in the user's language. A value that is a
+    callable is a piece worded elsewhere (core.errors) and gets the language too. `str()` is
+    the English line (logs, JSON)."""
+
+    def __init__(self, message: str, code: int, **values: object) -> None:
+        self.message, self.values = message, values
+        super().__init__(self.text(ENGLISH))
         self.code = code
+
+    def text(self, lang: Language) -> str:
+        if not self.values:
+            return lang.gettext(self.message)
+        filled = {
+            name: value(lang) if callable(value) else value for name, value in self.values.items()
+        }
+        return lang.gettext(self.message).format(**filled)
+
+
+def user_language() -> Language:
+    """The language the environment asks for (LC_ALL, LC_MESSAGES, LANG)."""
+    return language_from_environ(os.environ)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -187,10 +206,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except CliError as exc:
-        _error(str(exc))
+        _error(exc.text(user_language()))
         return exc.code
     except ConfigError as exc:
-        _error(f"config error: {exc}")
+        # The detail is worded in English by settings.py (not translated yet).
+        _error(user_language().gettext("config error: {detail}").format(detail=exc))
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
@@ -223,7 +243,11 @@ def load_config(args: argparse.Namespace) -> tuple[AppPaths, Settings]:
         except OSError as exc:  # a name too long, a directory we may not enter
             raise ConfigError(f"cannot use --config {args.config}: {exc.strerror}") from None
         if not exists:
-            raise ConfigError(f"the config file {args.config} does not exist")
+            raise CliError(
+                N_("config error: the config file {path} does not exist"),
+                EXIT_USAGE,
+                path=args.config,
+            )
     return paths, load_settings(paths.config_file)
 
 
@@ -253,14 +277,32 @@ def api_error_to_cli(exc: ApiError, account: str = DEFAULT_ACCOUNT) -> CliError:
     problem = problem_of(exc)
     if problem is Problem.KEY_REJECTED:
         return CliError(
-            f"the API key was rejected ({exc}); {errors.advice(problem)} and run "
-            f"`{key_set_command(account)}`",
+            N_("the API key was rejected ({detail}); {advice} and run `{command}`"),
             EXIT_KEY,
+            detail=str(exc),
+            advice=lambda lang: errors.advice(problem, lang=lang),
+            command=key_set_command(account),
         )
     if isinstance(exc, RateLimited):
-        trace = f" (traceId {exc.trace_id})" if exc.trace_id else ""
-        return CliError(errors.one_line(problem, None, exc.retry_after) + trace, EXIT_RATE_LIMITED)
-    return CliError(errors.one_line(problem, str(exc)), EXIT_UNAVAILABLE)
+        retry_after = exc.retry_after
+
+        def line(lang: Language) -> str:
+            return errors.one_line(problem, None, retry_after, lang)
+
+        if exc.trace_id:
+            return CliError(
+                N_("{problem} (traceId {trace})"),
+                EXIT_RATE_LIMITED,
+                problem=line,
+                trace=exc.trace_id,
+            )
+        return CliError("{problem}", EXIT_RATE_LIMITED, problem=line)
+    detail = str(exc)  # the client's words (English): an HTTP status, a timeout
+    return CliError(
+        "{problem}",
+        EXIT_UNAVAILABLE,
+        problem=lambda lang: errors.one_line(problem, detail, lang=lang),
+    )
 
 
 # -- status --------------------------------------------------------------------------------
@@ -281,7 +323,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         if out_format == "json":
             print(json.dumps({**status_json(balance, alerts, fetched_at), "stale": False}))
         else:
-            print(status_text(balance, alerts, fetched_at, language_from_environ(os.environ)))
+            print(status_text(balance, alerts, fetched_at, user_language()))
         return EXIT_OK
     return _status_of_several(args, paths, settings, accounts)
 
@@ -297,19 +339,24 @@ def _status_of_several(
     codes: list[int] = []
     objects: list[dict[str, object]] = []
     blocks: list[str] = []
+    lang = user_language()
     for account in accounts:
         alerts = settings.alerts_for(account.name)
         try:
             balance, fetched_at = fetch_balance_of(paths, settings, account.name)
         except CliError as exc:
             codes.append(exc.code)
-            _error(f"{account.name}: {exc}")
+            _error(f"{account.name}: {exc.text(lang)}")
+            # JSON stays English: scripts read it.
             objects.append({"account": account.name, "error": str(exc), "exitCode": exc.code})
-            blocks.append(f"{account.name}\n  error: {exc}")
+            blocks.append(
+                f"{account.name}\n  "
+                + lang.gettext("error: {message}").format(message=exc.text(lang))
+            )
             continue
         codes.append(EXIT_OK)
         objects.append({"account": account.name, **status_json(balance, alerts, fetched_at)})
-        text = status_text(balance, alerts, fetched_at, language_from_environ(os.environ))
+        text = status_text(balance, alerts, fetched_at, lang)
         blocks.append(f"{account.name}\n" + "\n".join(f"  {line}" for line in text.splitlines()))
     if args.json:
         print(json.dumps({"accounts": objects}))
@@ -325,9 +372,12 @@ def fetch_balance_of(paths: AppPaths, settings: Settings, account: str) -> tuple
     stored = store.load()  # its warnings are logged, and so shown once (see main)
     if stored is None:
         raise CliError(
-            f"no API key is set; run `{key_set_command(account)}` (create one in the Lensmor "
-            "app under Settings -> API Keys)",
+            N_(
+                "no API key is set; run `{command}` (create one in the Lensmor app under "
+                "Settings -> API Keys)"
+            ),
             EXIT_KEY,
+            command=key_set_command(account),
         )
     return _fetch_with_key(base_url, stored.value, account), time.time()
 
@@ -365,11 +415,13 @@ def _status_live_feed(
             if len(accounts) == 1:
                 raise
             codes.append(exc.code)
-            _error(f"{account.name}: {exc}")
+            _error(f"{account.name}: {exc.text(user_language())}")
             continue
         codes.append(EXIT_OK)
         state = status_feed.fetched_state(PollResult(fetched_at, balance=balance))
-        snapshots += status_feed.live_accounts(state, settings, fetched_at, account.name)
+        snapshots += status_feed.live_accounts(
+            state, settings, fetched_at, account.name, user_language()
+        )
     if not snapshots:
         return worst_exit(codes)
     refresh = status_feed.refresh_argv(args.config) if out == "xbar" else []
@@ -396,7 +448,9 @@ def _status_cached(
         except CachedStateError as exc:
             raise CliError(str(exc), EXIT_UNAVAILABLE) from None
         if saved is not None:
-            snapshots += status_feed.cached_accounts(saved, settings, now, account.name)
+            snapshots += status_feed.cached_accounts(
+                saved, settings, now, account.name, user_language()
+            )
     if not snapshots:
         raise CliError(status_feed.NEVER_RAN_HINT, EXIT_NO)
     refresh = status_feed.refresh_argv(args.config) if out == "xbar" else []
@@ -409,8 +463,8 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
     pid = running_pid(app_paths(args).lock_file)
     if pid is None or not ask_to_refresh(pid):
-        raise CliError("the tray app is not running; start it with `lensmor-tray`", EXIT_NO)
-    print(f"asked the running app (pid {pid}) to refresh")
+        raise CliError(N_("the tray app is not running; start it with `lensmor-tray`"), EXIT_NO)
+    print(user_language().gettext("asked the running app (pid {pid}) to refresh").format(pid=pid))
     return EXIT_OK
 
 
@@ -493,54 +547,83 @@ def cmd_key(args: argparse.Namespace) -> int:
         # Without --account the one account is meant (a config with several asks which).
         account = single_account(args, load_config(args)[1]).name
     store = key_store(paths, account)
+    _ = user_language().gettext
     if args.key_command == "set":
         return _key_set(store)
     if args.key_command == "show":
         stored = store.load()
         if stored is None:
-            raise CliError(f"no API key is set; run `{key_set_command(account)}`", EXIT_KEY)
-        print(f"{stored.masked} (from {stored.source.value}: {stored.location})")
+            raise CliError(
+                N_("no API key is set; run `{command}`"),
+                EXIT_KEY,
+                command=key_set_command(account),
+            )
+        # The source names ("environment", "keyring", "file") are the same in every language.
+        print(
+            _("{key} (from {source}: {location})").format(
+                key=stored.masked, source=stored.source.value, location=stored.location
+            )
+        )
         return EXIT_OK
     removed = store.clear()
     if removed:
-        print("removed the key from: " + ", ".join(source.value for source in removed))
+        print(
+            _("removed the key from: {places}").format(
+                places=", ".join(source.value for source in removed)
+            )
+        )
     else:
-        print("no stored key to remove")
+        print(_("no stored key to remove"))
     if store.environment_overrides:
-        _error("warning: LENSMOR_API_KEY is still set in the environment and will be used")
+        _error(_("warning: LENSMOR_API_KEY is still set in the environment and will be used"))
     return EXIT_OK
 
 
 def read_key_input(command: str = "lensmor-tray key set") -> str:
     """The key from a hidden prompt, or the first line of stdin when it is piped."""
     if sys.stdin is None:
-        raise CliError(f"no input: pipe the key in, e.g. `{command} < keyfile`", 2)
+        raise CliError(
+            N_("no input: pipe the key in, e.g. `{command} < keyfile`"), 2, command=command
+        )
     if sys.stdin.isatty():
-        return getpass.getpass("Lensmor API key (input hidden): ")
+        return getpass.getpass(user_language().gettext("Lensmor API key (input hidden): "))
     return sys.stdin.readline()
 
 
 def _key_set(store: KeyStore) -> int:
+    _ = user_language().gettext
     text = read_key_input(key_set_command(store.account))
     try:
         key = normalise_key(text)
     except InvalidKey as exc:
-        raise CliError(f"{exc}; paste the key exactly as the Lensmor app showed it", 2) from None
+        # What was wrong with the key is worded by secrets.py (English for now).
+        raise CliError(
+            N_("{problem}; paste the key exactly as the Lensmor app showed it"), 2, problem=exc
+        ) from None
     if not looks_like_lensmor_key(key):
-        _error("warning: this does not look like a Lensmor key (they start with uak_ or sk_)")
+        _error(_("warning: this does not look like a Lensmor key (they start with uak_ or sk_)"))
     stored = store.save(key)
-    print(f"saved {stored.masked} in the {stored.source.value}")
+    print(_("saved {key} in the {place}").format(key=stored.masked, place=stored.source.value))
     if store.environment_overrides:
-        _error("warning: LENSMOR_API_KEY is set in the environment and takes precedence")
+        _error(_("warning: LENSMOR_API_KEY is set in the environment and takes precedence"))
     return EXIT_OK
 
 
 def cmd_paths(args: argparse.Namespace) -> int:
     paths = app_paths(args)
-    print(f"config:   {paths.config_file}")
-    print(f"key file: {paths.key_file} (used only without an OS keyring)")
-    print(f"data:     {paths.data_dir}")
-    print(f"logs:     {paths.log_file}")
+    _ = user_language().gettext
+    rows = [
+        (_("config:"), str(paths.config_file)),
+        (
+            _("key file:"),
+            _("{path} (used only without an OS keyring)").format(path=paths.key_file),
+        ),
+        (_("data:"), str(paths.data_dir)),
+        (_("logs:"), str(paths.log_file)),
+    ]
+    width = max(display_width(label) for label, _value in rows)
+    for label, value in rows:
+        print(f"{label}{' ' * (width - display_width(label))} {value}")
     return EXIT_OK
 
 
@@ -551,7 +634,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if getattr(args, "demo_without_key", False) and not any(
         key_store(paths, account.name).load() for account in _settings.accounts
     ):
-        print("No API key is configured: starting the demo (see README: 'Give it your key').")
+        print(
+            user_language().gettext(
+                "No API key is configured: starting the demo (see README: 'Give it your key')."
+            )
+        )
         return cmd_demo(args)  # which sets up logging itself (once: handlers would double)
     configure_logging(args.verbose, paths.log_file)
     options = AppOptions(
@@ -635,14 +722,14 @@ def cmd_history(args: argparse.Namespace) -> int:
 
     paths = app_paths(args)
     if not 1 <= args.days <= MAX_HISTORY_DAYS:
-        raise CliError(f"--days must be from 1 to {MAX_HISTORY_DAYS}", EXIT_USAGE)
+        raise CliError(N_("--days must be from 1 to {most}"), EXIT_USAGE, most=MAX_HISTORY_DAYS)
     account = DEFAULT_ACCOUNT
     if args.account is not None or paths.config_file.exists():
         account = single_account(args, load_config(args)[1]).name
     history_db = paths.history_db_for(account)
     if not history_db.exists():
         raise CliError(
-            "no history yet: start the tray app (`lensmor-tray`) and it records changes",
+            N_("no history yet: start the tray app (`lensmor-tray`) and it records changes"),
             EXIT_NO,
         )
     with HistoryStore.open(history_db) as store:
@@ -663,9 +750,10 @@ def cmd_history(args: argparse.Namespace) -> int:
             from tray_app.history_export import chart_text
             from tray_app.usage_data import load_series
 
-            print(chart_text(load_series(store, now, args.days)), end="")
+            series = load_series(store, now, args.days)
+            print(chart_text(series, lang=user_language()), end="")
         else:
-            print(history_report(store, now, None, days=args.days))
+            print(history_report(store, now, None, days=args.days, lang=user_language()))
     return EXIT_OK
 
 
@@ -678,6 +766,7 @@ def cmd_account(args: argparse.Namespace) -> int:
         test_key=_fetch_with_key,
         warn=_error,
         tray_running=lambda: _tray_running(paths),
+        lang=user_language(),
     )
     return commands.run(args)
 
@@ -700,8 +789,11 @@ def cmd_autostart(args: argparse.Namespace) -> int:
         status = autostart.disable()
     else:
         status = autostart.status()
-    state = "enabled" if status.enabled else "not enabled"
-    print(f"start at login: {state} ({status.location})")
+    _ = user_language().gettext
+    if status.enabled:
+        print(_("start at login: enabled ({location})").format(location=status.location))
+    else:
+        print(_("start at login: not enabled ({location})").format(location=status.location))
     if status.detail:
         print(status.detail)
     if args.action == "enable" and not status.enabled:
@@ -726,7 +818,11 @@ def configure_logging(verbose: bool, log_file: Path | None) -> None:
             handler.setFormatter(formatter)
             root.addHandler(handler)
         except OSError as exc:
-            _error(f"warning: cannot write the log file {log_file}: {exc.strerror}")
+            _error(
+                user_language()
+                .gettext("warning: cannot write the log file {path}: {reason}")
+                .format(path=log_file, reason=exc.strerror)
+            )
     if verbose:
         stream = logging.StreamHandler()
         stream.setFormatter(formatter)

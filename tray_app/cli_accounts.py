@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from tray_app.core import fmt
 from tray_app.core.balance import Balance
+from tray_app.core.language import ENGLISH, Language
 from tray_app.secrets import InvalidKey, KeySource, KeyStore, looks_like_lensmor_key, normalise_key
 from tray_app.settings import (
     DEFAULT_ACCOUNT,
@@ -105,6 +106,7 @@ class AccountCommands:
     test_key: Callable[[str, str], Balance]  # (base_url, key) -> balance; raises CliError
     warn: Callable[[str], None]
     tray_running: Callable[[], bool]
+    lang: Language = ENGLISH  # what the commands print, in the user's language
 
     def run(self, args: argparse.Namespace) -> int:
         if args.account_command == "add":
@@ -116,9 +118,14 @@ class AccountCommands:
         return self.rename(args.old, args.new)
 
     def add(self, name: str, base_url: str | None) -> int:
+        _ = self.lang.gettext
         validate_account_name(name, "the account name")
         if any(a.name.casefold() == name.casefold() for a in self.settings.accounts):
-            raise ConfigError(f"an account named {name!r} exists already; choose another name")
+            raise ConfigError(
+                _("an account named {name} exists already; choose another name").format(
+                    name=repr(name)
+                )
+            )
         if base_url is not None:
             base_url = validate_base_url(base_url)
         text = self.read_key()
@@ -126,11 +133,13 @@ class AccountCommands:
             key = normalise_key(text)
         except InvalidKey as exc:
             raise ConfigError(
-                f"{exc}; paste the key exactly as the Lensmor app showed it"
+                _("{problem}; paste the key exactly as the Lensmor app showed it").format(
+                    problem=exc
+                )
             ) from None
         if not looks_like_lensmor_key(key):
             self.warn(
-                "warning: this does not look like a Lensmor key (they start with uak_ or sk_)"
+                _("warning: this does not look like a Lensmor key (they start with uak_ or sk_)")
             )
         new = AccountConfig(name, base_url)
         if self._default_is_a_placeholder():
@@ -146,8 +155,13 @@ class AccountCommands:
             KeyStore(self.paths.key_file, name).clear()  # no key without its account
             raise
         print(
-            f"added {name}: {stored.masked} in the {stored.source.value}; "
-            f"{fmt.credits(balance.total_balance)} of {fmt.credits(balance.total_amount)} credits"
+            _("added {name}: {key} in the {place}; {balance} of {total} credits").format(
+                name=name,
+                key=stored.masked,
+                place=stored.source.value,
+                balance=fmt.credits(balance.total_balance, self.lang),
+                total=fmt.credits(balance.total_amount, self.lang),
+            )
         )
         return 0
 
@@ -163,25 +177,31 @@ class AccountCommands:
     def list(self) -> int:
         for account in self.settings.accounts:
             stored = KeyStore(self.paths.key_file, account.name).load()
-            key = f"{stored.masked} ({stored.source.value})" if stored else "no key"
+            key = (
+                f"{stored.masked} ({stored.source.value})"
+                if stored
+                else self.lang.gettext("no key")
+            )
             pinned = " [badge]" if self.settings.badge_account == account.name else ""
             print(f"{account.name}{pinned}\t{key}\t{self._last_balance(account.name)}")
         return 0
 
     def _last_balance(self, name: str) -> str:
+        _ = self.lang.gettext
         path = self.paths.history_db_for(name)
         if not path.exists():
-            return "no balance yet"
+            return _("no balance yet")
         from tray_app.store import HistoryStore
 
         with HistoryStore.open(path) as store:
             last = store.last_recorded()
         if last is None:
-            return "no balance yet"
+            return _("no balance yet")
         ts, balance = last
-        return (
-            f"{fmt.credits(balance.total_balance)} of {fmt.credits(balance.total_amount)} "
-            f"credits ({fmt.iso_utc(ts)})"
+        return _("{balance} of {total} credits ({time})").format(
+            balance=fmt.credits(balance.total_balance, self.lang),
+            total=fmt.credits(balance.total_amount, self.lang),
+            time=fmt.iso_utc(ts),
         )
 
     def remove(self, name: str) -> int:
@@ -190,26 +210,42 @@ class AccountCommands:
         save_settings(self.paths.config_file, remaining)
         store = KeyStore(self.paths.key_file, account.name)
         removed = store.clear()
-        where = ", ".join(source.value for source in removed) or "nowhere (none was stored)"
-        print(f"removed {account.name}; its key was removed from: {where}")
+        _ = self.lang.gettext
+        if removed:
+            where = ", ".join(source.value for source in removed)
+            print(
+                _("removed {name}; its key was removed from: {places}").format(
+                    name=account.name, places=where
+                )
+            )
+        else:
+            print(_("removed {name}; it had no stored key").format(name=account.name))
         history = self.paths.history_db_for(account.name)
         if history.exists():
-            print(f"its history is kept in {history} (delete that file to forget it)")
+            print(
+                _("its history is kept in {path} (delete that file to forget it)").format(
+                    path=history
+                )
+            )
         if store.environment_overrides:
-            self.warn("warning: LENSMOR_API_KEY is still set in the environment")
+            self.warn(_("warning: LENSMOR_API_KEY is still set in the environment"))
         return 0
 
     def rename(self, old: str, new: str) -> int:
         account = self.settings.account(old)
         if self.tray_running():
             # The running tray holds the history file open and would keep writing to it.
-            raise ConfigError("quit the tray app first: it is using this account's history")
+            raise ConfigError(
+                self.lang.gettext("quit the tray app first: it is using this account's history")
+            )
         renamed = with_account_renamed(self.settings, account.name, new)  # checks the new name
         source_db = self.paths.history_db_for(account.name)
         target_db = self.paths.history_db_for(new)
         if source_db != target_db and target_db.exists():
             raise ConfigError(
-                f"a history for {new!r} already exists at {target_db}; move it away first"
+                self.lang.gettext(
+                    "a history for {name} already exists at {path}; move it away first"
+                ).format(name=repr(new), path=target_db)
             )
         old_keys = KeyStore(self.paths.key_file, account.name)
         stored = old_keys.load(include_environment=False)
@@ -224,7 +260,11 @@ class AccountCommands:
             from tray_app.store import move_history
 
             move_history(source_db, target_db)
-        print(f"renamed {account.name} to {new} (key and history moved)")
+        print(
+            self.lang.gettext("renamed {old} to {new} (key and history moved)").format(
+                old=account.name, new=new
+            )
+        )
         return 0
 
 

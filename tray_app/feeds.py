@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tray_app.core import feed
+from tray_app.core.language import ENGLISH, Language
 from tray_app.core.state import MonitorState
 from tray_app.settings import Settings
 
@@ -32,8 +33,11 @@ class FeedWriter:
     other's line.
     """
 
-    def __init__(self, accounts: Sequence[str] = (feed.DEFAULT_ACCOUNT,)) -> None:
+    def __init__(
+        self, accounts: Sequence[str] = (feed.DEFAULT_ACCOUNT,), lang: Language = ENGLISH
+    ) -> None:
         self._order = tuple(accounts)
+        self._lang = lang  # the words of the waybar tooltip and text
         self._lock = threading.Lock()  # one writer at a time; guards the fields below
         self._latest: dict[str, feed.AccountSnapshot] = {}
         self._failing: set[Path] = set()  # paths whose last write failed (logged once)
@@ -52,7 +56,7 @@ class FeedWriter:
         if targets.prometheus_textfile is None and targets.waybar_file is None:
             return
         snapshot = feed.snapshot_of(
-            state, settings.alerts.thresholds, settings.poll_interval, now, account
+            state, settings.alerts.thresholds, settings.poll_interval, now, account, lang=self._lang
         )
         with self._lock:
             self._latest[account] = snapshot

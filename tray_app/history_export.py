@@ -22,6 +22,7 @@ from typing import TextIO
 
 from tray_app.core import fmt
 from tray_app.core.balance import API_FIELDS, Number
+from tray_app.core.language import ENGLISH, N_, Language
 from tray_app.core.usage_series import Event, EventKind, Recorded, UsageSeries, events_of
 
 DEFAULT_ACCOUNT = "default"
@@ -146,46 +147,98 @@ def _local_midnight(day: dt.date, tz: dt.tzinfo | None) -> float:
     return dt.datetime.combine(day, dt.time(), tzinfo=tz).timestamp()
 
 
-def chart_text(series: UsageSeries, width: int = CHART_WIDTH, tz: dt.tzinfo | None = None) -> str:
-    """The `history --chart` output (see the module docstring)."""
+def chart_text(
+    series: UsageSeries,
+    width: int = CHART_WIDTH,
+    tz: dt.tzinfo | None = None,
+    lang: Language = ENGLISH,
+) -> str:
+    """The `history --chart` output (see the module docstring), its words in `lang`."""
+    _ = lang.gettext
     cols = columns(series, width, tz)
     if not cols or series.empty:
-        return "No history in this period yet: start the tray app and it records changes.\n"
+        return _("No history in this period yet: start the tray app and it records changes.") + "\n"
     first, last = cols[0][0], cols[-1][1]
     balances = [c[2] for c in cols]
     spends = [c[3] for c in cols]
     per = (cols[0][1] - cols[0][0]).days + 1
-    unit = "day" if per == 1 else f"{per} days"
+    unit = (
+        _("day")
+        if per == 1
+        else lang.ngettext("{count} day", "{count} days", per).format(count=per)
+    )
     top_balance = max(balances)
     top_spend = max(spends)
-    lines = [
-        f"Last {series.totals.days} days, {_day(first)} to {_day(last)} (one column per {unit})",
-        "",
-        f"Balance   {sparkline(balances, top_balance)}  "
-        f"now {fmt.credits(_num(balances[-1]))}, top {fmt.credits(_num(top_balance))}",
-        f"Spent     {sparkline(spends, top_spend)}  "
-        f"total {fmt.credits(_num(series.totals.spent))}, busiest {unit} "
-        f"{fmt.credits(_num(top_spend))}",
+
+    def money(value: float) -> str:
+        return fmt.credits(_num(value), lang)
+
+    # The labels in one column (display width: wide characters take two).
+    rows = [
+        (
+            _("Balance"),
+            f"{sparkline(balances, top_balance)}  "
+            + _("now {now}, top {top}").format(now=money(balances[-1]), top=money(top_balance)),
+        ),
+        (
+            _("Spent"),
+            f"{sparkline(spends, top_spend)}  "
+            + _("total {total}, busiest {unit} {busiest}").format(
+                total=money(series.totals.spent), unit=unit, busiest=money(top_spend)
+            ),
+        ),
     ]
     if series.events:
-        lines.append(f"Events    {events_line(series, tz)}")
+        rows.append((_("Events"), events_line(series, tz, lang=lang)))
     proj = series.projection
     if proj is not None and proj.runs_out_at is not None:
-        lines.append(
-            f"Forecast  at this pace the credits run out on {fmt.date(proj.runs_out_at, tz)}"
+        rows.append(
+            (
+                _("Forecast"),
+                _("at this pace the credits run out on {date}").format(
+                    date=fmt.date(proj.runs_out_at, tz, lang)
+                ),
+            )
         )
     elif proj is not None and proj.ends_at_reset:
-        lines.append(
-            f"Forecast  at this pace they last until the reset ({fmt.date(proj.end_ts, tz)})"
+        rows.append(
+            (
+                _("Forecast"),
+                _("at this pace they last until the reset ({date})").format(
+                    date=fmt.date(proj.end_ts, tz, lang)
+                ),
+            )
         )
+    width_of_labels = max(8, *(fmt.display_width(label) for label, _text in rows))
+    heading = lang.ngettext(
+        "Last {days} day, {first} to {last} (one column per {unit})",
+        "Last {days} days, {first} to {last} (one column per {unit})",
+        series.totals.days,
+    ).format(
+        days=series.totals.days,
+        first=_day(first, lang),
+        last=_day(last, lang),
+        unit=unit,
+    )
+    lines = [heading, ""]
+    for label, text in rows:
+        pad = " " * (width_of_labels - fmt.display_width(label))
+        lines.append(f"{label}{pad}  {text}")
     return "\n".join(lines) + "\n"
 
 
-def events_line(series: UsageSeries, tz: dt.tzinfo | None = None, most: int = 6) -> str:
+def events_line(
+    series: UsageSeries, tz: dt.tzinfo | None = None, most: int = 6, lang: Language = ENGLISH
+) -> str:
     """Each event with its day; beyond `most`, a count per kind and the latest three."""
 
     def named(events: Sequence[Event]) -> str:
-        return ", ".join(f"{e.kind.label.lower()} {fmt.short_date(e.ts, tz)}" for e in events)
+        return ", ".join(
+            lang.gettext("{event} {date}").format(
+                event=lang.gettext(_ONE[e.kind]), date=fmt.short_date(e.ts, tz, lang)
+            )
+            for e in events
+        )
 
     events = series.events
     if len(events) <= most:
@@ -193,20 +246,39 @@ def events_line(series: UsageSeries, tz: dt.tzinfo | None = None, most: int = 6)
     counts: dict[EventKind, int] = {}
     for e in events:
         counts[e.kind] = counts.get(e.kind, 0) + 1
-    parts = [f"{n} {_PLURAL[k] if n > 1 else k.label.lower()}" for k, n in counts.items()]
-    return f"{', '.join(parts)}; latest: {named(events[-3:])}"
+    parts = [_counted(kind, n, lang) for kind, n in counts.items()]
+    return lang.gettext("{counts}; latest: {events}").format(
+        counts=", ".join(parts), events=named(events[-3:])
+    )
 
 
-_PLURAL = {
-    EventKind.RENEWAL: "renewals",
-    EventKind.TOP_UP: "top-ups",
-    EventKind.GIFT: "gifts",
-    EventKind.ADDED: "credits added",
+#: An event named in a list ("renewal 7 Nov").
+_ONE = {
+    EventKind.RENEWAL: N_("renewal"),
+    EventKind.TOP_UP: N_("top-up"),
+    EventKind.GIFT: N_("gift"),
+    EventKind.ADDED: N_("credits added"),
 }
 
 
-def _day(day: dt.date) -> str:
-    return f"{day.day} {day:%b %Y}"
+def _counted(kind: EventKind, n: int, lang: Language) -> str:
+    """ "3 renewals" (each written out, so that the catalogs get every plural)."""
+    if kind is EventKind.RENEWAL:
+        text = lang.ngettext("{count} renewal", "{count} renewals", n)
+    elif kind is EventKind.TOP_UP:
+        text = lang.ngettext("{count} top-up", "{count} top-ups", n)
+    elif kind is EventKind.GIFT:
+        text = lang.ngettext("{count} gift", "{count} gifts", n)
+    else:
+        text = lang.ngettext("{count} addition of credits", "{count} additions of credits", n)
+    return text.format(count=n)
+
+
+def _day(day: dt.date, lang: Language = ENGLISH) -> str:
+    if lang.locale is None:
+        return f"{day.day} {day:%b %Y}"
+    noon = dt.datetime.combine(day, dt.time(12), tzinfo=dt.timezone.utc).timestamp()
+    return fmt.date(noon, dt.timezone.utc, lang)
 
 
 def _num(value: float) -> Number:

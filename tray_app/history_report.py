@@ -1,7 +1,9 @@
 """What `lensmor-tray history` prints: recent balance changes and spending per day.
 
 Reads a `HistoryStore`; writes nothing. `history_report` is for people (numbers as "30,050",
-local times), `history_json` for scripts (plain numbers, ISO 8601 UTC times and local dates).
+local times, in the user's language: "30.050", "Mo., 30. Nov. 2026" in German),
+`history_json` for scripts (plain numbers, ISO 8601 UTC times and local dates, in every
+language). Recorded alerts are shown as they were worded when they were sent.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import datetime as dt
 
 from tray_app.core import fmt
 from tray_app.core.balance import Number
+from tray_app.core.language import ENGLISH, Language
 from tray_app.core.view import RECENT_ALERTS
 from tray_app.store import BalanceChange, DailyUsage, HistoryStore
 
@@ -34,32 +37,47 @@ def history_report(
     *,
     days: int = DEFAULT_DAYS,
     limit: int = DEFAULT_CHANGES,
+    lang: Language = ENGLISH,
 ) -> str:
+    _ = lang.gettext
     changes = store.changes(limit)
     daily = store.daily_usage(days, tz, now)
     lines: list[str] = []
     if not store.persistent:
         lines += [
-            f"Note: {store.path} could not be used; only this session's history is shown.",
+            _("Note: {path} could not be used; only this session's history is shown.").format(
+                path=store.path
+            ),
             "",
         ]
-    lines.append("Recent balance changes")
+    lines.append(_("Recent balance changes"))
     if changes:
-        lines += _change_lines(changes, now, tz)
+        lines += _change_lines(changes, now, tz, lang)
     else:
-        lines.append("  none recorded yet")
-    lines += ["", "Recent alerts"]
+        lines.append("  " + _("none recorded yet"))
+    lines += ["", _("Recent alerts")]
     lines += [
-        f"  {fmt.date(a.ts, tz)} {fmt.clock(a.ts, tz)}  {a.title}: {a.body}"
+        f"  {fmt.date(a.ts, tz, lang)} {fmt.clock(a.ts, tz, lang)}  {a.title}: {a.body}"
         for a in store.alerts(0.0, RECENT_ALERTS)
-    ] or ["  none yet"]
-    lines += ["", f"Daily usage (last {days} days)"]
-    lines += _daily_lines(daily)
+    ] or ["  " + _("none yet")]
+    lines += [
+        "",
+        lang.ngettext(
+            "Daily usage (last {days} day)", "Daily usage (last {days} days)", days
+        ).format(days=days),
+    ]
+    lines += _daily_lines(daily, lang)
     total = sum(d.spent for d in daily)
     lines += [
         "",
-        f"Usage today: {fmt.credits(_num(usage_today(store, now, tz)))} credits",
-        f"Usage over {days} days: {fmt.credits(_num(total))} credits",
+        _("Usage today: {credits} credits").format(
+            credits=fmt.credits(_num(usage_today(store, now, tz)), lang)
+        ),
+        lang.ngettext(
+            "Usage over {days} day: {credits} credits",
+            "Usage over {days} days: {credits} credits",
+            days,
+        ).format(days=days, credits=fmt.credits(_num(total), lang)),
     ]
     return "\n".join(lines) + "\n"
 
@@ -103,32 +121,48 @@ def history_json(
     }
 
 
-def _change_lines(changes: list[BalanceChange], now: float, tz: dt.tzinfo | None) -> list[str]:
+def _change_lines(
+    changes: list[BalanceChange], now: float, tz: dt.tzinfo | None, lang: Language
+) -> list[str]:
+    _ = lang.gettext
     this_year = fmt.local_datetime(now, tz).year
-    rows = []
+    days = []
     for c in changes:
         when = fmt.local_datetime(c.ts, tz)
-        day = fmt.short_date(c.ts, tz) if when.year == this_year else fmt.date(c.ts, tz)
+        same_year = when.year == this_year
+        days.append(fmt.short_date(c.ts, tz, lang) if same_year else fmt.date(c.ts, tz, lang))
+    width = max(6, *(fmt.display_width(day) for day in days))
+    rows = []
+    for c, day in zip(changes, days, strict=True):
         sign = "+" if c.delta > 0 else ""
         note = ""
         if c.delta > 0:
-            note = "  (reset or top-up)"
+            note = "  " + _("(reset or top-up)")
         elif not c.spent:
-            note = "  (expired, not spent)"
+            note = "  " + _("(expired, not spent)")
+        pad = " " * (width - fmt.display_width(day))
         rows.append(
-            f"  {day:>6} {fmt.clock(c.ts, tz)}  {sign + fmt.credits(c.delta):>9}"
-            f"  -> {fmt.credits(c.balance):>9}{note}"
+            f"  {pad}{day} {fmt.clock(c.ts, tz, lang)}  {sign + fmt.credits(c.delta, lang):>9}"
+            f"  -> {fmt.credits(c.balance, lang):>9}{note}"
         )
     return rows
 
 
-def _daily_lines(daily: list[DailyUsage]) -> list[str]:
+def _daily_lines(daily: list[DailyUsage], lang: Language) -> list[str]:
+    _ = lang.gettext
     rows = []
-    for d in reversed(daily):  # newest first, like the changes above
-        balance = "" if d.balance is None else f"  balance {fmt.credits(d.balance)}"
-        rows.append(
-            f"  {d.day:%a} {d.day.day:>2} {d.day:%b %Y}  {fmt.credits(d.spent):>9}{balance}"
+    days = [fmt.day_with_weekday(d.day, lang) for d in daily]
+    width = max((fmt.display_width(day) for day in days), default=0)
+    for d, day in reversed(
+        list(zip(daily, days, strict=True))
+    ):  # newest first, like the changes above
+        balance = (
+            ""
+            if d.balance is None
+            else "  " + _("balance {credits}").format(credits=fmt.credits(d.balance, lang))
         )
+        pad = " " * (width - fmt.display_width(day))
+        rows.append(f"  {day}{pad}  {fmt.credits(d.spent, lang):>9}{balance}")
     return rows
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tray_app.core import feed
 from tray_app.core.feed import AccountSnapshot
+from tray_app.core.language import ENGLISH, Language
 from tray_app.core.state import MonitorState, PollResult, advance
 from tray_app.settings import AlertSettings, AppPaths, Settings
 
@@ -29,10 +30,14 @@ NEVER_RAN_HINT = (
 
 
 def live_accounts(
-    state: MonitorState, settings: Settings, now: float, account: str = feed.DEFAULT_ACCOUNT
+    state: MonitorState,
+    settings: Settings,
+    now: float,
+    account: str = feed.DEFAULT_ACCOUNT,
+    lang: Language = ENGLISH,
 ) -> list[AccountSnapshot]:
     thresholds = _alerts_of(settings, account).thresholds
-    return [feed.snapshot_of(state, thresholds, settings.poll_interval, now, account)]
+    return [feed.snapshot_of(state, thresholds, settings.poll_interval, now, account, lang=lang)]
 
 
 def _alerts_of(settings: Settings, account: str) -> AlertSettings:
@@ -47,11 +52,15 @@ def fetched_state(result: PollResult) -> MonitorState:
 
 
 def cached_accounts(
-    saved: dict[str, object], settings: Settings, now: float, account: str = feed.DEFAULT_ACCOUNT
+    saved: dict[str, object],
+    settings: Settings,
+    now: float,
+    account: str = feed.DEFAULT_ACCOUNT,
+    lang: Language = ENGLISH,
 ) -> list[AccountSnapshot]:
     """The account in one saved state (each account's history file holds its own)."""
     state = feed.state_from_saved(saved.get("monitor"))
-    return live_accounts(state, settings, now, account)
+    return live_accounts(state, settings, now, account, lang)
 
 
 def render(
@@ -96,7 +105,8 @@ def text(
         if len(accounts) > 1:
             lines.append(f"[{account.account}]")
         if account.balance is not None:
-            lines.append(status_text(account.balance, _alerts_of(settings, account.account), now))
+            alerts = _alerts_of(settings, account.account)
+            lines.append(status_text(account.balance, alerts, now, account.lang))
         else:
             lines.append(account.view.title)
         if cached:

@@ -94,7 +94,13 @@ One notification per poll, at most
     When several rules fire in one poll (or a pause ends with a summary), the most important
     alert is the headline (its title, kind, key and severity) and the others are folded into
     its body, each with its own key kept in `folded` (`Alert.parts()` gives them back, for
-    the history and the tests). The fixed order of importance, most important first, is
+    the history and the tests). A fact several alerts may state, the balance left or the
+    renewal date (`Fact`), is stated once: the headline's body states its facts, and each
+    folded alert reads in the variant that leaves out the facts already stated before it
+    (`Alert.tells` and `Alert.shorter`), so "Unusual spend: 25,000 credits in the last hour.
+    5,050 left." folds a low-balance warning as "14% of 35,050 left, below your 20% warning."
+    and not "5,050 credits left (14% of 35,050), ...". The fixed order of importance, most
+    important first, is
     `IMPORTANCE`: used up, critically low, key rejected, unusual spend, low, large spend,
     runs out before the reset, expiring soon, not updating (offline), renewed, credits added,
     updating again, pause summary. Money at risk comes first, then what the user can act on,
@@ -115,8 +121,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeAlias, TypeVar
 
 from tray_app.core import errors, fmt
@@ -189,6 +196,20 @@ IMPORTANCE: tuple[AlertKind, ...] = (
 )
 
 
+class Fact(str, enum.Enum):
+    """A fact several alerts of one poll may state; the notification states each once."""
+
+    BALANCE = "balance"  # the credits left (or available) now
+    RENEWAL = "renewal"  # the date the subscription credits renew
+    SPEND = "spend"  # the credits spent lately (unusual spend, large spend)
+
+
+#: Every combination of facts a folded alert may have to leave out.
+_FACT_SETS: tuple[frozenset[Fact], ...] = tuple(
+    frozenset(combo) for size in (1, 2, 3) for combo in itertools.combinations(Fact, size)
+)
+
+
 class Severity(str, enum.Enum):
     INFO = "info"
     WARNING = "warning"
@@ -239,6 +260,20 @@ class Alert:
     covers: tuple[str, ...] = ()
     folded: tuple[Alert, ...] = ()  # the other alerts of the same poll, told in `body`
     brief: str = ""  # how this alert reads when folded into another one's body ("" = body)
+    # The facts `body` and `brief` state, and how the alert reads folded after parts that
+    # already stated some of them: (the facts left out, the text). Only `compose` reads them,
+    # right after the rules made the alerts, so they are not saved (`to_json`).
+    tells: frozenset[Fact] = field(default=frozenset(), compare=False, repr=False)
+    shorter: tuple[tuple[frozenset[Fact], str], ...] = field(default=(), compare=False, repr=False)
+
+    def folded_text(self, stated: frozenset[Fact]) -> str:
+        """How this alert reads folded after parts that stated `stated` ("" = nothing new)."""
+        repeated = self.tells & stated
+        if repeated:
+            for left_out, text in self.shorter:
+                if left_out == repeated:
+                    return text
+        return self.brief or self.body
 
     def parts(self) -> tuple[Alert, ...]:
         """The headline alone, then each folded alert: every event of this notification."""
@@ -442,9 +477,20 @@ def compose(alerts: list[Alert]) -> list[Alert]:
         return list(alerts)
     ordered = sorted(alerts, key=lambda alert: IMPORTANCE.index(alert.kind))
     head, rest = ordered[0], tuple(ordered[1:])
-    body = " ".join([head.body, *(alert.brief or alert.body for alert in rest)])
+    texts, stated = [head.body], head.tells
+    for alert in rest:
+        texts.append(alert.folded_text(stated))
+        stated |= alert.tells
+    body = " ".join(text for text in texts if text)
     severity = max((alert.severity for alert in ordered), key=lambda s: s.rank)
     return [replace(head, body=body, severity=severity, folded=rest)]
+
+
+def _shorter(
+    tells: frozenset[Fact], text: Callable[[frozenset[Fact]], str]
+) -> tuple[tuple[frozenset[Fact], str], ...]:
+    """`Alert.shorter`: `text(left_out)` for every combination of the facts it tells."""
+    return tuple((facts, text(facts)) for facts in _FACT_SETS if facts <= tells)
 
 
 def pause(state: AlertState, until: float) -> AlertState:
@@ -685,14 +731,18 @@ def _top_up(
 
 def _top_up_alert(amount: float, b: Balance, now: float, lang: Language) -> Alert:
     _ = lang.gettext
+    added = fmt.credits(amount, lang)
+    tells = frozenset({Fact.BALANCE})
     return Alert(
         AlertKind.TOP_UP,
         _("Lensmor credits added"),
         _("{added} credits added; {balance} available now.").format(
-            added=fmt.credits(amount, lang), balance=fmt.credits(b.total_balance, lang)
+            added=added, balance=fmt.credits(b.total_balance, lang)
         ),
         f"top-up:t={int(now)}",
         Severity.INFO,
+        tells=tells,
+        shorter=_shorter(tells, lambda _facts: _("{added} credits added.").format(added=added)),
     )
 
 
@@ -721,19 +771,34 @@ def _unusual_spend(
         return None
     _ = lang.gettext
     spent, left = fmt.credits(last_hour, lang), fmt.credits(max(0, b.total_balance), lang)
+    factor = f"{last_hour / usual:.0f}" if usual else ""
     if usual:
         body = _(
             "{spent} credits in the last hour, about {factor}\u00d7 your usual pace. {left} left."
-        ).format(spent=spent, factor=f"{last_hour / usual:.0f}", left=left)
+        ).format(spent=spent, factor=factor, left=left)
+        without_balance = _(
+            "{spent} credits in the last hour, about {factor}\u00d7 your usual pace."
+        ).format(spent=spent, factor=factor)
     else:
         body = _("{spent} credits in the last hour. {left} left.").format(spent=spent, left=left)
+        without_balance = _("{spent} credits in the last hour.").format(spent=spent)
+
+    def text(left_out: frozenset[Fact]) -> str:
+        if Fact.SPEND in left_out:
+            return "" if Fact.BALANCE in left_out else _("{left} left.").format(left=left)
+        details = without_balance if Fact.BALANCE in left_out else body
+        return _("Unusual spend: {details}").format(details=details)
+
+    tells = frozenset({Fact.BALANCE, Fact.SPEND})
     return Alert(
         AlertKind.UNUSUAL_SPEND,
         _("Unusual Lensmor spend"),
         body,
         f"unusual-spend:t={int(now)}",
         Severity.WARNING,
-        brief=_("Unusual spend: {details}").format(details=body),
+        brief=text(frozenset()),
+        tells=tells,
+        shorter=_shorter(tells, text),
     )
 
 
@@ -764,6 +829,14 @@ def _large_spend(
             used=used, when=when, left=left
         )
         brief = _("{used} used since {when}.").format(used=used, when=when)
+
+    def text(left_out: frozenset[Fact]) -> str:
+        # Folded, the spend is told briefly and the balance only if nothing before told it.
+        if Fact.SPEND in left_out:
+            return "" if Fact.BALANCE in left_out else _("{left} left.").format(left=left)
+        return brief if Fact.BALANCE in left_out else body
+
+    tells = frozenset({Fact.BALANCE, Fact.SPEND})
     return [
         Alert(
             AlertKind.LARGE_SPEND,
@@ -771,7 +844,8 @@ def _large_spend(
             body,
             f"large-spend:t={int(now)}",
             Severity.INFO,
-            brief=brief,
+            tells=tells,
+            shorter=_shorter(tells, text),
         )
     ]
 
@@ -793,16 +867,34 @@ def _expiring(
     left = reset_at - now
     if b.subscription_balance <= 0 or not 0 < left <= hours * HOUR_S:
         return None
+    credits = fmt.credits(b.subscription_balance, lang)
+    duration, date = fmt.duration(left, lang), fmt.short_date(reset_at, tz, lang)
+
+    def text(left_out: frozenset[Fact]) -> str:
+        # The subscription credits count as the balance (often the same number).
+        if Fact.BALANCE in left_out:
+            if Fact.RENEWAL in left_out:
+                return _("Subscription credits expire in {duration}.").format(duration=duration)
+            return _("Subscription credits expire in {duration} (on {date}).").format(
+                duration=duration, date=date
+            )
+        if Fact.RENEWAL in left_out:
+            return _("{credits} subscription credits expire in {duration}.").format(
+                credits=credits, duration=duration
+            )
+        return _("{credits} subscription credits expire in {duration} (on {date}).").format(
+            credits=credits, duration=duration, date=date
+        )
+
+    tells = frozenset({Fact.BALANCE, Fact.RENEWAL})
     return Alert(
         AlertKind.EXPIRING,
         _("Lensmor credits expire soon"),
-        _("{credits} subscription credits expire in {duration} (on {date}).").format(
-            credits=fmt.credits(b.subscription_balance, lang),
-            duration=fmt.duration(left, lang),
-            date=fmt.short_date(reset_at, tz, lang),
-        ),
+        text(frozenset()),
         f"expiring:period={period}",
         Severity.WARNING,
+        tells=tells,
+        shorter=_shorter(tells, text),
     )
 
 
@@ -821,17 +913,23 @@ def _runway(
     reset_at = b.reset_at_s
     if reset_at is None or period is None or warned == period or b.total_balance <= 0:
         return None
+    duration = fmt.duration(forecast.seconds_to_empty, lang)
+    tells = frozenset({Fact.RENEWAL})
     return Alert(
         AlertKind.RUNWAY,
         _("Lensmor credits may run out"),
         _(
             "At the current pace credits run out in about {duration}, before the reset on {date}."
-        ).format(
-            duration=fmt.duration(forecast.seconds_to_empty, lang),
-            date=fmt.short_date(reset_at, tz, lang),
-        ),
+        ).format(duration=duration, date=fmt.short_date(reset_at, tz, lang)),
         f"runway:period={period}",
         Severity.WARNING,
+        tells=tells,
+        shorter=_shorter(
+            tells,
+            lambda _facts: _(
+                "At the current pace credits run out in about {duration}, before the reset."
+            ).format(duration=duration),
+        ),
     )
 
 
@@ -844,20 +942,63 @@ def _reset_alert(
     _ = lang.gettext
     credits = fmt.credits(b.subscription_balance, lang)
     reset_at = b.reset_at_s
-    if reset_at is None:
-        body = _("Subscription credits renewed: {credits} available.").format(credits=credits)
-    else:
-        body = _("Subscription credits renewed: {credits} available; next reset on {date}.").format(
-            credits=credits, date=fmt.short_date(reset_at, tz, lang)
-        )
+    date = None if reset_at is None else fmt.short_date(reset_at, tz, lang)
+
+    def text(left_out: frozenset[Fact]) -> str:
+        with_date = date is not None and Fact.RENEWAL not in left_out
+        if Fact.BALANCE in left_out:
+            if with_date:
+                return _("Subscription credits renewed; next reset on {date}.").format(date=date)
+            return _("Subscription credits renewed.")
+        if with_date:
+            return _(
+                "Subscription credits renewed: {credits} available; next reset on {date}."
+            ).format(credits=credits, date=date)
+        return _("Subscription credits renewed: {credits} available.").format(credits=credits)
+
+    tells = frozenset({Fact.BALANCE} if date is None else {Fact.BALANCE, Fact.RENEWAL})
     key = f"reset:period={period}" if period is not None else f"reset:t={int(now)}"
-    return Alert(AlertKind.RESET, _("Lensmor credits renewed"), body, key, Severity.INFO)
+    return Alert(
+        AlertKind.RESET,
+        _("Lensmor credits renewed"),
+        text(frozenset()),
+        key,
+        Severity.INFO,
+        tells=tells,
+        shorter=_shorter(tells, text),
+    )
 
 
 _THRESHOLD_TITLES = {
     AlertKind.LOW: (N_("Lensmor credits low"), Severity.WARNING),
     AlertKind.CRITICAL: (N_("Lensmor credits critically low"), Severity.CRITICAL),
     AlertKind.DEPLETED: (N_("Lensmor credits used up"), Severity.CRITICAL),
+}
+
+
+#: The threshold alert's first sentence: (balance told here or "without" it, a share of the
+#: total known or "plain", the kind of warning line) -> the message ("" = nothing to add).
+_THRESHOLD_SENTENCES = {
+    ("with", "plain", "none"): N_("{credits} credits left."),
+    ("with", "plain", "percent"): N_("{credits} credits left, below your {threshold} warning."),
+    ("with", "plain", "credits"): N_("{credits} credits left, below your {line}-credit warning."),
+    ("with", "share", "none"): N_("{credits} credits left ({percent} of {total})."),
+    ("with", "share", "percent"): N_(
+        "{credits} credits left ({percent} of {total}), below your {threshold} warning."
+    ),
+    ("with", "share", "credits"): N_(
+        "{credits} credits left ({percent} of {total}), below your {line}-credit warning."
+    ),
+    ("without", "plain", "none"): "",
+    ("without", "plain", "percent"): N_("Below your {threshold} warning."),
+    ("without", "plain", "credits"): N_("Below your {line}-credit warning."),
+    ("without", "share", "none"): N_("{percent} of {total} left."),
+    ("without", "share", "percent"): N_(
+        "{percent} of {total} left, below your {threshold} warning."
+    ),
+    ("without", "share", "credits"): N_(
+        "{percent} of {total} left, below your {line}-credit warning."
+    ),
 }
 
 
@@ -874,36 +1015,47 @@ def _threshold_alert(
 ) -> Alert:
     _ = lang.gettext
     title, severity = _THRESHOLD_TITLES[kind]
-    credits = fmt.credits(max(0, b.total_balance), lang)
     fraction = b.fraction_remaining
-    if fraction is None:
-        left = _("{credits} credits left").format(credits=credits)
-    else:
-        left = _("{credits} credits left ({percent} of {total})").format(
-            credits=credits,
-            percent=fmt.percent(fraction, lang),
-            total=fmt.credits(b.total_amount, lang),
-        )
-    if threshold is None:
-        body = _("{left}.").format(left=left)
-    elif threshold.is_percent:
-        body = _("{left}, below your {threshold} warning.").format(
-            left=left,
-            # "20%" as configured in English; the locale's form elsewhere ("20 %").
-            threshold=str(threshold)
-            if lang.locale is None
-            else fmt.percent(threshold.value / 100, lang),
-        )
-    else:
-        body = _("{left}, below your {credits}-credit warning.").format(
-            left=left, credits=fmt.credits(threshold.value, lang)
-        )
-    if kind is not AlertKind.LOW and b.reset_at_s is not None:
-        body += " " + _("Subscription credits renew on {date}.").format(
-            date=fmt.short_date(b.reset_at_s, tz, lang)
-        )
+    values = {
+        "credits": fmt.credits(max(0, b.total_balance), lang),
+        "percent": "" if fraction is None else fmt.percent(fraction, lang),
+        "total": fmt.credits(b.total_amount, lang),
+        "line": "" if threshold is None else fmt.credits(threshold.value, lang),
+        # "20%" as configured in English; the locale's form elsewhere ("20 %").
+        "threshold": ""
+        if threshold is None
+        else str(threshold)
+        if lang.locale is None
+        else fmt.percent(threshold.value / 100, lang),
+    }
+    line = "none" if threshold is None else "percent" if threshold.is_percent else "credits"
+    renews = kind is not AlertKind.LOW and b.reset_at_s is not None
+
+    def text(left_out: frozenset[Fact]) -> str:
+        # Whole sentences per case (no pieces glued together), chosen by: the balance told
+        # here or not, a share of the total known or not, which kind of warning line.
+        told = "without" if Fact.BALANCE in left_out else "with"
+        shared = "share" if fraction is not None else "plain"
+        template = _THRESHOLD_SENTENCES[(told, shared, line)]
+        head = _(template).format(**values) if template else ""
+        if renews and Fact.RENEWAL not in left_out and b.reset_at_s is not None:
+            renewal = _("Subscription credits renew on {date}.").format(
+                date=fmt.short_date(b.reset_at_s, tz, lang)
+            )
+            return f"{head} {renewal}" if head else renewal
+        return head
+
+    tells = frozenset({Fact.BALANCE, Fact.RENEWAL} if renews else {Fact.BALANCE})
     key = f"threshold:{label}:period={period}:t={int(now)}"
-    return Alert(kind, _(title), body, key, severity)
+    return Alert(
+        kind,
+        _(title),
+        text(frozenset()),
+        key,
+        severity,
+        tells=tells,
+        shorter=_shorter(tells, text),
+    )
 
 
 def _key_rejected_alert(now: float, lang: Language) -> Alert:
@@ -993,10 +1145,13 @@ def _summary(
             count=hidden
         )
     body += "."
+    listed = body
+    tells: frozenset[Fact] = frozenset()
     if last is not None:
         body += " " + _("Now {credits} credits available.").format(
             credits=fmt.credits(last.total_balance, lang)
         )
+        tells = frozenset({Fact.BALANCE})
     total = len(held) + more
     severity = max((a.severity for a in held), key=lambda s: s.rank, default=Severity.INFO)
     return Alert(
@@ -1010,7 +1165,9 @@ def _summary(
         f"pause-summary:t={int(now)}",
         severity,
         tuple(alert.key for alert in held),
-        brief=lang.gettext("While paused: {summary}").format(summary=body),
+        brief=_("While paused: {summary}").format(summary=body),
+        tells=tells,
+        shorter=_shorter(tells, lambda _facts: _("While paused: {summary}").format(summary=listed)),
     )
 
 

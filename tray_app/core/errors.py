@@ -1,8 +1,9 @@
 """Errors in words for people: each problem worded once, for every place that shows it (pure).
 
 The words are marked with `N_` for the catalogs: the tray's menu, title and notifications
-translate them where they use them (`lang.gettext(LABEL[p])`); the CLI's one-line errors stay
-English for now.
+translate them where they use them (`lang.gettext(LABEL[p])`); `advice`, `one_line` and
+`labelled` take the `lang` to write in (the CLI's one-line errors, the dialog's Test result).
+Details from the client (an HTTP status, "did not answer in time") stay as given.
 
 The CLI's one-line errors, the settings dialog's Test result, the tray menu and title, and the
 notifications all word a failed request from these pieces, so one problem reads the same
@@ -19,7 +20,7 @@ text; nothing here sees an exception (the client maps them to a `Problem`).
 from __future__ import annotations
 
 from tray_app.core import fmt
-from tray_app.core.language import N_
+from tray_app.core.language import ENGLISH, N_, Language
 from tray_app.core.state import Problem
 
 #: How to get a new key: the same steps wherever a missing or rejected key is reported.
@@ -53,22 +54,41 @@ _ADVICE: dict[Problem, str] = {
 }
 
 
-def advice(problem: Problem, retry_after: float | None = None) -> str:
+def advice(problem: Problem, retry_after: float | None = None, lang: Language = ENGLISH) -> str:
     """What the person can do, as a clause ("try again in 2 min")."""
     if problem is Problem.RATE_LIMITED and retry_after is not None:
-        return f"try again in {fmt.duration(retry_after)}"
-    return _ADVICE[problem]
+        return lang.gettext("try again in {duration}").format(
+            duration=fmt.duration(retry_after, lang)
+        )
+    return lang.gettext(_ADVICE[problem])
 
 
-def one_line(problem: Problem, detail: str | None = None, retry_after: float | None = None) -> str:
+def one_line(
+    problem: Problem,
+    detail: str | None = None,
+    retry_after: float | None = None,
+    lang: Language = ENGLISH,
+) -> str:
     """ "<what happened>; <what to do>": the detail when there is one, else the cause."""
-    return f"{detail or CAUSE[problem]}; {advice(problem, retry_after)}"
+    return lang.gettext("{what}; {advice}").format(
+        what=detail or lang.gettext(CAUSE[problem]), advice=advice(problem, retry_after, lang)
+    )
 
 
-def labelled(problem: Problem, detail: str | None = None, retry_after: float | None = None) -> str:
+def labelled(
+    problem: Problem,
+    detail: str | None = None,
+    retry_after: float | None = None,
+    lang: Language = ENGLISH,
+) -> str:
     """ "<label>: <detail>; <what to do>" (the dialog's Test result)."""
-    head = f"{LABEL[problem]}: {detail}" if detail else LABEL[problem]
-    return f"{head}; {advice(problem, retry_after)}"
+    _ = lang.gettext
+    what = advice(problem, retry_after, lang)
+    if detail:
+        return _("{label}: {detail}; {advice}").format(
+            label=_(LABEL[problem]), detail=detail, advice=what
+        )
+    return _("{what}; {advice}").format(what=_(LABEL[problem]), advice=what)
 
 
 def capitalised(text: str) -> str:

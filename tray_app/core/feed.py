@@ -22,11 +22,12 @@ import enum
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tray_app.core import errors, fmt
 from tray_app.core.balance import Balance, Number
+from tray_app.core.language import ENGLISH, Language
 from tray_app.core.levels import Level, Threshold, level_for
 from tray_app.core.saved import opt_float
 from tray_app.core.state import MonitorState, Problem
@@ -79,6 +80,9 @@ class AccountSnapshot:
     stale: bool
     #: The tray's view of the account (badge, tooltip, menu rows), from core.view.
     view: TrayView
+    #: The language of the words people read (bar text, tooltip, menu rows); the class,
+    #: percentage, JSON and Prometheus stay the same in every language.
+    lang: Language = field(default=ENGLISH, compare=False, repr=False)
 
     @property
     def feed_class(self) -> FeedClass:
@@ -102,9 +106,11 @@ def snapshot_of(
     interval: float | None,
     now: float,
     account: str = DEFAULT_ACCOUNT,
+    *,
+    lang: Language = ENGLISH,
 ) -> AccountSnapshot:
     """One account's snapshot from the monitor's state; `interval` is the poll interval."""
-    view = present(state, thresholds, now, Extras(poll_interval=interval))
+    view = present(state, thresholds, now, Extras(poll_interval=interval), lang=lang)
     balance = state.balance
     return AccountSnapshot(
         account=account,
@@ -116,6 +122,7 @@ def snapshot_of(
         # With no balance at all, nothing shown is current either.
         stale=state.is_stale or state.is_outdated(now, interval) or balance is None,
         view=view,
+        lang=lang,
     )
 
 
@@ -153,8 +160,9 @@ def worst(accounts: Sequence[AccountSnapshot]) -> AccountSnapshot:
 def short_text(account: AccountSnapshot, *, named: bool) -> str:
     """The bar text of one account: "30k (86%)", "Key rejected"; prefixed "name: " if `named`."""
     b = account.balance
+    _ = account.lang.gettext
     if b is None or account.problem in (Problem.NO_KEY, Problem.KEY_REJECTED):
-        text = errors.LABEL[account.problem] if account.problem else "checking…"
+        text = _(errors.LABEL[account.problem]) if account.problem else _("checking…")
     else:
         pct = account.percent
         text = fmt.compact(b.total_balance) + (f" ({pct}%)" if pct is not None else "")
@@ -250,7 +258,8 @@ def xbar(
     lines.append("---")
     params = [f"shell={_xbar_quote(refresh_command[0])}"]
     params += [f"param{i}={_xbar_quote(arg)}" for i, arg in enumerate(refresh_command[1:], 1)]
-    lines.append("Refresh | " + " ".join(params) + " terminal=false refresh=true")
+    refresh = _xbar_escape(top.lang.gettext("Refresh"))
+    lines.append(f"{refresh} | " + " ".join(params) + " terminal=false refresh=true")
     return "\n".join(lines)
 
 
@@ -343,14 +352,21 @@ def prometheus(accounts: Sequence[AccountSnapshot]) -> str:
 
 def age_line(account: AccountSnapshot, now: float) -> str:
     """ "Updated 14:02 (3 min ago)", with "out of date" past two poll intervals."""
+    lang = account.lang
+    _ = lang.gettext
     if account.fetched_at is None:
-        return "Never updated"
-    text = f"Updated {fmt.clock(account.fetched_at)} ({fmt.duration(now - account.fetched_at)} ago)"
+        return _("Never updated")
+    parts = [
+        _("Updated {time} ({duration} ago)").format(
+            time=fmt.clock(account.fetched_at, lang=lang),
+            duration=fmt.duration(now - account.fetched_at, lang),
+        )
+    ]
     if account.problem is not None:
-        text += f" · {errors.LABEL[account.problem]}"
+        parts.append(_(errors.LABEL[account.problem]))
     if account.stale:
-        text += " · out of date"
-    return text
+        parts.append(_("out of date"))
+    return " · ".join(parts)
 
 
 def json_object(account: AccountSnapshot) -> dict[str, object]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import unicodedata
 
 from tray_app.core.balance import Number
 from tray_app.core.language import ENGLISH, Language
@@ -149,6 +150,23 @@ def clock(epoch_s: float, tz: dt.tzinfo | None = None, lang: Language = ENGLISH)
 #: English month abbreviations, fixed: strftime's %b follows the C library's LC_TIME, which
 #: the process never sets (and must not depend on).
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_with_weekday(day: dt.date, lang: Language = ENGLISH) -> str:
+    """A calendar day with its weekday: "Mon 30 Nov 2026" ("Mo., 30. Nov. 2026")."""
+    if lang.locale is None:
+        return f"{_WEEKDAYS[day.weekday()]} {day.day:>2} {_MONTHS[day.month - 1]} {day.year}"
+    from babel import dates as babel_dates
+
+    return babel_dates.format_skeleton("yMMMEd", day, locale=lang.locale)
+
+
+def display_width(text: str) -> int:
+    """Terminal columns of `text`: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def iso_utc(epoch_s: float) -> str:

@@ -13,6 +13,7 @@ import enum
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from tray_app.core.language import ENGLISH, Language
 from tray_app.secrets import InvalidKey, StoredKey, normalise_key
 from tray_app.settings import (
     DEFAULT_ACCOUNT,
@@ -76,10 +77,16 @@ def _name_taken(settings: Settings, name: str, ignore: str | None = None) -> boo
 
 
 def plan_add(
-    settings: Settings, fields: NewAccountFields, *, replace_placeholder: bool = False
+    settings: Settings,
+    fields: NewAccountFields,
+    *,
+    replace_placeholder: bool = False,
+    lang: Language = ENGLISH,
 ) -> PlanResult:
     """Validate the Add inputs. `replace_placeholder`: the implicit "default" account has no
-    key and no history, so the first named account takes its place instead of joining it."""
+    key and no history, so the first named account takes its place instead of joining it.
+    Messages in `lang` (those of settings.py and secrets.py stay English for now)."""
+    _ = lang.gettext
     errors: dict[AccountField, str] = {}
     name = fields.name.strip()
     try:
@@ -88,10 +95,12 @@ def plan_add(
         errors[AccountField.NAME] = _sentence(str(exc))
     else:
         if _name_taken(settings, name) and not (replace_placeholder and is_placeholder(settings)):
-            errors[AccountField.NAME] = f"An account named {name!r} exists already"
+            errors[AccountField.NAME] = _("An account named {name} exists already").format(
+                name=repr(name)
+            )
     key: str | None = None
     if not fields.key.strip():
-        errors[AccountField.KEY] = "Paste the account's API key"
+        errors[AccountField.KEY] = _("Paste the account's API key")
     else:
         try:
             key = normalise_key(fields.key)
@@ -113,13 +122,17 @@ def plan_add(
     return PlanResult(AccountPlan(new, name, key), {})
 
 
-def plan_rename(settings: Settings, old: str, new_text: str) -> PlanResult:
+def plan_rename(
+    settings: Settings, old: str, new_text: str, lang: Language = ENGLISH
+) -> PlanResult:
     """Validate a rename of `old` to `new_text` (a change of case only is allowed)."""
+    _ = lang.gettext
     new = new_text.strip()
     if new == old:
-        return PlanResult(None, {AccountField.NAME: "Type a new name for the account"})
+        return PlanResult(None, {AccountField.NAME: _("Type a new name for the account")})
     if _name_taken(settings, new, ignore=old):
-        return PlanResult(None, {AccountField.NAME: f"An account named {new!r} exists already"})
+        taken = _("An account named {name} exists already").format(name=repr(new))
+        return PlanResult(None, {AccountField.NAME: taken})
     try:
         renamed = with_account_renamed(settings, old, new)
     except ConfigError as exc:
@@ -136,12 +149,18 @@ def plan_remove(settings: Settings, name: str) -> PlanResult:
     return PlanResult(AccountPlan(remaining, name), {})
 
 
-def account_line(account: AccountConfig, stored: StoredKey | None, *, loaded: bool = True) -> str:
+def account_line(
+    account: AccountConfig,
+    stored: StoredKey | None,
+    *,
+    loaded: bool = True,
+    lang: Language = ENGLISH,
+) -> str:
     """One row of the list: the name, the masked key and where it lives, an own base URL."""
     if not loaded:
-        key = "key: checking…"
+        key = lang.gettext("key: checking…")
     elif stored is None:
-        key = "no key"
+        key = lang.gettext("no key")
     else:
         key = f"{stored.masked} ({stored.source.value})"
     parts = [account.name, key]

@@ -33,6 +33,7 @@ class ModalPrompt:
         *,
         initial: str | None = None,
         confirm: str = "OK",
+        cancel: str = "Cancel",
         wrap: int = 360,
         on_close: Callable[[], None] | None = None,
     ) -> None:
@@ -59,9 +60,9 @@ class ModalPrompt:
         self.error.grid(row=2, column=0, sticky="ew", pady=(4, 0))
         buttons = ttk.Frame(frame)
         buttons.grid(row=3, column=0, sticky="e", pady=(10, 0))
-        cancel = ttk.Button(buttons, text="Cancel", command=self.close)
-        cancel.grid(row=0, column=0, padx=(0, 8))
-        cancel.bind("<FocusIn>", lambda _e: self._focused("prompt_cancel"))
+        cancel_button = ttk.Button(buttons, text=cancel, command=self.close)
+        cancel_button.grid(row=0, column=0, padx=(0, 8))
+        cancel_button.bind("<FocusIn>", lambda _e: self._focused("prompt_cancel"))
         self.ok = ttk.Button(buttons, text=confirm, command=self._answer, default="active")
         self.ok.grid(row=0, column=1)
         self.ok.bind("<FocusIn>", lambda _e: self._focused("prompt_ok"))

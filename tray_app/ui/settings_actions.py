@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tray_app.core.language import ENGLISH, Language
 from tray_app.secrets import InvalidKey, KeyStore, StoredKey
 from tray_app.settings import (
     ConfigError,
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 from tray_app.ui.settings_form import ENV_OVERRIDE_NOTE, Outcome, describe_outcome, sentence
 
 
-def check_key(base_url: str, key: str) -> Outcome:
+def check_key(base_url: str, key: str, lang: Language = ENGLISH) -> Outcome:
     """One balance request with `key` (blocking: call it from a worker thread)."""
     # Imported here, not at the top: requests takes a noticeable share of the window's
     # start-up, and most visits to Settings never press Test.
@@ -28,11 +29,11 @@ def check_key(base_url: str, key: str) -> Outcome:
     try:
         client = LensmorClient(base_url, key)
     except ConfigError as exc:
-        return describe_outcome(exc)
+        return describe_outcome(exc, lang)
     try:
-        return describe_outcome(client.fetch_balance())
+        return describe_outcome(client.fetch_balance(), lang)
     except ApiError as exc:
-        return describe_outcome(exc)
+        return describe_outcome(exc, lang)
     finally:
         client.close()
 

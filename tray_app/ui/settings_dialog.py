@@ -43,6 +43,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from tray_app.core.badge import BadgeStyle
+from tray_app.core.language import N_
+from tray_app.i18n import language_from_environ
 from tray_app.secrets import KeyStore, StoredKey
 from tray_app.settings import (
     DASHBOARD_URL,
@@ -97,10 +99,12 @@ EXIT_SAVED = 0
 EXIT_CANCELLED = 1
 EXIT_CANNOT_EDIT = 2
 
-TITLE = "Lensmor tray — Settings"
+# Words are marked with N_ and translated where they are shown (self.lang, from the
+# environment the window was started with: LC_ALL, LC_MESSAGES, LANG).
+TITLE = N_("Lensmor tray — Settings")
 ECHO_ENV = "LENSMOR_TRAY_DIALOG_ECHO"
-KEY_HELP = "Create a key in the Lensmor app: Settings → API Keys"
-THRESHOLDS_HINT = "Percent of your allowance, or credits: e.g. 20%, 5% or 1000"
+KEY_HELP = N_("Create a key in the Lensmor app: Settings → API Keys")
+THRESHOLDS_HINT = N_("Percent of your allowance, or credits: e.g. 20%, 5% or 1000")
 
 
 # -- the window ------------------------------------------------------------------------------
@@ -125,6 +129,7 @@ class SettingsDialog:
         self.root = root
         self.paths = paths
         self.environ = environ
+        self.lang = language_from_environ(environ)
         self.echo = echo
         self.exit_code = EXIT_CANCELLED
         self._saved = False
@@ -164,8 +169,9 @@ class SettingsDialog:
     def _build(self) -> None:
         from tkinter import ttk
 
+        _ = self.lang.gettext
         root = self.root
-        root.title(TITLE)
+        root.title(_(TITLE))
         root.resizable(False, False)
         self._style(root)
 
@@ -175,8 +181,8 @@ class SettingsDialog:
         if self.config_error:
             banner = ttk.Label(
                 outer,
-                text=f"The config file cannot be used, so nothing will be saved.\n\n"
-                f"{sentence(self.config_error)}",
+                text=_("The config file cannot be used, so nothing will be saved.")
+                + f"\n\n{sentence(self.config_error)}",
                 style="Banner.TLabel",
                 wraplength=WRAP,
             )
@@ -212,6 +218,7 @@ class SettingsDialog:
         from tkinter import font as tkfont
         from tkinter import ttk
 
+        _ = self.lang.gettext
         box = ttk.LabelFrame(outer, text=self._key_box_title(), padding=(12, 8))
         self.key_box = box
         box.grid(row=row, column=0, sticky="ew")
@@ -221,16 +228,18 @@ class SettingsDialog:
         self.key_entry = ttk.Entry(box, textvariable=self.key_var, show="•", width=42)
         self.key_entry.grid(row=0, column=0, sticky="ew")
         self.show_var = tk.BooleanVar(self.root, value=False)
-        show = ttk.Checkbutton(box, text="Show", variable=self.show_var, command=self._toggle_show)
+        show = ttk.Checkbutton(
+            box, text=_("Show"), variable=self.show_var, command=self._toggle_show
+        )
         show.grid(row=0, column=1, padx=(8, 0))
         self.key_error = self._error_label(box, row=1)
         self.key_hint = ttk.Label(
-            box, text="Current key: checking…", style="Hint.TLabel", wraplength=WRAP
+            box, text=_("Current key: checking…"), style="Hint.TLabel", wraplength=WRAP
         )
         self.key_hint.grid(row=2, column=0, columnspan=2, sticky="ew", pady=(4, 0))
         self._wrap_to_width(self.key_hint)
         if self._env_overrides:
-            note = ttk.Label(box, text=ENV_OVERRIDE_NOTE, style="Warn.TLabel", wraplength=WRAP)
+            note = ttk.Label(box, text=_(ENV_OVERRIDE_NOTE), style="Warn.TLabel", wraplength=WRAP)
             note.grid(row=3, column=0, columnspan=2, sticky="ew", pady=(4, 0))
             self._wrap_to_width(note)
             self._say("key-note", ENV_OVERRIDE_NOTE)
@@ -238,7 +247,7 @@ class SettingsDialog:
         test_row = ttk.Frame(box)
         test_row.grid(row=4, column=0, columnspan=2, sticky="ew", pady=(8, 0))
         test_row.columnconfigure(1, weight=1)
-        self.test_button = ttk.Button(test_row, text="Test", command=self._test)
+        self.test_button = ttk.Button(test_row, text=_("Test"), command=self._test)
         self.test_button.grid(row=0, column=0, sticky="w")
         self.test_result = ttk.Label(test_row, text="", wraplength=WRAP - 90)
         self.test_result.grid(row=0, column=1, sticky="ew", padx=(10, 0))
@@ -247,7 +256,7 @@ class SettingsDialog:
         link_font = tkfont.nametofont("TkDefaultFont").copy()
         link_font.configure(underline=True)
         self._link_font = link_font  # keep a reference: Tk forgets fonts Python drops
-        link = ttk.Label(box, text=KEY_HELP, style="Link.TLabel", cursor="hand2", font=link_font)
+        link = ttk.Label(box, text=_(KEY_HELP), style="Link.TLabel", cursor="hand2", font=link_font)
         link.grid(row=5, column=0, columnspan=2, sticky="w", pady=(8, 0))
         link.bind("<Button-1>", lambda _event: self._open_dashboard())
 
@@ -260,21 +269,22 @@ class SettingsDialog:
         import tkinter as tk
         from tkinter import ttk
 
-        box = ttk.LabelFrame(outer, text="Alerts and polling", padding=(12, 8))
+        _ = self.lang.gettext
+        box = ttk.LabelFrame(outer, text=_("Alerts and polling"), padding=(12, 8))
         box.grid(row=row, column=0, sticky="ew", pady=(12, 0))
         box.columnconfigure(1, weight=1)
         fields = fields_from_settings(self.settings or Settings())
 
-        ttk.Label(box, text="Warn below:").grid(row=0, column=0, sticky="w", padx=(0, 8))
+        ttk.Label(box, text=_("Warn below:")).grid(row=0, column=0, sticky="w", padx=(0, 8))
         self.thresholds_var = tk.StringVar(self.root, value=fields.thresholds)
         self.thresholds_entry = ttk.Entry(box, textvariable=self.thresholds_var, width=24)
         self.thresholds_entry.grid(row=0, column=1, sticky="ew")
-        ttk.Label(box, text=THRESHOLDS_HINT, style="Hint.TLabel").grid(
+        ttk.Label(box, text=_(THRESHOLDS_HINT), style="Hint.TLabel").grid(
             row=1, column=1, sticky="w", pady=(2, 0)
         )
         self.thresholds_error = self._error_label(box, row=2, column=1)
 
-        ttk.Label(box, text="Check every:").grid(
+        ttk.Label(box, text=_("Check every:")).grid(
             row=3, column=0, sticky="w", padx=(0, 8), pady=(8, 0)
         )
         interval_row = ttk.Frame(box)
@@ -290,16 +300,20 @@ class SettingsDialog:
         )
         self.interval_spin.grid(row=0, column=0)
         ttk.Label(
-            interval_row, text=f"seconds (at least {MIN_POLL_INTERVAL_S})", style="Hint.TLabel"
+            interval_row,
+            text=_("seconds (at least {minimum})").format(minimum=MIN_POLL_INTERVAL_S),
+            style="Hint.TLabel",
         ).grid(row=0, column=1, padx=(6, 0))
         self.interval_error = self._error_label(box, row=4, column=1)
 
         self.notify_var = tk.BooleanVar(self.root, value=fields.notifications)
-        notify = ttk.Checkbutton(box, text="Show desktop notifications", variable=self.notify_var)
+        notify = ttk.Checkbutton(
+            box, text=_("Show desktop notifications"), variable=self.notify_var
+        )
         notify.grid(row=5, column=0, columnspan=2, sticky="w", pady=(8, 0))
 
         # Read-only: only the four styles can be chosen; arrow keys change it, Tab moves on.
-        ttk.Label(box, text="Tray badge:").grid(
+        ttk.Label(box, text=_("Tray badge:")).grid(
             row=6, column=0, sticky="w", padx=(0, 8), pady=(8, 0)
         )
         self.badge_style_var = tk.StringVar(self.root, value=fields.badge_style)
@@ -328,15 +342,16 @@ class SettingsDialog:
     def _build_buttons(self, outer: ttk.Frame, row: int) -> None:
         from tkinter import ttk
 
+        _ = self.lang.gettext
         self.status = ttk.Label(outer, text="", wraplength=WRAP)
         self.status.grid(row=row, column=0, sticky="ew", pady=(10, 0))
         self._wrap_to_width(self.status)
         self.status.grid_remove()
         buttons = ttk.Frame(outer)
         buttons.grid(row=row + 1, column=0, sticky="e", pady=(12, 0))
-        self.cancel_button = ttk.Button(buttons, text="Cancel", command=self.close)
+        self.cancel_button = ttk.Button(buttons, text=_("Cancel"), command=self.close)
         self.cancel_button.grid(row=0, column=0, padx=(0, 8))
-        self.save_button = ttk.Button(buttons, text="Save", command=self.save, default="active")
+        self.save_button = ttk.Button(buttons, text=_("Save"), command=self.save, default="active")
         self.save_button.grid(row=0, column=1)
         self._focusable["cancel"] = self.cancel_button
         self._focusable["save"] = self.save_button
@@ -446,13 +461,15 @@ class SettingsDialog:
 
     def _key_box_title(self) -> str:
         name = self._key_account
-        return "API key" if name == DEFAULT_ACCOUNT else f"API key — {name}"
+        _ = self.lang.gettext
+        return _("API key") if name == DEFAULT_ACCOUNT else _("API key — {name}").format(name=name)
 
     def _build_accounts_box(self, outer: ttk.Frame, row: int) -> None:
         import tkinter as tk
         from tkinter import ttk
 
-        box = ttk.LabelFrame(outer, text="Accounts", padding=(12, 8))
+        _ = self.lang.gettext
+        box = ttk.LabelFrame(outer, text=_("Accounts"), padding=(12, 8))
         box.grid(row=row, column=0, sticky="ew", pady=(12, 0))
         box.columnconfigure(1, weight=1)
 
@@ -463,14 +480,14 @@ class SettingsDialog:
         self.accounts_list.bind("<<ListboxSelect>>", lambda _event: self._on_account_selected())
         actions = ttk.Frame(box)
         actions.grid(row=1, column=0, columnspan=2, sticky="w", pady=(6, 0))
-        self.account_test_button = ttk.Button(actions, text="Test", command=self._test_account)
+        self.account_test_button = ttk.Button(actions, text=_("Test"), command=self._test_account)
         self.account_test_button.grid(row=0, column=0, padx=(0, 6))
         self.account_rename_button = ttk.Button(
-            actions, text="Rename…", command=self._rename_account
+            actions, text=_("Rename…"), command=self._rename_account
         )
         self.account_rename_button.grid(row=0, column=1, padx=(0, 6))
         self.account_remove_button = ttk.Button(
-            actions, text="Remove…", command=self._remove_account
+            actions, text=_("Remove…"), command=self._remove_account
         )
         self.account_remove_button.grid(row=0, column=2)
 
@@ -484,9 +501,9 @@ class SettingsDialog:
         self.account_url_var = tk.StringVar(self.root)
         entries: dict[AccountField, ttk.Entry] = {}
         for field, label, var, show, line, column, width in [
-            (AccountField.NAME, "Name:", self.account_name_var, "", 0, 0, 12),
-            (AccountField.KEY, "API key:", self.account_key_var, "•", 0, 2, 22),
-            (AccountField.BASE_URL, "Base URL (optional):", self.account_url_var, "", 1, 0, 12),
+            (AccountField.NAME, _("Name:"), self.account_name_var, "", 0, 0, 12),
+            (AccountField.KEY, _("API key:"), self.account_key_var, "•", 0, 2, 22),
+            (AccountField.BASE_URL, _("Base URL (optional):"), self.account_url_var, "", 1, 0, 12),
         ]:
             ttk.Label(add, text=label).grid(
                 row=line, column=column, sticky="w", padx=(0 if column == 0 else 8, 4), pady=2
@@ -497,7 +514,7 @@ class SettingsDialog:
             entries[field] = entry
         self.account_error = self._error_label(box, row=3, column=0)
         self._account_entries = entries
-        self.account_add_button = ttk.Button(add, text="Add account", command=self._add_account)
+        self.account_add_button = ttk.Button(add, text=_("Add account"), command=self._add_account)
         self.account_add_button.grid(row=1, column=3, sticky="e", padx=(8, 0), pady=2)
         self.account_result = ttk.Label(box, text="", wraplength=WRAP)
         self.account_result.grid(row=5, column=0, columnspan=2, sticky="ew", pady=(6, 0))
@@ -538,7 +555,9 @@ class SettingsDialog:
         selected = self._selected_account()
         accounts = self.settings.accounts if self.settings is not None else ()
         lines = [
-            account_line(a, self._account_keys.get(a.name), loaded=self._account_keys_loaded)
+            account_line(
+                a, self._account_keys.get(a.name), loaded=self._account_keys_loaded, lang=self.lang
+            )
             for a in accounts
         ]
         self.accounts_list.delete(0, "end")
@@ -642,6 +661,7 @@ class SettingsDialog:
             on_ok,
             initial=initial,
             confirm=confirm,
+            cancel=self.lang.gettext("Cancel"),
             on_close=closed,
         )
 
@@ -650,21 +670,25 @@ class SettingsDialog:
             return
         settings = self.settings
         fields = self._account_fields()
+        _ = self.lang.gettext
 
         def work() -> AccountOutcome:
             placeholder = placeholder_is_empty(self.paths, settings, self.environ)
-            result = plan_add(settings, fields, replace_placeholder=placeholder)
+            result = plan_add(settings, fields, replace_placeholder=placeholder, lang=self.lang)
             if result.plan is None:
-                return AccountOutcome(False, "Not added: " + next(iter(result.errors.values())))
+                problem = next(iter(result.errors.values()))
+                return AccountOutcome(False, _("Not added: {problem}").format(problem=problem))
             return add_account(self.paths, result.plan, self.environ)
 
         # The fields are checked here first, so a typo is marked at once, without a request.
-        first = plan_add(settings, fields, replace_placeholder=True)
+        first = plan_add(settings, fields, replace_placeholder=True, lang=self.lang)
         self._show_account_errors(first.errors)
         if first.errors:
-            self._show_account_result(False, "Not added: correct the fields marked in red")
+            self._show_account_result(False, _("Not added: correct the fields marked in red"))
             return
-        self._start_account_work(f"Testing the key of {fields.name.strip()}…", work, "account-add")
+        self._start_account_work(
+            _("Testing the key of {name}…").format(name=fields.name.strip()), work, "account-add"
+        )
 
     def _test_account(self) -> None:
         name = self._selected_account()
@@ -672,7 +696,7 @@ class SettingsDialog:
             return
         settings = self.settings
         self._start_account_work(
-            f"Testing {name}…",
+            self.lang.gettext("Testing {name}…").format(name=name),
             lambda: check_account(self.paths, settings, name, self.environ),
             "account-test",
         )
@@ -682,18 +706,27 @@ class SettingsDialog:
         if self._account_busy or self.settings is None or old is None:
             return
         settings = self.settings
+        _ = self.lang.gettext
 
         def rename(new: str) -> str | None:
-            result = plan_rename(settings, old, new)
+            result = plan_rename(settings, old, new, self.lang)
             if result.plan is None:
                 return result.errors[AccountField.NAME]
             plan = result.plan
             self._start_account_work(
-                f"Renaming {old}…", lambda: rename_account(self.paths, plan), "account-rename"
+                _("Renaming {name}…").format(name=old),
+                lambda: rename_account(self.paths, plan),
+                "account-rename",
             )
             return None
 
-        self._prompt("Rename account", f"New name for {old}:", rename, initial=old)
+        self._prompt(
+            _("Rename account"),
+            _("New name for {name}:").format(name=old),
+            rename,
+            initial=old,
+            confirm=_("OK"),
+        )
 
     def _remove_account(self) -> None:
         name = self._selected_account()
@@ -704,18 +737,21 @@ class SettingsDialog:
             self._show_account_result(False, result.errors[AccountField.NAME])
             return
         plan = result.plan
+        _ = self.lang.gettext
 
         def remove(_text: str) -> str | None:
             self._start_account_work(
-                f"Removing {name}…", lambda: remove_account(self.paths, plan), "account-remove"
+                _("Removing {name}…").format(name=name),
+                lambda: remove_account(self.paths, plan),
+                "account-remove",
             )
             return None
 
         self._prompt(
-            "Remove account",
-            f"Remove {name} and forget its key? Its history file is kept.",
+            _("Remove account"),
+            _("Remove {name} and forget its key? Its history file is kept.").format(name=name),
             remove,
-            confirm="Remove",
+            confirm=_("Remove"),
         )
 
     # -- showing things ----------------------------------------------------------------------
@@ -759,7 +795,10 @@ class SettingsDialog:
         try:
             webbrowser.open(DASHBOARD_URL)
         except webbrowser.Error:
-            self._set_status(f"Open {DASHBOARD_URL} in your browser", "Hint.TLabel")
+            self._set_status(
+                self.lang.gettext("Open {url} in your browser").format(url=DASHBOARD_URL),
+                "Hint.TLabel",
+            )
 
     # -- background work ---------------------------------------------------------------------
 
@@ -768,7 +807,9 @@ class SettingsDialog:
             try:
                 result = work()
             except Exception as exc:  # noqa: BLE001 - reported in the window, not lost
-                message = f"Something went wrong: {type(exc).__name__}: {exc}"
+                message = self.lang.gettext("Something went wrong: {error}").format(
+                    error=f"{type(exc).__name__}: {exc}"
+                )
                 self._results.put(lambda: self._worker_failed(message))
             else:
                 self._results.put(lambda: done(result))
@@ -810,7 +851,7 @@ class SettingsDialog:
         stored, warnings = loaded
         self._stored = stored
         self._stored_loaded = True
-        self._show(self.key_hint, key_hint(stored), "Hint.TLabel", kind="key-hint")
+        self._show(self.key_hint, key_hint(stored, self.lang), "Hint.TLabel", kind="key-hint")
         if warnings and not self.status.cget("text"):
             self._set_status(sentence(warnings[0]), "Warn.TLabel")
 
@@ -825,10 +866,17 @@ class SettingsDialog:
             return
         if key is None:
             if not self._stored_loaded:
-                self._show(self.test_result, "Still reading the stored key…", "Hint.TLabel", "test")
+                self._show(
+                    self.test_result,
+                    self.lang.gettext("Still reading the stored key…"),
+                    "Hint.TLabel",
+                    "test",
+                )
                 return
             if self._stored is None:
-                self._show(self.test_result, "Type a key first", "Error.TLabel", "test")
+                self._show(
+                    self.test_result, self.lang.gettext("Type a key first"), "Error.TLabel", "test"
+                )
                 self.key_entry.focus_set()
                 return
             key = self._stored.value
@@ -839,8 +887,10 @@ class SettingsDialog:
             return
         self._testing = True
         self.test_button.state(["disabled"])
-        self._show(self.test_result, "Testing…", "Hint.TLabel", "test")
-        self._in_background(lambda: check_key(base_url, key), self._on_tested, "key-test")
+        self._show(self.test_result, self.lang.gettext("Testing…"), "Hint.TLabel", "test")
+        self._in_background(
+            lambda: check_key(base_url, key, self.lang), self._on_tested, "key-test"
+        )
 
     def _on_tested(self, outcome: Outcome) -> None:
         self._testing = False
@@ -866,25 +916,32 @@ class SettingsDialog:
             return
         if self.settings is None:
             self._set_status(
-                "Nothing can be saved until the config file is fixed (see above)", "Error.TLabel"
+                self.lang.gettext(
+                    "Nothing can be saved until the config file is fixed (see above)"
+                ),
+                "Error.TLabel",
             )
             return
         if self._saving:
             return
         if self._account_busy:
             # The account change is writing the config file too: one writer at a time.
-            self._set_status("Wait until the account change has finished", "Hint.TLabel")
+            self._set_status(
+                self.lang.gettext("Wait until the account change has finished"), "Hint.TLabel"
+            )
             return
-        result = parse_form(self.form_fields(), self.settings)
+        result = parse_form(self.form_fields(), self.settings, self.lang)
         self._show_errors(result.errors)
         if result.settings is None:
-            self._set_status("Not saved: correct the fields marked in red", "Error.TLabel")
+            self._set_status(
+                self.lang.gettext("Not saved: correct the fields marked in red"), "Error.TLabel"
+            )
             return
         settings, key = result.settings, result.key
         self._saving = True
         self.save_button.state(["disabled"])
         self.cancel_button.state(["disabled"])
-        self._set_status("Saving…", "Hint.TLabel")
+        self._set_status(self.lang.gettext("Saving…"), "Hint.TLabel")
         store = KeyStore(self.paths.key_file, self._key_account, environ=self.environ)
         self._in_background(
             lambda: save_form(self.paths.config_file, settings, key, store),
@@ -899,7 +956,9 @@ class SettingsDialog:
             self.exit_code = EXIT_SAVED
         if outcome.stored is not None and not self._env_overrides:
             self._stored = outcome.stored
-            self._show(self.key_hint, key_hint(outcome.stored), "Hint.TLabel", kind="key-hint")
+            self._show(
+                self.key_hint, key_hint(outcome.stored, self.lang), "Hint.TLabel", kind="key-hint"
+            )
         if outcome.saved and not outcome.error and not outcome.warnings:
             self._say("saved", "settings saved", force=True)
             self.close()
@@ -908,15 +967,16 @@ class SettingsDialog:
             # Keep everything the user typed; they can fix the file and press Save again.
             self.save_button.state(["!disabled"])
             self.cancel_button.state(["!disabled"])
-            self._set_status(outcome.error or "Not saved", "Error.TLabel")
+            self._set_status(outcome.error or self.lang.gettext("Not saved"), "Error.TLabel")
             return
         # Saved, with something the user should read before the window goes away.
         message = "\n".join(filter(None, [outcome.error, *outcome.warnings]))
         self._say("saved", "settings saved", force=True)
-        self._set_status("Saved. " + message, "Error.TLabel" if outcome.error else "Warn.TLabel")
+        saved = self.lang.gettext("Saved. {details}").format(details=message)
+        self._set_status(saved, "Error.TLabel" if outcome.error else "Warn.TLabel")
         for widget in [*self._inputs, self.test_button, self.cancel_button]:
             widget.state(["disabled"])
-        self.save_button.configure(text="Close")
+        self.save_button.configure(text=self.lang.gettext("Close"))
         self.save_button.state(["!disabled"])
         self.save_button.focus_set()
 

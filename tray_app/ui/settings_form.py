@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from tray_app.core import errors, fmt
 from tray_app.core.badge import BadgeStyle
+from tray_app.core.language import ENGLISH, N_, Language
 from tray_app.core.levels import Threshold
 from tray_app.secrets import InvalidKey, KeySource, StoredKey, normalise_key
 from tray_app.settings import (
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 # A day: polling less often than that is not monitoring any more, and a typo such as 30000
 # instead of 300 should be caught here rather than silently silence the tray.
 MAX_POLL_INTERVAL_S = 86_400
-ENV_OVERRIDE_NOTE = (
+ENV_OVERRIDE_NOTE = N_(
     "LENSMOR_API_KEY is set in the environment and overrides the stored key; "
     "a key saved here is used once that variable is unset."
 )
@@ -108,15 +109,20 @@ def fields_from_settings(settings: Settings) -> FormFields:
     )
 
 
-def parse_thresholds(text: str) -> tuple[tuple[Threshold, ...], str | None]:
+def parse_thresholds(
+    text: str, lang: Language = ENGLISH
+) -> tuple[tuple[Threshold, ...], str | None]:
     """ "20%, 5%" -> the thresholds, or () and a one-line message saying what is wrong."""
+    _ = lang.gettext
     parts = [part.strip() for part in _THOUSANDS_COMMA.sub("", text).split(",")]
     found: list[Threshold] = []
     for part in parts:
         if not part:
             continue  # "20%, 5%," and "20%,, 5%" are harmless slips
         if not _THRESHOLD_SHAPE.match(part):
-            return (), f"{part!r} is not a percentage (20%) or credits (500)"
+            return (), _("{text} is not a percentage (20%) or credits (500)").format(
+                text=repr(part)
+            )
         try:
             threshold = Threshold.parse(part)
         except ValueError as exc:  # the right shape but out of range, e.g. 150%
@@ -124,23 +130,30 @@ def parse_thresholds(text: str) -> tuple[tuple[Threshold, ...], str | None]:
         if threshold not in found:
             found.append(threshold)
     if not found:
-        return (), "Enter at least one threshold, e.g. 20%, 5%"
+        return (), _("Enter at least one threshold, e.g. 20%, 5%")
     return tuple(found), None
 
 
-def parse_poll_interval(text: str) -> tuple[int, str | None]:
+def parse_poll_interval(text: str, lang: Language = ENGLISH) -> tuple[int, str | None]:
     """ "300" -> 300, or 0 and a message naming the allowed range."""
+    _ = lang.gettext
     value = text.strip()
     if not value:
-        return 0, f"Enter the interval in seconds (at least {MIN_POLL_INTERVAL_S})"
+        return 0, _("Enter the interval in seconds (at least {minimum})").format(
+            minimum=MIN_POLL_INTERVAL_S
+        )
     try:
         seconds = int(value)
     except ValueError:
-        return 0, f"{value!r} is not a whole number of seconds"
+        return 0, _("{text} is not a whole number of seconds").format(text=repr(value))
     if seconds < MIN_POLL_INTERVAL_S:
-        return 0, f"The interval must be at least {MIN_POLL_INTERVAL_S} seconds (not {seconds})"
+        return 0, _("The interval must be at least {minimum} seconds (not {seconds})").format(
+            minimum=MIN_POLL_INTERVAL_S, seconds=seconds
+        )
     if seconds > MAX_POLL_INTERVAL_S:
-        return 0, f"The interval must be at most {MAX_POLL_INTERVAL_S} seconds (one day)"
+        return 0, _("The interval must be at most {maximum} seconds (one day)").format(
+            maximum=MAX_POLL_INTERVAL_S
+        )
     return seconds, None
 
 
@@ -154,16 +167,20 @@ def parse_key(text: str) -> tuple[str | None, str | None]:
         return None, sentence(str(exc))
 
 
-def parse_form(fields: FormFields, base: Settings | None = None) -> FormResult:
-    """Validate every field; settings not on the form (base_url, ...) are kept from `base`."""
+def parse_form(
+    fields: FormFields, base: Settings | None = None, lang: Language = ENGLISH
+) -> FormResult:
+    """Validate every field; settings not on the form (base_url, ...) are kept from `base`.
+    The messages are in `lang` (a key or threshold out of range: worded by the lower layers,
+    in English for now)."""
     errors: dict[FormField, str] = {}
     key, key_error = parse_key(fields.key)
     if key_error:
         errors[FormField.KEY] = key_error
-    thresholds, thresholds_error = parse_thresholds(fields.thresholds)
+    thresholds, thresholds_error = parse_thresholds(fields.thresholds, lang)
     if thresholds_error:
         errors[FormField.THRESHOLDS] = thresholds_error
-    interval, interval_error = parse_poll_interval(fields.poll_interval)
+    interval, interval_error = parse_poll_interval(fields.poll_interval, lang)
     if interval_error:
         errors[FormField.POLL_INTERVAL] = interval_error
     try:
@@ -189,16 +206,19 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
-def key_hint(stored: StoredKey | None) -> str:
+def key_hint(stored: StoredKey | None, lang: Language = ENGLISH) -> str:
     """The line under the key field: which key is in use now, masked, and where it lives."""
+    _ = lang.gettext
     if stored is None:
-        return "No key is stored yet: paste one above."
+        return _("No key is stored yet: paste one above.")
     where = {
-        KeySource.ENVIRONMENT: "from LENSMOR_API_KEY",
-        KeySource.KEYRING: "in the OS keyring",
-        KeySource.FILE: f"in {stored.location}",
+        KeySource.ENVIRONMENT: _("from LENSMOR_API_KEY"),
+        KeySource.KEYRING: _("in the OS keyring"),
+        KeySource.FILE: _("in {path}").format(path=stored.location),
     }[stored.source]
-    return f"Current key: {stored.masked} ({where}). Leave the field empty to keep it."
+    return _("Current key: {key} ({where}). Leave the field empty to keep it.").format(
+        key=stored.masked, where=where
+    )
 
 
 class Outcome(NamedTuple):
@@ -206,7 +226,9 @@ class Outcome(NamedTuple):
     text: str
 
 
-def describe_outcome(result: BalanceResponse | ApiError | ConfigError) -> Outcome:
+def describe_outcome(
+    result: BalanceResponse | ApiError | ConfigError, lang: Language = ENGLISH
+) -> Outcome:
     """A Test result in words, one line."""
     from tray_app.api import BalanceResponse
 
@@ -214,13 +236,15 @@ def describe_outcome(result: BalanceResponse | ApiError | ConfigError) -> Outcom
         balance = result.balance
         return Outcome(
             True,
-            f"OK: {fmt.credits(balance.total_balance)} of "
-            f"{fmt.credits(balance.total_amount)} credits",
+            lang.gettext("OK: {balance} of {total} credits").format(
+                balance=fmt.credits(balance.total_balance, lang),
+                total=fmt.credits(balance.total_amount, lang),
+            ),
         )
-    return Outcome(False, _error_text(result))
+    return Outcome(False, _error_text(result, lang))
 
 
-def _error_text(error: ApiError | ConfigError) -> str:
+def _error_text(error: ApiError | ConfigError, lang: Language) -> str:
     from tray_app.api import ApiError, AuthError, RateLimited, ServerError, problem_of
 
     if not isinstance(error, ApiError):
@@ -228,9 +252,11 @@ def _error_text(error: ApiError | ConfigError) -> str:
     problem = problem_of(error)
     if isinstance(error, AuthError):
         # Here the key was just typed: checking it is the first thing to do.
-        return f"{errors.LABEL[problem]} — check it and try again"
+        return lang.gettext("{problem} — check it and try again").format(
+            problem=lang.gettext(errors.LABEL[problem])
+        )
     if isinstance(error, RateLimited):
-        return errors.labelled(problem, None, error.retry_after)
+        return errors.labelled(problem, None, error.retry_after, lang)
     if isinstance(error, ServerError):
-        return errors.labelled(problem, f"HTTP {error.status}")
-    return errors.labelled(problem, str(error))
+        return errors.labelled(problem, f"HTTP {error.status}", lang=lang)
+    return errors.labelled(problem, str(error), lang=lang)

@@ -30,8 +30,10 @@ from typing import TYPE_CHECKING
 
 from tray_app.core import fmt
 from tray_app.core.balance import Balance
+from tray_app.core.language import ENGLISH, N_, Language
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Threshold
 from tray_app.core.usage_series import DEFAULT_PERIOD_DAYS, PERIODS_DAYS, UsageSeries
+from tray_app.i18n import language_from_environ
 from tray_app.settings import AppPaths, ConfigError, load_settings
 
 if TYPE_CHECKING:
@@ -45,11 +47,12 @@ if TYPE_CHECKING:
 
 EXIT_CLOSED = 0
 EXIT_CANNOT_OPEN = 2
-TITLE = "Lensmor tray — Usage"
+# Words are marked with N_ and translated where they are shown, in the window's `lang`.
+TITLE = N_("Lensmor tray — Usage")
 ECHO_ENV = "LENSMOR_TRAY_DIALOG_ECHO"
-PERIOD_LABELS = {7: "7 days", 30: "30 days", 90: "90 days", 365: "1 year"}
+PERIOD_LABELS = {7: N_("7 days"), 30: N_("30 days"), 90: N_("90 days"), 365: N_("1 year")}
 CHART_PX = (730, 500)
-NO_MATPLOTLIB = (
+NO_MATPLOTLIB = N_(
     "The charts need matplotlib, which this installation does not include "
     "(pip install matplotlib). The summary is on the right; "
     "`lensmor-tray history --chart` draws the balance and daily spending in a terminal."
@@ -60,55 +63,87 @@ NO_CHART_HINT = "use `lensmor-tray history --chart` in a terminal instead"
 # -- the summary, pure -------------------------------------------------------------------------
 
 
-def summary_lines(series: UsageSeries, tz: dt.tzinfo | None = None) -> list[tuple[str, str]]:
+def summary_lines(
+    series: UsageSeries, tz: dt.tzinfo | None = None, lang: Language = ENGLISH
+) -> list[tuple[str, str]]:
     """The summary beside the chart, as (label, text) rows, written like the menu."""
+    _ = lang.gettext
     if series.empty:
-        return [("", "No history in this period yet.")]
+        return [("", _("No history in this period yet."))]
     t = series.totals
     rows = [
-        ("Period", f"{fmt.date(series.start, tz)} to {fmt.date(series.end, tz)}"),
-        ("Spent", f"{fmt.credits(_n(t.spent))} credits"),
+        (
+            _("Period"),
+            _("{start} to {end}").format(
+                start=fmt.date(series.start, tz, lang), end=fmt.date(series.end, tz, lang)
+            ),
+        ),
+        (_("Spent"), _("{credits} credits").format(credits=fmt.credits(_n(t.spent), lang))),
     ]
     added = []
     if t.added:
-        added.append(f"{fmt.credits(_n(t.added))} (top-ups, gifts)")
+        added.append(_("{credits} (top-ups, gifts)").format(credits=fmt.credits(_n(t.added), lang)))
     if t.renewals:
-        added.append(f"{t.renewals} renewal" + ("s" if t.renewals > 1 else ""))
-    rows.append(("Added", ", ".join(added) if added else "nothing"))
-    if t.start_balance is not None and t.end_balance is not None:
-        rows.append(
-            ("Balance", f"{fmt.credits(_n(t.start_balance))} → {fmt.credits(_n(t.end_balance))}")
+        added.append(
+            lang.ngettext("{count} renewal", "{count} renewals", t.renewals).format(
+                count=t.renewals
+            )
         )
+    rows.append((_("Added"), ", ".join(added) if added else _("nothing")))
+    if t.start_balance is not None and t.end_balance is not None:
+        start, end = fmt.credits(_n(t.start_balance), lang), fmt.credits(_n(t.end_balance), lang)
+        rows.append((_("Balance"), f"{start} → {end}"))
     if t.busiest_day is not None:
         day = t.busiest_day
-        rows.append(("Busiest day", f"{day.day} {day:%b}: {fmt.credits(_n(t.busiest_day_spent))}"))
-    rows.append(("Forecast", forecast_text(series, tz)))
+        noon = dt.datetime.combine(day, dt.time(12), tzinfo=dt.timezone.utc).timestamp()
+        rows.append(
+            (
+                _("Busiest day"),
+                _("{day}: {credits}").format(
+                    day=fmt.short_date(noon, dt.timezone.utc, lang),
+                    credits=fmt.credits(_n(t.busiest_day_spent), lang),
+                ),
+            )
+        )
+    rows.append((_("Forecast"), forecast_text(series, tz, lang)))
     for i, drop in enumerate(series.largest_drops):
-        when = f"{fmt.short_date(drop.ts, tz)} {fmt.clock(drop.ts, tz)}"
+        when = f"{fmt.short_date(drop.ts, tz, lang)} {fmt.clock(drop.ts, tz, lang)}"
         if drop.period == 3600:  # an hourly summary: the spending of that hour, in all
             hour = drop.ts - drop.ts % 3600
-            when = f"{fmt.short_date(hour, tz)} {fmt.clock(hour, tz)}-{fmt.clock(hour + 3600, tz)}"
+            when = (
+                f"{fmt.short_date(hour, tz, lang)} "
+                f"{fmt.clock(hour, tz, lang)}-{fmt.clock(hour + 3600, tz, lang)}"
+            )
         elif drop.period:
-            when = f"{fmt.short_date(drop.ts, tz)}, whole day"
-        rows.append(("Largest drops" if i == 0 else "", f"-{fmt.credits(drop.spent)}  {when}"))
+            when = _("{day}, whole day").format(day=fmt.short_date(drop.ts, tz, lang))
+        rows.append(
+            (_("Largest drops") if i == 0 else "", f"-{fmt.credits(drop.spent, lang)}  {when}")
+        )
     return rows
 
 
-def forecast_text(series: UsageSeries, tz: dt.tzinfo | None = None) -> str:
+def forecast_text(
+    series: UsageSeries, tz: dt.tzinfo | None = None, lang: Language = ENGLISH
+) -> str:
+    _ = lang.gettext
     proj = series.projection
     if proj is None:
-        return "needs a day of history"
-    pace = f"{fmt.credits(_n(round(proj.burn_per_day)))} a day"
+        return _("needs a day of history")
+    pace = fmt.credits(_n(round(proj.burn_per_day)), lang)
     if proj.runs_out_at is not None:
-        reset = f", before the reset on {fmt.short_date(proj.end_ts, tz)}"
-        return f"at {pace}, runs out ~{fmt.short_date(proj.runs_out_at, tz)}" + (
-            reset if proj.ends_at_reset else ""
-        )
+        runs_out = fmt.short_date(proj.runs_out_at, tz, lang)
+        if proj.ends_at_reset:
+            return _("at {pace} a day, runs out ~{date}, before the reset on {reset}").format(
+                pace=pace, date=runs_out, reset=fmt.short_date(proj.end_ts, tz, lang)
+            )
+        return _("at {pace} a day, runs out ~{date}").format(pace=pace, date=runs_out)
     if proj.burn_per_day <= 0:
-        return "no credits used lately"
+        return _("no credits used lately")
     if proj.ends_at_reset:
-        return f"at {pace}, lasts until the reset on {fmt.short_date(proj.end_ts, tz)}"
-    return f"at {pace}"
+        return _("at {pace} a day, lasts until the reset on {reset}").format(
+            pace=pace, reset=fmt.short_date(proj.end_ts, tz, lang)
+        )
+    return _("at {pace} a day").format(pace=pace)
 
 
 def _n(value: float) -> int | float:
@@ -133,8 +168,10 @@ class UsageWindow:
         thresholds: tuple[Threshold, ...],
         echo: bool = False,
         now: float | None = None,
+        lang: Language = ENGLISH,
     ) -> None:
         self.root = root
+        self.lang = lang
         self.store = store
         self.thresholds = thresholds
         self.echo = echo
@@ -152,8 +189,9 @@ class UsageWindow:
 
         from tray_app.ui import usage_chart as chart
 
+        _ = self.lang.gettext
         root = self.root
-        root.title(TITLE)
+        root.title(_(TITLE))
         root.configure(background=chart.BACKGROUND)
         self._style(root)
         outer = ttk.Frame(root, padding=12, style="Usage.TFrame")
@@ -163,13 +201,15 @@ class UsageWindow:
 
         bar = ttk.Frame(outer, style="Usage.TFrame")
         bar.grid(row=0, column=0, columnspan=2, sticky="ew", pady=(0, 8))
-        ttk.Label(bar, text="Show the last:", style="Usage.TLabel").pack(side="left", padx=(0, 8))
+        ttk.Label(bar, text=_("Show the last:"), style="Usage.TLabel").pack(
+            side="left", padx=(0, 8)
+        )
         self.period = tk.IntVar(root, value=DEFAULT_PERIOD_DAYS)
         self.period_buttons: dict[int, ttk.Radiobutton] = {}
         for days in PERIODS_DAYS:
             button = ttk.Radiobutton(
                 bar,
-                text=PERIOD_LABELS[days],
+                text=_(PERIOD_LABELS[days]),
                 value=days,
                 variable=self.period,
                 command=self._show_period,
@@ -189,7 +229,7 @@ class UsageWindow:
         self.chart_area.grid_propagate(False)
         self.chart_area.pack_propagate(False)
         self.placeholder = ttk.Label(
-            self.chart_area, text="Drawing the chart…", style="Muted.TLabel", anchor="center"
+            self.chart_area, text=_("Drawing the chart…"), style="Muted.TLabel", anchor="center"
         )
         self.placeholder.pack(fill="both", expand=True)
         self.figure: Figure | None = None
@@ -215,13 +255,14 @@ class UsageWindow:
     def _build_buttons(self, outer: ttk.Frame) -> None:
         from tkinter import ttk
 
+        _ = self.lang.gettext
         buttons = ttk.Frame(outer, style="Usage.TFrame")
         buttons.grid(row=2, column=0, columnspan=2, sticky="e", pady=(10, 0))
         self.status = ttk.Label(buttons, text="", style="Muted.TLabel")
         self.status.pack(side="left", padx=(0, 12))
-        self.export_button = ttk.Button(buttons, text="Export CSV…", command=self.export)
+        self.export_button = ttk.Button(buttons, text=_("Export CSV…"), command=self.export)
         self.export_button.pack(side="left", padx=(0, 8))
-        self.close_button = ttk.Button(buttons, text="Close", command=self.close)
+        self.close_button = ttk.Button(buttons, text=_("Close"), command=self.close)
         self.close_button.pack(side="left")
         if self.store is None:
             self.export_button.state(["disabled"])
@@ -313,7 +354,9 @@ class UsageWindow:
         try:
             import matplotlib
         except ImportError:
-            self.placeholder.configure(text=NO_MATPLOTLIB, wraplength=self.chart_size[0] - 40)
+            self.placeholder.configure(
+                text=self.lang.gettext(NO_MATPLOTLIB), wraplength=self.chart_size[0] - 40
+            )
             self._say("ready", f"window {int(self.root.wm_frame(), 16)} (no chart)")
             return
 
@@ -352,7 +395,7 @@ class UsageWindow:
 
         for child in self.summary.winfo_children():
             child.destroy()
-        for row, (label, text) in enumerate(summary_lines(series)):
+        for row, (label, text) in enumerate(summary_lines(series, lang=self.lang)):
             ttk.Label(self.summary, text=label, style="Muted.TLabel").grid(
                 row=row, column=0, sticky="nw", padx=(0, 10), pady=1
             )
@@ -376,9 +419,12 @@ class UsageWindow:
             return
         target = filedialog.asksaveasfilename(
             parent=self.root,
-            title="Export the history as CSV",
+            title=self.lang.gettext("Export the history as CSV"),
             defaultextension=".csv",
-            filetypes=[("CSV files", "*.csv"), ("All files", "*")],
+            filetypes=[
+                (self.lang.gettext("CSV files"), "*.csv"),
+                (self.lang.gettext("All files"), "*"),
+            ],
             initialfile=default_export_name(self.now),
         )
         if not target:
@@ -395,10 +441,14 @@ class UsageWindow:
             with target.open("w", encoding="utf-8", newline="") as stream:
                 rows = write_csv(stream, self.store.records(0))
         except OSError as exc:
-            text = f"Not exported: {exc.strerror or exc} ({target})"
+            text = self.lang.gettext("Not exported: {reason} ({path})").format(
+                reason=exc.strerror or exc, path=target
+            )
             self.status.configure(text=text, foreground="#f28b82")
             return text
-        text = f"Exported {rows:,} rows to {target.name}"
+        text = self.lang.ngettext(
+            "Exported {rows} row to {file}", "Exported {rows} rows to {file}", rows
+        ).format(rows=fmt.credits(rows, self.lang), file=target.name)
         self.status.configure(text=text)
         return text
 
@@ -471,7 +521,9 @@ def run_window(paths: AppPaths, environ: Mapping[str, str], account: str = "defa
     store = _open_store(paths, account)
     echo = environ.get(ECHO_ENV, "") not in ("", "0")
     try:
-        window = UsageWindow(root, store, thresholds=thresholds, echo=echo)
+        window = UsageWindow(
+            root, store, thresholds=thresholds, echo=echo, lang=language_from_environ(environ)
+        )
         with contextlib.suppress(KeyboardInterrupt):
             root.mainloop()
     finally:
