@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from tray_app.store import HistoryStore
+    from tray_app.ui.plotting import PlottingLoader
 
 EXIT_CLOSED = 0
 EXIT_CANNOT_OPEN = 2
@@ -49,6 +51,8 @@ TITLE = "Lensmor tray — Usage"
 ECHO_ENV = "LENSMOR_TRAY_DIALOG_ECHO"
 PERIOD_LABELS = {7: "7 days", 30: "30 days", 90: "90 days", 365: "1 year"}
 CHART_PX = (730, 500)
+#: How often the window looks whether matplotlib has been imported, once it is on screen.
+PLOTTING_POLL_MS = 10
 NO_MATPLOTLIB = (
     "The charts need matplotlib, which this installation does not include "
     "(pip install matplotlib). The summary is on the right; "
@@ -133,7 +137,16 @@ class UsageWindow:
         thresholds: tuple[Threshold, ...],
         echo: bool = False,
         now: float | None = None,
+        plotting: PlottingLoader | None = None,
     ) -> None:
+        """`plotting` imports matplotlib; run_window starts it before creating Tk. Without
+        one, the window starts its own."""
+        if plotting is None:
+            from tray_app.ui.plotting import PlottingLoader
+
+            plotting = PlottingLoader()
+            plotting.start()
+        self.plotting = plotting
         self.root = root
         self.store = store
         self.thresholds = thresholds
@@ -179,7 +192,7 @@ class UsageWindow:
             self.period_buttons[days] = button
 
         # The chart's place, with a note until matplotlib is loaded: the window shows the
-        # summary at once and the chart about half a second later (see _make_chart).
+        # summary at once and the chart once the import has finished (see _make_chart).
         # As large as CHART_PX, smaller on a small screen (the summary takes ~340 px beside it).
         width = max(360, min(CHART_PX[0], root.winfo_screenwidth() - 380))
         height = max(260, min(CHART_PX[1], root.winfo_screenheight() - 150))
@@ -306,18 +319,19 @@ class UsageWindow:
         self.canvas.draw()  # type: ignore[no-untyped-call]
 
     def _make_chart(self) -> None:
-        """Load matplotlib and draw the chart in place of the note (after the window shows).
+        """Draw the chart in place of the note once matplotlib is imported (after the window
+        shows; the import runs on the loader's thread meanwhile).
 
         Without matplotlib (a build or a distribution package that left it out) the window
         keeps its summary and says so where the chart would be."""
-        try:
-            import matplotlib
-        except ImportError:
+        if not self.plotting.done:
+            self.root.after(PLOTTING_POLL_MS, self._make_chart)
+            return
+        if self.plotting.missing() is not None:
             self.placeholder.configure(text=NO_MATPLOTLIB, wraplength=self.chart_size[0] - 40)
             self._say("ready", f"window {int(self.root.wm_frame(), 16)} (no chart)")
             return
 
-        matplotlib.use("TkAgg")
         from matplotlib.backends.backend_tkagg import FigureCanvasTkAgg
         from matplotlib.figure import Figure
 
@@ -459,6 +473,12 @@ def run_window(paths: AppPaths, environ: Mapping[str, str], account: str = "defa
         _error("the Usage window needs tkinter (on Debian/Ubuntu: apt install python3-tk); "
                + NO_CHART_HINT)  # fmt: skip
         return EXIT_CANNOT_OPEN
+    from tray_app.ui.plotting import PlottingLoader, default_cache_dir, keep_font_cache
+
+    # Before Tk and the store: matplotlib imports on its own thread while they start.
+    keep_font_cache(os.environ, default_cache_dir())
+    plotting = PlottingLoader()
+    plotting.start()
     try:
         thresholds = load_settings(paths.config_file).alerts_for(account).thresholds
     except ConfigError:
@@ -471,7 +491,7 @@ def run_window(paths: AppPaths, environ: Mapping[str, str], account: str = "defa
     store = _open_store(paths, account)
     echo = environ.get(ECHO_ENV, "") not in ("", "0")
     try:
-        window = UsageWindow(root, store, thresholds=thresholds, echo=echo)
+        window = UsageWindow(root, store, thresholds=thresholds, echo=echo, plotting=plotting)
         with contextlib.suppress(KeyboardInterrupt):
             root.mainloop()
     finally:
