@@ -108,8 +108,8 @@ def draw(
     top.set_xlim(_x(series.start), _x(right + (right - series.start) * 0.01))
     top.set_ylim(bottom=0)
     if figure.get_figwidth() * figure.dpi >= 640:  # narrower, the legend needs the room
-        top.set_title("Balance", color=TEXT, loc="left", fontsize=10, y=1.0)
-    bottom.set_title("Spent per day", color=TEXT, loc="left", fontsize=10, y=1.0)
+        top.set_title("Balance", color=TEXT, loc="left", fontsize=10)
+    bottom.set_title("Spent per day", color=TEXT, loc="left", fontsize=10)
     return top, bottom
 
 
@@ -120,6 +120,10 @@ def _style_axes(ax: Axes) -> None:
         spine.set_color(GRID)
     ax.grid(True, color=GRID, linewidth=0.6)
     ax.set_axisbelow(True)
+    # Fixed places for the titles (on the top edge: nothing is drawn above the axes) and the
+    # axis labels (there are none): otherwise every draw measures the tick labels to place
+    # them, 12 % of a draw's function calls. Giving one title a y turns it off for all three.
+    ax.set_title("", y=1.0)
     ax.xaxis.set_label_coords(0.5, -0.1)
     ax.yaxis.set_label_coords(-0.1, 0.5)
 
