@@ -53,6 +53,8 @@ PERIOD_LABELS = {7: "7 days", 30: "30 days", 90: "90 days", 365: "1 year"}
 CHART_PX = (730, 500)
 #: How often the window looks whether matplotlib has been imported, once it is on screen.
 PLOTTING_POLL_MS = 10
+#: How long a window closed before matplotlib finished importing waits for it before exiting.
+PLOTTING_EXIT_WAIT_S = 10.0
 NO_MATPLOTLIB = (
     "The charts need matplotlib, which this installation does not include "
     "(pip install matplotlib). The summary is on the right; "
@@ -475,7 +477,14 @@ def run_window(paths: AppPaths, environ: Mapping[str, str], account: str = "defa
         return EXIT_CANNOT_OPEN
     from tray_app.ui.plotting import PlottingLoader, default_cache_dir, keep_font_cache
 
-    # Before Tk and the store: matplotlib imports on its own thread while they start.
+    try:
+        root = tk.Tk(className="lensmor-tray")
+    except tk.TclError as exc:
+        _error(f"cannot open the Usage window: {exc}; " + NO_CHART_HINT)
+        return EXIT_CANNOT_OPEN
+    # Once there is a display (without one the process says so and exits at once) and
+    # before the window is built: matplotlib imports on its own thread while the settings
+    # and the history are read, the widgets made and the window mapped.
     keep_font_cache(os.environ, default_cache_dir())
     plotting = PlottingLoader()
     plotting.start()
@@ -483,11 +492,6 @@ def run_window(paths: AppPaths, environ: Mapping[str, str], account: str = "defa
         thresholds = load_settings(paths.config_file).alerts_for(account).thresholds
     except ConfigError:
         thresholds = DEFAULT_THRESHOLDS  # the chart still helps; Settings… reports the file
-    try:
-        root = tk.Tk(className="lensmor-tray")
-    except tk.TclError as exc:
-        _error(f"cannot open the Usage window: {exc}; " + NO_CHART_HINT)
-        return EXIT_CANNOT_OPEN
     store = _open_store(paths, account)
     echo = environ.get(ECHO_ENV, "") not in ("", "0")
     try:
@@ -497,6 +501,8 @@ def run_window(paths: AppPaths, environ: Mapping[str, str], account: str = "defa
     finally:
         if store is not None:
             store.close()
+        # Closed at once: let the import end rather than stop the interpreter under it.
+        plotting.wait(PLOTTING_EXIT_WAIT_S)
     return window.exit_code
 
 
