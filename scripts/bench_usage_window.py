@@ -54,9 +54,7 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def one_start(
-    desktop: DesktopSession, env: dict[str, str], command: list[str]
-) -> dict[str, float]:
+def one_start(desktop: DesktopSession, env: dict[str, str], command: list[str]) -> dict[str, float]:
     started = time.monotonic()
     proc = desktop.popen([*command, "usage"], env=env, name="usage")
 
