@@ -2,7 +2,8 @@
 
 It runs as its own process (`lensmor-tray usage`, started by the tray's "Usage…" row like
 Settings…), because tkinter must not share the tray's main loop and because matplotlib
-(~40 MB, half a second to import) must never be loaded into the tray: only this module and
+(~40 MB, half a second to import) must never be loaded into the tray: only this module,
+`ui.plotting` (which imports it on a worker thread while the window is built) and
 `ui.usage_chart` import it. It reads the history the tray records (SQLite in WAL mode, so
 reading while the tray writes is safe) and writes nothing but the CSV the user asks for.
 
@@ -141,8 +142,8 @@ class UsageWindow:
         now: float | None = None,
         plotting: PlottingLoader | None = None,
     ) -> None:
-        """`plotting` imports matplotlib; run_window starts it before creating Tk. Without
-        one, the window starts its own."""
+        """`plotting` imports matplotlib; run_window starts it as soon as Tk is created.
+        Without one, the window starts its own."""
         if plotting is None:
             from tray_app.ui.plotting import PlottingLoader
 
