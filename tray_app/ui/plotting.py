@@ -1,11 +1,10 @@
-"""Loads matplotlib and its Tk backend for the Usage window, on a worker thread.
+"""Loads matplotlib and its Tk backend for the Usage window, as cheaply as it can be.
 
 Importing matplotlib with TkAgg is most of what the Usage window spends before its chart is
-painted (~0.5 s of CPU here, docs/benchmarks.md). The window starts a `PlottingLoader` before
-it creates Tk, so the import runs while Tk connects to the display, the history is read and
-the window is mapped (those wait on the X server and SQLite, and Tcl and SQLite release the
-GIL meanwhile); the window draws the chart on its own thread once the loader is done. Nothing
-here touches Tk: matplotlib's Tk canvas is made on the main thread.
+painted (~0.6 s of CPU here, docs/benchmarks.md). The window imports it once it is on screen
+(`UsageWindow._make_chart`). Importing it on a worker thread while the window is built was
+measured and dropped: both threads need the GIL, so the window came up to 0.7 s later and the
+chart no sooner on this 2-core machine.
 
 Only the Usage window's process uses this module: the tray never imports matplotlib
 (tests/test_usage_window.py).
@@ -14,8 +13,7 @@ Only the Usage window's process uses this module: the tray never imports matplot
 from __future__ import annotations
 
 import sys
-import threading
-from collections.abc import Callable, MutableMapping
+from collections.abc import MutableMapping
 from pathlib import Path
 
 #: Where the bundle keeps matplotlib's font list, under the app's cache folder.
@@ -44,12 +42,6 @@ def import_plotting() -> None:
         import matplotlib.ticker
     finally:
         matplotlib.artist.kwdoc = real_kwdoc
-    # Looking a font up the first time scores every installed font; the answer is cached
-    # for the process (`FontManager._findfont_cached`), so do it here rather than in the
-    # first render on the main thread.
-    from matplotlib import font_manager
-
-    font_manager.findfont(font_manager.FontProperties(size=8))
 
 
 def _no_property_list(artist: object) -> str:
@@ -67,48 +59,6 @@ def keep_font_cache(environ: MutableMapping[str, str], cache_dir: Path) -> None:
     Outside a bundle matplotlib's own cache folder is used, as for any program."""
     if getattr(sys, "frozen", False):
         environ["MPLCONFIGDIR"] = str(cache_dir / MATPLOTLIB_CACHE)
-
-
-class PlottingLoader:
-    """Runs `importer` (default `import_plotting`) once on a daemon thread.
-
-    `start()` begins; `done` says whether it has finished; `missing()` then returns the
-    ImportError if matplotlib is not installed (the window shows its summary without the
-    chart), None when it loaded, and raises anything else the import raised on the caller's
-    thread, as an import there would have.
-    """
-
-    def __init__(self, importer: Callable[[], None] = import_plotting) -> None:
-        self._importer = importer
-        self._finished = threading.Event()
-        self._error: BaseException | None = None
-        # A daemon: closing the window before the import ends must not wait for it.
-        self._thread = threading.Thread(target=self._run, name="import-matplotlib", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    @property
-    def done(self) -> bool:
-        return self._finished.is_set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return self._finished.wait(timeout)
-
-    def missing(self) -> ImportError | None:
-        if not self.done:
-            raise RuntimeError("the plotting import has not finished")
-        if self._error is None or isinstance(self._error, ImportError):
-            return self._error
-        raise self._error
-
-    def _run(self) -> None:
-        try:
-            self._importer()
-        except BaseException as exc:  # noqa: BLE001 - handed to the main thread by missing()
-            self._error = exc
-        finally:
-            self._finished.set()
 
 
 def default_cache_dir() -> Path:

@@ -3,9 +3,9 @@
 It runs as its own process (`lensmor-tray usage`, started by the tray's "Usage…" row like
 Settings…), because tkinter must not share the tray's main loop and because matplotlib
 (~40 MB, half a second to import) must never be loaded into the tray: only this module,
-`ui.plotting` (which imports it on a worker thread while the window is built) and
-`ui.usage_chart` import it. It reads the history the tray records (SQLite in WAL mode, so
-reading while the tray writes is safe) and writes nothing but the CSV the user asks for.
+`ui.plotting` and `ui.usage_chart` import it. It reads the history the tray records (SQLite
+in WAL mode, so reading while the tray writes is safe) and writes nothing but the CSV the user
+asks for.
 
 Shown: a period selector (7, 30, 90 days, a year), the balance and daily spending charts
 (`ui.usage_chart`), and a summary: totals, the forecast in words, the largest drops.
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from tray_app.store import HistoryStore
-    from tray_app.ui.plotting import PlottingLoader
 
 EXIT_CLOSED = 0
 EXIT_CANNOT_OPEN = 2
@@ -52,10 +51,6 @@ TITLE = "Lensmor tray — Usage"
 ECHO_ENV = "LENSMOR_TRAY_DIALOG_ECHO"
 PERIOD_LABELS = {7: "7 days", 30: "30 days", 90: "90 days", 365: "1 year"}
 CHART_PX = (730, 500)
-#: How often the window looks whether matplotlib has been imported, once it is on screen.
-PLOTTING_POLL_MS = 10
-#: How long a window closed before matplotlib finished importing waits for it before exiting.
-PLOTTING_EXIT_WAIT_S = 10.0
 NO_MATPLOTLIB = (
     "The charts need matplotlib, which this installation does not include "
     "(pip install matplotlib). The summary is on the right; "
@@ -140,16 +135,7 @@ class UsageWindow:
         thresholds: tuple[Threshold, ...],
         echo: bool = False,
         now: float | None = None,
-        plotting: PlottingLoader | None = None,
     ) -> None:
-        """`plotting` imports matplotlib; run_window starts it as soon as Tk is created.
-        Without one, the window starts its own."""
-        if plotting is None:
-            from tray_app.ui.plotting import PlottingLoader
-
-            plotting = PlottingLoader()
-            plotting.start()
-        self.plotting = plotting
         self.root = root
         self.store = store
         self.thresholds = thresholds
@@ -195,7 +181,7 @@ class UsageWindow:
             self.period_buttons[days] = button
 
         # The chart's place, with a note until matplotlib is loaded: the window shows the
-        # summary at once and the chart once the import has finished (see _make_chart).
+        # summary at once and the chart about half a second later (see _make_chart).
         # As large as CHART_PX, smaller on a small screen (the summary takes ~340 px beside it).
         width = max(360, min(CHART_PX[0], root.winfo_screenwidth() - 380))
         height = max(260, min(CHART_PX[1], root.winfo_screenheight() - 150))
@@ -322,15 +308,15 @@ class UsageWindow:
         self.canvas.draw()  # type: ignore[no-untyped-call]
 
     def _make_chart(self) -> None:
-        """Draw the chart in place of the note once matplotlib is imported (after the window
-        shows; the import runs on the loader's thread meanwhile).
+        """Load matplotlib and draw the chart in place of the note (after the window shows).
 
         Without matplotlib (a build or a distribution package that left it out) the window
         keeps its summary and says so where the chart would be."""
-        if not self.plotting.done:
-            self.root.after(PLOTTING_POLL_MS, self._make_chart)
-            return
-        if self.plotting.missing() is not None:
+        from tray_app.ui.plotting import import_plotting
+
+        try:
+            import_plotting()
+        except ImportError:
             self.placeholder.configure(text=NO_MATPLOTLIB, wraplength=self.chart_size[0] - 40)
             self._say("ready", f"window {int(self.root.wm_frame(), 16)} (no chart)")
             return
@@ -476,34 +462,27 @@ def run_window(paths: AppPaths, environ: Mapping[str, str], account: str = "defa
         _error("the Usage window needs tkinter (on Debian/Ubuntu: apt install python3-tk); "
                + NO_CHART_HINT)  # fmt: skip
         return EXIT_CANNOT_OPEN
-    from tray_app.ui.plotting import PlottingLoader, default_cache_dir, keep_font_cache
+    from tray_app.ui.plotting import default_cache_dir, keep_font_cache
 
+    try:
+        thresholds = load_settings(paths.config_file).alerts_for(account).thresholds
+    except ConfigError:
+        thresholds = DEFAULT_THRESHOLDS  # the chart still helps; Settings… reports the file
     try:
         root = tk.Tk(className="lensmor-tray")
     except tk.TclError as exc:
         _error(f"cannot open the Usage window: {exc}; " + NO_CHART_HINT)
         return EXIT_CANNOT_OPEN
-    # Once there is a display (without one the process says so and exits at once) and
-    # before the window is built: matplotlib imports on its own thread while the settings
-    # and the history are read, the widgets made and the window mapped.
     keep_font_cache(os.environ, default_cache_dir())
-    plotting = PlottingLoader()
-    plotting.start()
-    try:
-        thresholds = load_settings(paths.config_file).alerts_for(account).thresholds
-    except ConfigError:
-        thresholds = DEFAULT_THRESHOLDS  # the chart still helps; Settings… reports the file
     store = _open_store(paths, account)
     echo = environ.get(ECHO_ENV, "") not in ("", "0")
     try:
-        window = UsageWindow(root, store, thresholds=thresholds, echo=echo, plotting=plotting)
+        window = UsageWindow(root, store, thresholds=thresholds, echo=echo)
         with contextlib.suppress(KeyboardInterrupt):
             root.mainloop()
     finally:
         if store is not None:
             store.close()
-        # Closed at once: let the import end rather than stop the interpreter under it.
-        plotting.wait(PLOTTING_EXIT_WAIT_S)
     return window.exit_code
 
 
