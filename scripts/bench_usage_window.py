@@ -1,6 +1,6 @@
 """How fast the Usage window opens with a year of history, and what matplotlib costs.
 
-Usage: .venv/bin/python scripts/bench_usage_window.py [--runs N]
+Usage: .venv/bin/python scripts/bench_usage_window.py [--runs N] [--executable PATH]
 
 On a private headless X server (tests/desktop/harness.py) with a year of history in a fresh
 profile (tests/support/usage_history.py: 15-minute polls, renewals, gifts, a top-up,
@@ -17,6 +17,8 @@ measures, per start:
 - year: from pressing "4" to the year's chart being painted ("period: 365 ...").
 
 The first start in a new profile also builds matplotlib's font cache; it is reported apart.
+With --executable (a PyInstaller bundle's `lensmor-tray`), the bundle is measured instead of
+the source tree: there, every start used to rebuild that cache (plotting.keep_font_cache).
 Then it compares what the tray process holds with and without matplotlib imported: the tray
 never imports it (tests/test_usage_window.py), so that difference is what the separate process
 keeps out of the tray's idle RSS.
@@ -52,9 +54,9 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def one_start(desktop: DesktopSession, env: dict[str, str]) -> dict[str, float]:
+def one_start(desktop: DesktopSession, env: dict[str, str], command: list[str]) -> dict[str, float]:
     started = time.monotonic()
-    proc = desktop.popen([sys.executable, "-m", "tray_app", "usage"], env=env, name="usage")
+    proc = desktop.popen([*command, "usage"], env=env, name="usage")
 
     def line(prefix: str) -> str | None:
         return next((x for x in desktop.log_of(proc).splitlines() if x.startswith(prefix)), None)
@@ -99,19 +101,26 @@ def cell(values: list[float], digits: int) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--executable", type=Path, help="a bundled lensmor-tray to measure")
     args = parser.parse_args()
+    command = [sys.executable, "-m", "tray_app"]
+    if args.executable is not None:
+        command = [str(args.executable.resolve())]
     load_before = Path("/proc/loadavg").read_text().split()[:3]
     with DesktopSession(tray=False, notifications=False, screen="1280x800x24") as desktop:
         data = desktop.home / ".local" / "share" / "lensmor-tray"
         data.mkdir(parents=True)
         year_store(data / "history.sqlite3", time.time() - 600)
         env = desktop.env
-        env.update(PYTHONPATH=str(REPO), LENSMOR_TRAY_DIALOG_ECHO="1")
-        first = one_start(desktop, env)
-        runs = [one_start(desktop, env) for _ in range(args.runs)]
+        env.update(LENSMOR_TRAY_DIALOG_ECHO="1")
+        if args.executable is None:
+            env["PYTHONPATH"] = str(REPO)
+        first = one_start(desktop, env, command)
+        runs = [one_start(desktop, env, command) for _ in range(args.runs)]
     load_after = Path("/proc/loadavg").read_text().split()[:3]
     plain, plotting = tray_rss(False), tray_rss(True)
-    print(f"Usage window, a year of history, {args.runs} starts (median [min-max])")
+    print(f"Usage window of {' '.join(command)}, a year of history, {args.runs} starts "
+          "(median [min-max])")  # fmt: skip
     print(f"  load average before {' '.join(load_before)}, after {' '.join(load_after)}")
     print(f"  first start in a new profile (builds matplotlib's font cache): "
           f"{first['open_s']:.2f} s, CPU {first['cpu_s']:.2f} s")  # fmt: skip

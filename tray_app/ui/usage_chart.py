@@ -120,6 +120,12 @@ def _style_axes(ax: Axes) -> None:
         spine.set_color(GRID)
     ax.grid(True, color=GRID, linewidth=0.6)
     ax.set_axisbelow(True)
+    # Fixed places for the titles (on the top edge: nothing is drawn above the axes) and the
+    # axis labels (there are none): otherwise every draw measures the tick labels to place
+    # them, 12 % of a draw's function calls. Giving one title a y turns it off for all three.
+    ax.set_title("", y=1.0)
+    ax.xaxis.set_label_coords(0.5, -0.1)
+    ax.yaxis.set_label_coords(-0.1, 0.5)
 
 
 def _draw_balance(

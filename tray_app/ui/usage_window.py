@@ -2,9 +2,10 @@
 
 It runs as its own process (`lensmor-tray usage`, started by the tray's "Usage…" row like
 Settings…), because tkinter must not share the tray's main loop and because matplotlib
-(~40 MB, half a second to import) must never be loaded into the tray: only this module and
-`ui.usage_chart` import it. It reads the history the tray records (SQLite in WAL mode, so
-reading while the tray writes is safe) and writes nothing but the CSV the user asks for.
+(~40 MB, half a second to import) must never be loaded into the tray: only this module,
+`ui.plotting` and `ui.usage_chart` import it. It reads the history the tray records (SQLite
+in WAL mode, so reading while the tray writes is safe) and writes nothing but the CSV the user
+asks for.
 
 Shown: a period selector (7, 30, 90 days, a year), the balance and daily spending charts
 (`ui.usage_chart`), and a summary: totals, the forecast in words, the largest drops.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -351,8 +353,10 @@ class UsageWindow:
 
         Without matplotlib (a build or a distribution package that left it out) the window
         keeps its summary and says so where the chart would be."""
+        from tray_app.ui.plotting import import_plotting
+
         try:
-            import matplotlib
+            import_plotting()
         except ImportError:
             self.placeholder.configure(
                 text=self.lang.gettext(NO_MATPLOTLIB), wraplength=self.chart_size[0] - 40
@@ -360,7 +364,6 @@ class UsageWindow:
             self._say("ready", f"window {int(self.root.wm_frame(), 16)} (no chart)")
             return
 
-        matplotlib.use("TkAgg")
         from matplotlib.backends.backend_tkagg import FigureCanvasTkAgg
         from matplotlib.figure import Figure
 
@@ -509,6 +512,8 @@ def run_window(paths: AppPaths, environ: Mapping[str, str], account: str = "defa
         _error("the Usage window needs tkinter (on Debian/Ubuntu: apt install python3-tk); "
                + NO_CHART_HINT)  # fmt: skip
         return EXIT_CANNOT_OPEN
+    from tray_app.ui.plotting import default_cache_dir, keep_font_cache
+
     try:
         thresholds = load_settings(paths.config_file).alerts_for(account).thresholds
     except ConfigError:
@@ -518,6 +523,7 @@ def run_window(paths: AppPaths, environ: Mapping[str, str], account: str = "defa
     except tk.TclError as exc:
         _error(f"cannot open the Usage window: {exc}; " + NO_CHART_HINT)
         return EXIT_CANNOT_OPEN
+    keep_font_cache(os.environ, default_cache_dir())
     store = _open_store(paths, account)
     echo = environ.get(ECHO_ENV, "") not in ("", "0")
     try:
