@@ -8,8 +8,6 @@ that asks the running app to refresh. Kept free of `requests` and the API client
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -132,6 +130,9 @@ def text(
 
 
 def badge_png_base64(account: AccountSnapshot) -> str:
+    import base64
+    import io
+
     from tray_app.ui.icon import BadgeRenderer
 
     image = BadgeRenderer(max_entries=1).render(account.view.badge, XBAR_BADGE_PX)
