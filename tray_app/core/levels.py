@@ -7,7 +7,6 @@ depleted at 0, critical below the lowest threshold, low below any other, else ok
 
 from __future__ import annotations
 
-import decimal
 import enum
 import math
 import re
@@ -65,6 +64,9 @@ class Threshold:
 
     def __str__(self) -> str:
         # Plain decimal digits, exactly (never "1e-05"): what Threshold.parse reads back.
+        # decimal is imported here: `status --cached` never writes a threshold (entry.py).
+        import decimal
+
         number = format(decimal.Decimal(repr(self.value)), "f")
         if "." in number:
             number = number.rstrip("0").rstrip(".")
