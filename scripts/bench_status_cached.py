@@ -93,7 +93,9 @@ def timed(argv: list[str], env: dict[str, str], runs: int) -> tuple[list[float],
     for _ in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, check=True)
+        # cwd: the home folder, so that `python -c` (whose sys.path starts with the current
+        # folder) never imports the checkout it was started from instead of the one measured.
+        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, check=True, cwd=env["HOME"])
         wall.append((time.perf_counter() - started) * 1000)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         used = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
@@ -149,7 +151,10 @@ def main() -> None:
                     *launcher, "status", "--cached", "--format", name,
                 ]  # fmt: skip
             for name, argv in cases.items():
-                if subprocess.run(argv, env=env, capture_output=True, check=False).returncode:
+                warm_up = subprocess.run(
+                    argv, env=env, capture_output=True, check=False, cwd=env["HOME"]
+                )
+                if warm_up.returncode:
                     print(f"{name:44} {'(fails)':>8}")  # e.g. no fast path in an older tree
                     continue  # the run above was the warm-up: it wrote the bytecode cache
                 wall, cpu = timed(argv, env, args.runs)
