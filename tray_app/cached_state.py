@@ -11,12 +11,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
-
-# Not `from typing import …`: `status --cached` starts without typing (docs/benchmarks.md).
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 #: How long to wait for the app's write transaction to finish (WAL readers rarely wait at all).
 BUSY_TIMEOUT_S = 0.5

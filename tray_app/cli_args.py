@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from tray_app import __version__
 
-# Not `from typing import …`: `status --cached` starts without typing (docs/benchmarks.md).
-TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import TypeVar
-
     from tray_app.settings import AccountConfig, Settings
 
-    _Parser = TypeVar("_Parser", bound=argparse.ArgumentParser)
+_Parser = TypeVar("_Parser", bound=argparse.ArgumentParser)
 
 STATUS_FORMATS = ("text", "json", "waybar", "i3blocks", "polybar", "xbar", "prometheus")
 

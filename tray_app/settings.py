@@ -39,17 +39,13 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import platformdirs
 
 from tray_app.core.badge import BadgeStyle
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Threshold
-
-# Not `from typing import …`: `status --cached` starts without typing (docs/benchmarks.md).
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 APP_NAME = "lensmor-tray"
 DEFAULT_BASE_URL = "https://platform.lensmor.com"

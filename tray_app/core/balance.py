@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-
-# Not `from typing import …`: `status --cached` starts without typing (docs/benchmarks.md).
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
+from typing import Any
 
 Number = int | float
 

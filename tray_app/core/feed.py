@@ -23,6 +23,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from tray_app.core import errors, fmt
 from tray_app.core.balance import Balance, Number
@@ -30,11 +31,6 @@ from tray_app.core.levels import Level, Threshold, level_for
 from tray_app.core.saved import opt_float
 from tray_app.core.state import MonitorState, Problem
 from tray_app.core.view import Extras, MenuRow, TrayView, present
-
-# Not `from typing import …`: `status --cached` starts without typing (docs/benchmarks.md).
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 DEFAULT_ACCOUNT = "default"
 FORMATS = ("text", "json", "waybar", "i3blocks", "polybar", "xbar", "prometheus")

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import gettext
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-# Not `from typing import …`: `status --cached` starts without typing (docs/benchmarks.md).
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from babel import Locale
 

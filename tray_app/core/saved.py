@@ -7,11 +7,7 @@ wrote is treated as absent, so restoring state can never stop the app from start
 from __future__ import annotations
 
 import math
-
-# Not `from typing import …`: `status --cached` starts without typing (docs/benchmarks.md).
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
+from typing import Any
 
 
 def opt_float(value: Any) -> float | None:

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, replace
+from typing import Any
 
 from tray_app.core.balance import Balance, BalanceFormatError, parse_balance
 from tray_app.core.saved import opt_float
-
-# Not `from typing import …`: `status --cached` starts without typing (docs/benchmarks.md).
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 #: The balance on screen is "out of date" once it is older than this many poll intervals, even
 #: while no poll has failed (one may be stuck on a server that never answers).
