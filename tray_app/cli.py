@@ -17,19 +17,22 @@ import logging
 import os
 import sys
 import time
-import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from tray_app import __version__
 from tray_app.cli_accounts import (
     AccountCommands,
-    add_account_option,
     add_account_parser,
-    selected_accounts,
     single_account,
     worst_exit,
+)
+from tray_app.cli_args import (
+    add_account_option,
+    add_global_options,
+    add_status_parser,
+    selected_accounts,
+    status_format,
 )
 from tray_app.core import errors, fmt
 from tray_app.core.balance import Balance
@@ -37,7 +40,6 @@ from tray_app.core.language import ENGLISH, N_, Language
 from tray_app.core.levels import level_for
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
 from tray_app.core.state import PollResult, Problem
-from tray_app.core.view import level_name
 from tray_app.i18n import language_from_environ
 from tray_app.secrets import InvalidKey, KeyStore, looks_like_lensmor_key, normalise_key
 from tray_app.settings import (
@@ -50,6 +52,7 @@ from tray_app.settings import (
     effective_base_url,
     load_settings,
 )
+from tray_app.status_text import status_text
 
 if TYPE_CHECKING:
     from tray_app.api import ApiError
@@ -60,7 +63,6 @@ EXIT_USAGE = 2
 EXIT_KEY = 3
 EXIT_UNAVAILABLE = 4
 EXIT_RATE_LIMITED = 5
-STATUS_FORMATS = ("text", "json", "waybar", "i3blocks", "polybar", "xbar", "prometheus")
 MAX_HISTORY_DAYS = 3660  # ten years: more than the history keeps, and a sane amount to print
 
 
@@ -97,35 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Shows your Lensmor API credits in the system tray.",
         epilog="With no command, starts the tray app.",
     )
-    parser.add_argument("--version", action="version", version=f"lensmor-tray {__version__}")
-    parser.add_argument(
-        "--config", metavar="PATH", type=Path, help="use this config file instead of the default"
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="also log to stderr")
+    add_global_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    status = sub.add_parser(
-        "status",
-        help="fetch and print the balance once",
-        # One line: argparse wraps its own, and an error must stay one line plus its usage.
-        usage="%(prog)s [-h] [--json] [--format F] [--cached] [--account NAME]",
-    )
-    status.add_argument("--json", action="store_true", help="print one JSON object")
-    status.add_argument(
-        "--format",
-        choices=STATUS_FORMATS,
-        metavar="FORMAT",
-        help="text (default), json, waybar, i3blocks, polybar, xbar or prometheus",
-    )
-    status.add_argument(
-        "--cached",
-        action="store_true",
-        help="print what the running app last fetched: no request, no key needed",
-    )
+    add_status_parser(sub)  # shared with the `status --cached` fast path (entry.py)
     sub.add_parser("refresh", help="ask the running tray app to refresh now")
     doctor = sub.add_parser("doctor", help="check the key, API, tray, notifications and files")
     doctor.add_argument("--json", action="store_true", help="print one JSON object")
-    add_account_option(status, "only the balance")
 
     key = sub.add_parser("key", help="set, show or clear the API key")
     add_account_option(key, "the key")
@@ -310,7 +289,7 @@ def api_error_to_cli(exc: ApiError, account: str = DEFAULT_ACCOUNT) -> CliError:
 
 def cmd_status(args: argparse.Namespace) -> int:
     paths, settings = load_config(args)
-    out_format = "json" if args.json else (args.format or "text")
+    out_format = status_format(args)
     accounts = selected_accounts(args, settings)
     if args.cached:
         return _status_cached(args, paths, settings, out_format, accounts)
@@ -438,23 +417,23 @@ def _status_cached(
 ) -> int:
     """`status --cached`: the running app's last saved state; no request, no key."""
     from tray_app import status_feed
-    from tray_app.cached_state import CachedStateError, read_saved_state
+    from tray_app.cached_state import CachedStateError
 
-    now = time.time()
-    snapshots = []
-    for account in accounts:
-        try:
-            saved = read_saved_state(paths.history_db_for(account.name))
-        except CachedStateError as exc:
-            raise CliError(str(exc), EXIT_UNAVAILABLE) from None
-        if saved is not None:
-            snapshots += status_feed.cached_accounts(
-                saved, settings, now, account.name, user_language()
-            )
-    if not snapshots:
+    try:
+        output = status_feed.cached_output(
+            out,
+            paths,
+            settings,
+            accounts,
+            config=args.config,
+            now=time.time(),
+            lang=user_language(),
+        )
+    except CachedStateError as exc:
+        raise CliError(str(exc), EXIT_UNAVAILABLE) from None
+    if output is None:
         raise CliError(status_feed.NEVER_RAN_HINT, EXIT_NO)
-    refresh = status_feed.refresh_argv(args.config) if out == "xbar" else []
-    print(status_feed.render(out, snapshots, settings, now, refresh_command=refresh, cached=True))
+    print(output)
     return EXIT_OK
 
 
@@ -481,60 +460,6 @@ def status_json(balance: Balance, alerts: AlertSettings, fetched_at: float) -> d
     out["percentRemaining"] = None if fraction is None else round(fraction * 100, 2)
     out["fetchedAt"] = fmt.iso_utc(fetched_at)
     return out
-
-
-def status_text(
-    balance: Balance, alerts: AlertSettings, now: float, lang: Language = ENGLISH
-) -> str:
-    """The `status` command's text in `lang` (the labels aligned in display columns)."""
-    _ = lang.gettext
-    level = level_name(level_for(balance, alerts.thresholds), lang)
-    fraction = balance.fraction_remaining
-    total, whole = fmt.credits(balance.total_balance, lang), fmt.credits(balance.total_amount, lang)
-    if fraction is None:
-        head = _("Lensmor credits: {balance} of {total} - {level}").format(
-            balance=total, total=whole, level=level
-        )
-    else:
-        head = _("Lensmor credits: {balance} of {total} ({percent}) - {level}").format(
-            balance=total, total=whole, percent=fmt.percent(fraction, lang), level=level
-        )
-    reset = balance.reset_at_s
-    if reset is None:
-        reset_text = _("no scheduled reset")
-    elif reset > now:
-        reset_text = _("{date} (in {duration})").format(
-            date=fmt.date(reset, lang=lang), duration=fmt.duration(reset - now, lang)
-        )
-    else:
-        reset_text = _("{date} (due now)").format(date=fmt.date(reset, lang=lang))
-    rows = [
-        (
-            _("Subscription:"),
-            _("{balance} of {total}").format(
-                balance=fmt.credits(balance.subscription_balance, lang),
-                total=fmt.credits(balance.subscription_amount, lang),
-            ),
-        ),
-        (
-            _("Gift:"),
-            _("{balance} of {total} (gift credits do not expire)").format(
-                balance=fmt.credits(balance.gift_balance, lang),
-                total=fmt.credits(balance.gift_amount, lang),
-            ),
-        ),
-        (_("Reset:"), reset_text),
-    ]
-    width = max(display_width(label) for label, _value in rows)
-    lines = [head]
-    for label, value in rows:
-        lines.append(f"  {label}{' ' * (width - display_width(label))} {value}")
-    return "\n".join(lines)
-
-
-def display_width(text: str) -> int:
-    """Terminal columns of `text`: wide (CJK) characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 # -- key -----------------------------------------------------------------------------------
@@ -621,9 +546,9 @@ def cmd_paths(args: argparse.Namespace) -> int:
         (_("data:"), str(paths.data_dir)),
         (_("logs:"), str(paths.log_file)),
     ]
-    width = max(display_width(label) for label, _value in rows)
+    width = max(fmt.display_width(label) for label, _value in rows)
     for label, value in rows:
-        print(f"{label}{' ' * (width - display_width(label))} {value}")
+        print(f"{label}{' ' * (width - fmt.display_width(label))} {value}")
     return EXIT_OK
 
 

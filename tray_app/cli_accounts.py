@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tray_app.cli_args import selected_accounts
 from tray_app.core import fmt
 from tray_app.core.balance import Balance
 from tray_app.core.language import ENGLISH, Language
@@ -49,23 +50,6 @@ def worst_exit(codes: list[int]) -> int:
         return EXIT_SEVERITY.index(code) if code in EXIT_SEVERITY else len(EXIT_SEVERITY)
 
     return max(codes, key=rank, default=0)
-
-
-def add_account_option(parser: argparse.ArgumentParser, what: str, default: object = None) -> None:
-    parser.add_argument(
-        "--account",
-        metavar="NAME",
-        default=default,
-        help=f"{what} of this account (see `lensmor-tray account list`)",
-    )
-
-
-def selected_accounts(args: argparse.Namespace, settings: Settings) -> tuple[AccountConfig, ...]:
-    """The accounts a command acts on: the one named by --account, else all of them."""
-    name = getattr(args, "account", None)
-    if name is None:
-        return settings.accounts
-    return (settings.account(name),)  # ConfigError naming the accounts if there is none
 
 
 def single_account(args: argparse.Namespace, settings: Settings) -> AccountConfig:

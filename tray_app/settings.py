@@ -32,12 +32,10 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-import logging
 import math
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,15 +43,9 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import platformdirs
-import tomli_w
 
 from tray_app.core.badge import BadgeStyle
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Threshold
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
 
 APP_NAME = "lensmor-tray"
 DEFAULT_BASE_URL = "https://platform.lensmor.com"
@@ -64,8 +56,6 @@ API_KEYS_URL = DASHBOARD_URL
 MIN_POLL_INTERVAL_S = 30
 MAX_POLL_INTERVAL_S = 86_400  # a day: a monitor that looks less often is not monitoring
 DEFAULT_POLL_INTERVAL_S = 300
-
-log = logging.getLogger(__name__)
 
 
 class ConfigError(Exception):
@@ -492,15 +482,34 @@ def _one_line(exc: BaseException) -> str:
 
 
 def load_settings(path: Path) -> Settings:
-    """Read settings from `path`; a missing file means defaults. Raises ConfigError."""
+    """Read settings from `path`; a missing file means defaults. Raises ConfigError; logs
+    a warning about a file that others can read."""
+    settings, warnings = read_settings(path)
+    if warnings:
+        import logging
+
+        for warning in warnings:
+            logging.getLogger(__name__).warning("%s", warning)
+    return settings
+
+
+def read_settings(path: Path) -> tuple[Settings, list[str]]:
+    """`load_settings` without logging: the settings and the warnings about the file. The
+    `status --cached` fast path (fast_status.py) uses it to leave those to the full CLI, and so
+    to start without the logging module; the heavier parsers are imported here, on use, for
+    the same reason (docs/benchmarks.md)."""
     try:
         with path.open("rb") as handle:
             mode = os.fstat(handle.fileno()).st_mode  # of the file read, not a later one
             raw = handle.read()
     except FileNotFoundError:
-        return Settings()
+        return Settings(), []
     except OSError as exc:
         raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -519,8 +528,10 @@ def load_settings(path: Path) -> Settings:
     # the umask's default, and it tells others which host gets the key. Warn and carry on;
     # after parsing, so that a broken config still exits with its one error line.
     if os.name == "posix" and stat.S_IMODE(mode) & 0o077:
-        log.warning("the config file %s is readable by other users; run `chmod 600 %s`", path, path)
-    return settings
+        return settings, [
+            f"the config file {path} is readable by other users; run `chmod 600 {path}`"
+        ]
+    return settings, []
 
 
 def settings_to_toml(settings: Settings) -> dict[str, Any]:
@@ -577,6 +588,8 @@ def save_settings(path: Path, settings: Settings) -> None:
     """Write `settings` atomically (0600). Refuses to replace a file that does not parse."""
     if path.exists():
         load_settings(path)  # raises ConfigError: a broken file is the user's, keep it
+    import tomli_w
+
     write_private_file(path, tomli_w.dumps(settings_to_toml(settings)).encode("utf-8"))
 
 
@@ -584,6 +597,8 @@ def write_private_file(path: Path, data: bytes) -> None:
     """Atomically replace `path` with `data`, readable only by the user (0600)."""
     # 0700 whatever the umask: a directory others can write to would let them swap in a
     # config pointing base_url (and so the key) at their own server.
+    import tempfile
+
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:

@@ -8,17 +8,17 @@ that asks the running app to refresh. Kept free of `requests` and the API client
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from tray_app.cached_state import read_saved_state
 from tray_app.core import feed
 from tray_app.core.feed import AccountSnapshot
 from tray_app.core.language import ENGLISH, Language
 from tray_app.core.state import MonitorState, PollResult, advance
-from tray_app.settings import AlertSettings, AppPaths, Settings
+from tray_app.settings import AccountConfig, AlertSettings, AppPaths, Settings
+from tray_app.status_text import status_text
 
 #: Badge size for xbar/SwiftBar: menu bar images are 18 pt, drawn at 2x for Retina screens.
 XBAR_BADGE_PX = 36
@@ -63,6 +63,33 @@ def cached_accounts(
     return live_accounts(state, settings, now, account, lang)
 
 
+def cached_output(
+    name: str,
+    paths: AppPaths,
+    settings: Settings,
+    accounts: Sequence[AccountConfig],
+    *,
+    config: Path | None,
+    now: float,
+    lang: Language,
+) -> str | None:
+    """`status --cached --format name` for `accounts` (without the final newline): each
+    account's last saved state, read and never written. None when no account has one (the app
+    never ran here). Raises `CachedStateError` for a state file that cannot be read.
+
+    The one implementation behind both the full CLI and the fast path (tray_app/entry.py), so
+    that the two cannot print different things."""
+    snapshots = []
+    for account in accounts:
+        saved = read_saved_state(paths.history_db_for(account.name))
+        if saved is not None:
+            snapshots += cached_accounts(saved, settings, now, account.name, lang)
+    if not snapshots:
+        return None
+    refresh = refresh_argv(config) if name == "xbar" else []
+    return render(name, snapshots, settings, now, refresh_command=refresh, cached=True)
+
+
 def render(
     name: str,
     accounts: Sequence[AccountSnapshot],
@@ -97,8 +124,6 @@ def render(
 def text(
     accounts: Sequence[AccountSnapshot], settings: Settings, now: float, *, cached: bool
 ) -> str:
-    from tray_app.cli import status_text
-
     blocks = []
     for account in accounts:
         lines = []
@@ -116,6 +141,9 @@ def text(
 
 
 def badge_png_base64(account: AccountSnapshot) -> str:
+    import base64
+    import io
+
     from tray_app.ui.icon import BadgeRenderer
 
     image = BadgeRenderer(max_entries=1).render(account.view.badge, XBAR_BADGE_PX)

@@ -21,7 +21,7 @@ import os
 import posixpath
 import sys
 import sysconfig
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -88,9 +88,13 @@ def resolve_launch_command(
         return LaunchCommand((executable,))
 
     bin_dir = os.path.dirname(executable)
-    folders = [bin_dir, *(_installed_script_dirs() if script_dirs is None else script_dirs)]
     scripts = ("lensmor-tray-gui.exe", "lensmor-tray.exe") if windows else (SCRIPT_NAME,)
-    for folder in dict.fromkeys(os.path.abspath(f) for f in folders if f):
+    searched: set[str] = set()
+    for given in _script_folders(bin_dir, script_dirs):
+        folder = os.path.abspath(given) if given else ""
+        if not folder or folder in searched:
+            continue
+        searched.add(folder)
         for name in scripts:
             candidate = os.path.join(folder, name)
             if os.path.isfile(candidate):
@@ -102,6 +106,14 @@ def resolve_launch_command(
         if os.path.isfile(pythonw):
             interpreter = pythonw
     return LaunchCommand((interpreter, "-m", MODULE_NAME))
+
+
+def _script_folders(bin_dir: str, script_dirs: Sequence[str] | None) -> Iterator[str]:
+    """The interpreter's folder, then `script_dirs` (by default the install schemes'), asked
+    for only when the first has no script: sysconfig's paths load the interpreter's build
+    data, which `status --cached --format xbar` would otherwise pay for at every run."""
+    yield bin_dir
+    yield from _installed_script_dirs() if script_dirs is None else script_dirs
 
 
 def _installed_script_dirs() -> list[str]:
