@@ -4,10 +4,11 @@
 
 VENV := .venv
 PY := $(VENV)/bin/python
-# pytest-xdist workers. The desktop tests stay on one worker, one after another, and the
-# bundle tests on one (tests/conftest.py: SERIAL_GROUPS); the rest spread over both.
+# pytest-xdist workers, one test file at a time each (`--dist loadfile`): a file's module
+# fixtures (the bundle's one PyInstaller build, a host session) are set up once. Not
+# `loadgroup`: with pytest 9.2 it silently stops grouping (pytest-dev/pytest-xdist#1386).
 JOBS ?= 2
-PYTEST := $(PY) -m pytest -p no:cacheprovider -n $(JOBS) --dist loadgroup
+PYTEST := $(PY) -m pytest -p no:cacheprovider -n $(JOBS) --dist loadfile
 
 run:
 	@scripts/bootstrap.sh desktop

@@ -19,21 +19,6 @@ pytest_plugins = ["tests.support.rig", "tests.support.tls"]
 
 REPO = Path(__file__).resolve().parent.parent
 
-#: Tests that must share one pytest-xdist worker (`make test` runs `-n 2 --dist loadgroup`).
-#: The desktop tests run one after another, as they always did: their hosts (gnome-shell,
-#: xfce4-panel, sway) are heavy and some share module-scoped sessions. The bundle tests share
-#: one PyInstaller build (a module fixture), which must happen once.
-SERIAL_GROUPS = {"desktop": "desktop", "bundle": "bundle"}
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.path.name == "test_bundle.py":
-            item.add_marker(pytest.mark.xdist_group(SERIAL_GROUPS["bundle"]))
-        elif item.get_closest_marker("desktop") is not None:
-            item.add_marker(pytest.mark.xdist_group(SERIAL_GROUPS["desktop"]))
-
-
 CANARY_KEY = "uak_CANARYcanary0123456789abcdWXYZ"
 
 

@@ -20,13 +20,23 @@ from __future__ import annotations
 
 import gettext
 import io
-import logging
 from collections.abc import Mapping
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from tray_app.core.language import ENGLISH, Language
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    import logging
+
+
+def _log() -> logging.Logger:
+    # logging is imported when there is something to log: `status --cached` in English
+    # (tray_app/fast_status.py) needs this module but not logging.
+    import logging
+
+    return logging.getLogger(__name__)
+
 
 DOMAIN = "lensmor-tray"
 #: Languages with a message catalog besides English.
@@ -63,7 +73,7 @@ def language_for(tag: str) -> Language:
     try:
         locale = Locale.parse(tag.replace("-", "_"))
     except (ValueError, TypeError, UnknownLocaleError):
-        log.debug("unknown locale %r: English", tag)
+        _log().debug("unknown locale %r: English", tag)
         return ENGLISH
     if locale.language == "en":
         return ENGLISH
@@ -92,7 +102,7 @@ def load_catalog(language: str) -> gettext.GNUTranslations | None:
     try:
         catalog = read_po(io.StringIO(catalog_text(language)), locale=language, domain=DOMAIN)
     except (OSError, ValueError) as exc:
-        log.warning("the %s message catalog cannot be read (%s); using English", language, exc)
+        _log().warning("the %s message catalog cannot be read (%s); using English", language, exc)
         return None
     buffer = io.BytesIO()
     # Fuzzy entries (unreviewed after a source change) are left out: English is shown instead.

@@ -154,9 +154,9 @@ class StatusNotifierItem(ServiceInterface):
 
     def _icon_settled(self) -> None:
         # After the item left the bus this emits to no connection: harmless.
-        self._settle = None
         self.NewIcon()
         self.NewAttentionIcon()
+        self._settle = None  # after the signals: `icon_settling` false means they are sent
 
     # -- methods -----------------------------------------------------------------------------
     @dbus_method()
