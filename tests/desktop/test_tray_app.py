@@ -314,7 +314,9 @@ def test_notifications_on_the_bus_once_per_crossing_and_reset_and_none_after_res
     stays_false(lambda: len(desktop.notifications()) > 1, 1, "a second notification")
     calls = desktop.notifications()
     assert len(calls) == len(low) == 1
-    assert "6,050 credits left" in low[0].body
+    # The balance once: the folded low warning does not repeat what the headline said.
+    assert low[0].body.count("6,050") == 1, low[0].body
+    assert "6,050 left" in low[0].body
     assert low[0].app_name == "lensmor-tray"
 
     polls_before = app.requests()
@@ -453,12 +455,13 @@ def test_without_a_tray_host_the_app_says_so_and_still_notifies(
     # The 24,000 drop is one notification (issue 10): "Unusual spend" heads it and the low
     # warning is folded into its body.
     low = poll_until(
-        lambda: [c for c in desktop.notifications() if "6,050 credits left" in c.body] or None,
+        lambda: [c for c in desktop.notifications() if "6,050 left" in c.body] or None,
         15,
         "the low-credits notification without a tray",
     )
     assert len(low) == 1
     assert "below your 20% warning" in low[0].body
+    assert low[0].body.count("6,050") == 1, low[0].body
     os.kill(app.pid, signal.SIGTERM)
     assert app.proc.wait(timeout=10) == 0  # type: ignore[attr-defined]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -71,7 +72,10 @@ def running_secret_service(root: Path, env: dict[str, str]) -> Iterator[SecretSe
     """Start both daemons with `env` (a test HOME's: the keyring files go under its
     XDG_DATA_HOME); stop them on exit."""
     root.mkdir(parents=True, exist_ok=True)
-    socket = root / "secrets-bus"
+    # The socket in a short folder of its own: a unix socket path is limited to 107 bytes,
+    # and a test's tmp_path under pytest-xdist (…/popen-gw1/test_a_long_name0/…) exceeds it.
+    socket_dir = Path(tempfile.mkdtemp(prefix="lt-secrets-"))
+    socket = socket_dir / "bus"
     config = root / "secrets-bus.conf"
     config.write_text(BUS_CONFIG.format(socket=socket))
     bus = subprocess.Popen(
@@ -113,3 +117,4 @@ def running_secret_service(root: Path, env: dict[str, str]) -> Iterator[SecretSe
             _stop(bus)
         if bus.stdout is not None:
             bus.stdout.close()
+        shutil.rmtree(socket_dir, ignore_errors=True)
