@@ -123,3 +123,31 @@ def test_the_chart_draws_the_balance_in_the_level_colours(store: HistoryStore) -
     (bars,) = figure.axes[1].collections
     low = usage_chart.level_colour(Level.LOW)
     assert {matplotlib.colors.to_hex(c) for c in bars.get_facecolors()} == {low}
+
+
+def test_the_chart_speaks_the_window_language(store: HistoryStore) -> None:
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from tray_app.i18n import language_for
+    from tray_app.ui import usage_chart
+
+    french = language_for("fr_FR")
+    with store:
+        series = load_series(store, KNOWN_NOW, 30, UTC)
+    figure = Figure(figsize=(8, 5), dpi=80)
+    top, bottom = usage_chart.draw(
+        figure, series, total_amount=10_000, thresholds=DEFAULT_THRESHOLDS, tz=UTC, lang=french
+    )
+    assert bottom.get_title(loc="left") == "Dépensé par jour"
+    labels = {line.get_label() for line in top.get_lines()}
+    assert {"Cadeau", "Renouvellement", "Recharge", "À ce rythme"} <= labels
+    # The threshold lines: words from the catalog, the number in French ("2 000", a narrow
+    # no-break space as the group separator).
+    notes = [t.get_text() for t in top.texts]
+    assert any(n.startswith("bas sous 2") and "000" in n for n in notes), notes
+    figure.canvas.draw()
+    months = {t.get_text().split()[-1] for t in bottom.get_xticklabels() if t.get_text()}
+    assert months and months <= {"oct.", "nov.", "déc."}, months
+    assert any("\u202f" in t.get_text() for t in top.get_yticklabels())

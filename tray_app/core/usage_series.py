@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from tray_app.core.balance import Balance, Number
 from tray_app.core.forecast import DAY_S, Forecast
+from tray_app.core.language import N_
 
 PERIODS_DAYS = (7, 30, 90, 365)
 DEFAULT_PERIOD_DAYS = 30
@@ -52,14 +53,15 @@ class EventKind(str, enum.Enum):
 
     @property
     def label(self) -> str:
+        """The English name (marked for translation: the chart shows `lang.gettext(label)`)."""
         return _LABELS[self]
 
 
 _LABELS = {
-    EventKind.RENEWAL: "Renewal",
-    EventKind.TOP_UP: "Top-up",
-    EventKind.GIFT: "Gift",
-    EventKind.ADDED: "Credits added",
+    EventKind.RENEWAL: N_("Renewal"),
+    EventKind.TOP_UP: N_("Top-up"),
+    EventKind.GIFT: N_("Gift"),
+    EventKind.ADDED: N_("Credits added"),
 }
 
 

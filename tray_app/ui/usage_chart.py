@@ -4,7 +4,8 @@ spending as bars. No Tk here: the window embeds the figure, tests render it with
 
 Only the Usage window's process imports this module (matplotlib costs ~40 MB and half a second);
 the tray never does. Colours are the badge's (`ui.icon.LEVEL_FILL`) on a dark background, and
-numbers and dates are written by `core.fmt`, as in the menu.
+numbers, dates and words are written by `core.fmt` and the catalogs in the window's
+language, as in the menu.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from tray_app.core import fmt
 from tray_app.core.balance import Balance, Number
+from tray_app.core.language import ENGLISH, N_, Language
 from tray_app.core.levels import Level, Threshold, level_for
 from tray_app.core.usage_series import EventKind, UsageSeries
 from tray_app.ui.icon import LEVEL_FILL
@@ -37,6 +39,12 @@ EVENT_STYLE: dict[EventKind, tuple[str, str]] = {
     EventKind.TOP_UP: ("^", "#81c995"),
     EventKind.GIFT: ("*", "#c58af9"),
     EventKind.ADDED: ("^", "#81c995"),
+}
+#: The label of a threshold's line, by the level below it (whole sentences for translators).
+THRESHOLD_LABELS = {
+    Level.LOW: N_("low below {credits}"),
+    Level.CRITICAL: N_("critical below {credits}"),
+    Level.DEPLETED: N_("used up below {credits}"),
 }
 
 
@@ -67,6 +75,7 @@ def draw(
     total_amount: Number,
     thresholds: tuple[Threshold, ...],
     tz: dt.tzinfo | None = None,
+    lang: Language = ENGLISH,
 ) -> tuple[Axes, Axes]:
     """Draw `series` on `figure` (cleared first); return the (balance, spending) axes."""
     from matplotlib import dates as mdates
@@ -79,7 +88,8 @@ def draw(
     bottom = figure.add_subplot(grid[1], sharex=top)
     for ax in (top, bottom):
         _style_axes(ax)
-    credits_formatter = ticker.FuncFormatter(lambda v, _pos: fmt.credits(round(v)))
+    _ = lang.gettext
+    credits_formatter = ticker.FuncFormatter(lambda v, _pos: fmt.credits(round(v), lang))
     top.yaxis.set_major_formatter(credits_formatter)
     bottom.yaxis.set_major_formatter(credits_formatter)
     top.yaxis.set_major_locator(ticker.MaxNLocator(5, integer=True, min_n_ticks=3))
@@ -89,17 +99,17 @@ def draw(
         for ax in (top, bottom):
             ax.set_xticks([])
             ax.set_yticks([])
-        top.text(0.5, 0.5, "No history yet: the tray app records every change while it runs",
+        top.text(0.5, 0.5, _("No history yet: the tray app records every change while it runs"),
                  color=MUTED, ha="center", va="center", transform=top.transAxes)  # fmt: skip
         return top, bottom
 
-    _draw_balance(top, series, total_amount, thresholds, tz)
-    _draw_spending(bottom, series, total_amount, thresholds, tz)
+    _draw_balance(top, series, total_amount, thresholds, tz, lang=lang)
+    _draw_spending(bottom, series, total_amount, thresholds, tz, lang=lang)
 
     locator = mdates.AutoDateLocator(minticks=4, maxticks=9, tz=tz)  # type: ignore[no-untyped-call]
     bottom.xaxis.set_major_locator(locator)
     bottom.xaxis.set_major_formatter(
-        ticker.FuncFormatter(lambda v, _pos: fmt.short_date(v * 86_400.0, tz))
+        ticker.FuncFormatter(lambda v, _pos: fmt.short_date(v * 86_400.0, tz, lang))
     )
     top.tick_params(labelbottom=False)
     right = series.end
@@ -108,8 +118,8 @@ def draw(
     top.set_xlim(_x(series.start), _x(right + (right - series.start) * 0.01))
     top.set_ylim(bottom=0)
     if figure.get_figwidth() * figure.dpi >= 640:  # narrower, the legend needs the room
-        top.set_title("Balance", color=TEXT, loc="left", fontsize=10)
-    bottom.set_title("Spent per day", color=TEXT, loc="left", fontsize=10)
+        top.set_title(_("Balance"), color=TEXT, loc="left", fontsize=10)
+    bottom.set_title(_("Spent per day"), color=TEXT, loc="left", fontsize=10)
     return top, bottom
 
 
@@ -134,7 +144,10 @@ def _draw_balance(
     total_amount: Number,
     thresholds: tuple[Threshold, ...],
     tz: dt.tzinfo | None,
+    *,
+    lang: Language,
 ) -> None:
+    _ = lang.gettext
     steps = series.steps
     times = [_x(ts) for ts, _ in steps]
     values = [value for _, value in steps]
@@ -146,12 +159,13 @@ def _draw_balance(
         where = [lv is level for lv in levels]
         ax.fill_between(times, values, step="post", where=where, color=level_colour(level),
                         alpha=0.45, linewidth=0)  # fmt: skip
-    ax.step(times, values, where="post", color=LINE, linewidth=1.4, label="Balance")
+    ax.step(times, values, where="post", color=LINE, linewidth=1.4, label=_("Balance"))
     for threshold in thresholds:
         line = threshold.credits(total_amount)
         level = level_of(line - 1e-9, total_amount, thresholds)
         ax.axhline(line, color=level_colour(level), linewidth=0.8, linestyle=":", alpha=0.9)
-        ax.annotate(f"{level.value} below {fmt.credits(round(line))}", (0, line),
+        text = _(THRESHOLD_LABELS.get(level, N_("low below {credits}")))
+        ax.annotate(text.format(credits=fmt.credits(round(line), lang)), (0, line),
                     xycoords=("axes fraction", "data"), textcoords="offset points",
                     xytext=(4, 2), color=level_colour(level), fontsize=7)  # fmt: skip
     # One artist per kind of event (a year has dozens): markers, and renewals as lines.
@@ -162,7 +176,7 @@ def _draw_balance(
         marker, colour = EVENT_STYLE[kind]
         ax.plot([_x(e.ts) for e in of_kind], [float(e.balance) for e in of_kind], marker=marker,
                 color=colour, markersize=9 if marker == "*" else 7, linestyle="none",
-                label=kind.label, markeredgecolor=BACKGROUND, zorder=5)  # fmt: skip
+                label=_(kind.label), markeredgecolor=BACKGROUND, zorder=5)  # fmt: skip
         if kind is EventKind.RENEWAL:
             ax.vlines([_x(e.ts) for e in of_kind], 0, 1, transform=ax.get_xaxis_transform(),
                       colors=colour, linewidth=0.8, linestyles="--", alpha=0.6)  # fmt: skip
@@ -170,17 +184,19 @@ def _draw_balance(
     if proj is not None:
         ax.plot([_x(proj.start_ts), _x(proj.end_ts)],
                 [proj.start_balance, proj.end_balance], color=FORECAST, linestyle="--",
-                linewidth=1.4, label="At this pace")  # fmt: skip
+                linewidth=1.4, label=_("At this pace"))  # fmt: skip
         if proj.runs_out_at is not None:
             colour = level_colour(Level.CRITICAL)
             ax.plot([_x(proj.runs_out_at)], [0], marker="X", color=colour, markersize=9,
-                    linestyle="none", label="Runs out", zorder=6, clip_on=False)  # fmt: skip
-            ax.annotate(f"Runs out ~{fmt.short_date(proj.runs_out_at, tz)}",
+                    linestyle="none", label=_("Runs out"), zorder=6, clip_on=False)  # fmt: skip
+            runs_out = fmt.short_date(proj.runs_out_at, tz, lang)
+            ax.annotate(_("Runs out ~{date}").format(date=runs_out),
                         (_x(proj.runs_out_at), 0), textcoords="offset points",
                         xytext=(0, 12), ha="center", color=TEXT, fontsize=8)  # fmt: skip
         if proj.ends_at_reset:
             ax.axvline(_x(proj.end_ts), color=MUTED, linewidth=0.8, linestyle="--")
-            ax.annotate(f"Reset {fmt.short_date(proj.end_ts, tz)}", (_x(proj.end_ts), 0),
+            reset = _("Reset {date}").format(date=fmt.short_date(proj.end_ts, tz, lang))
+            ax.annotate(reset, (_x(proj.end_ts), 0),
                         xycoords=("data", "axes fraction"), textcoords="offset points",
                         xytext=(-4, 4), ha="right", va="bottom", color=MUTED, fontsize=8,
                         bbox={"facecolor": PANEL, "edgecolor": "none", "pad": 1})  # fmt: skip
@@ -196,6 +212,8 @@ def _draw_spending(
     total_amount: Number,
     thresholds: tuple[Threshold, ...],
     tz: dt.tzinfo | None,
+    *,
+    lang: Language,
 ) -> None:
     from matplotlib.collections import PolyCollection
 
@@ -218,7 +236,7 @@ def _draw_spending(
         ],
         facecolors=colours,
         linewidths=0,
-        label="Spent",
+        label=lang.gettext("Spent"),
     )
     ax.add_collection(bars)
     ax.set_ylim(0, max(spent, default=0) * 1.08 or 1)

@@ -340,7 +340,13 @@ class UsageWindow:
             return  # not made yet: _make_chart draws the current period
         balance = self._latest()
         total_amount = balance.total_amount if balance is not None else 0
-        chart.draw(self.figure, series, total_amount=total_amount, thresholds=self.thresholds)
+        chart.draw(
+            self.figure,
+            series,
+            total_amount=total_amount,
+            thresholds=self.thresholds,
+            lang=self.lang,
+        )
         # Margins in pixels, so tick labels fit whatever size the chart has.
         width, height = self.chart_size
         self.figure.subplots_adjust(
