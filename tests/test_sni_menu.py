@@ -77,6 +77,23 @@ def test_rows_appearing_change_the_layout() -> None:
     assert by_action(before) == by_action(after)
 
 
+def test_a_new_layout_also_lists_the_known_rows_whose_labels_changed() -> None:
+    # GNOME's extension re-reads only the type of rows it knows at a new layout: their new
+    # labels must come as property updates too, or an open menu keeps the old text.
+    ids = MenuIds()
+    before = build_menu(view(30050).rows, ids)
+    after = build_menu(view(28550, Extras(usage_today=1500, usage_30_days=4000)).rows, ids)
+    change = diff(before, after)
+    assert change.layout_changed
+    known = {i.id for i in before.walk()}
+    assert {item_id for item_id, _ in change.updated} <= known  # new rows are read whole
+    changed_labels = {str(props["label"]) for _, props in change.updated}
+    assert "28,550 of 35,050 credits (81%)" in changed_labels
+    assert "Subscription: 28,500 of 35,000" in changed_labels
+    unchanged = labels(before)["Refresh now"]
+    assert unchanged not in {item_id for item_id, _ in change.updated}
+
+
 def test_recent_alerts_appearing_keep_the_pause_submenu_and_its_children() -> None:
     ids = MenuIds()
     before = build_menu(view().rows, ids)
@@ -282,7 +299,17 @@ def test_a_balance_change_is_an_items_update_and_a_new_row_a_layout_update(
         tray.show(view(28550, Extras(usage_today=1500, usage_30_days=1500)))
         (signal,) = wait_until(lambda: client.seen("LayoutUpdated"), what="the layout update")
         assert signal.body == [revision + 1, 0]
-        assert client.seen("ItemsPropertiesUpdated") == []
+        # The rows a host already knows and that changed come as property updates as well
+        # (GNOME's extension reads only their type at a new layout): the detail row that was
+        # "Updated …" now reads the usage; the rows that did not change are not listed.
+        (props_signal,) = wait_until(
+            lambda: client.seen("ItemsPropertiesUpdated"), what="the known rows' new labels"
+        )
+        changed, _removed = props_signal.body
+        relabelled = {item_id: str(props["label"].value) for item_id, props in changed}
+        assert set(relabelled) <= ids_before
+        assert "Usage today: 1,500 · last 30 days: 1,500" in relabelled.values()
+        assert "Refresh now" not in relabelled.values()
 
 
 @pytestmark_bus

@@ -37,7 +37,13 @@ from .conftest import running_on_ci
 from .harness import poll_until
 from .hosts.base import HostSession, Process
 from .hosts.gnome import GnomeHost
-from .hosts.pixels import find_colour, pixmaps_by_size, read_badge_text, tesseract_available
+from .hosts.pixels import (
+    find_colour,
+    pixmaps_by_size,
+    read_badge_text,
+    read_lines,
+    tesseract_available,
+)
 from .hosts.sni_client import DBusCallError, ItemAddress, MenuNode
 from .hosts.sway import SwayHost
 from .hosts.xfce import XfceHost
@@ -407,6 +413,11 @@ def test_an_open_menu_stays_open_across_an_update(
                 time.sleep(0.5)
                 shot = host.screenshot(f"5-menu-after-update-{i}")
                 assert changed(baseline, shot, below), f"the menu closed at the update (shot {i})"
+            # The open menu shows the new balance, not the rows it opened with: the extension
+            # takes known rows' labels from ItemsPropertiesUpdated only (menu_model.diff).
+            menu = shot.crop((max(0, x - 420), BAR_HEIGHT, shot.width, BAR_HEIGHT + 260))
+            text = read_lines(menu)
+            assert fmt.credits(low) in text, f"the open menu reads: {text!r}"
             host.key("Escape")
         finally:
             host.end_pointer()

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from PIL import Image, ImageChops, ImageOps
+from PIL import Image, ImageChops, ImageOps, ImageStat
 
 from tray_app.ui.icon import text_colour_on
 
@@ -93,6 +93,26 @@ def tesseract_line(image: Image.Image) -> str:
             check=False,
         )
     return done.stdout.strip()
+
+
+def read_lines(image: Image.Image) -> str:
+    """What tesseract reads in a screenshot's region of text (a menu): dark text on light,
+    twice the size, no character whitelist."""
+    grey = image.convert("L")
+    if ImageStat.Stat(grey).mean[0] < 128:  # light text on a dark theme
+        grey = ImageOps.invert(grey)
+    big = grey.resize((grey.width * 2, grey.height * 2), Image.Resampling.BICUBIC)
+    with tempfile.TemporaryDirectory(prefix="ocr-") as tmp:
+        path = Path(tmp) / "lines.png"
+        big.save(path)
+        done = subprocess.run(
+            ["tesseract", str(path), "-", "--psm", "6"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    return done.stdout
 
 
 def read_badge_text(badge: Image.Image, save_as: Path | None = None) -> list[str]:

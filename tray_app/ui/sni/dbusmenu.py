@@ -95,14 +95,14 @@ class DbusMenu(ServiceInterface):
         return self._revision
 
     def update(self, root: MenuItem) -> None:
-        """Show `root`: property changes in place, a new revision only for a new shape."""
+        """Show `root`: property changes in place, and a new revision for a new shape."""
         change = diff(self._root, root)
         self._root = root
         self._by_id = {item.id: item for item in root.walk()}
         if change.layout_changed:
             self._revision += 1
             self.LayoutUpdated(self._revision, ROOT_ID)
-            return
+        # Also after a new layout: the rows a host already knows may have new labels (diff()).
         if change.updated or change.removed:
             updated = [
                 [item_id, {k: _variant(k, v) for k, v in props.items()}]

@@ -144,16 +144,24 @@ class MenuChange:
 
 
 def diff(old: MenuItem, new: MenuItem) -> MenuChange:
-    """What changed from `old` to `new` (two roots built with the same `MenuIds`)."""
-    if old.shape() != new.shape():
-        return MenuChange(layout_changed=True)
+    """What changed from `old` to `new` (two roots built with the same `MenuIds`).
+
+    A new shape is a new layout, and the rows that were there before and changed are listed
+    too: GNOME's AppIndicator extension re-reads only `type` and `children-display` of the
+    rows it knows when the layout changes and takes their labels from ItemsPropertiesUpdated
+    (its dbusMenu.js `_beginLayoutUpdate`), so an open menu there kept "Checking…" above the
+    first balance."""
+    before_by_id = {item.id: item for item in old.walk()}
     updated: list[tuple[int, dict[str, PropValue]]] = []
     removed: list[tuple[int, tuple[str, ...]]] = []
-    for before, after in zip(old.walk(), new.walk(), strict=True):
+    for after in new.walk():
+        before = before_by_id.get(after.id)
+        if before is None:
+            continue  # a new row: a host reads all of its properties
         changed = {k: v for k, v in after.props.items() if before.props.get(k) != v}
         gone = tuple(k for k in before.props if k not in after.props)
         if changed:
             updated.append((after.id, changed))
         if gone:
             removed.append((after.id, gone))
-    return MenuChange(False, tuple(updated), tuple(removed))
+    return MenuChange(old.shape() != new.shape(), tuple(updated), tuple(removed))
