@@ -19,19 +19,23 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tray_app.account_files import (
+    default_is_a_placeholder,
+    move_account,
+    remove_account_files,
+    store_key_and_save,
+)
 from tray_app.cli_args import selected_accounts
 from tray_app.core import fmt
 from tray_app.core.balance import Balance
 from tray_app.core.language import ENGLISH, Language
-from tray_app.secrets import InvalidKey, KeySource, KeyStore, looks_like_lensmor_key, normalise_key
+from tray_app.secrets import InvalidKey, KeyStore, looks_like_lensmor_key, normalise_key
 from tray_app.settings import (
-    DEFAULT_ACCOUNT,
     AccountConfig,
     AppPaths,
     ConfigError,
     Settings,
     effective_base_url,
-    save_settings,
     validate_account_name,
     validate_base_url,
     with_account_added,
@@ -126,18 +130,13 @@ class AccountCommands:
                 _("warning: this does not look like a Lensmor key (they start with uak_ or sk_)")
             )
         new = AccountConfig(name, base_url)
-        if self._default_is_a_placeholder():
+        if default_is_a_placeholder(self.paths, self.settings):
             candidate = dataclasses.replace(self.settings, accounts=(new,), badge_account=None)
         else:
             candidate = with_account_added(self.settings, new)
         url = effective_base_url(candidate, os.environ, name)
         balance = self.test_key(url, key)  # raises: nothing has been saved yet
-        stored = KeyStore(self.paths.key_file, name).save(key)
-        try:
-            save_settings(self.paths.config_file, candidate)
-        except BaseException:
-            KeyStore(self.paths.key_file, name).clear()  # no key without its account
-            raise
+        stored = store_key_and_save(self.paths, name, key, candidate)
         print(
             _("added {name}: {key} in the {place}; {balance} of {total} credits").format(
                 name=name,
@@ -148,15 +147,6 @@ class AccountCommands:
             )
         )
         return 0
-
-    def _default_is_a_placeholder(self) -> bool:
-        """A config without [[accounts]] means the one account "default". When the user adds
-        their first named account and "default" has neither a key nor a history, it was only
-        that placeholder: it goes, so the tray does not show an empty account."""
-        if self.settings.accounts != (AccountConfig(DEFAULT_ACCOUNT),):
-            return False
-        has_key = KeyStore(self.paths.key_file, DEFAULT_ACCOUNT).load() is not None
-        return not has_key and not self.paths.history_db.exists()
 
     def list(self) -> int:
         for account in self.settings.accounts:
@@ -191,9 +181,7 @@ class AccountCommands:
     def remove(self, name: str) -> int:
         account = self.settings.account(name)
         remaining = without_account(self.settings, account.name)  # the last one cannot go
-        save_settings(self.paths.config_file, remaining)
-        store = KeyStore(self.paths.key_file, account.name)
-        removed = store.clear()
+        removed = remove_account_files(self.paths, account.name, remaining)
         _ = self.lang.gettext
         if removed:
             where = ", ".join(source.value for source in removed)
@@ -211,7 +199,7 @@ class AccountCommands:
                     path=history
                 )
             )
-        if store.environment_overrides:
+        if KeyStore(self.paths.key_file, account.name).environment_overrides:
             self.warn(_("warning: LENSMOR_API_KEY is still set in the environment"))
         return 0
 
@@ -231,19 +219,7 @@ class AccountCommands:
                     "a history for {name} already exists at {path}; move it away first"
                 ).format(name=repr(new), path=target_db)
             )
-        old_keys = KeyStore(self.paths.key_file, account.name)
-        stored = old_keys.load(include_environment=False)
-        saved = KeyStore(self.paths.key_file, new).save(stored.value) if stored else None
-        save_settings(self.paths.config_file, renamed)
-        # A rename that changes only the case keeps the same (case-folded) key file: clearing
-        # the old account's copy would delete the one just saved.
-        same_file = old_keys.key_file == KeyStore(self.paths.key_file, new).key_file
-        if saved is not None and not (same_file and saved.source is KeySource.FILE):
-            old_keys.clear()
-        if source_db != target_db:
-            from tray_app.store import move_history
-
-            move_history(source_db, target_db)
+        move_account(self.paths, account.name, new, renamed)
         print(
             self.lang.gettext("renamed {old} to {new} (key and history moved)").format(
                 old=account.name, new=new

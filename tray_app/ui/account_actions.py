@@ -2,9 +2,9 @@
 
 Each function blocks (keyring, network, disk), so the window calls them from a worker thread,
 and each returns an `AccountOutcome` whose `text` is the one result line the window shows.
-The steps and their order are those of `lensmor-tray account add|rename|remove`
-(cli_accounts.py): a key is tested before anything is saved; an account is never left in the
-config without its key, nor a key stored without its account.
+The steps on disk and in the keyring are `account_files`', shared with `lensmor-tray account
+add|rename|remove` (cli_accounts.py): a key is tested before anything is saved; an account is
+never left in the config without its key, nor a key stored without its account.
 """
 
 from __future__ import annotations
@@ -12,16 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tray_app.secrets import KeySource, KeyStore, StoredKey
-from tray_app.settings import (
-    DEFAULT_ACCOUNT,
-    AppPaths,
-    ConfigError,
-    Settings,
-    effective_base_url,
-    save_settings,
+from tray_app.account_files import (
+    default_is_a_placeholder,
+    move_account,
+    remove_account_files,
+    store_key_and_save,
 )
-from tray_app.ui.accounts_form import AccountPlan, is_placeholder
+from tray_app.secrets import KeyStore, StoredKey
+from tray_app.settings import AppPaths, ConfigError, Settings, effective_base_url
+from tray_app.ui.accounts_form import AccountPlan
 from tray_app.ui.settings_actions import check_key
 
 
@@ -53,10 +52,7 @@ def stored_keys(
 def placeholder_is_empty(paths: AppPaths, settings: Settings, environ: Mapping[str, str]) -> bool:
     """The implicit "default" account has no key and no history: a first named account may
     take its place (as `account add` does)."""
-    if not is_placeholder(settings):
-        return False
-    has_key = KeyStore(paths.key_file, DEFAULT_ACCOUNT, environ=environ).load() is not None
-    return not has_key and not paths.history_db.exists()
+    return default_is_a_placeholder(paths, settings, environ)
 
 
 def tray_running(paths: AppPaths) -> bool:
@@ -76,15 +72,9 @@ def add_account(paths: AppPaths, plan: AccountPlan, environ: Mapping[str, str]) 
     tested = check_key(url, plan.key)
     if not tested.ok:
         return AccountOutcome(False, f"Not added: {tested.text}")
-    store = KeyStore(paths.key_file, plan.name, environ=environ)
     try:
-        stored = store.save(plan.key)
-    except OSError as exc:
-        return AccountOutcome(False, f"Not added: the key could not be stored: {_why(exc)}")
-    try:
-        save_settings(paths.config_file, plan.settings)
+        stored = store_key_and_save(paths, plan.name, plan.key, plan.settings)
     except (ConfigError, OSError) as exc:
-        store.clear()  # no key without its account
         return AccountOutcome(False, f"Not added: {_why(exc)}")
     where = f"key {stored.masked} in the {stored.source.value}"
     return AccountOutcome(True, f"Added {plan.name} ({where}): {tested.text}", plan.settings)
@@ -106,32 +96,19 @@ def rename_account(paths: AppPaths, plan: AccountPlan) -> AccountOutcome:
         return AccountOutcome(
             False, f"Not renamed: a history for {new!r} already exists at {target_db}"
         )
-    old_keys, new_keys = KeyStore(paths.key_file, old), KeyStore(paths.key_file, new)
     try:
-        stored = old_keys.load(include_environment=False)
-        saved = new_keys.save(stored.value) if stored else None
-        save_settings(paths.config_file, plan.settings)
+        move_account(paths, old, new, plan.settings)
     except (ConfigError, OSError) as exc:
         return AccountOutcome(False, f"Not renamed: {_why(exc)}")
-    # A change of case only keeps the same (case-folded) key file: clearing the old account's
-    # copy would delete the one just saved.
-    same_file = old_keys.key_file == new_keys.key_file
-    if saved is not None and not (same_file and saved.source is KeySource.FILE):
-        old_keys.clear()
-    if moves_history:
-        from tray_app.store import move_history
-
-        move_history(source_db, target_db)
     return AccountOutcome(True, f"Renamed {old} to {new}", plan.settings)
 
 
 def remove_account(paths: AppPaths, plan: AccountPlan) -> AccountOutcome:
     """Save the config without the account, then forget its key (the history file stays)."""
     try:
-        save_settings(paths.config_file, plan.settings)
+        remove_account_files(paths, plan.name, plan.settings)
     except (ConfigError, OSError) as exc:
         return AccountOutcome(False, f"Not removed: {_why(exc)}")
-    KeyStore(paths.key_file, plan.name).clear()
     return AccountOutcome(True, f"Removed {plan.name} and forgot its key", plan.settings)
 
 
