@@ -5,8 +5,8 @@ between the test and the `lensmor-tray` processes it starts is real, not mocked.
 `HangingKeyring` never answers, like a locked keyring waiting for the user at login.
 `BrokenKeyring` raises, like SecretService without a running service.
 `StaleKeyring` cannot save while it still returns an older key (a keyring that went read-only);
-`StuckKeyring` cannot remove that older key either; `LyingKeyring` saves but returns another
-value when read.
+`StuckKeyring` cannot remove that older key either; `UndeletableKeyring` keeps writes but ignores
+deletes; `LyingKeyring` saves but returns another value when read.
 """
 
 from __future__ import annotations
@@ -105,3 +105,10 @@ class LyingKeyring(FileKeyring):
 
     def get_password(self, service: str, username: str) -> str | None:
         return LIE if super().get_password(service, username) is not None else None
+
+
+class UndeletableKeyring(FileKeyring):
+    """Keeps what is written, but a delete does nothing: an older key would stay."""
+
+    def delete_password(self, service: str, username: str) -> None:
+        return None
