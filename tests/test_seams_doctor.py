@@ -154,3 +154,18 @@ def test_a_keyring_that_keeps_nothing_is_named_as_no_keyring(home: Home) -> None
     (keyring,) = named(checks(home, env), "keyring")
     assert keyring["verdict"] == "warn"
     assert "does not return what is written" in str(keyring["detail"])
+
+
+def test_a_hanging_keyring_is_a_failure_line_and_doctor_still_finishes(home: Home) -> None:
+    key_file = home.config_dir / "api-key"
+    key_file.parent.mkdir(parents=True)
+    key_file.write_text(WORK_KEY + "\n")
+    key_file.chmod(0o600)
+    env = keyring_env(home, "HangingKeyring")
+    listed = checks(home, env)
+    (keyring,) = named(listed, "keyring")
+    assert keyring["verdict"] == "fail"
+    assert "did not answer" in str(keyring["detail"])
+    (key,) = named(listed, "key")
+    assert key["verdict"] == "warn"  # found in the file, with the keyring's timeout said
+    assert "uak_…WRK1 from the file" in str(key["detail"])

@@ -282,7 +282,10 @@ class KeyStore:
             written = target.read_text(encoding="ascii").strip()
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise KeyStoreFailed(f"cannot write the key file {target}: {reason}") from None
+            raise KeyStoreFailed(
+                f"cannot write the key file {target}: {reason}; free some space or check that "
+                "folder's permissions, then save the key again"
+            ) from None
         if written != key:
             raise KeyStoreFailed(
                 f"the key file {target} does not hold the key after writing it; check that "
