@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CANARY_KEY, Home, run_cli
-from tray_app import doctor
+from tray_app import doctor, doctor_api
 from tray_app.core.doctor import CheckResult, Verdict, exit_code, report_lines
 from tray_app.demo.server import DEMO_KEY, Fault, SimulatedAccount, SimulatedLensmorServer
 from tray_app.settings import AppPaths
@@ -85,7 +85,7 @@ def test_little_rate_limit_headroom_is_a_warning(tmp_path: Path) -> None:
 )
 def test_clock_skew_from_the_date_header(offset: float, verdict: Verdict) -> None:
     header = email.utils.formatdate(time.time() + offset, usegmt=True)
-    result = doctor._clock_verdict(header)
+    result = doctor_api._clock_verdict(header)
     assert result.verdict is verdict
     if offset > 0:
         assert "behind the server's" in result.detail

@@ -15,11 +15,16 @@ def default_is_a_placeholder(
     paths: AppPaths, settings: Settings, environ: Mapping[str, str] | None = None
 ) -> bool:
     """A config without [[accounts]] means the one account "default". When it has neither a
-    key nor a history it is only that placeholder: a first named account takes its place, so
-    the tray does not show an empty account."""
+    stored key nor a history it is only that placeholder: a first named account takes its
+    place, so the tray does not show an empty account.
+
+    A key only in LENSMOR_API_KEY does not count: it is stored nowhere (a script's, or the
+    README's suggestion for scripts), and a tray started at login without that variable would
+    show a keyless "default" beside the new account forever (status exits 3)."""
     if settings.accounts != (AccountConfig(DEFAULT_ACCOUNT),):
         return False
-    has_key = KeyStore(paths.key_file, DEFAULT_ACCOUNT, environ=environ).load() is not None
+    keys = KeyStore(paths.key_file, DEFAULT_ACCOUNT, environ=environ)
+    has_key = keys.load(include_environment=False) is not None
     return not has_key and not paths.history_db.exists()
 
 

@@ -41,7 +41,13 @@ from tray_app.core.levels import level_for
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
 from tray_app.core.state import PollResult, Problem
 from tray_app.i18n import language_from_environ
-from tray_app.secrets import InvalidKey, KeyStore, looks_like_lensmor_key, normalise_key
+from tray_app.secrets import (
+    InvalidKey,
+    KeyStore,
+    KeyStoreFailed,
+    looks_like_lensmor_key,
+    normalise_key,
+)
 from tray_app.settings import (
     DEFAULT_ACCOUNT,
     AccountConfig,
@@ -63,6 +69,9 @@ EXIT_USAGE = 2
 EXIT_KEY = 3
 EXIT_UNAVAILABLE = 4
 EXIT_RATE_LIMITED = 5
+#: How much of a piped stdin `key set` reads: blank lines before the key, and one line's length.
+MAX_KEY_INPUT_LINES = 100
+MAX_KEY_INPUT_CHARS = 4096
 MAX_HISTORY_DAYS = 3660  # ten years: more than the history keeps, and a sane amount to print
 
 
@@ -490,7 +499,11 @@ def cmd_key(args: argparse.Namespace) -> int:
             )
         )
         return EXIT_OK
-    removed = store.clear()
+    try:
+        removed = store.clear()
+    except KeyStoreFailed as exc:
+        # Worded by secrets.py (English for now), like InvalidKey.
+        raise CliError(N_("the key was not removed: {problem}"), EXIT_USAGE, problem=exc) from None
     if removed:
         print(
             _("removed the key from: {places}").format(
@@ -505,14 +518,21 @@ def cmd_key(args: argparse.Namespace) -> int:
 
 
 def read_key_input(command: str = "lensmor-tray key set") -> str:
-    """The key from a hidden prompt, or the first line of stdin when it is piped."""
+    """The key from a hidden prompt, or the first line of stdin that is not blank when it is
+    piped (a password manager's copy may start with an empty line)."""
     if sys.stdin is None:
         raise CliError(
             N_("no input: pipe the key in, e.g. `{command} < keyfile`"), 2, command=command
         )
     if sys.stdin.isatty():
         return getpass.getpass(user_language().gettext("Lensmor API key (input hidden): "))
-    return sys.stdin.readline()
+    for _ in range(MAX_KEY_INPUT_LINES):
+        # Bounded: `key set < /dev/zero` (or any endless stream) is an error, not a hang that
+        # eats memory; anything longer than a key is refused by normalise_key anyway.
+        line = sys.stdin.readline(MAX_KEY_INPUT_CHARS)
+        if not line or line.strip():
+            return line
+    return ""
 
 
 def _key_set(store: KeyStore) -> int:
@@ -527,7 +547,10 @@ def _key_set(store: KeyStore) -> int:
         ) from None
     if not looks_like_lensmor_key(key):
         _error(_("warning: this does not look like a Lensmor key (they start with uak_ or sk_)"))
-    stored = store.save(key)
+    try:
+        stored = store.save(key)
+    except KeyStoreFailed as exc:
+        raise CliError(N_("the key was not saved: {problem}"), EXIT_USAGE, problem=exc) from None
     print(_("saved {key} in the {place}").format(key=stored.masked, place=stored.source.value))
     if store.environment_overrides:
         _error(_("warning: LENSMOR_API_KEY is set in the environment and takes precedence"))

@@ -1,4 +1,5 @@
-"""`lensmor-tray doctor`: what works and what does not, one line per check.
+"""`lensmor-tray doctor`: what works and what does not, one line per check (per account for
+the key, the API and the history: doctor_accounts.py, doctor_api.py; files: doctor_files.py).
 
 Every check runs in its own daemon thread with a deadline, all at once, so the whole report
 takes as long as the slowest check and never longer than `CHECK_TIMEOUT_S` (plus the API's
@@ -10,50 +11,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 
-from tray_app.core import fmt
-from tray_app.core.doctor import CheckResult, Verdict, exit_code, report_json, report_lines
-from tray_app.core.state import STALE_AFTER_INTERVALS
-from tray_app.settings import AppPaths, ConfigError, Settings, effective_base_url, load_settings
+from tray_app.core.doctor import CheckResult, exit_code, report_json, report_lines
+from tray_app.doctor_accounts import check_histories, check_keyring, check_keys
+from tray_app.doctor_api import API_CONNECT_TIMEOUT_S, API_READ_TIMEOUT_S, check_api
+from tray_app.doctor_context import FAIL, OK, WARN, Check, Context
+from tray_app.doctor_files import check_files
+from tray_app.settings import AppPaths, ConfigError, load_settings
+
+__all__ = ["Check", "Context", "check_api", "run_checks", "run_doctor"]
 
 CHECK_TIMEOUT_S = 6.0
-API_CONNECT_TIMEOUT_S = 3.0
-API_READ_TIMEOUT_S = 5.0
 DBUS_TIMEOUT_S = 1.5
-#: More clock difference than this with the server is reported (TLS and resetAt need a sane
-#: clock; a minute is far beyond what NTP leaves).
-CLOCK_SKEW_WARN_S = 60.0
-#: Warn when fewer than this share of the rate-limit window's requests are left.
-RATE_LIMIT_WARN_SHARE = 0.2
 
 NOTIFICATIONS = "org.freedesktop.Notifications"
-
-OK, WARN, FAIL = Verdict.OK, Verdict.WARN, Verdict.FAIL
-
-
-@dataclass
-class Context:
-    """What every check may need, gathered once."""
-
-    paths: AppPaths
-    environ: Mapping[str, str]
-    settings: Settings = field(default_factory=Settings)
-    config_error: str = ""
-    key: str | None = None
-
-
-Check = Callable[[Context], list[CheckResult]]
 
 
 def run_doctor(config: Path | None, *, json_output: bool = False) -> int:
@@ -88,14 +67,15 @@ def default_checks() -> list[tuple[str, Check, float]]:
         ("tray", check_tray, CHECK_TIMEOUT_S),
         ("notifications", check_notifications, CHECK_TIMEOUT_S),
         ("start at login", check_autostart, CHECK_TIMEOUT_S + 5),
-        ("keyring", check_keyring, CHECK_TIMEOUT_S),
+        ("keyring", check_keyring, CHECK_TIMEOUT_S + 3),  # four bounded calls of 2 s
         ("files", check_files, CHECK_TIMEOUT_S),
+        ("history", check_histories, CHECK_TIMEOUT_S),
         ("app", check_running, CHECK_TIMEOUT_S),
     ]
 
 
 def run_checks(context: Context, checks: list[tuple[str, Check, float]]) -> list[CheckResult]:
-    results = [check_config(context), *_bounded("key", check_key, context, CHECK_TIMEOUT_S)]
+    results = [check_config(context), *_bounded("key", check_keys, context, CHECK_TIMEOUT_S)]
     slots: list[list[CheckResult]] = [[] for _ in checks]
     threads = []
     for i, (name, check, timeout) in enumerate(checks):
@@ -145,154 +125,6 @@ def check_config(context: Context) -> CheckResult:
         return CheckResult("config", FAIL, str(exc), "fix the file (or delete it for defaults)")
     where = str(path) if path.exists() else f"{path} (absent: defaults)"
     return CheckResult("config", OK, where)
-
-
-def check_key(context: Context) -> list[CheckResult]:
-    from tray_app.secrets import KeyStore
-
-    stored = KeyStore(context.paths.key_file).load()
-    if stored is None:
-        return [
-            CheckResult(
-                "key",
-                FAIL,
-                "no API key is set",
-                "run `lensmor-tray key set` (create one in the Lensmor app under Settings -> "
-                "API Keys)",
-            )
-        ]
-    context.key = stored.value
-    return [CheckResult("key", OK, f"{stored.masked} from the {stored.source.value}")]
-
-
-# -- the API --------------------------------------------------------------------------------
-
-
-def check_api(context: Context) -> list[CheckResult]:
-    import requests
-
-    from tray_app.api import BALANCE_PATH, USER_AGENT
-
-    try:
-        base_url = effective_base_url(context.settings, context.environ)
-    except ConfigError as exc:
-        return [CheckResult("API", FAIL, str(exc), "fix LENSMOR_BASE_URL or unset it")]
-    headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
-    if context.key:
-        headers["Authorization"] = f"Bearer {context.key}"
-    started = time.monotonic()
-    try:
-        response = requests.get(
-            base_url + BALANCE_PATH,
-            headers=headers,
-            timeout=(API_CONNECT_TIMEOUT_S, API_READ_TIMEOUT_S),
-            allow_redirects=False,
-        )
-    except requests.exceptions.SSLError as exc:
-        return [
-            CheckResult(
-                "API",
-                FAIL,
-                f"TLS to {base_url} failed: {_reason(exc)}",
-                "check the system clock and CA certificates (a proxy that intercepts TLS?)",
-            )
-        ]
-    except requests.exceptions.RequestException as exc:
-        return [
-            CheckResult(
-                "API",
-                FAIL,
-                f"cannot reach {base_url}: {_reason(exc)}",
-                "check your network connection (and base_url in the config)",
-            )
-        ]
-    latency_ms = (time.monotonic() - started) * 1000
-    response.close()
-    transport = "TLS verified" if base_url.startswith("https:") else "plain HTTP (loopback)"
-    results = []
-    status = response.status_code
-    if status >= 500:
-        results.append(
-            CheckResult(
-                "API",
-                FAIL,
-                f"{base_url} answers HTTP {status} (server error) in {latency_ms:.0f} ms",
-                "Lensmor has a problem; the app retries by itself, try again later",
-            )
-        )
-    else:
-        results.append(
-            CheckResult("API", OK, f"{base_url} answers in {latency_ms:.0f} ms, {transport}")
-        )
-    results.append(_key_verdict(status, context.key is not None))
-    results.append(_clock_verdict(response.headers.get("Date")))
-    results.append(_rate_limit_verdict(response.headers, status))
-    return results
-
-
-def _reason(exc: BaseException) -> str:
-    from tray_app.api import _reason as api_reason
-
-    return api_reason(exc)
-
-
-def _key_verdict(status: int, have_key: bool) -> CheckResult:
-    if not have_key:
-        return CheckResult("key accepted", WARN, "not checked: no key", "set a key first")
-    if status in (401, 403):
-        return CheckResult(
-            "key accepted",
-            FAIL,
-            f"the API refused the key (HTTP {status})",
-            "create a new key in the Lensmor app and run `lensmor-tray key set`",
-        )
-    if status == 200:
-        return CheckResult("key accepted", OK, "the API accepted the key")
-    if status == 429:
-        return CheckResult("key accepted", WARN, "not known: rate limited (HTTP 429)", "wait")
-    return CheckResult("key accepted", WARN, f"not known: the API answered HTTP {status}", "")
-
-
-def _clock_verdict(date_header: str | None) -> CheckResult:
-    if not date_header:
-        return CheckResult("clock", WARN, "the server sent no Date header to compare with", "")
-    try:
-        server = email.utils.parsedate_to_datetime(date_header).timestamp()
-    except (TypeError, ValueError):
-        return CheckResult("clock", WARN, f"unreadable Date header {date_header[:40]!r}", "")
-    skew = time.time() - server
-    if abs(skew) > CLOCK_SKEW_WARN_S:
-        side = "ahead of" if skew > 0 else "behind"
-        return CheckResult(
-            "clock",
-            WARN,
-            f"this computer's clock is {fmt.duration(abs(skew))} {side} the server's",
-            "turn on time sync (e.g. `timedatectl set-ntp true`)",
-        )
-    return CheckResult("clock", OK, f"within {abs(skew):.0f} s of the server's")
-
-
-def _rate_limit_verdict(headers: Mapping[str, str], status: int) -> CheckResult:
-    if status == 429:
-        return CheckResult(
-            "rate limit",
-            WARN,
-            "rate limited right now (HTTP 429)",
-            "other tools share this key's limit; the app waits by itself",
-        )
-    limit, remaining = headers.get("X-RateLimit-Limit"), headers.get("X-RateLimit-Remaining")
-    if not (limit and remaining and limit.isdigit() and remaining.isdigit()):
-        return CheckResult("rate limit", OK, "no rate-limit headers in the answer")
-    total, left = int(limit), int(remaining)
-    detail = f"{left} of {total} requests left in this window"
-    if total and left < total * RATE_LIMIT_WARN_SHARE:
-        return CheckResult(
-            "rate limit",
-            WARN,
-            detail,
-            "other tools use the same key heavily; use `status --cached` in scripts",
-        )
-    return CheckResult("rate limit", OK, detail)
 
 
 # -- the desktop ----------------------------------------------------------------------------
@@ -455,106 +287,18 @@ def check_autostart(context: Context) -> list[CheckResult]:
     return [CheckResult("start at login", OK, f"on ({status.location}); its command runs")]
 
 
-def check_keyring(context: Context) -> list[CheckResult]:
-    import keyring
-
-    backend = keyring.get_keyring()
-    name = f"{type(backend).__module__}.{type(backend).__name__}"
-    if "fail" in type(backend).__module__ or "null" in type(backend).__module__:
-        from_env = bool(context.environ.get("LENSMOR_API_KEY"))
-        return [
-            CheckResult(
-                "keyring",
-                OK if from_env else WARN,
-                f"no OS keyring ({name}); the key is kept in a file readable only by you",
-                "install and unlock a Secret Service keyring (GNOME Keyring, KWallet)",
-            )
-        ]
-    return [CheckResult("keyring", OK, name)]
-
-
-def check_files(context: Context) -> list[CheckResult]:
-    paths = context.paths
-    folders = {
-        "config folder": paths.config_file.parent,
-        "data folder": paths.data_dir,
-        "log folder": paths.log_dir,
-    }
-    integrations = context.settings.integrations
-    for name in ("prometheus_textfile", "waybar_file"):
-        target = getattr(integrations, name)
-        if target is not None:
-            folders[f"integrations.{name} folder"] = target.parent
-    broken = []
-    for label, folder in folders.items():
-        problem = _writable(folder)
-        if problem:
-            broken.append(f"{label} {folder}: {problem}")
-    if broken:
-        return [
-            CheckResult(
-                "files", FAIL, "; ".join(broken), "fix the permissions (chmod u+w) or free space"
-            )
-        ]
-    return [CheckResult("files", OK, "config, data and log folders are writable")]
-
-
-def _writable(folder: Path) -> str:
-    """ "" when a file can be created in `folder` (or in its nearest existing parent, where the
-    app would create it), else why not."""
-    probe = folder
-    while not probe.exists():
-        if probe.parent == probe:
-            return "no existing parent folder"
-        probe = probe.parent
-    if not probe.is_dir():
-        return f"{probe} is not a folder"
-    try:
-        with tempfile.TemporaryFile(dir=probe):
-            pass
-    except OSError as exc:
-        return exc.strerror or str(exc)
-    return ""
-
-
 def check_running(context: Context) -> list[CheckResult]:
-    from tray_app.cached_state import CachedStateError, read_saved_state
+    """Whether the tray app runs (each account's last poll is on its history line)."""
     from tray_app.instance import running_pid
 
     pid = running_pid(context.paths.lock_file)
-    try:
-        saved = read_saved_state(context.paths.history_db)
-    except CachedStateError as exc:
-        saved = None
-        unreadable = str(exc)
-    else:
-        unreadable = ""
-    monitor = saved.get("monitor") if saved else None
-    last = None
-    if isinstance(monitor, dict):
-        value = monitor.get("lastPollAt") or monitor.get("fetchedAt")
-        last = float(value) if isinstance(value, int | float) else None
-    now = time.time()
-    polled = "never polled" if last is None else f"last polled {fmt.duration(now - last)} ago"
-    if unreadable:
-        polled = unreadable
     if pid is None:
         return [
             CheckResult(
                 "app",
                 WARN,
-                f"not running ({polled})",
+                "not running",
                 "start it with `lensmor-tray` (or turn on start at login)",
             )
         ]
-    interval = context.settings.poll_interval
-    if last is not None and now - last > STALE_AFTER_INTERVALS * interval + 60:
-        return [
-            CheckResult(
-                "app",
-                WARN,
-                f"running (pid {pid}) but {polled}",
-                "see its log (`lensmor-tray paths`) or send it `lensmor-tray refresh`",
-            )
-        ]
-    return [CheckResult("app", OK, f"running (pid {pid}), {polled}")]
+    return [CheckResult("app", OK, f"running (pid {pid})")]

@@ -13,6 +13,11 @@
    (`api-key` for the default account, `api-keys/<name>` for the others).
 
 `save()` prefers the keyring and falls back to the file with a warning that it is less safe.
+Every write is read back before it is reported (issue 18): a keyring that does not return
+exactly the key (the null backend keeps nothing) counts as no keyring, and a fallback to the
+file removes the keyring's older copy, which every read would otherwise prefer; when that copy
+cannot be removed, `save()` raises `KeyStoreFailed` instead of reporting success. One save runs
+at a time (`tray_app.key_lock`).
 The key never appears in a log message, a repr or an exception: use `fmt.mask_key` to show it.
 """
 
@@ -28,6 +33,7 @@ from pathlib import Path
 
 from tray_app.bounded import CallTimedOut, call_with_timeout
 from tray_app.core.fmt import mask_key
+from tray_app.key_lock import KeySaveBusy, key_save_lock
 from tray_app.settings import DEFAULT_ACCOUNT, account_key_file, write_private_file
 
 KEYRING_SERVICE = "lensmor-tray"
@@ -50,6 +56,28 @@ class InvalidKey(ValueError):
     """The text cannot be an API key (empty, control characters, too long)."""
 
 
+class KeyStoreFailed(OSError):
+    """The key could not be stored (or removed) so that the next read sees it: one line that
+    says what to do, never the key. An OSError, as a file that cannot be written is, so every
+    caller that reports "cannot write" reports this too."""
+
+
+@dataclass(frozen=True)
+class _KeyringAnswer:
+    """What one bounded keyring call did: `done` (with its `value`), failed, or `timed_out`."""
+
+    done: bool = False
+    value: object = field(default=None, repr=False)
+    timed_out: bool = False
+
+    @property
+    def text(self) -> str | None:
+        """The password as a read uses it (stripped), None if there is none."""
+        if not self.done or not isinstance(self.value, str):
+            return None
+        return self.value.strip() or None
+
+
 @dataclass(frozen=True)
 class StoredKey:
     value: str = field(repr=False)
@@ -66,7 +94,8 @@ class StoredKey:
 
 def normalise_key(text: str) -> str:
     """Strip whitespace; raise InvalidKey if what remains cannot be sent as a bearer token."""
-    key = text.strip()
+    # A byte-order mark is what Notepad puts before a key saved to a file and piped in.
+    key = text.strip().removeprefix("\ufeff").strip()
     if not key:
         raise InvalidKey("the key is empty")
     if len(key) > MAX_KEY_LENGTH:
@@ -100,6 +129,7 @@ class KeyStore:
     ) -> None:
         self.account = account
         self.key_file = account_key_file(key_file, account)
+        self._lock_folder = key_file.parent  # one save at a time across every account
         self._username = keyring_username(account)
         self._environ = os.environ if environ is None else environ
         self._timeout = keyring_timeout
@@ -130,23 +160,10 @@ class KeyStore:
 
             if keyring_child.can_read_in_child():
                 return self._keyring_get_in_child()
-        try:
-            import keyring
-
-            value = call_with_timeout(
-                keyring.get_password,
-                self._timeout,
-                KEYRING_SERVICE,
-                self._username,
-                name="keyring",
-            )
-        except CallTimedOut:
+        answer = self._keyring_call("get_password")
+        if answer.timed_out:
             self._warn(self._timed_out_message())
-            return None
-        except Exception as exc:  # noqa: BLE001 - any backend failure means "no keyring"
-            log.debug("keyring unavailable: %s", type(exc).__name__)
-            return None
-        return value.strip() if isinstance(value, str) and value.strip() else None
+        return answer.text
 
     def _keyring_get_in_child(self) -> str | None:
         from tray_app import keyring_child
@@ -189,57 +206,152 @@ class KeyStore:
 
     # -- writing ---------------------------------------------------------------------------
     def save(self, key: str) -> StoredKey:
-        """Store `key` (keyring first, else the 0600 file). Returns where it went."""
+        """Store `key` (keyring first, else the 0600 file) and read it back. Returns where it
+        went. Raises InvalidKey, or KeyStoreFailed when no read would return the key."""
         key = normalise_key(key)
         self.warnings = []
-        if self._use_keyring:
-            try:
-                import keyring
+        try:
+            with key_save_lock(self._lock_folder):
+                return self._save_locked(key)
+        except KeySaveBusy:
+            raise KeyStoreFailed(
+                "another lensmor-tray is saving a key and did not finish; try again"
+            ) from None
 
-                call_with_timeout(
-                    keyring.set_password,
-                    self._timeout,
-                    KEYRING_SERVICE,
-                    self._username,
-                    key,
-                    name="keyring",
-                )
-            except CallTimedOut:
-                self._warn("the OS keyring did not answer; stored the key in a file instead")
-            except Exception as exc:  # noqa: BLE001 - any backend failure: use the file
-                log.debug("keyring set failed: %s", type(exc).__name__)
-            else:
-                # A stale copy in the fallback file would shadow nothing but would linger.
-                self.key_file.unlink(missing_ok=True)
-                return StoredKey(key, KeySource.KEYRING, f"service {KEYRING_SERVICE!r}")
-        write_private_file(self.key_file, (key + "\n").encode("ascii"))
+    def _save_locked(self, key: str) -> StoredKey:
+        why_not = "no OS keyring is available"
+        keyring_answers = self._use_keyring
+        if self._use_keyring:
+            answer = self._keyring_call("set_password", key)
+            if answer.done:
+                # Read back: a keyring that accepts a write and keeps nothing (the null backend
+                # that `keyring --disable` configures) or keeps something else is no keyring.
+                answer = self._keyring_call("get_password")
+                if answer.done and answer.value == key:
+                    self._drop_file_copy()
+                    return StoredKey(key, KeySource.KEYRING, f"service {KEYRING_SERVICE!r}")
+                if answer.done:
+                    kept = "nothing" if answer.text is None else "a different value"
+                    why_not = f"the OS keyring kept {kept} when the key was read back"
+            if answer.timed_out:
+                why_not = "the OS keyring did not answer"
+                keyring_answers = False  # every further call would wait the timeout again
+        self._write_file(key)
+        if keyring_answers:
+            self._forget_keyring_copy(key)
         self._warn(
-            f"no OS keyring is available, so the key is stored in {self.key_file} "
+            f"{why_not}, so the key is stored in {self.key_file} "
             "(readable only by you, but less safe than a keyring)"
         )
+        if self._use_keyring and not keyring_answers:
+            self._warn(
+                "if the keyring holds an older key for this account, it will be used again "
+                "once the keyring answers; then save the key again"
+            )
         return StoredKey(key, KeySource.FILE, str(self.key_file))
 
-    def clear(self) -> list[KeySource]:
-        """Remove the key from the keyring and the file. Returns the sources it was removed from."""
-        removed: list[KeySource] = []
-        if self._use_keyring:
-            try:
-                import keyring
+    def _forget_keyring_copy(self, key: str) -> None:
+        """After a fallback to the file: remove the keyring's older copy, which every read
+        would otherwise prefer. Raises KeyStoreFailed when a read still returns another key."""
+        self._keyring_call("delete_password")  # its answer proves nothing: read to know
+        answer = self._keyring_call("get_password")
+        if answer.timed_out:
+            self._warn(self._timed_out_message())
+        elif answer.done and answer.text is not None and answer.text != key:
+            raise KeyStoreFailed(
+                f"the OS keyring keeps an older key for {self.account!r} that could not be "
+                "removed, and it would be used instead of the new one (saved in "
+                f"{self.key_file}); remove the entry (service {KEYRING_SERVICE!r}, user "
+                f"{self._username!r}) with your keyring's own tool"
+            )
 
-                call_with_timeout(
-                    keyring.delete_password,
-                    self._timeout,
-                    KEYRING_SERVICE,
-                    self._username,
-                    name="keyring",
+    def _write_file(self, key: str) -> None:
+        """Write the 0600 key file (through a symlink to its target) and read it back."""
+        target = self._file_target()
+        if target.is_dir():
+            raise KeyStoreFailed(
+                f"the key file {self.key_file} is a folder; move it away, then save the key again"
+            )
+        if target.exists() and not target.is_file():
+            raise KeyStoreFailed(
+                f"the key file {self.key_file} is not a regular file; move it away, then save "
+                "the key again"
+            )
+        try:
+            write_private_file(target, (key + "\n").encode("ascii"))
+            written = target.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise KeyStoreFailed(
+                f"cannot write the key file {target}: {reason}; free some space or check that "
+                "folder's permissions, then save the key again"
+            ) from None
+        if written != key:
+            raise KeyStoreFailed(
+                f"the key file {target} does not hold the key after writing it; check that "
+                "folder's file system (free space, a sync tool rewriting it)"
+            )
+
+    def _file_target(self) -> Path:
+        """The key file, or where it links to: a symlinked key file (a dotfile manager's) is
+        kept a link, its target holds the key."""
+        if self.key_file.is_symlink():
+            return Path(os.path.realpath(self.key_file))
+        return self.key_file
+
+    def _drop_file_copy(self) -> bool:
+        """Remove the key file (a stale copy once the keyring holds the key). Leaves alone
+        what is not a regular file. Returns whether a file was removed."""
+        target = self._file_target()
+        try:
+            if not target.is_file():
+                return False
+            target.unlink()
+        except OSError as exc:
+            self._warn(f"cannot remove the old key file {target}: {exc.strerror or exc}")
+            return False
+        return True
+
+    def clear(self) -> list[KeySource]:
+        """Remove the key from the keyring and the file. Returns the sources it was removed
+        from. Raises KeyStoreFailed when a read would still return a stored key."""
+        self.warnings = []
+        removed: list[KeySource] = []
+        if self._use_keyring and self._keyring_call("get_password").text is not None:
+            self._keyring_call("delete_password")
+            left = self._keyring_call("get_password")
+            if left.text is not None:
+                raise KeyStoreFailed(
+                    f"the OS keyring still returns a key for {self.account!r} after removing "
+                    f"it; remove the entry (service {KEYRING_SERVICE!r}, user "
+                    f"{self._username!r}) with your keyring's own tool"
                 )
-                removed.append(KeySource.KEYRING)
-            except Exception as exc:  # noqa: BLE001 - nothing stored there, or no keyring
-                log.debug("keyring delete: %s", type(exc).__name__)
-        if self.key_file.exists():
-            self.key_file.unlink()
+            removed.append(KeySource.KEYRING)
+        if self._file_target().is_dir():
+            self._warn(f"the key file {self.key_file} is a folder; it was left as it is")
+        elif self._drop_file_copy():
             removed.append(KeySource.FILE)
         return removed
+
+    def _keyring_call(self, method: str, *args: str) -> _KeyringAnswer:
+        """`keyring.<method>(service, user, *args)` with the timeout; never raises."""
+        try:
+            import keyring
+
+            value = call_with_timeout(
+                getattr(keyring, method),
+                self._timeout,
+                KEYRING_SERVICE,
+                self._username,
+                *args,
+                name="keyring",
+            )
+        except CallTimedOut:
+            return _KeyringAnswer(timed_out=True)
+        except Exception as exc:  # noqa: BLE001 - any backend failure: as if no keyring
+            log.debug("keyring %s failed: %s", method, type(exc).__name__)
+            return _KeyringAnswer()
+        return _KeyringAnswer(done=True, value=value)
 
     @property
     def _env_applies(self) -> bool:

@@ -4,6 +4,9 @@
 between the test and the `lensmor-tray` processes it starts is real, not mocked.
 `HangingKeyring` never answers, like a locked keyring waiting for the user at login.
 `BrokenKeyring` raises, like SecretService without a running service.
+`StaleKeyring` cannot save while it still returns an older key (a keyring that went read-only);
+`StuckKeyring` cannot remove that older key either; `UndeletableKeyring` keeps writes but ignores
+deletes; `LyingKeyring` saves but returns another value when read.
 """
 
 from __future__ import annotations
@@ -78,3 +81,34 @@ class EnvironmentEchoKeyring(FileKeyring):
 
     def get_password(self, service: str, username: str) -> str | None:
         return os.environ.get("LENSMOR_API_KEY") or super().get_password(service, username)
+
+
+class StaleKeyring(FileKeyring):
+    """Set fails; get and delete work on what FileKeyring holds (seed an old key there)."""
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise KeyringError("the keyring is read-only")
+
+
+class StuckKeyring(StaleKeyring):
+    """Neither set nor delete works: the old key it returns stays."""
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise PasswordDeleteError("the keyring is read-only")
+
+
+LIE = "uak_LIElielielielielie0000LIE1"
+
+
+class LyingKeyring(FileKeyring):
+    """Accepts every write; every read of an entry it holds returns `LIE` instead."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return LIE if super().get_password(service, username) is not None else None
+
+
+class UndeletableKeyring(FileKeyring):
+    """Keeps what is written, but a delete does nothing: an older key would stay."""
+
+    def delete_password(self, service: str, username: str) -> None:
+        return None

@@ -28,12 +28,20 @@ class Verdict(str, enum.Enum):
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One line of the report: `name: detail`, and for a warning or failure what to do."""
+    """One line of the report: `name: detail`, and for a warning or failure what to do.
+    `account`: the account a per-account check is about (None: the app as a whole, or the
+    one unnamed account of a config without [[accounts]], whose lines read as they always
+    did)."""
 
     name: str
     verdict: Verdict
     detail: str
     fix: str = ""
+    account: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name if self.account is None else f"{self.name} ({self.account})"
 
 
 def exit_code(results: Sequence[CheckResult]) -> int:
@@ -52,7 +60,7 @@ def report_lines(results: Sequence[CheckResult], *, ascii_only: bool = False) ->
     arrow = "->" if ascii_only else "→"
     for r in results:
         mark = r.verdict.ascii_mark if ascii_only else r.verdict.mark
-        line = f"{mark} {r.name}: {_one_line(r.detail)}"
+        line = f"{mark} {r.label}: {_one_line(r.detail)}"
         if r.verdict is not Verdict.OK and r.fix:
             line += f" {arrow} {_one_line(r.fix)}"
         lines.append(line)
@@ -65,6 +73,7 @@ def report_json(results: Sequence[CheckResult]) -> dict[str, object]:
         "checks": [
             {
                 "name": r.name,
+                "account": r.account,
                 "verdict": r.verdict.value,
                 "detail": _one_line(r.detail),
                 "fix": _one_line(r.fix) or None,
