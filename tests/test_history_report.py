@@ -47,7 +47,7 @@ def test_the_text_report_lists_changes_newest_first_and_daily_usage(store: Histo
     changes = lines[lines.index("Recent balance changes") + 1 : lines.index("")]
     assert [line.split() for line in changes] == [
         ["2", "Jan", "16:00", "-15", "->", "35,035"],
-        ["2", "Jan", "15:00", "+5,000", "->", "35,050", "(reset", "or", "top-up)"],
+        ["2", "Jan", "15:00", "+5,000", "->", "35,050", "(renewal)"],  # as the CSV's "reset"
         ["2", "Jan", "14:00", "-50", "->", "30,050"],
         ["1", "Jan", "10:00", "-2,000", "->", "30,100"],
     ]
