@@ -102,6 +102,7 @@ def test_json_has_plain_numbers_iso_times_and_local_dates(store: HistoryStore) -
                 "delta": -15,
                 "balance": 35_035,
                 "spent": 15,
+                "event": None,  # spending (issue 18: each change says what it was)
             },
             {
                 "time": "2026-01-02T15:00:00Z",
@@ -109,6 +110,7 @@ def test_json_has_plain_numbers_iso_times_and_local_dates(store: HistoryStore) -
                 "delta": 5_000,
                 "balance": 35_050,
                 "spent": 0,
+                "event": "reset",
             },
         ],
         "alerts": [],

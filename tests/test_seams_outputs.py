@@ -388,6 +388,13 @@ def test_history_names_a_gift_a_top_up_and_a_renewal_as_the_csv_does(home: Home)
     assert notes["35,550"] == ["(renewal)"]
     assert notes["29,050"] == []  # spending has no note
     assert "reset or top-up" not in report.out
+    as_json = json.loads(run_cli(home, "history", "--json").out)["changes"]
+    assert {c["balance"]: c["event"] for c in as_json} == {
+        35550: "reset",
+        30550: "top-up",
+        29550: "gift",
+        29050: None,
+    }
 
 
 # -- 4. the hostile sweep -------------------------------------------------------------------------
@@ -518,3 +525,24 @@ def test_sweep_core_formats_survive_a_not_a_number_and_an_empty_view() -> None:
     xbar_menu(feed.xbar([empty, other], "AAAA", ["lensmor-tray", "refresh"]))
     assert metrics(feed.prometheus([empty, other]))["lensmor_credits"] == []
     assert feed.json_object(other)["reason"] == "Cannot reach Lensmor"
+
+
+def test_sweep_a_saved_time_out_of_any_calendar_is_unknown_not_a_traceback(home: Home) -> None:
+    write_accounts(home, ["Work", "Home"])
+    save_state(home, "Work")
+    damaged = {
+        **advance(
+            MonitorState(), PollResult(time.time(), balance=parse_balance(BALANCE))
+        ).to_json(),
+        "fetchedAt": 1e20,  # past the year 9999: the date functions raise OverflowError
+        "problem": "offline",
+        "problemSince": -1e300,
+        "lastPollAt": 1e308,
+    }
+    save_state(home, "Home", monitor=damaged)
+    outs = check_every_format(home, ["Work", "Home"])
+    home_entry = json.loads(outs["json"])["accounts"][1]
+    assert home_entry["fetchedAt"] is None
+    assert home_entry["stale"] is True
+    assert home_entry["totalBalance"] == 5050
+    assert "Home\n  Lensmor credits: 5,050 of 35,050 (14%) - low" in outs["text"]

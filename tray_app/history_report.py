@@ -100,6 +100,8 @@ def history_json(
     days: int = DEFAULT_DAYS,
     limit: int = DEFAULT_CHANGES,
 ) -> dict[str, object]:
+    changes = store.changes(limit)
+    events = _events_at(store, changes) if changes else {}
     return {
         "generated_at": fmt.iso_utc(now),
         "persistent": store.persistent,
@@ -111,8 +113,10 @@ def history_json(
                 "delta": c.delta,
                 "balance": c.balance,
                 "spent": c.spent,
+                # The CSV's `event` column: reset, top-up, gift, added; null for spending.
+                "event": events[c.ts].value if c.ts in events else None,
             }
-            for c in store.changes(limit)
+            for c in changes
         ],
         "alerts": [
             {

@@ -181,9 +181,22 @@ def state_from_saved(data: Any) -> MonitorState:
         state,
         from_previous_run=False,
         problem=problem,
-        problem_since=opt_float(data.get("problemSince")) if problem else None,
-        last_poll_at=opt_float(data.get("lastPollAt")),
+        problem_since=_saved_time(data.get("problemSince")) if problem else None,
+        last_poll_at=_saved_time(data.get("lastPollAt")),
+        fetched_at=_saved_time(state.fetched_at),
+        last_change_at=_saved_time(state.last_change_at),
     )
+
+
+#: The latest time a saved state can hold (3000-01-01 UTC): the date functions fail on a time
+#: past the year 9999 in the reader's zone, and a damaged or hand-edited file can hold any number.
+LATEST_SAVED_TIME = 32_503_680_000.0
+
+
+def _saved_time(value: object) -> float | None:
+    """A time read from the saved state, or None when there is none or it is not a real time."""
+    seconds = opt_float(value)
+    return seconds if seconds is not None and 0 <= seconds <= LATEST_SAVED_TIME else None
 
 
 def worst(accounts: Sequence[AccountSnapshot]) -> AccountSnapshot:
