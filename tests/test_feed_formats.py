@@ -206,7 +206,7 @@ def test_several_accounts_show_the_worst_and_list_all() -> None:
     assert short == "side: 1k (3%)"
     assert "work: 30.1k (86%)" in full
     xbar_lines = feed.xbar(accounts, "AAAA", ["lensmor-tray", "refresh"]).split("\n")
-    assert "work | color=gray" in xbar_lines
+    assert "work | color=gray ansi=false emojize=false" in xbar_lines  # a name is plain text
     assert "--Gift: 50 of 50" in xbar_lines
 
 

@@ -47,7 +47,7 @@ def test_the_text_report_lists_changes_newest_first_and_daily_usage(store: Histo
     changes = lines[lines.index("Recent balance changes") + 1 : lines.index("")]
     assert [line.split() for line in changes] == [
         ["2", "Jan", "16:00", "-15", "->", "35,035"],
-        ["2", "Jan", "15:00", "+5,000", "->", "35,050", "(reset", "or", "top-up)"],
+        ["2", "Jan", "15:00", "+5,000", "->", "35,050", "(renewal)"],  # as the CSV's "reset"
         ["2", "Jan", "14:00", "-50", "->", "30,050"],
         ["1", "Jan", "10:00", "-2,000", "->", "30,100"],
     ]
@@ -102,6 +102,7 @@ def test_json_has_plain_numbers_iso_times_and_local_dates(store: HistoryStore) -
                 "delta": -15,
                 "balance": 35_035,
                 "spent": 15,
+                "event": None,  # spending (issue 18: each change says what it was)
             },
             {
                 "time": "2026-01-02T15:00:00Z",
@@ -109,6 +110,7 @@ def test_json_has_plain_numbers_iso_times_and_local_dates(store: HistoryStore) -
                 "delta": 5_000,
                 "balance": 35_050,
                 "spent": 0,
+                "event": "reset",
             },
         ],
         "alerts": [],

@@ -172,8 +172,8 @@ def test_several_accounts_and_a_config_as_the_full_cli_prints_them(home: Home) -
         assert_same(case, fast, full)
         assert_served_fast(case, fast)
     text = run_fast(home, ["status", "--cached"]).out
-    assert "[Work]" in text
-    assert "[Personal]" in text
+    blocks = text.rstrip("\n").split("\n\n")  # status's own shape: the name, its text indented
+    assert [block.splitlines()[0] for block in blocks] == ["Work", "Personal"]
     assert "(25 h ago)" in text
     assert "Key rejected" in text
 

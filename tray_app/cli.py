@@ -37,7 +37,6 @@ from tray_app.cli_args import (
 from tray_app.core import errors, fmt
 from tray_app.core.balance import Balance
 from tray_app.core.language import ENGLISH, N_, Language
-from tray_app.core.levels import level_for
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
 from tray_app.core.state import PollResult, Problem
 from tray_app.i18n import language_from_environ
@@ -51,14 +50,13 @@ from tray_app.secrets import (
 from tray_app.settings import (
     DEFAULT_ACCOUNT,
     AccountConfig,
-    AlertSettings,
     AppPaths,
     ConfigError,
     Settings,
     effective_base_url,
     load_settings,
 )
-from tray_app.status_text import status_text
+from tray_app.status_text import status_json, status_text
 
 if TYPE_CHECKING:
     from tray_app.api import ApiError
@@ -309,7 +307,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         balance, fetched_at = fetch_balance_of(paths, settings, accounts[0].name)
         alerts = settings.alerts_for(accounts[0].name)
         if out_format == "json":
-            print(json.dumps({**status_json(balance, alerts, fetched_at), "stale": False}))
+            print(json.dumps(status_json(balance, alerts, fetched_at)))
         else:
             print(status_text(balance, alerts, fetched_at, user_language()))
         return EXIT_OK
@@ -428,6 +426,7 @@ def _status_cached(
     from tray_app import status_feed
     from tray_app.cached_state import CachedStateError
 
+    unreadable: list[str] = []  # of several accounts: listed as such, said on stderr, exit 4
     try:
         output = status_feed.cached_output(
             out,
@@ -437,13 +436,16 @@ def _status_cached(
             config=args.config,
             now=time.time(),
             lang=user_language(),
+            on_unreadable=lambda name, exc: unreadable.append(f"{name}: {exc}"),
         )
     except CachedStateError as exc:
         raise CliError(str(exc), EXIT_UNAVAILABLE) from None
     if output is None:
         raise CliError(status_feed.NEVER_RAN_HINT, EXIT_NO)
     print(output)
-    return EXIT_OK
+    for line in unreadable:
+        _error(line)
+    return EXIT_UNAVAILABLE if unreadable else EXIT_OK
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
@@ -460,15 +462,6 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from tray_app.doctor import run_doctor
 
     return run_doctor(args.config, json_output=args.json)
-
-
-def status_json(balance: Balance, alerts: AlertSettings, fetched_at: float) -> dict[str, object]:
-    fraction = balance.fraction_remaining
-    out: dict[str, object] = dict(balance.to_api_dict())
-    out["level"] = level_for(balance, alerts.thresholds).value
-    out["percentRemaining"] = None if fraction is None else round(fraction * 100, 2)
-    out["fetchedAt"] = fmt.iso_utc(fetched_at)
-    return out
 
 
 # -- key -----------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ event (start, spend, reset, top-up, gift, added, change), the credits spent in t
 its resolution. Changes older than four weeks are kept as hourly, then daily summaries: such
 a row has only totalBalance (its last value) and what was spent in it, and `resolution` says
 "hour" or "day" instead of "change". Renewals, top-ups and gifts are never summarised.
+A text cell that a spreadsheet would run as a formula (an account named `=HYPERLINK(…)` or
+`-2+3`) is written with a leading `'` (`spreadsheet_text`).
 
 Chart: the balance and the daily spending as two lines of unicode block sparklines (no
 dependency), one column per day or per group of days, with their scales and totals.
@@ -22,8 +24,9 @@ from typing import TextIO
 
 from tray_app.core import fmt
 from tray_app.core.balance import API_FIELDS, Number
-from tray_app.core.language import ENGLISH, N_, Language
+from tray_app.core.language import ENGLISH, Language
 from tray_app.core.usage_series import Event, EventKind, Recorded, UsageSeries, events_of
+from tray_app.history_report import EVENT_WORD
 
 DEFAULT_ACCOUNT = "default"
 CSV_COLUMNS = (
@@ -36,6 +39,8 @@ CSV_COLUMNS = (
 )
 _RESOLUTION = {0: "change", 3600: "hour", 86400: "day"}
 SPARK = " ▁▂▃▄▅▆▇█"
+#: What makes a spreadsheet read a cell as a formula: OWASP's "CSV Injection" rule.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CHART_WIDTH = 60
 
 
@@ -51,7 +56,7 @@ def csv_rows(
             continue
         row = dict.fromkeys(CSV_COLUMNS, "")
         row.update(
-            account=account,
+            account=spreadsheet_text(account),
             time=fmt.iso_utc(record.ts),
             event=kind,
             spent=_plain(record.spent),
@@ -63,6 +68,13 @@ def csv_rows(
         else:
             row["totalBalance"] = _plain(record.total_balance)
         yield row
+
+
+def spreadsheet_text(text: str) -> str:
+    """`text` as a CSV cell that spreadsheets show and never run: one that begins with a
+    formula character gets a leading `'` (Excel, LibreOffice and Sheets then take it as text).
+    Only for text: the numbers are written by us, and "-5" is a number, not a formula."""
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def write_csv(stream: TextIO, records: Sequence[Recorded], account: str = DEFAULT_ACCOUNT) -> int:
@@ -235,7 +247,7 @@ def events_line(
     def named(events: Sequence[Event]) -> str:
         return ", ".join(
             lang.gettext("{event} {date}").format(
-                event=lang.gettext(_ONE[e.kind]), date=fmt.short_date(e.ts, tz, lang)
+                event=lang.gettext(EVENT_WORD[e.kind]), date=fmt.short_date(e.ts, tz, lang)
             )
             for e in events
         )
@@ -250,15 +262,6 @@ def events_line(
     return lang.gettext("{counts}; latest: {events}").format(
         counts=", ".join(parts), events=named(events[-3:])
     )
-
-
-#: An event named in a list ("renewal 7 Nov").
-_ONE = {
-    EventKind.RENEWAL: N_("renewal"),
-    EventKind.TOP_UP: N_("top-up"),
-    EventKind.GIFT: N_("gift"),
-    EventKind.ADDED: N_("credits added"),
-}
 
 
 def _counted(kind: EventKind, n: int, lang: Language) -> str:

@@ -12,12 +12,22 @@ import datetime as dt
 
 from tray_app.core import fmt
 from tray_app.core.balance import Number
-from tray_app.core.language import ENGLISH, Language
+from tray_app.core.language import ENGLISH, N_, Language
+from tray_app.core.usage_series import EventKind, events_of
 from tray_app.core.view import RECENT_ALERTS
 from tray_app.store import BalanceChange, DailyUsage, HistoryStore
 
 DEFAULT_DAYS = 14
 DEFAULT_CHANGES = 20
+
+#: An event named in a sentence or a list ("renewal 7 Nov"; `history`'s "(gift)"): the one
+#: wording for people of the kinds whose value the CSV's `event` column carries.
+EVENT_WORD = {
+    EventKind.RENEWAL: N_("renewal"),
+    EventKind.TOP_UP: N_("top-up"),
+    EventKind.GIFT: N_("gift"),
+    EventKind.ADDED: N_("credits added"),
+}
 
 
 def usage_today(store: HistoryStore, now: float, tz: dt.tzinfo | None) -> float:
@@ -52,7 +62,7 @@ def history_report(
         ]
     lines.append(_("Recent balance changes"))
     if changes:
-        lines += _change_lines(changes, now, tz, lang)
+        lines += _change_lines(changes, _events_at(store, changes), now, tz, lang)
     else:
         lines.append("  " + _("none recorded yet"))
     lines += ["", _("Recent alerts")]
@@ -90,6 +100,8 @@ def history_json(
     days: int = DEFAULT_DAYS,
     limit: int = DEFAULT_CHANGES,
 ) -> dict[str, object]:
+    changes = store.changes(limit)
+    events = _events_at(store, changes) if changes else {}
     return {
         "generated_at": fmt.iso_utc(now),
         "persistent": store.persistent,
@@ -101,8 +113,10 @@ def history_json(
                 "delta": c.delta,
                 "balance": c.balance,
                 "spent": c.spent,
+                # The CSV's `event` column: reset, top-up, gift, added; null for spending.
+                "event": events[c.ts].value if c.ts in events else None,
             }
-            for c in store.changes(limit)
+            for c in changes
         ],
         "alerts": [
             {
@@ -121,8 +135,19 @@ def history_json(
     }
 
 
+def _events_at(store: HistoryStore, changes: list[BalanceChange]) -> dict[float, EventKind]:
+    """What each change that is not spending was (renewal, top-up, gift), by its time: the
+    classification the CSV's `event` column and the Usage window show (core.usage_series)."""
+    records = store.records(min(c.ts for c in changes))
+    return {r.ts: e.kind for r, e in zip(records, events_of(records), strict=True) if e is not None}
+
+
 def _change_lines(
-    changes: list[BalanceChange], now: float, tz: dt.tzinfo | None, lang: Language
+    changes: list[BalanceChange],
+    events: dict[float, EventKind],
+    now: float,
+    tz: dt.tzinfo | None,
+    lang: Language,
 ) -> list[str]:
     _ = lang.gettext
     this_year = fmt.local_datetime(now, tz).year
@@ -136,8 +161,11 @@ def _change_lines(
     for c, day in zip(changes, days, strict=True):
         sign = "+" if c.delta > 0 else ""
         note = ""
-        if c.delta > 0:
-            note = "  " + _("(reset or top-up)")
+        kind = events.get(c.ts)
+        if kind is None and c.delta > 0:
+            kind = EventKind.ADDED  # a rise the history cannot tell apart
+        if kind is not None:
+            note = "  " + _("({event})").format(event=_(EVENT_WORD[kind]))
         elif not c.spent:
             note = "  " + _("(expired, not spent)")
         pad = " " * (width - fmt.display_width(day))

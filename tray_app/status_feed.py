@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from tray_app.cached_state import read_saved_state
+from tray_app.cached_state import CachedStateError, read_saved_state
 from tray_app.core import feed
 from tray_app.core.feed import AccountSnapshot
 from tray_app.core.language import ENGLISH, Language
@@ -51,6 +51,10 @@ def fetched_state(result: PollResult) -> MonitorState:
     return advance(MonitorState(), result)
 
 
+#: The version of the monitor state this copy writes (core.state.MonitorState.to_json).
+STATE_VERSION = 1
+
+
 def cached_accounts(
     saved: dict[str, object],
     settings: Settings,
@@ -59,8 +63,22 @@ def cached_accounts(
     lang: Language = ENGLISH,
 ) -> list[AccountSnapshot]:
     """The account in one saved state (each account's history file holds its own)."""
-    state = feed.state_from_saved(saved.get("monitor"))
+    monitor = saved.get("monitor")
+    version = monitor.get("version") if isinstance(monitor, dict) else None
+    if version != STATE_VERSION:
+        # Not this copy's format: a newer one (after a downgrade), or no poll saved yet.
+        newer = type(version) is int and version > STATE_VERSION
+        why = feed.NEWER_STATE if newer else feed.NOT_POLLED
+        return [_unknown(why, settings, now, account, lang)]
+    state = feed.state_from_saved(monitor)
     return live_accounts(state, settings, now, account, lang)
+
+
+def _unknown(
+    why: str, settings: Settings, now: float, account: str, lang: Language
+) -> AccountSnapshot:
+    thresholds = _alerts_of(settings, account).thresholds
+    return feed.unknown_account(why, thresholds, settings.poll_interval, now, account, lang=lang)
 
 
 def cached_output(
@@ -72,19 +90,38 @@ def cached_output(
     config: Path | None,
     now: float,
     lang: Language,
+    on_unreadable: Callable[[str, CachedStateError], None] | None = None,
 ) -> str | None:
     """`status --cached --format name` for `accounts` (without the final newline): each
-    account's last saved state, read and never written. None when no account has one (the app
-    never ran here). Raises `CachedStateError` for a state file that cannot be read.
+    account's last saved state, read and never written, in the shape of `status --format name`
+    (one account: its object or line; several: each of them, in config order). An account
+    without a saved state is listed as not polled yet. None when no account has one (the app
+    never ran here).
+
+    A state file that cannot be read raises `CachedStateError`, unless there are several
+    accounts and `on_unreadable` is given: it is then told (account name, error) and the
+    account is listed as unreadable, so that one bad file does not hide the other accounts.
 
     The one implementation behind both the full CLI and the fast path (tray_app/entry.py), so
     that the two cannot print different things."""
     snapshots = []
+    saved_any = False
     for account in accounts:
-        saved = read_saved_state(paths.history_db_for(account.name))
-        if saved is not None:
+        try:
+            saved = read_saved_state(paths.history_db_for(account.name))
+        except CachedStateError as exc:
+            if on_unreadable is None or len(accounts) == 1:
+                raise
+            on_unreadable(account.name, exc)
+            snapshots.append(_unknown(feed.UNREADABLE, settings, now, account.name, lang))
+            saved_any = True
+            continue
+        if saved is None:
+            snapshots.append(_unknown(feed.NOT_POLLED, settings, now, account.name, lang))
+        else:
+            saved_any = True
             snapshots += cached_accounts(saved, settings, now, account.name, lang)
-    if not snapshots:
+    if not saved_any:
         return None
     refresh = refresh_argv(config) if name == "xbar" else []
     return render(name, snapshots, settings, now, refresh_command=refresh, cached=True)
@@ -101,12 +138,12 @@ def render(
 ) -> str:
     """The output of `status --format name` (without the final newline)."""
     if name == "json":
-        objects = [feed.json_object(a) for a in accounts]
-        if len(objects) == 1:
-            return json.dumps(objects[0])
-        return json.dumps(
-            {"accounts": {a.account: o for a, o in zip(accounts, objects, strict=True)}}
-        )
+        # The shape of `status --json`: one account, its object; several, a list in config
+        # order, each object naming its account.
+        if len(accounts) == 1:
+            return json.dumps(feed.json_object(accounts[0]))
+        objects = [{"account": a.account, **feed.json_object(a)} for a in accounts]
+        return json.dumps({"accounts": objects})
     if name == "xbar":
         badge = badge_png_base64(feed.worst(accounts))
         return feed.xbar(accounts, badge, refresh_command)
@@ -124,20 +161,26 @@ def render(
 def text(
     accounts: Sequence[AccountSnapshot], settings: Settings, now: float, *, cached: bool
 ) -> str:
+    """The shape of `status`: one account, its text; several, a block per account (its name,
+    then its text indented), a blank line between them. `cached` adds how old each one is."""
+    if len(accounts) == 1:
+        return _text_of(accounts[0], settings, now, cached=cached)
     blocks = []
     for account in accounts:
-        lines = []
-        if len(accounts) > 1:
-            lines.append(f"[{account.account}]")
-        if account.balance is not None:
-            alerts = _alerts_of(settings, account.account)
-            lines.append(status_text(account.balance, alerts, now, account.lang))
-        else:
-            lines.append(account.view.title)
-        if cached:
-            lines.append("  " + feed.age_line(account, now))
-        blocks.append("\n".join(lines))
-    return "\n".join(blocks)
+        body = _text_of(account, settings, now, cached=cached)
+        blocks.append(account.account + "".join(f"\n  {line}" for line in body.splitlines()))
+    return "\n\n".join(blocks)
+
+
+def _text_of(account: AccountSnapshot, settings: Settings, now: float, *, cached: bool) -> str:
+    if account.unknown is not None:
+        return account.lang.gettext(account.unknown)
+    if account.balance is not None:
+        alerts = _alerts_of(settings, account.account)
+        head = status_text(account.balance, alerts, now, account.lang)
+    else:
+        head = account.view.title
+    return head + ("\n  " + feed.age_line(account, now) if cached else "")
 
 
 def badge_png_base64(account: AccountSnapshot) -> str:

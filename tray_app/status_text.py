@@ -1,4 +1,5 @@
-"""The text of `status` (live and `--cached`): the balance, its parts and the reset, aligned.
+"""The text of `status` (live and `--cached`): the balance, its parts and the reset, aligned;
+and the JSON object of a balance just fetched (`status --json`).
 
 Its own module so that `status --cached` (status_feed, the fast path in entry.py) can write it
 without importing the full CLI.
@@ -61,3 +62,15 @@ def status_text(
     for label, value in rows:
         lines.append(f"  {label}{' ' * (width - fmt.display_width(label))} {value}")
     return "\n".join(lines)
+
+
+def status_json(balance: Balance, alerts: AlertSettings, fetched_at: float) -> dict[str, object]:
+    """`status --json`'s object for a balance just fetched: the keys of `core.feed.json_object`
+    (what `status --cached --json` prints) but `problem`, which a fetch that failed has none of."""
+    fraction = balance.fraction_remaining
+    out: dict[str, object] = dict(balance.to_api_dict())
+    out["level"] = level_for(balance, alerts.thresholds).value
+    out["percentRemaining"] = None if fraction is None else round(fraction * 100, 2)
+    out["fetchedAt"] = fmt.iso_utc(fetched_at)
+    out["stale"] = False
+    return out

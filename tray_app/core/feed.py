@@ -14,6 +14,12 @@ Formats (`FORMATS`):
     xbar        the xbar/SwiftBar plugin protocol: a title line with `| image=` (the badge as
                 base64 PNG, given by the caller), `---`, the menu's rows, a Refresh action
     prometheus  the text exposition format (node exporter textfile collector)
+
+Each format is read by another program with its own syntax, and account names are typed by
+people (`R&D`, `a|b`, `--Ops`, `%{F#f00}`): every text is escaped for the program that reads it
+(`pango_markup`, `polybar_text`, `xbar_text`, `_label_value`). An account whose saved state
+cannot be shown (not polled yet, unreadable, written by a newer version) is still listed, with
+why (`unknown_account`), so that the output keeps one shape.
 """
 
 from __future__ import annotations
@@ -26,14 +32,19 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tray_app.core import errors, fmt
-from tray_app.core.balance import Balance, Number
-from tray_app.core.language import ENGLISH, Language
+from tray_app.core.balance import API_FIELDS, Balance, Number
+from tray_app.core.language import ENGLISH, N_, Language
 from tray_app.core.levels import Level, Threshold, level_for
 from tray_app.core.saved import opt_float
 from tray_app.core.state import MonitorState, Problem
-from tray_app.core.view import Extras, MenuRow, TrayView, present
+from tray_app.core.view import Extras, TrayView, present
 
 DEFAULT_ACCOUNT = "default"
+#: Why nothing is known of an account (`AccountSnapshot.unknown`); English in JSON.
+NOT_POLLED = N_("not polled yet")
+UNREADABLE = N_("saved state unreadable")
+NEWER_STATE = N_("saved by a newer version of lensmor-tray")
+CHECKING = N_("checking…")
 FORMATS = ("text", "json", "waybar", "i3blocks", "polybar", "xbar", "prometheus")
 
 
@@ -83,9 +94,14 @@ class AccountSnapshot:
     #: The language of the words people read (bar text, tooltip, menu rows); the class,
     #: percentage, JSON and Prometheus stay the same in every language.
     lang: Language = field(default=ENGLISH, compare=False, repr=False)
+    #: Why nothing is known of the account (NOT_POLLED, UNREADABLE, NEWER_STATE): it is
+    #: listed with that instead of a number. None when its state was read.
+    unknown: str | None = None
 
     @property
     def feed_class(self) -> FeedClass:
+        if self.unknown == NOT_POLLED:
+            return FeedClass.STALE  # grey: nothing to show yet, which is not an error
         if self.balance is None or self.problem in (Problem.NO_KEY, Problem.KEY_REJECTED):
             return FeedClass.ERROR
         if self.level is Level.DEPLETED:
@@ -126,6 +142,29 @@ def snapshot_of(
     )
 
 
+def unknown_account(
+    why: str,
+    thresholds: tuple[Threshold, ...],
+    interval: float | None,
+    now: float,
+    account: str,
+    *,
+    lang: Language = ENGLISH,
+) -> AccountSnapshot:
+    """An account of the config whose state cannot be shown, and `why` (NOT_POLLED…)."""
+    empty = snapshot_of(MonitorState(), thresholds, interval, now, account, lang=lang)
+    return replace(empty, unknown=why)
+
+
+def reason(account: AccountSnapshot) -> str | None:
+    """Why an account has no number (English, for JSON); None when it has one."""
+    if account.unknown is not None:
+        return account.unknown
+    if account.balance is not None:
+        return None
+    return errors.LABEL[account.problem] if account.problem else CHECKING
+
+
 def state_from_saved(data: Any) -> MonitorState:
     """The monitor state the running app last saved (the "monitor" part of its saved state),
     as that app saw it: unlike `MonitorState.from_json` (a restart, where the balance is "not
@@ -142,9 +181,22 @@ def state_from_saved(data: Any) -> MonitorState:
         state,
         from_previous_run=False,
         problem=problem,
-        problem_since=opt_float(data.get("problemSince")) if problem else None,
-        last_poll_at=opt_float(data.get("lastPollAt")),
+        problem_since=_saved_time(data.get("problemSince")) if problem else None,
+        last_poll_at=_saved_time(data.get("lastPollAt")),
+        fetched_at=_saved_time(state.fetched_at),
+        last_change_at=_saved_time(state.last_change_at),
     )
+
+
+#: The latest time a saved state can hold (3000-01-01 UTC): the date functions fail on a time
+#: past the year 9999 in the reader's zone, and a damaged or hand-edited file can hold any number.
+LATEST_SAVED_TIME = 32_503_680_000.0
+
+
+def _saved_time(value: object) -> float | None:
+    """A time read from the saved state, or None when there is none or it is not a real time."""
+    seconds = opt_float(value)
+    return seconds if seconds is not None and 0 <= seconds <= LATEST_SAVED_TIME else None
 
 
 def worst(accounts: Sequence[AccountSnapshot]) -> AccountSnapshot:
@@ -161,8 +213,10 @@ def short_text(account: AccountSnapshot, *, named: bool) -> str:
     """The bar text of one account: "30k (86%)", "Key rejected"; prefixed "name: " if `named`."""
     b = account.balance
     _ = account.lang.gettext
-    if b is None or account.problem in (Problem.NO_KEY, Problem.KEY_REJECTED):
-        text = _(errors.LABEL[account.problem]) if account.problem else _("checking…")
+    if account.unknown is not None:
+        text = _(account.unknown)
+    elif b is None or account.problem in (Problem.NO_KEY, Problem.KEY_REJECTED):
+        text = _(errors.LABEL[account.problem]) if account.problem else _(CHECKING)
     else:
         pct = account.percent
         text = fmt.compact(b.total_balance) + (f" ({pct}%)" if pct is not None else "")
@@ -172,7 +226,7 @@ def short_text(account: AccountSnapshot, *, named: bool) -> str:
 
 
 def _tooltip_line(account: AccountSnapshot, named: bool) -> str:
-    title = account.view.title
+    title = account.view.title if account.unknown is None else account.lang.gettext(account.unknown)
     return f"{account.account} — {title}" if named else title
 
 
@@ -183,13 +237,28 @@ def _named(accounts: Sequence[AccountSnapshot]) -> bool:
 # -- waybar --------------------------------------------------------------------------------------
 
 
+def pango_markup(text: str) -> str:
+    """`text` as Pango markup that shows it as it is (what GLib's g_markup_escape_text does).
+
+    waybar parses a custom module's `text` and `tooltip` as Pango markup: an unescaped `&` or
+    `<` (an account named `R&D`) is a markup error, and the module goes blank."""
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("'", "&apos;")
+        .replace('"', "&quot;")
+    )
+
+
 def waybar(accounts: Sequence[AccountSnapshot]) -> str:
-    """One JSON line for a waybar custom module with `"return-type": "json"`."""
+    """One JSON line for a waybar custom module with `"return-type": "json"`; the text and the
+    tooltip are Pango markup (`pango_markup`), so the module must not set `"escape": true`."""
     top = worst(accounts)
     named = _named(accounts)
     out: dict[str, object] = {
-        "text": short_text(top, named=named),
-        "tooltip": "\n".join(_tooltip_line(a, named) for a in accounts),
+        "text": pango_markup(short_text(top, named=named)),
+        "tooltip": pango_markup("\n".join(_tooltip_line(a, named) for a in accounts)),
         "class": top.feed_class.value,
         "alt": top.feed_class.value,
     }
@@ -209,31 +278,48 @@ def i3blocks(accounts: Sequence[AccountSnapshot]) -> str:
     return "\n".join((full, short_text(top, named=named), CLASS_COLOUR[top.feed_class]))
 
 
+def polybar_text(text: str) -> str:
+    """`text` as polybar shows it as it is: polybar reads "%{" as the start of a formatting tag;
+    any other "%" is shown as it is ("%%" is not an escape in polybar, unlike lemonbar:
+    polybar/polybar#2748 is unmerged). A line feed would end the module's output."""
+    return text.replace("%{", "% {").replace("\n", " ")
+
+
 def polybar(accounts: Sequence[AccountSnapshot]) -> str:
     """One line for a polybar custom/script module, coloured with %{F#rrggbb}…%{F-}."""
     top = worst(accounts)
-    # polybar reads "%{" as the start of a formatting tag; any other "%" is shown as it is
-    # ("%%" is not an escape in polybar, unlike lemonbar: polybar/polybar#2748 is unmerged).
-    text = short_text(top, named=_named(accounts)).replace("%{", "% {")
+    text = polybar_text(short_text(top, named=_named(accounts)))
     return f"%{{F{CLASS_COLOUR[top.feed_class]}}}{text}%{{F-}}"
 
 
 # -- xbar / SwiftBar -----------------------------------------------------------------------------
 
 
-def _xbar_escape(text: str) -> str:
-    # "|" starts the parameters of an xbar line and "---" alone is a separator.
-    return text.replace("|", "¦").replace("\n", " ")
+#: Parameters for a line whose text a person typed (an account name). xbar turns backslash
+#: sequences into characters (`ansi`, on by default: `C:\new` would show a line feed) and
+#: `:name:` into emoji (`emojize`); both are xbar parameters that SwiftBar accepts too.
+XBAR_LITERAL = "ansi=false emojize=false"
 
 
-def _xbar_rows(rows: Sequence[MenuRow], depth: int) -> list[str]:
+def xbar_text(text: str) -> str:
+    """`text` as one xbar/SwiftBar menu line that shows it as it is: the first "|" starts the
+    line's parameters, a leading "--" makes it a submenu row (a top-level one has no parent,
+    and xbar fails on it) and a line that is "---" a separator; a line feed starts a new line.
+    A zero-width space before a leading "-" keeps it text (xbar trims spaces, not that)."""
+    text = text.replace("|", "¦").replace("\n", " ")
+    return "\u200b" + text if text.startswith("-") else text
+
+
+def _xbar_rows(account: AccountSnapshot, depth: int) -> list[str]:
+    if account.unknown is not None:
+        return ["--" * depth + xbar_text(account.lang.gettext(account.unknown))]
     lines: list[str] = []
-    for row in rows:
+    for row in account.view.rows:
         if row.separator:
             continue
         if row.action is not None or row.children:
             continue  # the app's own actions work in the tray; the bar offers Refresh only
-        lines.append("--" * depth + _xbar_escape(row.text))
+        lines.append("--" * depth + xbar_text(row.text))
     return lines
 
 
@@ -244,21 +330,22 @@ def xbar(
     base64 PNG; `refresh_command` the argv that asks the running app to refresh."""
     top = worst(accounts)
     named = _named(accounts)
+    title = xbar_text(short_text(top, named=named))
     lines = [
-        f"{_xbar_escape(short_text(top, named=named))} | image={badge_png_b64} "
-        f"color={CLASS_COLOUR[top.feed_class]}",
+        f"{title} | image={badge_png_b64} color={CLASS_COLOUR[top.feed_class]}"
+        + (f" {XBAR_LITERAL}" if named else ""),
         "---",
     ]
     for account in accounts:
         if named:
-            lines.append(f"{_xbar_escape(account.account)} | color=gray")
-            lines.extend(_xbar_rows(account.view.rows, 1))
+            lines.append(f"{xbar_text(account.account)} | color=gray {XBAR_LITERAL}")
+            lines.extend(_xbar_rows(account, 1))
         else:
-            lines.extend(_xbar_rows(account.view.rows, 0))
+            lines.extend(_xbar_rows(account, 0))
     lines.append("---")
     params = [f"shell={_xbar_quote(refresh_command[0])}"]
     params += [f"param{i}={_xbar_quote(arg)}" for i, arg in enumerate(refresh_command[1:], 1)]
-    refresh = _xbar_escape(top.lang.gettext("Refresh"))
+    refresh = xbar_text(top.lang.gettext("Refresh"))
     lines.append(f"{refresh} | " + " ".join(params) + " terminal=false refresh=true")
     return "\n".join(lines)
 
@@ -371,14 +458,20 @@ def age_line(account: AccountSnapshot, now: float) -> str:
 
 def json_object(account: AccountSnapshot) -> dict[str, object]:
     """`status --json`'s object for one account: the seven API fields, level, percentRemaining,
-    fetchedAt (ISO UTC, null when never), stale, and the problem if any."""
+    fetchedAt (ISO UTC, null when never), stale, and the problem if any. Without a balance
+    (not polled yet, or no poll succeeded) the same keys, null, and the `reason` in English."""
     out: dict[str, object] = {}
     if account.balance is not None:
         out.update(account.balance.to_api_dict())
         fraction = account.balance.fraction_remaining
         out["level"] = account.level.value if account.level else None
         out["percentRemaining"] = None if fraction is None else round(fraction * 100, 2)
+    else:
+        out.update(dict.fromkeys(api for api, _attr in API_FIELDS))
+        out["level"] = out["percentRemaining"] = None
     out["fetchedAt"] = None if account.fetched_at is None else fmt.iso_utc(account.fetched_at)
     out["stale"] = account.stale
     out["problem"] = account.problem.value if account.problem else None
+    if account.balance is None:
+        out["reason"] = reason(account)
     return out
