@@ -193,6 +193,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `lensmor-tray ... | head`: the reader has what it wanted; no second complaint at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except OSError as exc:
+        # A full or read-only disk, a file where a folder should be: one line, like a config
+        # error. The code that wrote has rolled back its own half (atomic writes, account_files).
+        from tray_app.file_problems import one_line
+
+        _error(one_line(exc, user_language()))
+        return EXIT_USAGE
 
 
 def _error(message: str, stream: TextIO | None = None) -> None:
