@@ -41,6 +41,7 @@ from tray_app.core.levels import level_for
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
 from tray_app.core.state import PollResult, Problem
 from tray_app.i18n import language_from_environ
+from tray_app.log_setup import configure_logging
 from tray_app.secrets import InvalidKey, KeyStore, looks_like_lensmor_key, normalise_key
 from tray_app.settings import (
     DEFAULT_ACCOUNT,
@@ -735,31 +736,3 @@ def cmd_autostart(args: argparse.Namespace) -> int:
     if args.action == "enable" and not status.enabled:
         return EXIT_UNAVAILABLE
     return EXIT_OK if status.enabled or args.action == "disable" else EXIT_NO
-
-
-def configure_logging(verbose: bool, log_file: Path | None) -> None:
-    """Rotating file log (if given) plus stderr when verbose. Called by commands that log."""
-    from logging.handlers import RotatingFileHandler
-
-    root = logging.getLogger()
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    # APScheduler logs every job run at INFO; our monitor already logs each poll once.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("urllib3").setLevel(logging.INFO)
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if log_file is not None:
-        try:
-            log_file.parent.mkdir(parents=True, exist_ok=True)
-            handler = RotatingFileHandler(log_file, maxBytes=1_000_000, backupCount=3)
-            handler.setFormatter(formatter)
-            root.addHandler(handler)
-        except OSError as exc:
-            _error(
-                user_language()
-                .gettext("warning: cannot write the log file {path}: {reason}")
-                .format(path=log_file, reason=exc.strerror)
-            )
-    if verbose:
-        stream = logging.StreamHandler()
-        stream.setFormatter(formatter)
-        root.addHandler(stream)

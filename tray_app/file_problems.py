@@ -54,7 +54,7 @@ def advice(exc: OSError, lang: Language) -> str:
 
 def one_line(exc: OSError, lang: Language) -> str:
     """The CLI's line for an OSError that reached it (a write of the config or a key file)."""
-    if exc.filename is None:
+    if not isinstance(exc.filename, (str, bytes, os.PathLike)):  # None, or a descriptor
         return lang.gettext("a file could not be used: {reason}; {advice}, then try again").format(
             reason=reason(exc, lang), advice=advice(exc, lang)
         )
@@ -86,7 +86,7 @@ def data_folder_problem(folder: Path) -> OSError | None:
             os.close(fd)
             os.unlink(probe)
     except OSError as exc:
-        if exc.filename is None:
+        if not isinstance(exc.filename, (str, bytes, os.PathLike)):  # None, or a descriptor
             exc.filename = str(folder)
         return exc
     return None

@@ -198,8 +198,12 @@ def is_running(path: Path) -> bool:
 def running_pid(path: Path) -> int | None:
     """The PID of the instance holding the lock at `path` or at its fallback (one whose data
     directory could not be written), or None when none runs (see `_pid_holding`)."""
-    pid = _pid_holding(path)
-    return pid if pid is not None else _pid_holding(fallback_lock_path(path))
+    for place in (path, fallback_lock_path(path)):
+        # Only a plain file can be a lock the app took (it never follows a symlink).
+        with contextlib.suppress(OSError):
+            if stat.S_ISREG(os.lstat(place).st_mode) and (pid := _pid_holding(place)):
+                return pid
+    return None
 
 
 def _pid_holding(path: Path) -> int | None:
