@@ -87,11 +87,11 @@ class InstanceLock:
                 self.release()
                 raise AlreadyRunning(other or None)
             return
+        if self.fallback is None:
+            raise LockUnavailable(self.problem.errno, self.problem.strerror, self.problem.filename)
         other = _holder(self.path, self._msvcrt)
         if other is not None:  # the data directory went read-only under a running instance
             raise AlreadyRunning(other or None)
-        if self.fallback is None:
-            raise LockUnavailable(self.problem.errno, self.problem.strerror, self.problem.filename)
         try:
             handle = self._open(self.fallback)
         except OSError as exc:
@@ -153,7 +153,10 @@ class InstanceLock:
 def _holder(path: Path, msvcrt: Any) -> int | None:
     """The PID holding the lock at `path` (0 when held but the PID is unreadable), or None
     when nobody holds it. Creates nothing: a missing file is a free lock."""
-    if not os.path.lexists(path):
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None  # never a lock we took: the app does not follow links
+    except OSError:
         return None
     if msvcrt is None:
         pid = _pid_holding(path)
