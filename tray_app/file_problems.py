@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
 from pathlib import Path
 
 from tray_app.core.language import N_, Language
@@ -76,6 +75,8 @@ def data_folder_problem(folder: Path) -> OSError | None:
 
     Writes and removes one small file: a folder that exists and is writable can still be full,
     and a full disk lets the app create an empty file but not write to it."""
+    import tempfile  # here: `status --cached` and the tray's start import this module
+
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=folder)

@@ -21,12 +21,11 @@ a different byte and started anyway.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import signal
 import stat
 import sys
-import tempfile
+import zlib
 from pathlib import Path
 from typing import IO, Any
 
@@ -49,8 +48,13 @@ def fallback_lock_path(primary: Path) -> Path:
     """Where the lock goes when `primary` cannot be used: the session's runtime folder, one
     name per data directory (the demo and each test HOME keep their own)."""
     runtime = os.environ.get("XDG_RUNTIME_DIR", "")
-    folder = Path(runtime) if os.path.isabs(runtime) else Path(tempfile.gettempdir())
-    digest = hashlib.sha256(os.fsencode(primary)).hexdigest()[:16]
+    if os.path.isabs(runtime):
+        folder = Path(runtime)
+    else:
+        import tempfile  # only here: the tray's start-up is a benchmarked figure
+
+        folder = Path(tempfile.gettempdir())
+    digest = f"{zlib.crc32(os.fsencode(primary)):08x}"  # not a secret: a short, stable tag
     owner = os.getuid() if hasattr(os, "getuid") else 0  # the temp folder may be shared
     return folder / f"lensmor-tray-{owner}-{digest}.lock"
 
