@@ -29,7 +29,7 @@ from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
 from tray_app.core.pause import for_an_hour, tomorrow_morning
 from tray_app.core.view import Action, MenuAction, PinAccount, TrayView
 from tray_app.i18n import language_from_environ
-from tray_app.instance import AlreadyRunning, InstanceLock, ask_to_refresh
+from tray_app.instance import AlreadyRunning, InstanceLock
 from tray_app.secrets import KeyStore
 from tray_app.settings import (
     API_KEYS_URL,
@@ -42,6 +42,7 @@ from tray_app.settings import (
     load_settings,
     save_settings,
 )
+from tray_app.start_files import claim_at_start
 from tray_app.ui import tray_host
 from tray_app.ui.choose import Probes, TrayKind, build_tray, choose_tray
 
@@ -260,15 +261,11 @@ class TrayApp:
     # -- running -------------------------------------------------------------------------------
     def run(self) -> int:
         try:
-            self._lock.acquire()
-        except AlreadyRunning as exc:
-            asked = ask_to_refresh(exc.pid)
-            print(
-                "lensmor-tray is already running"
-                + (f" (pid {exc.pid}); asked it to refresh" if asked else ""),
-                file=sys.stderr,
-            )
-            return 0
+            notice = claim_at_start(self._lock, self.paths, self.environ)
+        except AlreadyRunning:
+            return 0  # the running one was asked to refresh (and that was said)
+        if notice is not None:
+            self._say(notice)  # a data folder or lock file that cannot be used: one line
         try:
             return self._run_locked()
         finally:

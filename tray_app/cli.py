@@ -40,6 +40,7 @@ from tray_app.core.language import ENGLISH, N_, Language
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
 from tray_app.core.state import PollResult, Problem
 from tray_app.i18n import language_from_environ
+from tray_app.log_setup import configure_logging
 from tray_app.secrets import (
     InvalidKey,
     KeyStore,
@@ -200,6 +201,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `lensmor-tray ... | head`: the reader has what it wanted; no second complaint at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except OSError as exc:
+        # A full or read-only disk, a file where a folder should be: one line, like a config
+        # error. The code that wrote has rolled back its own half (atomic writes, account_files).
+        from tray_app.file_problems import one_line
+
+        _error(one_line(exc, user_language()))
+        return EXIT_USAGE
 
 
 def _error(message: str, stream: TextIO | None = None) -> None:
@@ -740,31 +752,3 @@ def cmd_autostart(args: argparse.Namespace) -> int:
     if args.action == "enable" and not status.enabled:
         return EXIT_UNAVAILABLE
     return EXIT_OK if status.enabled or args.action == "disable" else EXIT_NO
-
-
-def configure_logging(verbose: bool, log_file: Path | None) -> None:
-    """Rotating file log (if given) plus stderr when verbose. Called by commands that log."""
-    from logging.handlers import RotatingFileHandler
-
-    root = logging.getLogger()
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    # APScheduler logs every job run at INFO; our monitor already logs each poll once.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("urllib3").setLevel(logging.INFO)
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if log_file is not None:
-        try:
-            log_file.parent.mkdir(parents=True, exist_ok=True)
-            handler = RotatingFileHandler(log_file, maxBytes=1_000_000, backupCount=3)
-            handler.setFormatter(formatter)
-            root.addHandler(handler)
-        except OSError as exc:
-            _error(
-                user_language()
-                .gettext("warning: cannot write the log file {path}: {reason}")
-                .format(path=log_file, reason=exc.strerror)
-            )
-    if verbose:
-        stream = logging.StreamHandler()
-        stream.setFormatter(formatter)
-        root.addHandler(stream)

@@ -93,7 +93,9 @@ class AccountFeed:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace `path` with `data` in one rename; readable by others (0644: a node exporter
-    running as its own user reads it; nothing secret is in a feed)."""
+    running as its own user reads it; nothing secret is in a feed). A symlink is written
+    through to its target: the rename would otherwise replace the person's link with a file."""
+    path = Path(os.path.realpath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o644)

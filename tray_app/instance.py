@@ -4,6 +4,12 @@ The lock file holds the PID of the running instance, so a second start can tell 
 to refresh (SIGUSR1 on POSIX) and exit. The OS drops the lock when the process dies, so a crash
 never leaves a stale lock behind (unlike a plain PID file).
 
+A data directory the app cannot write (read-only, full, a file where the folder should be) or a
+lock path that is not a plain file (a folder, a symlink: never followed, so a link to someone
+else's file is never truncated) does not stop the app: the lock is then taken beside the
+session's runtime files (`fallback_lock_path`: $XDG_RUNTIME_DIR, else the temp folder), and
+every check (`running_pid`, `is_running`, a second start) looks in both places.
+
 POSIX: `flock` on the whole file. Windows: `msvcrt.locking` locks `nbytes` "from the current
 file position" (Python docs), and the lock is mandatory: no other handle may read the locked
 bytes. So every instance locks the same single byte at `WINDOWS_LOCK_OFFSET`, past the PID
@@ -17,7 +23,9 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import stat
 import sys
+import zlib
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,11 +39,36 @@ class AlreadyRunning(Exception):
         self.pid = pid
 
 
+class LockUnavailable(OSError):
+    """Neither the data directory's lock file nor the fallback could be opened: the app may
+    run without a lock (and says so)."""
+
+
+def fallback_lock_path(primary: Path) -> Path:
+    """Where the lock goes when `primary` cannot be used: the session's runtime folder, one
+    name per data directory (the demo and each test HOME keep their own)."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    if os.path.isabs(runtime):
+        folder = Path(runtime)
+    else:
+        import tempfile  # only here: the tray's start-up is a benchmarked figure
+
+        folder = Path(tempfile.gettempdir())
+    digest = f"{zlib.crc32(os.fsencode(primary)):08x}"  # not a secret: a short, stable tag
+    owner = os.getuid() if hasattr(os, "getuid") else 0  # the temp folder may be shared
+    return folder / f"lensmor-tray-{owner}-{digest}.lock"
+
+
 class InstanceLock:
-    def __init__(self, path: Path, *, msvcrt: Any = None) -> None:
+    def __init__(self, path: Path, *, msvcrt: Any = None, use_fallback: bool = True) -> None:
         """`msvcrt`: the Windows locking module (given by tests to check the Windows path on
-        any system; on Windows it is imported)."""
+        any system; on Windows it is imported). `use_fallback`: False to use `path` only."""
         self.path = path
+        self.fallback = fallback_lock_path(path) if use_fallback else None
+        #: Where the lock is held once acquired (`path` or `fallback`).
+        self.held_at: Path | None = None
+        #: Why `path` could not be used, when the fallback was tried.
+        self.problem: OSError | None = None
         self._handle: IO[str] | None = None
         if msvcrt is None and sys.platform == "win32":  # pragma: no cover - Windows only
             import msvcrt as windows_msvcrt
@@ -44,23 +77,30 @@ class InstanceLock:
         self._msvcrt = msvcrt
 
     def acquire(self) -> None:
-        """Take the lock or raise AlreadyRunning with the other instance's PID."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Read/write without truncating or appending (there is no such mode for open()).
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        handle = os.fdopen(fd, "r+", encoding="ascii")
+        """Take the lock or raise AlreadyRunning with the other instance's PID; LockUnavailable
+        when no lock file can be opened at all."""
         try:
-            self._lock(handle)
-        except OSError:
-            handle.seek(0)
-            text = handle.read().strip()
-            handle.close()
-            raise AlreadyRunning(int(text) if text.isdigit() else None) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        self._handle = handle
+            handle = self._open(self.path)
+        except OSError as exc:
+            self.problem = exc
+        else:
+            self._take(handle, self.path)
+            # One that started while the data directory was unusable holds the fallback.
+            other = _holder(self.fallback, self._msvcrt) if self.fallback else None
+            if other is not None:
+                self.release()
+                raise AlreadyRunning(other or None)
+            return
+        if self.fallback is None:
+            raise LockUnavailable(self.problem.errno, self.problem.strerror, self.problem.filename)
+        other = _holder(self.path, self._msvcrt)
+        if other is not None:  # the data directory went read-only under a running instance
+            raise AlreadyRunning(other or None)
+        try:
+            handle = self._open(self.fallback)
+        except OSError as exc:
+            raise LockUnavailable(exc.errno, exc.strerror, exc.filename) from None
+        self._take(handle, self.fallback)
 
     def release(self) -> None:
         if self._handle is not None:
@@ -73,6 +113,35 @@ class InstanceLock:
                     self._msvcrt.locking(self._handle.fileno(), self._msvcrt.LK_UNLCK, 1)
             self._handle.close()
             self._handle = None
+            self.held_at = None
+
+    @staticmethod
+    def _open(path: Path) -> IO[str]:
+        """Open (or create) `path` for reading and writing, never through a symlink and only
+        if it is a plain file: the PID is written into it, so it must be ours."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Read/write without truncating or appending (there is no such mode for open()).
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(path, flags, 0o600)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO, a device
+            os.close(fd)
+            raise OSError(0, "not a plain file", str(path))
+        return os.fdopen(fd, "r+", encoding="ascii", errors="replace")
+
+    def _take(self, handle: IO[str], path: Path) -> None:
+        try:
+            self._lock(handle)
+        except OSError:
+            handle.seek(0)
+            text = handle.read(32).strip()
+            handle.close()
+            raise AlreadyRunning(int(text) if text.isdigit() else None) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._handle = handle
+        self.held_at = path
 
     def _lock(self, handle: IO[str]) -> None:
         if self._msvcrt is not None:
@@ -83,6 +152,29 @@ class InstanceLock:
             import fcntl
 
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _holder(path: Path, msvcrt: Any) -> int | None:
+    """The PID holding the lock at `path` (0 when held but the PID is unreadable), or None
+    when nobody holds it. Creates nothing: a missing file is a free lock."""
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None  # never a lock we took: the app does not follow links
+    except OSError:
+        return None
+    if msvcrt is None:
+        pid = _pid_holding(path)
+        if pid is not None:
+            return pid
+    probe = InstanceLock(path, msvcrt=msvcrt, use_fallback=False)
+    try:
+        probe.acquire()
+    except AlreadyRunning as exc:
+        return exc.pid or 0
+    except OSError:
+        return None  # neither writable nor locked by anyone we can see
+    probe.release()
+    return None
 
 
 def ask_to_refresh(pid: int | None) -> bool:
@@ -97,17 +189,31 @@ def ask_to_refresh(pid: int | None) -> bool:
 
 
 def is_running(path: Path) -> bool:
-    """Whether an instance holds the lock at `path` (every OS: takes and drops the lock)."""
+    """Whether an instance holds the lock at `path` or its fallback (every OS: takes and drops
+    the lock). False when no lock can be taken anywhere: nothing to ask about then."""
     lock = InstanceLock(path)
     try:
         lock.acquire()
     except AlreadyRunning:
         return True
+    except LockUnavailable:
+        return False
     lock.release()
     return False
 
 
 def running_pid(path: Path) -> int | None:
+    """The PID of the instance holding the lock at `path` or at its fallback (one whose data
+    directory could not be written), or None when none runs (see `_pid_holding`)."""
+    for place in (path, fallback_lock_path(path)):
+        # Only a plain file can be a lock the app took (it never follows a symlink).
+        with contextlib.suppress(OSError):
+            if stat.S_ISREG(os.lstat(place).st_mode) and (pid := _pid_holding(place)):
+                return pid
+    return None
+
+
+def _pid_holding(path: Path) -> int | None:
     """The PID of the instance holding the lock at `path`, or None when none runs (POSIX;
     on Windows always None: the mandatory lock makes the PID unreadable from outside).
 
