@@ -11,6 +11,7 @@ import keyring
 import pytest
 
 from tests.support.file_keyring import FileKeyring
+from tray_app.account_rules import is_placeholder
 from tray_app.core import fmt
 from tray_app.demo.demo_accounts import PERSONAL_DEMO_KEY, simulated_demo_accounts
 from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
@@ -35,7 +36,6 @@ from tray_app.ui.accounts_form import (
     AccountField,
     NewAccountFields,
     account_line,
-    is_placeholder,
     plan_add,
     plan_remove,
     plan_rename,

@@ -228,4 +228,5 @@ def test_rename_moves_key_history_and_pin(
     assert status.code == 0, status.err
     clash = run_cli(two_accounts, "account", "rename", "Family", "work")
     assert clash.code == 2
-    assert "used twice" in clash.err
+    # The same words as `account add` and the Settings window (account_rules.py).
+    assert "an account named 'work' exists already" in clash.err

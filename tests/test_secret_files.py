@@ -115,7 +115,9 @@ def test_saving_over_loose_files_makes_them_private_and_leaves_no_temp_files(
     # Replaced (atomically, via a 0600 temp file), not rewritten in place under the old mode.
     assert (mode_of(config), mode_of(key_file)) == (0o600, 0o600)
     assert load_settings(config).poll_interval == 120
-    assert sorted(p.name for p in config.parent.iterdir()) == ["api-key", "config.toml"]
+    # The empty config lock stays (config_file.py: a lock file must outlive its use).
+    names = ["api-key", "config.toml"]
+    assert sorted(p.name for p in config.parent.iterdir() if p.name != ".config.toml.lock") == names
 
 
 # -- warned about: in process --------------------------------------------------------------

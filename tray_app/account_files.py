@@ -1,14 +1,33 @@
 """The steps that add, rename and remove an account on disk and in the keyring, in the one
 order that never leaves an account in the config without its key nor a key without its
 account. `lensmor-tray account ...` (cli_accounts.py) and the settings window's Accounts list
-(ui/account_actions.py) both call these; each words the outcome its own way."""
+(ui/account_actions.py) both call these; each words the outcome its own way.
+
+Each step holds the config lock (config_file.py) from its checks to its last write: the rules
+(account_rules.py) are checked against the config as it is then, not as the caller read it
+earlier, so two changes at once cannot lose one another or leave a key stored for an account
+that did not get saved. A config that cannot be written (a full or read-only folder) undoes
+what was done before it (a key stored, a history moved), and the error is raised.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
+from tray_app.account_rules import account_to_rename, check_new_name, with_new_account
+from tray_app.config_file import LockedConfig, locked_config
+from tray_app.core.language import ENGLISH, Language
 from tray_app.secrets import KeySource, KeyStore, StoredKey
-from tray_app.settings import DEFAULT_ACCOUNT, AccountConfig, AppPaths, Settings, save_settings
+from tray_app.settings import (
+    DEFAULT_ACCOUNT,
+    AccountConfig,
+    AppPaths,
+    ConfigError,
+    Settings,
+    with_account_renamed,
+    without_account,
+)
 
 
 def default_is_a_placeholder(
@@ -28,43 +47,118 @@ def default_is_a_placeholder(
     return not has_key and not paths.history_db.exists()
 
 
-def store_key_and_save(paths: AppPaths, name: str, key: str, settings: Settings) -> StoredKey:
-    """Store `name`'s key, then save `settings` (which list the account). A config that
-    cannot be saved takes the key back out: no key without its account. Raises OSError or
-    ConfigError."""
-    store = KeyStore(paths.key_file, name)
-    stored = store.save(key)
-    try:
-        save_settings(paths.config_file, settings)
-    except BaseException:
-        store.clear()
-        raise
-    return stored
+def add_account(
+    paths: AppPaths,
+    account: AccountConfig,
+    key: str,
+    *,
+    environ: Mapping[str, str] | None = None,
+    lang: Language = ENGLISH,
+) -> tuple[StoredKey, Settings]:
+    """Store `account`'s key, then save the config with the account added (in place of the
+    placeholder "default" when that has no key and no history). A config that cannot be
+    saved takes the key back out. Returns where the key went and what the config now says.
+    Raises ConfigError (e.g. the name was taken meanwhile) or OSError."""
+    with locked_config(paths.config_file) as config:
+        current = config.settings
+        placeholder = default_is_a_placeholder(paths, current, environ)
+        check_new_name(current, account.name, lang, replaces_placeholder=placeholder)
+        new = with_new_account(current, account, replaces_placeholder=placeholder)
+        store = KeyStore(paths.key_file, account.name)
+        stored = store.save(key)
+        try:
+            config.write(new)
+        except BaseException:
+            store.clear()
+            raise
+        return stored, new
 
 
-def move_account(paths: AppPaths, old: str, new: str, settings: Settings) -> None:
-    """Copy `old`'s key to `new`, save `settings` (which rename the account), then forget the
-    old key and move the history file. The caller has checked that no history for `new`
-    exists and that the tray is not writing `old`'s. Raises OSError or ConfigError before
-    anything is forgotten."""
+@dataclass(frozen=True)
+class Renamed:
+    """`old` (as the config spelled it) is now `new`; `settings`: what the config says."""
+
+    old: str
+    new: str
+    settings: Settings
+
+
+def rename_account(
+    paths: AppPaths,
+    old: str,
+    new: str,
+    *,
+    tray_running: Callable[[], bool],
+    lang: Language = ENGLISH,
+) -> Renamed | None:
+    """Move the key, the config entry and the history of `old` to `new`. None: the account
+    is called `new` already. Raises ConfigError (a rule, a history in the way, the tray
+    writing the history) or OSError, having undone what it did."""
+    _ = lang.gettext
+    with locked_config(paths.config_file) as config:
+        account = account_to_rename(config.settings, old, new, lang)
+        if account is None:
+            return None
+        source_db, target_db = paths.history_db_for(account.name), paths.history_db_for(new)
+        moves_history = source_db != target_db and source_db.exists()
+        if source_db != target_db and target_db.exists():
+            raise ConfigError(
+                _("a history for {name} already exists at {path}; move it away first").format(
+                    name=repr(new), path=target_db
+                )
+            )
+        if moves_history and tray_running():
+            # The running tray holds the history file open and would keep writing to it.
+            raise ConfigError(_("quit the tray app first: it is using this account's history"))
+        renamed = with_account_renamed(config.settings, account.name, new)
+        _move_account(paths, config, account.name, new, renamed)
+        return Renamed(account.name, new, renamed)
+
+
+def _move_account(
+    paths: AppPaths, config: LockedConfig, old: str, new: str, renamed: Settings
+) -> None:
+    """Copy the key, move the history, save the config; only then forget the old key. A
+    failure before that puts the history back and forgets the new copy of the key."""
+    from tray_app.store import move_history
+
     old_keys, new_keys = KeyStore(paths.key_file, old), KeyStore(paths.key_file, new)
     stored = old_keys.load(include_environment=False)
     saved = new_keys.save(stored.value) if stored else None
-    save_settings(paths.config_file, settings)
-    # A change of case only keeps the same (case-folded) key file: clearing the old account's
-    # copy would delete the one just saved.
+    # A change of case only keeps the same (case-folded) key file: clearing either copy
+    # would delete the one key there is.
     same_file = old_keys.key_file == new_keys.key_file
-    if saved is not None and not (same_file and saved.source is KeySource.FILE):
-        old_keys.clear()
+    keeps_one_copy = saved is not None and same_file and saved.source is KeySource.FILE
     source_db, target_db = paths.history_db_for(old), paths.history_db_for(new)
-    if source_db != target_db and source_db.exists():
-        from tray_app.store import move_history
+    moved = False
+    try:
+        if source_db != target_db:
+            moved = move_history(source_db, target_db)
+        config.write(renamed)
+    except BaseException:
+        if moved:
+            move_history(target_db, source_db)
+        if saved is not None and not keeps_one_copy:
+            new_keys.clear()
+        raise
+    if saved is not None and not keeps_one_copy:
+        old_keys.clear()
 
-        move_history(source_db, target_db)
+
+@dataclass(frozen=True)
+class Removed:
+    """`name` (as the config spelled it) is gone; its key was removed from `sources`."""
+
+    name: str
+    sources: list[KeySource]
+    settings: Settings
 
 
-def remove_account_files(paths: AppPaths, name: str, settings: Settings) -> list[KeySource]:
-    """Save `settings` (without the account), then forget its key; the history file stays.
-    Returns where the key was removed from. Raises OSError or ConfigError before forgetting."""
-    save_settings(paths.config_file, settings)
-    return KeyStore(paths.key_file, name).clear()
+def remove_account(paths: AppPaths, name: str) -> Removed:
+    """Save the config without the account, then forget its key; the history file stays.
+    Raises ConfigError (no such account, the last one) or OSError before forgetting."""
+    with locked_config(paths.config_file) as config:
+        account = config.settings.account(name)
+        remaining = without_account(config.settings, account.name)  # the last one cannot go
+        config.write(remaining)
+        return Removed(account.name, KeyStore(paths.key_file, account.name).clear(), remaining)

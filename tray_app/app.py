@@ -40,7 +40,6 @@ from tray_app.settings import (
     Settings,
     effective_base_url,
     load_settings,
-    save_settings,
 )
 from tray_app.start_files import claim_at_start
 from tray_app.ui import tray_host
@@ -469,9 +468,13 @@ class TrayApp:
         self.settings = replace(self.settings, badge_account=account)
         if self.options.demo_settings is not None:
             return
+        from tray_app.config_file import update_config
+
         try:
-            current = load_settings(self.paths.config_file)
-            save_settings(self.paths.config_file, replace(current, badge_account=account))
+            # Onto the config as it is now, under its lock: a CLI change made meanwhile stays.
+            update_config(
+                self.paths.config_file, lambda current: replace(current, badge_account=account)
+            )
         except (ConfigError, OSError) as exc:
             log.warning("could not remember the account shown on the icon: %s", exc)
 

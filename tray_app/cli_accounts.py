@@ -13,18 +13,14 @@ the history file (it says where); `rename` moves all three.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tray_app.account_files import (
-    default_is_a_placeholder,
-    move_account,
-    remove_account_files,
-    store_key_and_save,
-)
+from tray_app.account_files import add_account, default_is_a_placeholder, remove_account
+from tray_app.account_files import rename_account as rename_account_files
+from tray_app.account_rules import check_new_name, with_new_account
 from tray_app.cli_args import selected_accounts
 from tray_app.core import fmt
 from tray_app.core.balance import Balance
@@ -36,11 +32,7 @@ from tray_app.settings import (
     ConfigError,
     Settings,
     effective_base_url,
-    validate_account_name,
     validate_base_url,
-    with_account_added,
-    with_account_renamed,
-    without_account,
 )
 
 #: Exit codes from best to worst, for "the exit code is the worst of them" with several
@@ -107,13 +99,10 @@ class AccountCommands:
 
     def add(self, name: str, base_url: str | None) -> int:
         _ = self.lang.gettext
-        validate_account_name(name, "the account name")
-        if any(a.name.casefold() == name.casefold() for a in self.settings.accounts):
-            raise ConfigError(
-                _("an account named {name} exists already; choose another name").format(
-                    name=repr(name)
-                )
-            )
+        # Checked before the key is asked for, and again under the config lock when it is
+        # saved (account_files.add_account): another `account add` may take the name meanwhile.
+        placeholder = default_is_a_placeholder(self.paths, self.settings)
+        check_new_name(self.settings, name, self.lang, replaces_placeholder=placeholder)
         if base_url is not None:
             base_url = validate_base_url(base_url)
         text = self.read_key()
@@ -130,13 +119,10 @@ class AccountCommands:
                 _("warning: this does not look like a Lensmor key (they start with uak_ or sk_)")
             )
         new = AccountConfig(name, base_url)
-        if default_is_a_placeholder(self.paths, self.settings):
-            candidate = dataclasses.replace(self.settings, accounts=(new,), badge_account=None)
-        else:
-            candidate = with_account_added(self.settings, new)
+        candidate = with_new_account(self.settings, new, replaces_placeholder=placeholder)
         url = effective_base_url(candidate, os.environ, name)
         balance = self.test_key(url, key)  # raises: nothing has been saved yet
-        stored = store_key_and_save(self.paths, name, key, candidate)
+        stored, _saved = add_account(self.paths, new, key, lang=self.lang)
         print(
             _("added {name}: {key} in the {place}; {balance} of {total} credits").format(
                 name=name,
@@ -179,50 +165,39 @@ class AccountCommands:
         )
 
     def remove(self, name: str) -> int:
-        account = self.settings.account(name)
-        remaining = without_account(self.settings, account.name)  # the last one cannot go
-        removed = remove_account_files(self.paths, account.name, remaining)
+        removed = remove_account(self.paths, name)
         _ = self.lang.gettext
-        if removed:
-            where = ", ".join(source.value for source in removed)
+        if removed.sources:
+            where = ", ".join(source.value for source in removed.sources)
             print(
                 _("removed {name}; its key was removed from: {places}").format(
-                    name=account.name, places=where
+                    name=removed.name, places=where
                 )
             )
         else:
-            print(_("removed {name}; it had no stored key").format(name=account.name))
-        history = self.paths.history_db_for(account.name)
+            print(_("removed {name}; it had no stored key").format(name=removed.name))
+        history = self.paths.history_db_for(removed.name)
         if history.exists():
             print(
                 _("its history is kept in {path} (delete that file to forget it)").format(
                     path=history
                 )
             )
-        if KeyStore(self.paths.key_file, account.name).environment_overrides:
+        if KeyStore(self.paths.key_file, removed.name).environment_overrides:
             self.warn(_("warning: LENSMOR_API_KEY is still set in the environment"))
         return 0
 
     def rename(self, old: str, new: str) -> int:
-        account = self.settings.account(old)
-        if self.tray_running():
-            # The running tray holds the history file open and would keep writing to it.
-            raise ConfigError(
-                self.lang.gettext("quit the tray app first: it is using this account's history")
-            )
-        renamed = with_account_renamed(self.settings, account.name, new)  # checks the new name
-        source_db = self.paths.history_db_for(account.name)
-        target_db = self.paths.history_db_for(new)
-        if source_db != target_db and target_db.exists():
-            raise ConfigError(
-                self.lang.gettext(
-                    "a history for {name} already exists at {path}; move it away first"
-                ).format(name=repr(new), path=target_db)
-            )
-        move_account(self.paths, account.name, new, renamed)
+        _ = self.lang.gettext
+        renamed = rename_account_files(
+            self.paths, old, new, tray_running=self.tray_running, lang=self.lang
+        )
+        if renamed is None:
+            print(_("{name} is called {name} already; nothing to change").format(name=new))
+            return 0
         print(
-            self.lang.gettext("renamed {old} to {new} (key and history moved)").format(
-                old=account.name, new=new
+            _("renamed {old} to {new} (key and history moved)").format(
+                old=renamed.old, new=renamed.new
             )
         )
         return 0

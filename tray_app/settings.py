@@ -3,7 +3,7 @@
 The config file lives at the platformdirs config path for `lensmor-tray` (on Linux
 `$XDG_CONFIG_HOME/lensmor-tray/config.toml`). Every key is optional. Unknown keys and bad
 values raise `ConfigError` naming the key and what is allowed. A file that cannot be read is
-never overwritten: `save_settings` refuses to replace a file it could not parse.
+never overwritten: the writers (config_file.py) refuse to replace a file they could not parse.
 
 Example::
 
@@ -40,10 +40,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import platformdirs
 
+from tray_app.account_names import account_slug, name_key
 from tray_app.core.badge import BadgeStyle
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Threshold
 
@@ -128,7 +129,7 @@ class Settings:
             if account.name == name:
                 return account
         for account in self.accounts:
-            if account.name.casefold() == name.casefold():
+            if name_key(account.name) == name_key(name):
                 return account
         raise ConfigError(f"no account named {name!r}; accounts: {', '.join(self.account_names)}")
 
@@ -160,18 +161,10 @@ def check_account_names(names: list[str], where: str) -> None:
     seen: set[str] = set()
     for index, name in enumerate(names):
         validate_account_name(name, f"{where}[{index}].name")
-        folded = name.casefold()
+        folded = name_key(name)
         if folded in seen:
             raise ConfigError(f"{where}[{index}].name {name!r} is used twice; names must be unique")
         seen.add(folded)
-
-
-def account_slug(name: str) -> str:
-    """A file-name-safe, reversible spelling of an account name (for per-account files).
-
-    Case-folded because names are unique case-insensitively and some file systems are too.
-    """
-    return quote(name.casefold(), safe="-_")
 
 
 def without_account(settings: Settings, name: str) -> Settings:
@@ -498,20 +491,57 @@ def read_settings(path: Path) -> tuple[Settings, list[str]]:
     `status --cached` fast path (fast_status.py) uses it to leave those to the full CLI, and so
     to start without the logging module; the heavier parsers are imported here, on use, for
     the same reason (docs/benchmarks.md)."""
-    try:
-        with path.open("rb") as handle:
-            mode = os.fstat(handle.fileno()).st_mode  # of the file read, not a later one
-            raw = handle.read()
-    except FileNotFoundError:
+    raw = read_config_bytes(path)
+    if raw is None:
         return Settings(), []
+    return settings_from_bytes(path, *raw)
+
+
+#: A config is a few KiB; far more is not a config (a log, a device, a wrong --config), and
+#: reading or editing it whole would take seconds to minutes (tomlkit: about 1 s per MiB).
+MAX_CONFIG_BYTES = 1 << 20
+
+
+def read_config_bytes(path: Path) -> tuple[bytes, int] | None:
+    """The config file's bytes and mode, or None when there is no file. Raises ConfigError
+    for anything that is not a readable regular file of at most MAX_CONFIG_BYTES."""
+    try:
+        # O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        return None
     except OSError as exc:
         raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
+    try:
+        mode = os.fstat(fd).st_mode  # of the file read, not a later one
+        if not stat.S_ISREG(mode):
+            raise ConfigError(
+                f"cannot read config {path}: it is not a file (a folder, a device or a pipe); "
+                "move it away or point --config at a file"
+            )
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"config {path} is larger than {MAX_CONFIG_BYTES >> 20} MiB, which no lensmor-tray "
+            "config is; check that it is the right file (it was left untouched)"
+        )
+    return raw, mode
+
+
+def settings_from_bytes(path: Path, raw: bytes, mode: int) -> tuple[Settings, list[str]]:
+    """Parse a config file's bytes (`read_config_bytes`); ConfigError naming what is wrong."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on Python 3.10 only
         import tomli as tomllib
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        # utf-8-sig: Windows editors (Notepad before 2019) start the file with a BOM.
+        data = tomllib.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
         # TOMLDecodeError is a ValueError; so is tomllib's "integer too long" (over 4,300 digits).
         raise ConfigError(
@@ -524,7 +554,7 @@ def read_settings(path: Path) -> tuple[Settings, list[str]]:
             "(it was left untouched)"
         ) from None
     settings = parse_settings(data, origin=str(path))
-    # We create it 0600 (save_settings); a looser mode means it was copied in or edited under
+    # We create it 0600 (config_file.py); a looser mode means it was copied in or edited under
     # the umask's default, and it tells others which host gets the key. Warn and carry on;
     # after parsing, so that a broken config still exits with its one error line.
     if os.name == "posix" and stat.S_IMODE(mode) & 0o077:
@@ -535,62 +565,20 @@ def read_settings(path: Path) -> tuple[Settings, list[str]]:
 
 
 def settings_to_toml(settings: Settings) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "base_url": settings.base_url,
-        "poll_interval": settings.poll_interval,
-        "badge_style": settings.badge_style.value,
-        "alerts": _alerts_to_toml(settings.alerts),
-        **_integrations_toml(settings.integrations),
-    }
-    # The one plain "default" account is what a config without [[accounts]] means: leave the
-    # table out so an old config round-trips unchanged.
-    if settings.accounts != (AccountConfig(DEFAULT_ACCOUNT),):
-        data["accounts"] = [_account_to_toml(a) for a in settings.accounts]
-    if settings.badge_account is not None:
-        data["badge_account"] = settings.badge_account
-    return data
+    """The plain TOML tables that say `settings` (config_toml.py, imported on use)."""
+    from tray_app.config_toml import settings_to_toml as to_toml
 
-
-def _account_to_toml(account: AccountConfig) -> dict[str, Any]:
-    table: dict[str, Any] = {"name": account.name}
-    if account.base_url is not None:
-        table["base_url"] = account.base_url
-    if account.alerts is not None:
-        table["alerts"] = _alerts_to_toml(account.alerts)
-    return table
-
-
-def _alerts_to_toml(alerts: AlertSettings) -> dict[str, Any]:
-    return {
-        "thresholds": [str(t) if t.is_percent else _plain(t.value) for t in alerts.thresholds],
-        "expiring_hours": _plain(alerts.expiring_hours),
-        "large_spend": _plain(alerts.large_spend),
-        "offline_minutes": _plain(alerts.offline_minutes),
-        "notifications": alerts.notifications,
-    }
-
-
-def _integrations_toml(integrations: IntegrationSettings) -> dict[str, Any]:
-    # Written only when set, so a saved config stays as short as the user's.
-    table = {
-        name: str(getattr(integrations, name))
-        for name in ("prometheus_textfile", "waybar_file")
-        if getattr(integrations, name) is not None
-    }
-    return {"integrations": table} if table else {}
-
-
-def _plain(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else value
+    return to_toml(settings)
 
 
 def save_settings(path: Path, settings: Settings) -> None:
-    """Write `settings` atomically (0600). Refuses to replace a file that does not parse."""
-    if path.exists():
-        load_settings(path)  # raises ConfigError: a broken file is the user's, keep it
-    import tomli_w
+    """Make the config file say `settings`: under the config lock, editing the file in place
+    (comments and layout kept), through a symlink, atomically, 0600 (config_file.py). Refuses
+    to replace a file that does not parse. Writers that change one thing (an account, the
+    pinned badge) use `config_file.update_config`, which starts from the file as it is now."""
+    from tray_app.config_file import update_config
 
-    write_private_file(path, tomli_w.dumps(settings_to_toml(settings)).encode("utf-8"))
+    update_config(path, lambda _current: settings)
 
 
 def write_private_file(path: Path, data: bytes) -> None:

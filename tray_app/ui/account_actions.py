@@ -4,7 +4,9 @@ Each function blocks (keyring, network, disk), so the window calls them from a w
 and each returns an `AccountOutcome` whose `text` is the one result line the window shows.
 The steps on disk and in the keyring are `account_files`', shared with `lensmor-tray account
 add|rename|remove` (cli_accounts.py): a key is tested before anything is saved; an account is
-never left in the config without its key, nor a key stored without its account.
+never left in the config without its key, nor a key stored without its account. They change
+the config as it is on disk when they run (the plan's settings may be older: the CLI can have
+changed the file while the window was open), and the outcome carries what it says now.
 """
 
 from __future__ import annotations
@@ -12,12 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tray_app.account_files import (
-    default_is_a_placeholder,
-    move_account,
-    remove_account_files,
-    store_key_and_save,
-)
+from tray_app import account_files
+from tray_app.account_files import default_is_a_placeholder
 from tray_app.secrets import KeyStore, StoredKey
 from tray_app.settings import AppPaths, ConfigError, Settings, effective_base_url
 from tray_app.ui.accounts_form import AccountPlan
@@ -62,22 +60,24 @@ def tray_running(paths: AppPaths) -> bool:
 
 
 def add_account(paths: AppPaths, plan: AccountPlan, environ: Mapping[str, str]) -> AccountOutcome:
-    """Test the key against the API; only if it works, store it and save the config."""
+    """Test the key against the API; only if it works, store it and add the account to the
+    config as it is on disk now (account_files: the name is checked again there)."""
     if plan.key is None:
         return AccountOutcome(False, "Not added: no key")
     try:
         url = effective_base_url(plan.settings, environ, plan.name)
+        account = plan.settings.account(plan.name)
     except ConfigError as exc:
         return AccountOutcome(False, f"Not added: {exc}")
     tested = check_key(url, plan.key)
     if not tested.ok:
         return AccountOutcome(False, f"Not added: {tested.text}")
     try:
-        stored = store_key_and_save(paths, plan.name, plan.key, plan.settings)
+        stored, saved = account_files.add_account(paths, account, plan.key, environ=environ)
     except (ConfigError, OSError) as exc:
         return AccountOutcome(False, f"Not added: {_why(exc)}")
     where = f"key {stored.masked} in the {stored.source.value}"
-    return AccountOutcome(True, f"Added {plan.name} ({where}): {tested.text}", plan.settings)
+    return AccountOutcome(True, f"Added {plan.name} ({where}): {tested.text}", saved)
 
 
 def rename_account(paths: AppPaths, plan: AccountPlan) -> AccountOutcome:
@@ -85,31 +85,24 @@ def rename_account(paths: AppPaths, plan: AccountPlan) -> AccountOutcome:
     old, new = plan.old_name, plan.name
     if old is None:
         return AccountOutcome(False, "Not renamed: no account chosen")
-    source_db, target_db = paths.history_db_for(old), paths.history_db_for(new)
-    moves_history = source_db != target_db and source_db.exists()
-    if moves_history and tray_running(paths):
-        # The running tray holds the history file open and would keep writing to it.
-        return AccountOutcome(
-            False, "Not renamed: quit the tray app first (it is using this account's history)"
-        )
-    if source_db != target_db and target_db.exists():
-        return AccountOutcome(
-            False, f"Not renamed: a history for {new!r} already exists at {target_db}"
-        )
     try:
-        move_account(paths, old, new, plan.settings)
+        renamed = account_files.rename_account(
+            paths, old, new, tray_running=lambda: tray_running(paths)
+        )
     except (ConfigError, OSError) as exc:
         return AccountOutcome(False, f"Not renamed: {_why(exc)}")
-    return AccountOutcome(True, f"Renamed {old} to {new}", plan.settings)
+    if renamed is None:
+        return AccountOutcome(False, f"Not renamed: {new} has that name already")
+    return AccountOutcome(True, f"Renamed {renamed.old} to {new}", renamed.settings)
 
 
 def remove_account(paths: AppPaths, plan: AccountPlan) -> AccountOutcome:
     """Save the config without the account, then forget its key (the history file stays)."""
     try:
-        remove_account_files(paths, plan.name, plan.settings)
+        removed = account_files.remove_account(paths, plan.name)
     except (ConfigError, OSError) as exc:
         return AccountOutcome(False, f"Not removed: {_why(exc)}")
-    return AccountOutcome(True, f"Removed {plan.name} and forgot its key", plan.settings)
+    return AccountOutcome(True, f"Removed {removed.name} and forgot its key", removed.settings)
 
 
 def check_account(

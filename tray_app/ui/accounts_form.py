@@ -13,16 +13,14 @@ import enum
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from tray_app.account_rules import account_to_rename, check_new_name, with_new_account
 from tray_app.core.language import ENGLISH, Language
 from tray_app.secrets import InvalidKey, StoredKey, normalise_key
 from tray_app.settings import (
-    DEFAULT_ACCOUNT,
     AccountConfig,
     ConfigError,
     Settings,
-    validate_account_name,
     validate_base_url,
-    with_account_added,
     with_account_renamed,
     without_account,
 )
@@ -63,17 +61,8 @@ class PlanResult(NamedTuple):
     errors: dict[AccountField, str]
 
 
-def is_placeholder(settings: Settings) -> bool:
-    """True for a config without [[accounts]]: its one account "default" is implicit."""
-    return settings.accounts == (AccountConfig(DEFAULT_ACCOUNT),)
-
-
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
-
-
-def _name_taken(settings: Settings, name: str, ignore: str | None = None) -> bool:
-    return any(a.name.casefold() == name.casefold() and a.name != ignore for a in settings.accounts)
 
 
 def plan_add(
@@ -90,14 +79,9 @@ def plan_add(
     errors: dict[AccountField, str] = {}
     name = fields.name.strip()
     try:
-        validate_account_name(name, "the account name")
+        check_new_name(settings, name, lang, replaces_placeholder=replace_placeholder)
     except ConfigError as exc:
         errors[AccountField.NAME] = _sentence(str(exc))
-    else:
-        if _name_taken(settings, name) and not (replace_placeholder and is_placeholder(settings)):
-            errors[AccountField.NAME] = _("An account named {name} exists already").format(
-                name=repr(name)
-            )
     key: str | None = None
     if not fields.key.strip():
         errors[AccountField.KEY] = _("Paste the account's API key")
@@ -115,10 +99,7 @@ def plan_add(
     if errors:
         return PlanResult(None, errors)
     account = AccountConfig(name, base_url)
-    if replace_placeholder and is_placeholder(settings):
-        new = dataclasses.replace(settings, accounts=(account,), badge_account=None)
-    else:
-        new = with_account_added(settings, account)
+    new = with_new_account(settings, account, replaces_placeholder=replace_placeholder)
     return PlanResult(AccountPlan(new, name, key), {})
 
 
@@ -126,18 +107,17 @@ def plan_rename(
     settings: Settings, old: str, new_text: str, lang: Language = ENGLISH
 ) -> PlanResult:
     """Validate a rename of `old` to `new_text` (a change of case only is allowed)."""
-    _ = lang.gettext
     new = new_text.strip()
-    if new == old:
-        return PlanResult(None, {AccountField.NAME: _("Type a new name for the account")})
-    if _name_taken(settings, new, ignore=old):
-        taken = _("An account named {name} exists already").format(name=repr(new))
-        return PlanResult(None, {AccountField.NAME: taken})
     try:
-        renamed = with_account_renamed(settings, old, new)
+        account = account_to_rename(settings, old, new, lang)
     except ConfigError as exc:
         return PlanResult(None, {AccountField.NAME: _sentence(str(exc))})
-    return PlanResult(AccountPlan(renamed, new, old_name=old), {})
+    if account is None:  # nothing to do: keep the prompt open for a new name
+        return PlanResult(
+            None, {AccountField.NAME: lang.gettext("Type a new name for the account")}
+        )
+    renamed = with_account_renamed(settings, account.name, new)
+    return PlanResult(AccountPlan(renamed, new, old_name=account.name), {})
 
 
 def plan_remove(settings: Settings, name: str) -> PlanResult:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tray_app.config_file import apply_edits, update_config
 from tray_app.core.language import ENGLISH, Language
 from tray_app.secrets import InvalidKey, KeyStore, StoredKey
 from tray_app.settings import (
@@ -49,15 +50,26 @@ class SaveOutcome:
 
 
 def save_form(
-    config_file: Path, settings: Settings, key: str | None, store: KeyStore
+    config_file: Path,
+    settings: Settings,
+    key: str | None,
+    store: KeyStore,
+    *,
+    shown: Settings | None = None,
 ) -> SaveOutcome:
     """Write the settings, then the key if one was typed (blocking: may wait on a keyring).
 
-    The settings go first: `save_settings` refuses to replace a config file it cannot parse,
-    and when it does, nothing else is changed either.
+    `shown`: the settings the window showed. Then only what the user changed there is
+    written, onto the config as it is on disk now (config_file.update_config): an account
+    the CLI added while the window was open, or a badge pinned from the tray, stays.
+    The settings go first: a config file that does not parse is never replaced, and when
+    it is not, nothing else is changed either.
     """
     try:
-        save_settings(config_file, settings)
+        if shown is None:
+            save_settings(config_file, settings)
+        else:
+            update_config(config_file, lambda current: apply_edits(current, shown, settings))
     except ConfigError as exc:
         return SaveOutcome(False, f"Not saved: {exc}")
     except OSError as exc:

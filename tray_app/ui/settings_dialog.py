@@ -937,14 +937,14 @@ class SettingsDialog:
                 self.lang.gettext("Not saved: correct the fields marked in red"), "Error.TLabel"
             )
             return
-        settings, key = result.settings, result.key
+        shown, settings, key = self.settings, result.settings, result.key
         self._saving = True
         self.save_button.state(["disabled"])
         self.cancel_button.state(["disabled"])
         self._set_status(self.lang.gettext("Saving…"), "Hint.TLabel")
         store = KeyStore(self.paths.key_file, self._key_account, environ=self.environ)
         self._in_background(
-            lambda: save_form(self.paths.config_file, settings, key, store),
+            lambda: save_form(self.paths.config_file, settings, key, store, shown=shown),
             self._on_saved,
             "save",
         )
