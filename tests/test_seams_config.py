@@ -311,7 +311,7 @@ def test_account_add_into_a_full_config_folder_keeps_no_key_and_the_old_config(
             home, "account", "add", "Bravo", "--base-url", server.url, input_text=KEYS["Bravo"]
         )
         assert result.code != 0
-        assert "No space left on device" in result.err
+        assert "the disk is full" in result.err
         assert str(home.config_file) in result.err  # the config, not a hidden temporary file
         assert home.config_file.read_bytes() == before
         # The key went to the keyring before the config failed: it was taken back out.
@@ -359,7 +359,7 @@ def test_changes_in_a_read_only_config_folder_fail_before_anything_is_stored(
             home, "account", "add", "Charlie", "--base-url", server.url, input_text=KEYS["Charlie"]
         )
         assert result.code != 0
-        assert "Read-only file system" in result.err
+        assert "the disk is read-only" in result.err
         for change in (
             lambda: account_files.remove_account(paths, "Alpha"),
             lambda: account_files.rename_account(paths, "Alpha", "A", tray_running=lambda: False),

@@ -205,6 +205,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `lensmor-tray ... | head`: the reader has what it wanted; no second complaint at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except KeyStoreFailed as exc:
+        # Worded whole by secrets.py (what happened and what to do); an OSError too.
+        _error(str(exc))
+        return EXIT_USAGE
     except OSError as exc:
         # A full or read-only disk, a file where a folder should be: one line, like a config
         # error. The code that wrote has rolled back its own half (atomic writes, account_files).

@@ -277,15 +277,13 @@ class KeyStore:
                 f"the key file {self.key_file} is not a regular file; move it away, then save "
                 "the key again"
             )
+        # A file that cannot be written (a full or read-only disk) is an OSError naming the
+        # file: the CLI words it like every other one (file_problems.one_line).
+        write_private_file(target, (key + "\n").encode("ascii"))
         try:
-            write_private_file(target, (key + "\n").encode("ascii"))
             written = target.read_text(encoding="ascii").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise KeyStoreFailed(
-                f"cannot write the key file {target}: {reason}; free some space or check that "
-                "folder's permissions, then save the key again"
-            ) from None
+        except (OSError, UnicodeDecodeError):
+            written = None
         if written != key:
             raise KeyStoreFailed(
                 f"the key file {target} does not hold the key after writing it; check that "

@@ -91,9 +91,12 @@ def fill(folder: Path) -> None:
 
 
 def files_under(folder: Path) -> dict[str, bytes]:
-    """Every regular file under `folder` (but the filler) by relative path, with its bytes."""
+    """Every regular file under `folder` (but the filler and the config's empty lock file,
+    which config_file.py's lock leaves by design) by relative path, with its bytes."""
     return {
         str(path.relative_to(folder)): path.read_bytes()
         for path in sorted(folder.rglob("*"))
-        if path.is_file() and path.name != FILLER_NAME
+        if path.is_file()
+        and path.name != FILLER_NAME
+        and not (path.name.endswith(".lock") and path.stat().st_size == 0)
     }
