@@ -37,13 +37,19 @@ class TrayBoard:
         self._show_lock = threading.Lock()
         self._names = tuple(names)
         self._views: dict[str, TrayView] = {}
+        self._slots: dict[str, _Slot] = {}  # the one live slot of each account
         self._pinned = pinned
         self._made = 0
         self._shown = 0
         self._on_screen: TrayView | None = None
 
     def slot(self, name: str) -> _Slot:
-        return _Slot(self, name)
+        """`name`'s tray port; a slot handed out earlier for the same name stops showing (a
+        monitor a reload replaced, whose poll was still in flight)."""
+        slot = _Slot(self, name)
+        with self._lock:
+            self._slots[name] = slot
+        return slot
 
     @property
     def pinned(self) -> str | None:
@@ -65,14 +71,15 @@ class TrayBoard:
         with self._lock:
             self._names = tuple(names)
             self._views = {n: v for n, v in self._views.items() if n in self._names}
+            self._slots = {n: s for n, s in self._slots.items() if n in self._names}
             self._pinned = pinned
             combined, seq = self._combine()
         self._show(combined, seq)
 
-    def show_for(self, name: str, view: TrayView) -> None:
+    def show_for(self, name: str, view: TrayView, slot: _Slot | None = None) -> None:
         with self._lock:
-            if name not in self._names:
-                return  # an account removed while its last poll was in flight
+            if name not in self._names or (slot is not None and self._slots.get(name) is not slot):
+                return  # an account removed (or rebuilt) while its last poll was in flight
             self._views[name] = view
             combined, seq = self._combine()
         self._show(combined, seq)
@@ -99,7 +106,7 @@ class TrayBoard:
             self._tray.show(view)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)  # compared by identity: one live slot per name
 class _Slot:
     """One account's TrayPort on the board."""
 
@@ -107,7 +114,7 @@ class _Slot:
     name: str
 
     def show(self, view: TrayView) -> None:
-        self.board.show_for(self.name, view)
+        self.board.show_for(self.name, view, self)
 
 
 class NamedNotifier:

@@ -5,7 +5,9 @@ StatusNotifierItem on Linux, pystray elsewhere and for XEmbed-only trays), the n
 and the autostart implementation. Nothing here decides policy; it connects the parts and
 handles process-level concerns: the single-instance lock, POSIX signals, the settings dialog
 and usage window processes, waiting for the tray host at login, and the one asyncio thread for
-D-Bus.
+D-Bus. Reloads (SIGHUP, the CLI's key and account commands, the Settings window) all go
+through one `ReloadQueue` (reloading.py): one at a time, diffing the config against the
+running accounts.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from tray_app.autostart import Autostart, autostart_for, resolve_launch_command
 from tray_app.core.language import ENGLISH
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
 from tray_app.core.pause import for_an_hour, tomorrow_morning
-from tray_app.core.view import Action, MenuAction, PinAccount, TrayView
+from tray_app.core.view import Action, MenuAction, PinAccount
 from tray_app.i18n import language_from_environ
 from tray_app.instance import AlreadyRunning, InstanceLock
+from tray_app.reloading import AccountRuntime, Credentials, ReloadQueue
+from tray_app.running_accounts import RunningAccounts, wiring_of
 from tray_app.secrets import KeyStore
 from tray_app.settings import (
     API_KEYS_URL,
@@ -44,6 +48,7 @@ from tray_app.settings import (
 from tray_app.start_files import claim_at_start
 from tray_app.ui import tray_host
 from tray_app.ui.choose import Probes, TrayKind, build_tray, choose_tray
+from tray_app.ui.headless import HeadlessTray
 
 if TYPE_CHECKING:
     # Imported where they are used, after the tray item is on the bus (`_run_locked`):
@@ -54,7 +59,7 @@ if TYPE_CHECKING:
     from tray_app.monitor import BalanceSource, Monitor, NotifierPort
     from tray_app.notify.desktop_backend import DesktopNotifierBackend
     from tray_app.scheduler import PollScheduler, PollSpacer
-    from tray_app.store import HistoryStore
+    from tray_app.signal_inbox import SignalInbox
 
 log = logging.getLogger(__name__)
 
@@ -84,42 +89,6 @@ class AppOptions:
     open_url: Callable[[str], bool] = open_in_browser
 
 
-class _HeadlessTray:
-    """Used when no tray can be shown: the app keeps polling and notifying."""
-
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self.can_notify = False
-        self.icon: Any = None
-
-    def show(self, view: TrayView) -> None:
-        log.debug("no tray; would show: %s", view.title)
-
-    def run(self, setup: Callable[[], None]) -> None:
-        setup()
-        while not self._stop.wait(3600):
-            pass
-
-    def stop(self) -> None:
-        self._stop.set()
-
-
-@dataclass
-class AccountRuntime:
-    """One account's parts: its own history, monitor (alert state, pacing, client with its
-    own rate-limit bucket) and scheduler. Several of these share the tray and notifier."""
-
-    name: str
-    store: HistoryStore
-    monitor: Monitor
-    scheduler: PollScheduler
-
-
-def account_settings(settings: Settings, name: str) -> Settings:
-    """The settings one account's Monitor works with: its own [alerts] override applied."""
-    return replace(settings, alerts=settings.alerts_for(name))
-
-
 class TrayApp:
     def __init__(self, options: AppOptions, environ: dict[str, str] | None = None) -> None:
         self.options = options
@@ -128,13 +97,15 @@ class TrayApp:
         self.settings = Settings()
         self._quit = threading.Event()
         self.tray: Any = None
-        #: One per account, in the config's order (issue 12).
-        self.accounts: list[AccountRuntime] = []
+        #: One per account, in the config's order (issue 12); changed by reloads only.
+        self.accounts = RunningAccounts(self._build_account, self._source)
         self.board: TrayBoard | None = None
         self._spacer: PollSpacer | None = None  # built with the accounts
         self._notifier: NotifierPort | None = None
         self._feed: FeedWriter | None = None  # the status-bar feed files, all accounts
-        self._accounts_lock = threading.Lock()  # guards `accounts` against a reload
+        self._reloads = ReloadQueue(self._reload_now)  # every reload runs on its thread
+        self._signals: SignalInbox | None = None
+        self._refused_config: str | None = None  # the last invalid config's problem, said once
         self.lang = ENGLISH
         self._lock = InstanceLock(self.paths.lock_file)
         self._dialog: subprocess.Popen[bytes] | None = None
@@ -151,16 +122,14 @@ class TrayApp:
             return self.options.demo_settings
         return load_settings(self.paths.config_file)
 
-    def _source(self, settings: Settings, account: str) -> BalanceSource | None:
-        from tray_app.api import client_for_profile
-
+    def _credentials(self, settings: Settings, account: str) -> Credentials | None:
+        """`account`'s base URL and key as they are now (None: no key, or the demo's source)."""
         demo_keys = self.options.demo_keys
         if demo_keys is not None and account in demo_keys:
             # The demo's own server, whatever LENSMOR_BASE_URL says.
-            base_url = settings.base_url_for(account)
-            return client_for_profile(base_url, demo_keys[account], self.options.pacing)
+            return Credentials(settings.base_url_for(account), demo_keys[account])
         if self.options.demo_source is not None:
-            return self.options.demo_source()
+            return None
         # The keyring in a child process: its backends (30 MB on Linux) never stay in the tray.
         keys = KeyStore(
             self.paths.key_file, account, environ=self.environ, read_keyring_in_child=True
@@ -170,30 +139,37 @@ class TrayApp:
             log.info("%s: no API key configured", account)
             return None
         log.info("%s: using the key %s from %s", account, stored.masked, stored.source.value)
-        base_url = effective_base_url(settings, self.environ, account)
-        return client_for_profile(base_url, stored.value, self.options.pacing)
+        return Credentials(effective_base_url(settings, self.environ, account), stored.value)
+
+    def _source(self, credentials: Credentials | None) -> BalanceSource | None:
+        from tray_app.api import client_for_profile
+
+        if credentials is None:
+            demo_source = self.options.demo_source
+            return demo_source() if demo_source is not None else None
+        return client_for_profile(credentials.base_url, credentials.key, self.options.pacing)
 
     # -- the accounts --------------------------------------------------------------------------
     @property
     def monitor(self) -> Monitor | None:
         """The first account's monitor (all there is with one account)."""
-        with self._accounts_lock:
-            return self.accounts[0].monitor if self.accounts else None
+        first = self.accounts.first()
+        return first.monitor if first is not None else None
 
     @property
     def scheduler(self) -> PollScheduler | None:
-        with self._accounts_lock:
-            return self.accounts[0].scheduler if self.accounts else None
+        first = self.accounts.first()
+        return first.scheduler if first is not None else None
 
     def _runtimes(self) -> list[AccountRuntime]:
-        with self._accounts_lock:
-            return list(self.accounts)
+        return self.accounts.all()
 
     def _several(self) -> bool:
-        with self._accounts_lock:
-            return len(self.accounts) > 1
+        return self.accounts.several()
 
-    def _build_account(self, name: str, settings: Settings) -> AccountRuntime:
+    def _build_account(
+        self, name: str, settings: Settings, credentials: Credentials | None
+    ) -> AccountRuntime:
         if self.board is None or self._notifier is None:
             raise RuntimeError("the tray and notifier are built first")  # a wiring bug
         from tray_app.accounts_tray import NamedNotifier
@@ -202,12 +178,13 @@ class TrayApp:
         from tray_app.store import HistoryStore
 
         store = HistoryStore.open(self.paths.history_db_for(name))
+        wiring = wiring_of(settings, name, credentials)
         monitor = Monitor(
-            source=self._source(settings, name),
+            source=self._source(credentials),
             store=store,
             notifier=NamedNotifier(self._notifier, name, self._several),
             tray=self.board.slot(name),
-            settings=account_settings(settings, name),
+            settings=wiring.settings,
             pacing=self.options.pacing,
             autostart_state=lambda: self._autostart_enabled,
             lang=self.lang,
@@ -216,7 +193,7 @@ class TrayApp:
         scheduler = PollScheduler(
             monitor, pacing=self.options.pacing, spacer=self._spacer, name=name
         )
-        return AccountRuntime(name, store, monitor, scheduler)
+        return AccountRuntime(name, store, monitor, scheduler, wiring)
 
     def _make_tray(self) -> Any:
         if (
@@ -248,9 +225,9 @@ class TrayApp:
         log.info("tray backend: %s", tray.backend)
         return tray
 
-    def _no_tray(self, message: str) -> _HeadlessTray:
+    def _no_tray(self, message: str) -> HeadlessTray:
         self._say(f"{message}")
-        return _HeadlessTray()
+        return HeadlessTray()
 
     @staticmethod
     def _say(message: str) -> None:
@@ -271,6 +248,23 @@ class TrayApp:
             self._lock.release()
 
     def _run_locked(self) -> int:
+        from tray_app.signal_inbox import SignalInbox
+
+        # First: a SIGHUP's default action ends the process, and `key set` or `account add`
+        # may send one while the tray is still starting (waiting for the tray host at login).
+        # Until the accounts run, it only queues a reload.
+        self._signals = SignalInbox()
+        self._signals.install({"SIGHUP": self.request_reload, "SIGUSR1": self._refresh})
+        self.build()
+        self._install_signal_handlers()
+        try:
+            self.tray.run(self._started)
+        finally:
+            self._shutdown()
+        return 0
+
+    def build(self) -> None:
+        """Everything but the main loop: settings, tray, notifier, board, feeds, accounts."""
         self.settings = self._load_settings()
         self.tray = self._make_tray()
         from tray_app.accounts_tray import TrayBoard
@@ -288,14 +282,13 @@ class TrayApp:
         self.board = TrayBoard(self.tray, names, self.settings.badge_account, self.lang)
         self._feed = FeedWriter(names, self.lang)
         self._spacer = PollSpacer()
-        self.accounts = [self._build_account(name, self.settings) for name in names]
+        self.accounts.start_with(
+            [
+                self._build_account(name, self.settings, self._credentials(self.settings, name))
+                for name in names
+            ]
+        )
         self._init_autostart()
-        self._install_signal_handlers()
-        try:
-            self.tray.run(self._started)
-        finally:
-            self._shutdown()
-        return 0
 
     def _pystray_icon(self) -> Any:
         tray = self.tray
@@ -309,12 +302,12 @@ class TrayApp:
         for runtime in self._runtimes():
             # The spacer staggers the first polls (and every later one) by STAGGER_GAP_S.
             runtime.scheduler.start()
+        self._reloads.start()  # serves a reload asked for while starting, too
         log.info("started")
 
     def _install_signal_handlers(self) -> None:
+        # SIGHUP and SIGUSR1 go through the SignalInbox (see _run_locked).
         handlers: dict[str, Callable[[int, Any], None]] = {
-            "SIGUSR1": lambda *_: self._refresh(),
-            "SIGHUP": lambda *_: self._in_thread(self.reload),
             "SIGTERM": lambda *_: self.quit(),
             "SIGINT": lambda *_: self.quit(),
         }
@@ -340,6 +333,8 @@ class TrayApp:
             self.tray.stop()
 
     def _shutdown(self) -> None:
+        # No reload may build an account after this point; one running is waited for.
+        self._reloads.stop()
         # The monitor first: it saves the state and cuts a request in flight, so the
         # scheduler's wait for that poll is short even when the server never answers.
         runtimes = self._runtimes()
@@ -354,54 +349,54 @@ class TrayApp:
         if self._desktop_notifier is not None:
             self._desktop_notifier.close()
         self.aio.stop()
+        if self._signals is not None:
+            self._signals.close()
         log.info("stopped")
 
-    def reload(self) -> None:
-        """Re-read the config and the keys (SIGHUP, or after the settings dialog saved):
-        accounts added start polling, removed ones stop, the others get their new key and
-        settings."""
-        if self.board is None or not self._runtimes():
+    def request_reload(self) -> int:
+        """Ask for a reload without waiting; a ticket for `ReloadQueue.wait`."""
+        return self._reloads.request()
+
+    def reload(self, timeout: float = 60.0) -> bool:
+        """Re-read the config and the keys, and wait until the running accounts follow them
+        (accounts added start polling, removed ones stop, changed ones get their new key and
+        settings and poll at once). False when it did not happen within `timeout`."""
+        return self._reloads.wait(self._reloads.request(), timeout)
+
+    def _reload_now(self) -> None:
+        """The reload itself: only ever run by the reload queue's one thread."""
+        board, feed = self.board, self._feed
+        if board is None or feed is None or self._quit.is_set():
             return
         try:
             settings = self._load_settings()
         except ConfigError as exc:
-            log.error("config not reloaded: %s", exc)
+            self._config_not_reloaded(str(exc))
             return
-        self.settings = settings
+        self._refused_config = None
         names = settings.account_names
-        current = {runtime.name: runtime for runtime in self._runtimes()}
-        removed = [runtime for name, runtime in current.items() if name not in names]
-        added: list[AccountRuntime] = []
-        kept: list[AccountRuntime] = []
-        for name in names:
-            if name in current:
-                runtime = current[name]
-                runtime.monitor.reconfigure(
-                    source=self._source(settings, name), settings=account_settings(settings, name)
-                )
-                kept.append(runtime)
-            else:
-                added.append(self._build_account(name, settings))
-        order = {name: index for index, name in enumerate(names)}
-        with self._accounts_lock:
-            self.accounts = sorted(kept + added, key=lambda r: order[r.name])
-        self.board.set_accounts(names, settings.badge_account)
-        for runtime in removed:
-            runtime.monitor.close()
-            runtime.scheduler.stop()
-            runtime.store.close()
-        now = time.time()
-        for runtime in added:
-            runtime.monitor.show_saved(now)
-            runtime.scheduler.start()
-        for runtime in kept:
-            runtime.scheduler.refresh_now()
-        log.info(
-            "reloaded the config and the keys (%d accounts: %d added, %d removed)",
-            len(names),
-            len(added),
-            len(removed),
-        )
+        credentials = {name: self._credentials(settings, name) for name in names}
+        self.settings = settings
+
+        def let_go(settings: Settings) -> None:
+            board.set_accounts(names, settings.badge_account)
+            feed.set_accounts(names, settings)
+
+        plan = self.accounts.follow(settings, credentials, let_go)
+        log.info("reloaded the config and the keys (%d accounts: %s)", len(names), plan)
+
+    def _config_not_reloaded(self, detail: str) -> None:
+        """A config that became invalid: the tray keeps running on the one it has, and says
+        so where the person who changed it will see it (once per problem, not per SIGHUP)."""
+        from tray_app.reloading import config_not_reloaded
+
+        if detail == self._refused_config:
+            log.info("config still not reloaded: %s", detail)
+            return
+        self._refused_config = detail
+        self._say(f"config not reloaded, still using the previous one: {detail}")
+        if self._notifier is not None:
+            self._notifier.send(config_not_reloaded(detail, self.lang))
 
     # -- start at login ------------------------------------------------------------------------
     def _init_autostart(self) -> None:
@@ -503,8 +498,10 @@ class TrayApp:
         dialog = self._dialog
 
         def wait() -> None:
-            if dialog.wait() == 0:
-                self.reload()
+            # Whatever the exit code: the Accounts list saves at once, and a window that was
+            # killed may have saved too. A reload with nothing changed changes nothing.
+            dialog.wait()
+            self.request_reload()
 
         self._in_thread(wait)
 
@@ -517,8 +514,9 @@ class TrayApp:
         argv = [*program, "--config", str(self.paths.config_file), "usage"]
         argv += ["--data-dir", str(self.paths.data_dir)]  # the demo keeps its own history
         if self.board is not None and self._several():
-            # Several accounts: the one on the badge (the one the user is looking at).
-            argv += ["--account", self.board.badge_account()]
+            # Several accounts: the one on the badge (the one the user is looking at). One
+            # argument with "=": a name that starts with "-" is not taken for an option.
+            argv.append(f"--account={self.board.badge_account()}")
         usage = self._usage = subprocess.Popen(argv)
 
         def reap() -> None:

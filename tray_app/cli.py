@@ -492,7 +492,7 @@ def cmd_key(args: argparse.Namespace) -> int:
     store = key_store(paths, account)
     _ = user_language().gettext
     if args.key_command == "set":
-        return _key_set(store)
+        return tell_the_running_app(paths, _key_set(store))
     if args.key_command == "show":
         stored = store.load()
         if stored is None:
@@ -523,7 +523,7 @@ def cmd_key(args: argparse.Namespace) -> int:
         print(_("no stored key to remove"))
     if store.environment_overrides:
         _error(_("warning: LENSMOR_API_KEY is still set in the environment and will be used"))
-    return EXIT_OK
+    return tell_the_running_app(paths, EXIT_OK)
 
 
 def read_key_input(command: str = "lensmor-tray key set") -> str:
@@ -725,7 +725,22 @@ def cmd_account(args: argparse.Namespace) -> int:
         tray_running=lambda: _tray_running(paths),
         lang=user_language(),
     )
-    return commands.run(args)
+    code = commands.run(args)
+    return code if args.account_command == "list" else tell_the_running_app(paths, code)
+
+
+def tell_the_running_app(paths: AppPaths, code: int) -> int:
+    """After a command changed the config or a key (`code` 0): the running tray app reloads
+    them now, not at its next start, and the user is told so in one line."""
+    from tray_app.instance import ask_to_reload
+
+    pid = ask_to_reload(paths.lock_file) if code == EXIT_OK else None
+    if pid is not None:
+        message = user_language().gettext(
+            "asked the running app (pid {pid}) to reload the config and keys"
+        )
+        print(message.format(pid=pid))
+    return code
 
 
 def _tray_running(paths: AppPaths) -> bool:

@@ -1,4 +1,5 @@
-"""Feed files for tools that read files: rewritten atomically by the running app after each poll.
+"""Feed files for tools that read files: rewritten atomically by the running app after each poll
+and at each reload (an account removed from the config leaves the files at once).
 
 `[integrations]` in config.toml names them (`feed_settings`): a Prometheus textfile for the node
 exporter's textfile collector, and a waybar JSON line. A reader never sees half a file: each is
@@ -29,8 +30,10 @@ class FeedWriter:
 
     Each account's monitor gets `for_account(name)` as its feed port and publishes after each
     applied poll result (outside its lock, from its own poll thread); the files always carry
-    every account seen so far, in config order, so several accounts never overwrite each
-    other's line.
+    every account of the config that has polled, in config order, so several accounts never
+    overwrite each other's line. `set_accounts` (a reload) drops removed accounts and rewrites
+    the files; a port handed out before a reload for an account that is gone (its last poll
+    still in flight) or rebuilt publishes nothing.
     """
 
     def __init__(
@@ -40,10 +43,24 @@ class FeedWriter:
         self._lang = lang  # the words of the waybar tooltip and text
         self._lock = threading.Lock()  # one writer at a time; guards the fields below
         self._latest: dict[str, feed.AccountSnapshot] = {}
+        self._ports: dict[str, AccountFeed] = {}  # the one live port of each account
         self._failing: set[Path] = set()  # paths whose last write failed (logged once)
 
     def for_account(self, name: str) -> AccountFeed:
-        return AccountFeed(self, name)
+        port = AccountFeed(self, name)
+        with self._lock:
+            self._ports[name] = port
+        return port
+
+    def set_accounts(self, names: Sequence[str], settings: Settings) -> None:
+        """After a reload: the accounts in config order. A removed account's series and line
+        leave the files now (not at the next poll: a frozen series would fire staleness
+        alerts, and waybar would go on showing it as the worst account)."""
+        with self._lock:
+            self._order = tuple(names)
+            self._latest = {n: s for n, s in self._latest.items() if n in self._order}
+            self._ports = {n: p for n, p in self._ports.items() if n in self._order}
+            self._write_all(settings)
 
     def publish(
         self,
@@ -52,6 +69,22 @@ class FeedWriter:
         now: float,
         account: str = feed.DEFAULT_ACCOUNT,
     ) -> None:
+        self._publish(state, settings, now, account, None)
+
+    def publish_through(
+        self, port: AccountFeed, state: MonitorState, settings: Settings, now: float
+    ) -> None:
+        """`port`'s publish: ignored unless `port` is still its account's live port."""
+        self._publish(state, settings, now, port.account, port)
+
+    def _publish(
+        self,
+        state: MonitorState,
+        settings: Settings,
+        now: float,
+        account: str,
+        port: AccountFeed | None,
+    ) -> None:
         targets = settings.integrations
         if targets.prometheus_textfile is None and targets.waybar_file is None:
             return
@@ -59,13 +92,23 @@ class FeedWriter:
             state, settings.alerts.thresholds, settings.poll_interval, now, account, lang=self._lang
         )
         with self._lock:
+            if account not in self._order or (
+                port is not None and self._ports.get(account) is not port
+            ):
+                return  # removed (or rebuilt) by a reload while this poll was in flight
             self._latest[account] = snapshot
-            accounts = [self._latest[n] for n in self._order if n in self._latest]
-            accounts += [s for n, s in self._latest.items() if n not in self._order]
-            if targets.prometheus_textfile is not None:
-                self._write(targets.prometheus_textfile, feed.prometheus(accounts))
-            if targets.waybar_file is not None:
-                self._write(targets.waybar_file, feed.waybar(accounts) + "\n")
+            self._write_all(settings)
+
+    def _write_all(self, settings: Settings) -> None:
+        """Write every account's latest snapshot (under the lock)."""
+        accounts = [self._latest[n] for n in self._order if n in self._latest]
+        targets = settings.integrations
+        if not accounts:
+            return
+        if targets.prometheus_textfile is not None:
+            self._write(targets.prometheus_textfile, feed.prometheus(accounts))
+        if targets.waybar_file is not None:
+            self._write(targets.waybar_file, feed.waybar(accounts) + "\n")
 
     def _write(self, path: Path, text: str) -> None:
         try:
@@ -85,10 +128,10 @@ class AccountFeed:
 
     def __init__(self, writer: FeedWriter, account: str) -> None:
         self._writer = writer
-        self._account = account
+        self.account = account
 
     def publish(self, state: MonitorState, settings: Settings, now: float) -> None:
-        self._writer.publish(state, settings, now, self._account)
+        self._writer.publish_through(self, state, settings, now)
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -235,3 +235,19 @@ def _pid_holding(path: Path) -> int | None:
             return int(text) if text.isdigit() else None
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
     return None
+
+
+def ask_to_reload(lock_file: Path) -> int | None:
+    """Tell the running tray app (the PID in `lock_file`) to re-read its config and keys:
+    SIGHUP, as SIGUSR1 asks it to refresh. The PID it was sent to, or None when no app runs
+    (or this OS has no such signal: Windows)."""
+    if not hasattr(signal, "SIGHUP"):  # pragma: no cover - Windows
+        return None
+    pid = running_pid(lock_file)
+    if pid is None:
+        return None
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except OSError:
+        return None
+    return pid

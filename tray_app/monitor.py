@@ -120,6 +120,13 @@ class _Snapshot(NamedTuple):
     data: dict[str, object]
 
 
+class _Keep:
+    """`Monitor.reconfigure(source=KEEP_SOURCE)`: the same key and base URL, new settings."""
+
+
+KEEP_SOURCE = _Keep()
+
+
 def run_in_thread(fn: Callable[[], None]) -> None:
     threading.Thread(target=fn, name="lensmor-deliver", daemon=True).start()
 
@@ -165,6 +172,9 @@ class Monitor:
         # newer one (the poll's save must not undo a pause saved meanwhile).
         self._show_lock = threading.Lock()
         self._write_lock = threading.Lock()  # held by the one thread writing the state
+        # Held while a poll records a balance, for close() and reconfigure() to wait on
+        # (a short SQLite write); taken before _lock, never while holding it.
+        self._record_lock = threading.Lock()
         saved = store.load_state() or {}
         self.state = MonitorState.from_json(saved.get("monitor"))
         self.alert_state = alert_rules.AlertState.from_json(saved.get("alerts"))
@@ -183,27 +193,38 @@ class Monitor:
         self._latest = _Snapshot(0, {})  # the newest snapshot taken (under _lock)
         self._written = 0  # the seq of the snapshot last written (under _write_lock)
 
-    # -- configuration changes (SIGHUP, settings dialog) ----------------------------------------
-    def reconfigure(self, *, source: BalanceSource | None, settings: Settings) -> None:
-        """A new key or config: forget a "key rejected" verdict so polling starts again."""
+    # -- configuration changes (a reload: SIGHUP, the CLI, the settings window) ----------------
+    def reconfigure(
+        self, *, source: BalanceSource | _Keep | None = KEEP_SOURCE, settings: Settings
+    ) -> None:
+        """A new key (or KEEP_SOURCE) or config: forget a "key rejected" verdict."""
         with self._lock:
-            old, self._source = self._source, source
-            self.settings = settings
+            old = self._source
+            if not isinstance(source, _Keep):
+                self._source = source
+            new, self.settings = self._source, settings
             self._generation += 1
             if self.state.problem in (Problem.NO_KEY, Problem.KEY_REJECTED):
                 self.state = replace(self.state, problem=None, problem_message="")
-        if old is not source:
+        # A balance read with the old key must not land after the new key's (another key may
+        # be another account: the history would show a top-up that never happened).
+        with self._record_lock:
+            pass
+        if old is not new:
             # Its keep-alive connection would otherwise linger until GC; a request of it still
             # in flight is cut short (its answer would be dropped anyway).
             _close(old)
 
     def close(self) -> None:
-        """At quit: drop any later poll result, cut a request in flight, save the state."""
+        """At quit or when the account is removed: drop any later poll result, cut a request
+        in flight, save the state. The history is not written after this returns."""
         with self._lock:
             self._closed = True
             source = self._source
             self._snapshot()
         _close(source)
+        with self._record_lock:
+            pass  # a balance being recorded right now is finished; later ones are dropped
         self._save(wait=True)
 
     # -- the poll ------------------------------------------------------------------------------
@@ -218,7 +239,12 @@ class Monitor:
             return self._unchanged(now, dropped)
         samples: list[Sample] | None = None
         if result is not None and result.balance is not None:
-            self._guard("record history", self._store.record_balance, now, result.balance)
+            with self._record_lock:  # close() and reconfigure() wait for it: see there
+                dropped = self._dropped(generation)
+                if dropped is None:
+                    self._guard("record history", self._store.record_balance, now, result.balance)
+            if dropped is not None:
+                return self._unchanged(now, dropped)
             since = now - FORECAST_WINDOW_S
             samples = self._guard("read history", self._store.spending_samples, since) or []
         knows_balance = self.state.balance is not None or (
