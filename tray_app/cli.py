@@ -205,16 +205,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `lensmor-tray ... | head`: the reader has what it wanted; no second complaint at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except KeyStoreFailed as exc:
-        # Worded whole by secrets.py (what happened and what to do); an OSError too.
-        _error(str(exc))
-        return EXIT_USAGE
     except OSError as exc:
         # A full or read-only disk, a file where a folder should be: one line, like a config
         # error. The code that wrote has rolled back its own half (atomic writes, account_files).
+        # A KeyStoreFailed (an OSError too) is worded whole by secrets.py.
         from tray_app.file_problems import one_line
 
-        _error(one_line(exc, user_language()))
+        _error(str(exc) if isinstance(exc, KeyStoreFailed) else one_line(exc, user_language()))
         return EXIT_USAGE
 
 
