@@ -427,3 +427,32 @@ def test_a_stored_default_key_keeps_the_default_account(
     )
     assert added.code == 0, added.err
     assert load_settings(home.config_file).account_names == ("default", "Work")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\0" * 4096, b"garbage with spaces\n", b"\xff\xfe\x00k"],
+    ids=["zeros", "spaces", "not-utf8"],
+)
+def test_a_key_file_that_holds_no_usable_key_is_not_sent_as_one(home: Home, content: bytes) -> None:
+    # Found in the sweep: a key file of zeros (a crash) was read as a "key" of NUL bytes,
+    # `key show` exited 0 and the tray sent it as a bearer token.
+    key_file = home.config_dir / "api-key"
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.write_bytes(content)
+    key_file.chmod(0o600)
+    shown = run_cli(home, "key", "show")
+    assert shown.code != 0
+    assert "Traceback" not in shown.err
+    assert "key set" in shown.err
+    assert key_file.read_bytes() == content  # reported, not overwritten
+
+
+def test_a_key_file_that_is_a_fifo_does_not_hang_a_read(home: Home) -> None:
+    key_file = home.config_dir / "api-key"
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(key_file, 0o600)
+    shown = run_cli(home, "key", "show", timeout=20)
+    assert shown.code != 0
+    assert "not a regular file" in shown.err
+    assert stat.S_ISFIFO(key_file.lstat().st_mode)

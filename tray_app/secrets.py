@@ -189,20 +189,41 @@ class KeyStore:
     def _file_get(self) -> StoredKey | None:
         try:
             info = self.key_file.stat()
-            text = self.key_file.read_text(encoding="utf-8").strip()
+            if not stat.S_ISREG(info.st_mode):
+                # A FIFO would block the read forever; a folder or a device is no key file.
+                self._warn(
+                    f"the key file {self.key_file} is not a regular file; move it away and "
+                    "set the key again with `lensmor-tray key set`"
+                )
+                return None
+            with self.key_file.open("rb") as handle:
+                # Bounded: a key file that became a huge file is not read into memory.
+                raw = handle.read(MAX_KEY_LENGTH * 4 + 16)
+            text = raw.decode("utf-8")
         except FileNotFoundError:
             return None
         except (OSError, UnicodeDecodeError) as exc:
-            self._warn(f"cannot read the key file {self.key_file}: {exc}")
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not text"
+            self._warn(f"cannot read the key file {self.key_file}: {reason}")
             return None
         if os.name == "posix" and stat.S_IMODE(info.st_mode) & 0o077:
             self._warn(
                 f"the key file {self.key_file} is readable by other users; "
                 f"run `chmod 600 {self.key_file}`"
             )
-        if not text:
+        if not text.strip():
             return None
-        return StoredKey(text, KeySource.FILE, str(self.key_file))
+        try:
+            key = normalise_key(text.lstrip("\ufeff"))
+        except InvalidKey as exc:
+            # Zeros from a crash, a file overwritten by something else: not sent as a bearer
+            # token; the person is told what to do instead.
+            self._warn(
+                f"the key file {self.key_file} does not hold a usable key ({exc}); "
+                "set it again with `lensmor-tray key set`"
+            )
+            return None
+        return StoredKey(key, KeySource.FILE, str(self.key_file))
 
     # -- writing ---------------------------------------------------------------------------
     def save(self, key: str) -> StoredKey:
