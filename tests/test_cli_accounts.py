@@ -144,7 +144,7 @@ def test_status_json_lists_the_accounts_and_exits_with_the_worst(
     assert home["account"] == "Home"
     assert home["exitCode"] == 3
     assert "rejected" in home["error"]
-    assert "key set --account Home" in home["error"]
+    assert "key set --account=Home" in home["error"]
     assert result.err.startswith("lensmor-tray: Home: the API key was rejected")
 
 

@@ -99,7 +99,7 @@ def test_doctor_names_the_account_whose_key_is_missing(
     text = run_cli(home, "doctor", env=env)
     assert text.code == 2
     assert "✓ key (Work):" in text.out
-    assert "✗ key (Home): no API key is set → run `lensmor-tray key set --account Home`" in text.out
+    assert "✗ key (Home): no API key is set → run `lensmor-tray key set --account=Home`" in text.out
 
 
 # -- feed folders ------------------------------------------------------------------------------

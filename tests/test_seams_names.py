@@ -363,3 +363,17 @@ def test_the_window_and_the_cli_accept_and_store_the_same_odd_names(
         assert plan.plan is not None
         settings = plan.plan.settings
     assert settings.account_names == ("Work", ".", "..", "CON", "a/b", "-Ops", "💳" * 40)
+
+
+def test_the_commands_error_messages_suggest_can_be_pasted_for_a_name_starting_with_a_dash() -> None:
+    # `key set --account -Ops` would read "-Ops" as an option; `--account=-Ops` does not.
+    import shlex
+
+    from tray_app.cli import build_parser
+    from tray_app.command_hints import account_add_command, key_set_command
+
+    for name in ("-Ops", "My Team", "R&D"):
+        argv = shlex.split(key_set_command(name))[1:]
+        assert build_parser().parse_args(argv).account == name
+        argv = shlex.split(account_add_command(name))[1:]
+        assert build_parser().parse_args(argv).name == name

@@ -34,6 +34,7 @@ from tray_app.cli_args import (
     selected_accounts,
     status_format,
 )
+from tray_app.command_hints import account_add_command, key_set_command
 from tray_app.core import errors, fmt
 from tray_app.core.balance import Balance
 from tray_app.core.language import ENGLISH, N_, Language
@@ -252,19 +253,6 @@ def load_config(args: argparse.Namespace) -> tuple[AppPaths, Settings]:
 
 def key_store(paths: AppPaths, account: str = DEFAULT_ACCOUNT) -> KeyStore:
     return KeyStore(paths.key_file, account)
-
-
-def key_set_command(account: str = DEFAULT_ACCOUNT) -> str:
-    """The command that stores `account`'s key, for error messages."""
-    if account == DEFAULT_ACCOUNT:
-        return "lensmor-tray key set"
-    return f"lensmor-tray key set --account {_quoted(account)}"
-
-
-def _quoted(name: str) -> str:
-    import shlex
-
-    return shlex.quote(name)
 
 
 def api_error_to_cli(exc: ApiError, account: str = DEFAULT_ACCOUNT) -> CliError:
@@ -716,7 +704,7 @@ def cmd_account(args: argparse.Namespace) -> int:
     commands = AccountCommands(
         paths=paths,
         settings=settings,
-        read_key=lambda: read_key_input(f"lensmor-tray account add {_quoted(args.name)}"),
+        read_key=lambda: read_key_input(account_add_command(args.name)),
         test_key=_fetch_with_key,
         warn=_error,
         tray_running=lambda: _tray_running(paths),

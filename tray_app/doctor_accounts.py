@@ -11,10 +11,10 @@ import time
 from dataclasses import dataclass
 
 from tray_app.bounded import CallTimedOut, call_with_timeout
+from tray_app.command_hints import key_set_command
 from tray_app.core import fmt
 from tray_app.core.doctor import CheckResult
 from tray_app.core.state import STALE_AFTER_INTERVALS
-from tray_app.doctor_api import key_set_command
 from tray_app.doctor_context import FAIL, OK, WARN, Context, in_parallel
 from tray_app.settings import DEFAULT_ACCOUNT
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import dataclasses
 import email.utils
 import functools
-import shlex
 import time
 from collections.abc import Mapping
 
+from tray_app.command_hints import key_set_command
 from tray_app.core import fmt
 from tray_app.core.doctor import CheckResult
 from tray_app.doctor_context import FAIL, OK, WARN, Context, in_parallel
-from tray_app.settings import DEFAULT_ACCOUNT, ConfigError, effective_base_url
+from tray_app.settings import ConfigError, effective_base_url
 
 API_CONNECT_TIMEOUT_S = 3.0
 API_READ_TIMEOUT_S = 5.0
@@ -22,13 +22,6 @@ API_READ_TIMEOUT_S = 5.0
 CLOCK_SKEW_WARN_S = 60.0
 #: Warn when fewer than this share of the rate-limit window's requests are left.
 RATE_LIMIT_WARN_SHARE = 0.2
-
-
-def key_set_command(account: str) -> str:
-    """The command that stores `account`'s key (as cli.key_set_command words it)."""
-    if account == DEFAULT_ACCOUNT:
-        return "lensmor-tray key set"
-    return f"lensmor-tray key set --account {shlex.quote(account)}"
 
 
 def check_api(context: Context) -> list[CheckResult]:
