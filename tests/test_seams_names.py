@@ -365,7 +365,9 @@ def test_the_window_and_the_cli_accept_and_store_the_same_odd_names(
     assert settings.account_names == ("Work", ".", "..", "CON", "a/b", "-Ops", "💳" * 40)
 
 
-def test_the_commands_error_messages_suggest_can_be_pasted_for_a_name_starting_with_a_dash() -> None:
+def test_the_commands_error_messages_suggest_can_be_pasted_for_a_name_starting_with_a_dash() -> (
+    None
+):
     # `key set --account -Ops` would read "-Ops" as an option; `--account=-Ops` does not.
     import shlex
 

@@ -21,6 +21,7 @@ from PIL import Image, ImageChops
 
 from tray_app.core.levels import Level
 from tray_app.history_export import csv_text
+from tray_app.settings import AppPaths
 from tray_app.store import HistoryStore
 from tray_app.ui.icon import LEVEL_FILL
 
@@ -36,11 +37,13 @@ pytestmark = [
 
 
 class Window:
-    def __init__(self, desktop: DesktopSession, env: dict[str, str]) -> None:
+    def __init__(
+        self, desktop: DesktopSession, env: dict[str, str], args: tuple[str, ...] = ()
+    ) -> None:
         self.desktop = desktop
         started = time.monotonic()
         self.proc = desktop.popen(
-            [sys.executable, "-m", "tray_app", "usage"], env=env, name="usage-window"
+            [sys.executable, "-m", "tray_app", "usage", *args], env=env, name="usage-window"
         )
         self.seen = 0
         line = self.wait_for("ready: window ", timeout=20)
@@ -113,13 +116,20 @@ def share_near(image: Image.Image, colour: tuple[int, int, int], distance: int =
 def test_the_usage_window_shows_a_year_and_closes_from_the_keyboard(
     desktop: DesktopSession,
 ) -> None:
+    # A named account, as the tray's Usage… row opens it (`--account=NAME`): a name that looks
+    # like an option and like a spreadsheet formula, which the exported rows must name safely.
+    account = "-Ops=1+1"
+    config = desktop.home / ".config" / "lensmor-tray" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f'[[accounts]]\nname = "{account}"\n')
     data_dir = desktop.home / ".local" / "share" / "lensmor-tray"
-    data_dir.mkdir(parents=True)
-    db = year_store(data_dir / "history.sqlite3", time.time() - 600)
+    db_file = AppPaths(config, data_dir, data_dir).history_db_for(account)
+    db_file.parent.mkdir(parents=True)
+    db = year_store(db_file, time.time() - 600)
     env = desktop.env
     env.update(PYTHONPATH=str(REPO_ROOT), LENSMOR_TRAY_DIALOG_ECHO="1")
 
-    window = Window(desktop, env)
+    window = Window(desktop, env, (f"--account={account}",))
     assert window.charted
     left, top, right, bottom = window.box()
     assert right - left >= 760
@@ -157,10 +167,11 @@ def test_the_usage_window_shows_a_year_and_closes_from_the_keyboard(
     window.desktop.key("Return")
     assert window.wait_for("exported: ").startswith("Exported ")
     with HistoryStore.open(db) as store:
-        expected = csv_text(store.records(0))
+        expected = csv_text(store.records(0), account)
     written = target.read_text(encoding="utf-8")
     assert written == expected
     rows = list(csv.DictReader(io.StringIO(written)))
+    assert {r["account"] for r in rows} == {"'" + account}  # named, and never a formula
     assert {r["event"] for r in rows} >= {"start", "spend", "reset", "gift", "top-up"}
 
     window.desktop.key("Escape")

@@ -36,7 +36,7 @@ from tray_app.core.language import ENGLISH, N_, Language
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Threshold
 from tray_app.core.usage_series import DEFAULT_PERIOD_DAYS, PERIODS_DAYS, UsageSeries
 from tray_app.i18n import language_from_environ
-from tray_app.settings import AppPaths, ConfigError, load_settings
+from tray_app.settings import DEFAULT_ACCOUNT, AppPaths, ConfigError, load_settings
 
 if TYPE_CHECKING:
     import tkinter as tk
@@ -171,9 +171,11 @@ class UsageWindow:
         echo: bool = False,
         now: float | None = None,
         lang: Language = ENGLISH,
+        account: str = DEFAULT_ACCOUNT,
     ) -> None:
         self.root = root
         self.lang = lang
+        self.account = account  # named in every exported row
         self.store = store
         self.thresholds = thresholds
         self.echo = echo
@@ -448,7 +450,7 @@ class UsageWindow:
         assert self.store is not None  # noqa: S101 - export is disabled without a store
         try:
             with target.open("w", encoding="utf-8", newline="") as stream:
-                rows = write_csv(stream, self.store.records(0))
+                rows = write_csv(stream, self.store.records(0), self.account)
         except OSError as exc:
             text = self.lang.gettext("Not exported: {reason} ({path})").format(
                 reason=exc.strerror or exc, path=target
@@ -509,7 +511,7 @@ class UsageWindow:
 # -- entry point -----------------------------------------------------------------------------
 
 
-def run_window(paths: AppPaths, environ: Mapping[str, str], account: str = "default") -> int:
+def run_window(paths: AppPaths, environ: Mapping[str, str], account: str = DEFAULT_ACCOUNT) -> int:
     """Show `account`'s history until the window is closed. 0 closed, 2 could not open (see
     the module)."""
     try:
@@ -534,7 +536,12 @@ def run_window(paths: AppPaths, environ: Mapping[str, str], account: str = "defa
     echo = environ.get(ECHO_ENV, "") not in ("", "0")
     try:
         window = UsageWindow(
-            root, store, thresholds=thresholds, echo=echo, lang=language_from_environ(environ)
+            root,
+            store,
+            thresholds=thresholds,
+            echo=echo,
+            lang=language_from_environ(environ),
+            account=account,
         )
         with contextlib.suppress(KeyboardInterrupt):
             root.mainloop()
