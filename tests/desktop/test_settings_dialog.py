@@ -482,7 +482,10 @@ def test_accounts_are_added_tested_renamed_and_removed_from_the_keyboard(
         dialog.type("work")  # the old name is selected: typing replaces it
         dialog.key("Return")
         # A taken name is refused in the prompt, which stays open with the name selected.
-        assert dialog.wait_for("error prompt: ") == "An account named 'work' exists already"
+        assert (
+            dialog.wait_for("error prompt: ")
+            == "An account named 'work' exists already; choose another name"
+        )
         dialog.type("Home")
         dialog.key("Return")
         assert dialog.wait_for("account: ") == "Renaming Personal…"
