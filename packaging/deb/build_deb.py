@@ -27,9 +27,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import tomllib
 import zipfile
 from pathlib import Path, PurePosixPath
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pyproject's tomli dependency
+    import tomli as tomllib
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent

@@ -133,11 +133,12 @@ def check_demo_on_a_tray_host(app: Installed, home: Path) -> None:
             title, pixmaps = poll_until(item_with_balance, 30, "the demo's item with a balance")
         except TimeoutError:
             items = host.client.registered_items()
-            raise AssertionError(f"no item with a balance; watcher lists {items}:\n{log()}") from None
+            raise AssertionError(f"no item with a balance; watcher has {items}:\n{log()}") from None
         # The badge is drawn with the packaged font: pixmaps of real size with real pixels.
         assert pixmaps, title
         width, height, data = pixmaps[0]  # type: ignore[misc]
-        assert width >= 16 and height >= 16 and len(set(bytes(data))) > 2
+        assert min(width, height) >= 16, (width, height)
+        assert len(set(bytes(data))) > 2, "a blank pixmap"
         host.stop("installed-demo", signal.SIGTERM)
         assert "Traceback" not in log(), log()[-3000:]
 
