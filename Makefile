@@ -1,6 +1,6 @@
 # The two commands: `make run` and `make test`. Both set up everything they need.
 # `make check` is the everyday subset: lint, types and the fast tests (no desktop, no bundle).
-.PHONY: run test check lint package clean bench catalogs
+.PHONY: run test check lint package dist deb clean bench catalogs
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,6 +8,7 @@ PY := $(VENV)/bin/python
 # fixtures (the bundle's one PyInstaller build, a host session) are set up once. Not
 # `loadgroup`: with pytest 9.2 it silently stops grouping (pytest-dev/pytest-xdist#1386).
 JOBS ?= 2
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' tray_app/__init__.py)
 PYTEST := $(PY) -m pytest -p no:cacheprovider -n $(JOBS) --dist loadfile
 
 run:
@@ -45,9 +46,23 @@ catalogs:
 	$(VENV)/bin/pybabel update -i tray_app/locale/lensmor-tray.pot -d tray_app/locale \
 		-D lensmor-tray --width=100
 
+# The one-folder bundle dist/lensmor-tray/ and the archive users download (docs/benchmarks.md:
+# "Bundle size").
 package:
 	@scripts/bootstrap.sh desktop,package
 	$(PY) -m PyInstaller --noconfirm packaging/lensmor-tray.spec
+	tar -C dist -czf dist/lensmor-tray-$(VERSION)-linux-$(shell uname -m).tar.gz lensmor-tray
+
+# The wheel and the sdist, checked as PyPI would (`pipx install dist/lensmor_tray-*.whl`).
+dist:
+	@scripts/bootstrap.sh desktop,dev
+	rm -f dist/lensmor_tray-$(VERSION)*
+	$(PY) -m build --outdir dist .
+	$(PY) -m twine check --strict dist/lensmor_tray-$(VERSION)*
+
+# dist/lensmor-tray_<version>_all.deb for Debian 12, from the wheel (packaging/deb/).
+deb: dist
+	$(PY) packaging/deb/build_deb.py --wheel dist/lensmor_tray-$(VERSION)-py3-none-any.whl --out dist
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
