@@ -14,6 +14,7 @@ anything the spec failed to bundle shows up as a failing command:
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -257,6 +258,22 @@ def test_paths_and_history_run_without_a_traceback(bundle: Bundle, home: Home) -
 
 
 @linux_only
+def recorded_balance(home: Home) -> float | None:
+    """The last balance the app wrote to the default account's history, read without opening
+    it as a store (which could move aside a file the app is still creating)."""
+    import sqlite3
+
+    path = home.data_dir / "history.sqlite3"
+    if not path.exists():
+        return None
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            row = db.execute("SELECT total_balance FROM balance_raw ORDER BY ts DESC").fetchone()
+    except sqlite3.Error:  # not created yet
+        return None
+    return None if row is None else float(row[0])
+
+
 def test_run_without_a_display_polls_and_stops_cleanly_on_sigterm(
     bundle: Bundle, home: Home, server: SimulatedLensmorServer
 ) -> None:
@@ -283,6 +300,14 @@ def test_run_without_a_display_polls_and_stops_cleanly_on_sigterm(
                 interval=0.1,
             )
             assert proc.poll() is None, stderr_file.read_text()
+            # SIGTERM once the first answer is in the history (a SIGTERM while the request is
+            # in flight cuts it, by design: then there would be nothing to read back below).
+            poll_until(
+                lambda: recorded_balance(home) is not None or proc.poll() is not None,
+                30,
+                "the first balance in the history",
+                interval=0.1,
+            )
             proc.send_signal(signal.SIGTERM)
             code = proc.wait(timeout=20)
         finally:
