@@ -98,3 +98,38 @@ def test_the_fake_follows_the_documented_position_rule(tmp_path: Path) -> None:
         os.lseek(b.fileno(), 5, os.SEEK_SET)
         with pytest.raises(OSError, match="deadlock"):
             msvcrt.locking(b.fileno(), msvcrt.LK_NBLCK, 1)
+
+
+def test_a_lock_file_planted_by_another_user_is_neither_obeyed_nor_signalled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without XDG_RUNTIME_DIR the fallback lock lies in the shared temp folder, where another
+    # user could plant one holding any PID: the tray would refuse to start and `key set` would
+    # SIGHUP that PID (whose default action ends it). Only this user's files count.
+    import fcntl
+    import subprocess
+    import sys
+
+    from tray_app.instance import fallback_lock_path, running_pid
+
+    if os.getuid() != 0:
+        pytest.skip("chown to another user needs root (as CI runs)")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "shared"))
+    (tmp_path / "shared").mkdir()
+    primary = tmp_path / "data" / "instance.lock"
+    victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        planted = fallback_lock_path(primary)
+        planted.write_text(str(victim.pid))
+        os.chown(planted, 65534, 65534)
+        with planted.open("r") as held:
+            fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # "another user's" running instance
+            assert running_pid(primary) is None
+            lock = InstanceLock(primary)
+            lock.acquire()  # not AlreadyRunning
+            assert lock.held_at == primary
+            lock.release()
+        assert victim.poll() is None
+    finally:
+        victim.kill()
+        victim.wait()

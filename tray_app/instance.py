@@ -123,9 +123,9 @@ class InstanceLock:
         # Read/write without truncating or appending (there is no such mode for open()).
         flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         fd = os.open(path, flags, 0o600)
-        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO, a device
+        if not _ours(os.fstat(fd)):  # a FIFO, a device, another user's file in a shared /tmp
             os.close(fd)
-            raise OSError(0, "not a plain file", str(path))
+            raise OSError(0, "not a plain file of this user's", str(path))
         return os.fdopen(fd, "r+", encoding="ascii", errors="replace")
 
     def _take(self, handle: IO[str], path: Path) -> None:
@@ -158,7 +158,7 @@ def _holder(path: Path, msvcrt: Any) -> int | None:
     """The PID holding the lock at `path` (0 when held but the PID is unreadable), or None
     when nobody holds it. Creates nothing: a missing file is a free lock."""
     try:
-        if not stat.S_ISREG(os.lstat(path).st_mode):
+        if not _ours(os.lstat(path)):
             return None  # never a lock we took: the app does not follow links
     except OSError:
         return None
@@ -206,11 +206,22 @@ def running_pid(path: Path) -> int | None:
     """The PID of the instance holding the lock at `path` or at its fallback (one whose data
     directory could not be written), or None when none runs (see `_pid_holding`)."""
     for place in (path, fallback_lock_path(path)):
-        # Only a plain file can be a lock the app took (it never follows a symlink).
+        # Only a plain file of this user's can be a lock the app took (it never follows a
+        # symlink): the PID read from it is signalled.
         with contextlib.suppress(OSError):
-            if stat.S_ISREG(os.lstat(place).st_mode) and (pid := _pid_holding(place)):
+            if _ours(os.lstat(place)) and (pid := _pid_holding(place)):
                 return pid
     return None
+
+
+def _ours(info: os.stat_result) -> bool:
+    """A plain file owned by this user. Without the owner check, another user could plant a
+    lock file holding any PID in a shared temp folder (the fallback when XDG_RUNTIME_DIR is
+    unset): the tray would then refuse to start, and `key set` or `account add` would send
+    that PID SIGHUP, whose default action ends a process."""
+    if not stat.S_ISREG(info.st_mode):
+        return False
+    return not hasattr(os, "getuid") or info.st_uid == os.getuid()
 
 
 def _pid_holding(path: Path) -> int | None:
