@@ -456,3 +456,17 @@ def test_a_key_file_that_is_a_fifo_does_not_hang_a_read(home: Home) -> None:
     assert shown.code != 0
     assert "not a regular file" in shown.err
     assert stat.S_ISFIFO(key_file.lstat().st_mode)
+
+
+def test_key_clear_with_a_keyring_that_does_not_answer_says_the_keyring_was_not_cleared(
+    home: Home, server: SimulatedLensmorServer
+) -> None:
+    # Before: a keyring read that timed out counted as "nothing there"; `key clear` reported
+    # only the file and said nothing of a key the keyring may still hold (and later return).
+    env = keyring_env(home, "HangingKeyring", server)
+    assert run_cli(home, "key", "set", input_text=NEW_KEY, env=env, timeout=30).code == 0
+    cleared = run_cli(home, "key", "clear", env=env, timeout=30)
+    no_key_anywhere(cleared)
+    assert "Traceback" not in cleared.err
+    assert "was not removed" in cleared.err
+    assert not (home.config_dir / "api-key").exists()

@@ -336,7 +336,14 @@ class KeyStore:
         from. Raises KeyStoreFailed when a read would still return a stored key."""
         self.warnings = []
         removed: list[KeySource] = []
-        if self._use_keyring and self._keyring_call("get_password").text is not None:
+        stored = self._keyring_call("get_password") if self._use_keyring else _KeyringAnswer()
+        if stored.timed_out:
+            # Not known to be empty: a key kept there would be used again once it answers.
+            self._warn(
+                f"the OS keyring did not answer within {self._timeout:g} s (locked?), so a key "
+                "stored there was not removed; unlock it and run this again"
+            )
+        elif stored.text is not None:
             self._keyring_call("delete_password")
             left = self._keyring_call("get_password")
             if left.text is not None:
