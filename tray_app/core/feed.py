@@ -17,7 +17,7 @@ Formats (`FORMATS`):
 
 Each format is read by another program with its own syntax, and account names are typed by
 people (`R&D`, `a|b`, `--Ops`, `%{F#f00}`): every text is escaped for the program that reads it
-(`pango_markup`, `polybar_text`, `xbar_text`, `_label_value`). An account whose saved state
+(`fmt.markup_escaped`, `polybar_text`, `xbar_text`, `_label_value`). An account whose saved state
 cannot be shown (not polled yet, unreadable, written by a newer version) is still listed, with
 why (`unknown_account`), so that the output keeps one shape.
 """
@@ -237,28 +237,14 @@ def _named(accounts: Sequence[AccountSnapshot]) -> bool:
 # -- waybar --------------------------------------------------------------------------------------
 
 
-def pango_markup(text: str) -> str:
-    """`text` as Pango markup that shows it as it is (what GLib's g_markup_escape_text does).
-
-    waybar parses a custom module's `text` and `tooltip` as Pango markup: an unescaped `&` or
-    `<` (an account named `R&D`) is a markup error, and the module goes blank."""
-    return (
-        text.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("'", "&apos;")
-        .replace('"', "&quot;")
-    )
-
-
 def waybar(accounts: Sequence[AccountSnapshot]) -> str:
     """One JSON line for a waybar custom module with `"return-type": "json"`; the text and the
-    tooltip are Pango markup (`pango_markup`), so the module must not set `"escape": true`."""
+    tooltip are Pango markup (`fmt.markup_escaped`), so the module must not set `"escape": true`."""
     top = worst(accounts)
     named = _named(accounts)
     out: dict[str, object] = {
-        "text": pango_markup(short_text(top, named=named)),
-        "tooltip": pango_markup("\n".join(_tooltip_line(a, named) for a in accounts)),
+        "text": fmt.markup_escaped(short_text(top, named=named)),
+        "tooltip": fmt.markup_escaped("\n".join(_tooltip_line(a, named) for a in accounts)),
         "class": top.feed_class.value,
         "alt": top.feed_class.value,
     }

@@ -184,3 +184,12 @@ def mask_key(key: str) -> str:
     if len(key) - len(prefix) < 8:
         return f"{prefix}…" if prefix else "…"
     return f"{prefix}…{key[-4:]}"
+
+
+def markup_escaped(text: str) -> str:
+    """`text` as markup that shows it as it is: `&`, `<` and `>` as entities (enough for text
+    outside attributes). For waybar, which parses a custom module's `text` and `tooltip` as
+    Pango markup (an account named `R&D` blanked the module), and for the StatusNotifierItem's
+    tooltip, which hosts read as markup. Not `html.escape`: importing `html` costs the idle
+    tray 0.5 MB of RSS."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

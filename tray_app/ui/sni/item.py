@@ -44,6 +44,7 @@ from dbus_fast.service import (
     dbus_signal,
 )
 
+from tray_app.core.fmt import markup_escaped
 from tray_app.core.levels import Level
 from tray_app.core.view import TrayView
 from tray_app.ui.sni.dbusmenu import MENU_PATH
@@ -78,11 +79,6 @@ class ItemState:
         return "NeedsAttention" if self.needs_attention else "Active"
 
 
-def escape_markup(text: str) -> str:
-    """&, < and > as entities (not `html.escape`: importing `html` costs 0.5 MB of RSS)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def detail_rows(view: TrayView) -> tuple[str, ...]:
     """The read-only rows at the top of the menu (balance, gift, reset, status...)."""
     rows = []
@@ -98,7 +94,7 @@ def state_for(view: TrayView, icon: tuple[Pixmap, ...]) -> ItemState:
     return ItemState(
         title=view.title,
         # Hosts render the description as markup (Pango in XFCE/waybar, Qt rich text in KDE).
-        description="\n".join(escape_markup(row) for row in detail_rows(view)),
+        description="\n".join(markup_escaped(row) for row in detail_rows(view)),
         icon=icon,
         needs_attention=view.badge.level in ATTENTION_LEVELS,
     )
