@@ -26,7 +26,6 @@ from tray_app.core import fmt
 from tray_app.core.balance import API_FIELDS, Number
 from tray_app.core.language import ENGLISH, Language
 from tray_app.core.usage_series import Event, EventKind, Recorded, UsageSeries, events_of
-from tray_app.history_report import EVENT_WORD
 
 DEFAULT_ACCOUNT = "default"
 CSV_COLUMNS = (
@@ -247,7 +246,7 @@ def events_line(
     def named(events: Sequence[Event]) -> str:
         return ", ".join(
             lang.gettext("{event} {date}").format(
-                event=lang.gettext(EVENT_WORD[e.kind]), date=fmt.short_date(e.ts, tz, lang)
+                event=lang.gettext(e.kind.word), date=fmt.short_date(e.ts, tz, lang)
             )
             for e in events
         )

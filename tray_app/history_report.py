@@ -12,22 +12,13 @@ import datetime as dt
 
 from tray_app.core import fmt
 from tray_app.core.balance import Number
-from tray_app.core.language import ENGLISH, N_, Language
+from tray_app.core.language import ENGLISH, Language
 from tray_app.core.usage_series import EventKind, events_of
 from tray_app.core.view import RECENT_ALERTS
 from tray_app.store import BalanceChange, DailyUsage, HistoryStore
 
 DEFAULT_DAYS = 14
 DEFAULT_CHANGES = 20
-
-#: An event named in a sentence or a list ("renewal 7 Nov"; `history`'s "(gift)"): the one
-#: wording for people of the kinds whose value the CSV's `event` column carries.
-EVENT_WORD = {
-    EventKind.RENEWAL: N_("renewal"),
-    EventKind.TOP_UP: N_("top-up"),
-    EventKind.GIFT: N_("gift"),
-    EventKind.ADDED: N_("credits added"),
-}
 
 
 def usage_today(store: HistoryStore, now: float, tz: dt.tzinfo | None) -> float:
@@ -165,7 +156,7 @@ def _change_lines(
         if kind is None and c.delta > 0:
             kind = EventKind.ADDED  # a rise the history cannot tell apart
         if kind is not None:
-            note = "  " + _("({event})").format(event=_(EVENT_WORD[kind]))
+            note = "  " + _("({event})").format(event=_(kind.word))
         elif not c.spent:
             note = "  " + _("(expired, not spent)")
         pad = " " * (width - fmt.display_width(day))

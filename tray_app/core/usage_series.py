@@ -56,6 +56,19 @@ class EventKind(str, enum.Enum):
         """The English name (marked for translation: the chart shows `lang.gettext(label)`)."""
         return _LABELS[self]
 
+    @property
+    def word(self) -> str:
+        """The English word within a sentence or a list ("renewal 7 Nov", `history`'s
+        "(gift)"), marked for translation; the CSV's `event` column names the same kinds."""
+        return _WORDS[self]
+
+
+_WORDS = {
+    EventKind.RENEWAL: N_("renewal"),
+    EventKind.TOP_UP: N_("top-up"),
+    EventKind.GIFT: N_("gift"),
+    EventKind.ADDED: N_("credits added"),
+}
 
 _LABELS = {
     EventKind.RENEWAL: N_("Renewal"),
