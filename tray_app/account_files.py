@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from tray_app.account_rules import account_to_rename, check_new_name, with_new_account
 from tray_app.config_file import LockedConfig, locked_config
 from tray_app.core.language import ENGLISH, Language
+from tray_app.instance import is_running
 from tray_app.secrets import KeySource, KeyStore, StoredKey
 from tray_app.settings import (
     DEFAULT_ACCOUNT,
@@ -88,12 +89,13 @@ def rename_account(
     old: str,
     new: str,
     *,
-    tray_running: Callable[[], bool],
+    tray_running: Callable[[], bool] | None = None,
     lang: Language = ENGLISH,
 ) -> Renamed | None:
     """Move the key, the config entry and the history of `old` to `new`. None: the account
     is called `new` already. Raises ConfigError (a rule, a history in the way, the tray
-    writing the history) or OSError, having undone what it did."""
+    writing the history) or OSError, having undone what it did. `tray_running` (for tests):
+    whether the tray app runs; by default, whether it holds the instance lock."""
     _ = lang.gettext
     with locked_config(paths.config_file) as config:
         account = account_to_rename(config.settings, old, new, lang)
@@ -107,7 +109,7 @@ def rename_account(
                     name=repr(new), path=target_db
                 )
             )
-        if moves_history and tray_running():
+        if moves_history and (tray_running or (lambda: is_running(paths.lock_file)))():
             # The running tray holds the history file open and would keep writing to it.
             raise ConfigError(_("quit the tray app first: it is using this account's history"))
         renamed = with_account_renamed(config.settings, account.name, new)

@@ -707,7 +707,6 @@ def cmd_account(args: argparse.Namespace) -> int:
         read_key=lambda: read_key_input(account_add_command(args.name)),
         test_key=_fetch_with_key,
         warn=_error,
-        tray_running=lambda: _tray_running(paths),
         lang=user_language(),
     )
     code = commands.run(args)
@@ -726,12 +725,6 @@ def tell_the_running_app(paths: AppPaths, code: int) -> int:
         )
         print(message.format(pid=pid))
     return code
-
-
-def _tray_running(paths: AppPaths) -> bool:
-    from tray_app.instance import is_running
-
-    return is_running(paths.lock_file)
 
 
 def cmd_autostart(args: argparse.Namespace) -> int:

@@ -85,7 +85,6 @@ class AccountCommands:
     read_key: Callable[[], str]  # hidden prompt or stdin; raises CliError
     test_key: Callable[[str, str], Balance]  # (base_url, key) -> balance; raises CliError
     warn: Callable[[str], None]
-    tray_running: Callable[[], bool]
     lang: Language = ENGLISH  # what the commands print, in the user's language
 
     def run(self, args: argparse.Namespace) -> int:
@@ -189,9 +188,7 @@ class AccountCommands:
 
     def rename(self, old: str, new: str) -> int:
         _ = self.lang.gettext
-        renamed = rename_account_files(
-            self.paths, old, new, tray_running=self.tray_running, lang=self.lang
-        )
+        renamed = rename_account_files(self.paths, old, new, lang=self.lang)
         if renamed is None:
             print(_("{name} is called {name} already; nothing to change").format(name=new))
             return 0

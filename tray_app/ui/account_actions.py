@@ -53,12 +53,6 @@ def placeholder_is_empty(paths: AppPaths, settings: Settings, environ: Mapping[s
     return default_is_a_placeholder(paths, settings, environ)
 
 
-def tray_running(paths: AppPaths) -> bool:
-    from tray_app.instance import is_running
-
-    return is_running(paths.lock_file)
-
-
 def add_account(paths: AppPaths, plan: AccountPlan, environ: Mapping[str, str]) -> AccountOutcome:
     """Test the key against the API; only if it works, store it and add the account to the
     config as it is on disk now (account_files: the name is checked again there)."""
@@ -86,9 +80,7 @@ def rename_account(paths: AppPaths, plan: AccountPlan) -> AccountOutcome:
     if old is None:
         return AccountOutcome(False, "Not renamed: no account chosen")
     try:
-        renamed = account_files.rename_account(
-            paths, old, new, tray_running=lambda: tray_running(paths)
-        )
+        renamed = account_files.rename_account(paths, old, new)
     except (ConfigError, OSError) as exc:
         return AccountOutcome(False, f"Not renamed: {_why(exc)}")
     if renamed is None:
