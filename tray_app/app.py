@@ -32,6 +32,7 @@ from tray_app.core.pause import for_an_hour, tomorrow_morning
 from tray_app.core.view import Action, MenuAction, PinAccount
 from tray_app.i18n import language_from_environ
 from tray_app.instance import AlreadyRunning, InstanceLock
+from tray_app.pin_memory import PinMemory
 from tray_app.reloading import AccountRuntime, Credentials, ReloadQueue
 from tray_app.running_accounts import RunningAccounts, wiring_of
 from tray_app.secrets import KeyStore
@@ -45,6 +46,7 @@ from tray_app.settings import (
     effective_base_url,
     load_settings,
 )
+from tray_app.signal_inbox import SignalInbox, install_signal_inbox
 from tray_app.start_files import claim_at_start
 from tray_app.ui import tray_host
 from tray_app.ui.choose import Probes, TrayKind, build_tray, choose_tray
@@ -59,7 +61,6 @@ if TYPE_CHECKING:
     from tray_app.monitor import BalanceSource, Monitor, NotifierPort
     from tray_app.notify.desktop_backend import DesktopNotifierBackend
     from tray_app.scheduler import PollScheduler, PollSpacer
-    from tray_app.signal_inbox import SignalInbox
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ class TrayApp:
         self._notifier: NotifierPort | None = None
         self._feed: FeedWriter | None = None  # the status-bar feed files, all accounts
         self._reloads = ReloadQueue(self._reload_now)  # every reload runs on its thread
+        self._pins = PinMemory(self.paths.config_file)  # writes the badge pin, in order
         self._signals: SignalInbox | None = None
         self._refused_config: str | None = None  # the last invalid config's problem, said once
         self.lang = ENGLISH
@@ -236,25 +238,29 @@ class TrayApp:
 
     # -- running -------------------------------------------------------------------------------
     def run(self) -> int:
+        # Before the lock: once the lock file has this PID, `key set` or `account add` may send
+        # SIGHUP and a second start SIGUSR1, whose default actions end the process, while the
+        # tray is still starting (waiting for the tray host at login). Until the accounts run,
+        # a SIGHUP only queues a reload and a SIGUSR1 refreshes nothing.
+        self._signals = install_signal_inbox(
+            {"SIGHUP": self.request_reload, "SIGUSR1": self._refresh}
+        )
         try:
-            notice = claim_at_start(self._lock, self.paths, self.environ)
-        except AlreadyRunning:
-            return 0  # the running one was asked to refresh (and that was said)
-        if notice is not None:
-            self._say(notice)  # a data folder or lock file that cannot be used: one line
-        try:
-            return self._run_locked()
+            try:
+                notice = claim_at_start(self._lock, self.paths, self.environ)
+            except AlreadyRunning:
+                return 0  # the running one was asked to refresh (and that was said)
+            if notice is not None:
+                self._say(notice)  # a data folder or lock file that cannot be used: one line
+            try:
+                return self._run_locked()
+            finally:
+                self._lock.release()
         finally:
-            self._lock.release()
+            if self._signals is not None:
+                self._signals.close()
 
     def _run_locked(self) -> int:
-        from tray_app.signal_inbox import SignalInbox
-
-        # First: a SIGHUP's default action ends the process, and `key set` or `account add`
-        # may send one while the tray is still starting (waiting for the tray host at login).
-        # Until the accounts run, it only queues a reload.
-        self._signals = SignalInbox()
-        self._signals.install({"SIGHUP": self.request_reload, "SIGUSR1": self._refresh})
         self.build()
         self._install_signal_handlers()
         try:
@@ -306,7 +312,7 @@ class TrayApp:
         log.info("started")
 
     def _install_signal_handlers(self) -> None:
-        # SIGHUP and SIGUSR1 go through the SignalInbox (see _run_locked).
+        # SIGHUP and SIGUSR1 go through the SignalInbox (see run).
         handlers: dict[str, Callable[[int, Any], None]] = {
             "SIGTERM": lambda *_: self.quit(),
             "SIGINT": lambda *_: self.quit(),
@@ -335,6 +341,7 @@ class TrayApp:
     def _shutdown(self) -> None:
         # No reload may build an account after this point; one running is waited for.
         self._reloads.stop()
+        self._pins.close()  # a pin made just before quitting is written (the config lock)
         # The monitor first: it saves the state and cuts a request in flight, so the
         # scheduler's wait for that poll is short even when the server never answers.
         runtimes = self._runtimes()
@@ -349,8 +356,6 @@ class TrayApp:
         if self._desktop_notifier is not None:
             self._desktop_notifier.close()
         self.aio.stop()
-        if self._signals is not None:
-            self._signals.close()
         log.info("stopped")
 
     def request_reload(self) -> int:
@@ -455,23 +460,15 @@ class TrayApp:
                 runtime.monitor.resume(now)
 
     def _pin(self, account: str | None) -> None:
-        """Show `account` on the badge (None: the one closest to running out); remembered in
-        the config as `badge_account` (the demo keeps it for the session only)."""
+        """Show `account` on the badge (None: the one closest to running out) at once; it is
+        remembered in the config as `badge_account` in the background (pin_memory.py; the demo
+        keeps it for the session only)."""
         if self.board is None:
             return
         self.board.pin(account)
         self.settings = replace(self.settings, badge_account=account)
-        if self.options.demo_settings is not None:
-            return
-        from tray_app.config_file import update_config
-
-        try:
-            # Onto the config as it is now, under its lock: a CLI change made meanwhile stays.
-            update_config(
-                self.paths.config_file, lambda current: replace(current, badge_account=account)
-            )
-        except (ConfigError, OSError) as exc:
-            log.warning("could not remember the account shown on the icon: %s", exc)
+        if self.options.demo_settings is None:
+            self._pins.remember(account)
 
     def _on_notification_action(self, action_id: str) -> None:
         """A notification's button or body was clicked (on a thread of its own)."""

@@ -10,6 +10,7 @@ the poll loop.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -60,7 +61,8 @@ class FeedWriter:
             self._order = tuple(names)
             self._latest = {n: s for n, s in self._latest.items() if n in self._order}
             self._ports = {n: p for n, p in self._ports.items() if n in self._order}
-            self._write_all(settings)
+            # Even when none of the accounts left has polled yet: the removed one's lines go.
+            self._write_all(settings, even_empty=True)
 
     def publish(
         self,
@@ -99,16 +101,18 @@ class FeedWriter:
             self._latest[account] = snapshot
             self._write_all(settings)
 
-    def _write_all(self, settings: Settings) -> None:
-        """Write every account's latest snapshot (under the lock)."""
+    def _write_all(self, settings: Settings, *, even_empty: bool = False) -> None:
+        """Write every account's latest snapshot (under the lock). With none to write, the
+        files are left as they are unless `even_empty`: then they say "nothing known"."""
         accounts = [self._latest[n] for n in self._order if n in self._latest]
         targets = settings.integrations
-        if not accounts:
+        if not accounts and not even_empty:
             return
         if targets.prometheus_textfile is not None:
+            # With no account: only the HELP and TYPE lines, no series.
             self._write(targets.prometheus_textfile, feed.prometheus(accounts))
         if targets.waybar_file is not None:
-            self._write(targets.waybar_file, feed.waybar(accounts) + "\n")
+            self._write(targets.waybar_file, waybar_line(accounts))
 
     def _write(self, path: Path, text: str) -> None:
         try:
@@ -132,6 +136,15 @@ class AccountFeed:
 
     def publish(self, state: MonitorState, settings: Settings, now: float) -> None:
         self._writer.publish_through(self, state, settings, now)
+
+
+def waybar_line(accounts: Sequence[feed.AccountSnapshot]) -> str:
+    """The waybar file's line. For no account, `{"text": ""}`: core's `feed.waybar` needs one
+    account to pick the worst of (it raises on none), and waybar hides a custom module whose
+    text is empty, which is what a bar should show while no account has a balance yet."""
+    if not accounts:
+        return json.dumps({"text": ""}) + "\n"
+    return feed.waybar(accounts) + "\n"
 
 
 def write_atomically(path: Path, data: bytes) -> None:

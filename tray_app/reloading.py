@@ -79,10 +79,6 @@ class ReloadPlan:
     removed: tuple[str, ...]
     changed: tuple[str, ...]
 
-    @property
-    def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed)
-
     def __str__(self) -> str:
         """For the log: "1 added, 0 removed, 2 changed" (names are left out: they may be
         personal, and the log is attached to bug reports)."""

@@ -1,9 +1,9 @@
 """The accounts the tray runs, in config order, and how a reload changes them.
 
 `RunningAccounts.follow` applies one reload's diff (reloading.plan_reload): it builds the
-accounts added, reconfigures the changed ones (a new key or base URL gets a new client; a
-monitor on "Key rejected" or "no key" polls at once), and stops the removed ones after the
-board and the feed files have let go of them, so that a poll of a removed account still in
+accounts added (all or none), then reconfigures the changed ones (a new key or base URL gets a
+new client; a monitor on "Key rejected" or "no key" polls at once), and stops the removed ones
+after the board and the feed files have let go of them, so that a poll of a removed account in
 flight shows, publishes and records nothing. Only the reload queue's thread calls `follow`;
 every other thread reads a copy of the list (`all()`).
 """
@@ -83,13 +83,15 @@ class RunningAccounts:
         wanted = {name: wiring_of(settings, name, credentials.get(name)) for name in names}
         running = {runtime.name: runtime for runtime in self.all()}
         plan = plan_reload({name: r.wiring for name, r in running.items()}, wanted)
+        # The added accounts first: a build that fails leaves the running ones as they were
+        # (the whole reload is done again by the next one) and leaks none built before it.
+        added = self._build_all(plan.added, settings, credentials)
         for name in plan.changed:
             runtime, wiring = running[name], wanted[name]
             same_key = wiring.credentials == runtime.wiring.credentials
             source = KEEP_SOURCE if same_key else self._source(credentials.get(name))
             runtime.monitor.reconfigure(source=source, settings=wiring.settings)
             runtime.wiring = wiring
-        added = [self._build(name, settings, credentials.get(name)) for name in plan.added]
         order = {name: index for index, name in enumerate(names)}
         with self._lock:
             kept = [runtime for runtime in self._runtimes if runtime.name in order]
@@ -106,6 +108,24 @@ class RunningAccounts:
         for name in plan.changed:
             running[name].scheduler.refresh_now()  # a rejected key's successor is tried now
         return plan
+
+    def _build_all(
+        self,
+        names: Sequence[str],
+        settings: Settings,
+        credentials: Mapping[str, Credentials | None],
+    ) -> list[AccountRuntime]:
+        """Build `names`, or none: when one build fails, those built before it are stopped
+        (their history store closed, their board slot and feed port left to the next build)."""
+        built: list[AccountRuntime] = []
+        try:
+            for name in names:
+                built.append(self._build(name, settings, credentials.get(name)))
+        except BaseException:
+            for runtime in built:
+                stop(runtime)
+            raise
+        return built
 
 
 def stop(runtime: AccountRuntime) -> None:

@@ -16,6 +16,9 @@ action: written by the C-level handler itself, in whatever thread took the signa
 Python lock), for the time a GUI toolkit puts its own wakeup fd in place of ours (PyGObject
 does while its main loop runs). Signals that arrive together are coalesced: each action runs
 once per read, which suits actions that are idempotent ("reload", "refresh").
+
+Only where the OS has the signals (`install_signal_inbox`): Windows has neither SIGHUP nor
+SIGUSR1, and before Python 3.12 no `os.set_blocking` either, which the inbox needs.
 """
 
 from __future__ import annotations
@@ -29,6 +32,16 @@ from collections.abc import Callable, Mapping
 from types import FrameType
 
 log = logging.getLogger(__name__)
+
+
+def install_signal_inbox(actions: Mapping[str, Callable[[], object]]) -> SignalInbox | None:
+    """A SignalInbox routing `actions` (see `SignalInbox.install`); None, and nothing done, on
+    an OS that has none of these signals. Main thread only."""
+    if not any(hasattr(signal, name) for name in actions):
+        return None
+    inbox = SignalInbox()
+    inbox.install(actions)
+    return inbox
 
 
 class SignalInbox:

@@ -7,9 +7,7 @@ without. Whatever it had to give up is said once, in one line (`claim_at_start`)
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -22,7 +20,6 @@ def claim_at_start(lock: InstanceLock, paths: AppPaths, environ: Mapping[str, st
     """Take `lock` (or do without it) and check the data folder; return the line to say about
     what could not be used, or None. When another instance runs: ask it to refresh, say so and
     raise AlreadyRunning."""
-    _ignore_refresh_requests_until_ready()
     try:
         lock.acquire()
     except AlreadyRunning as exc:
@@ -60,14 +57,3 @@ def start_notice(
     return lang.gettext("cannot use the lock file {path} ({reason}); {where}").format(
         path=lock_file, reason=why, where=moved
     )
-
-
-def _ignore_refresh_requests_until_ready() -> None:
-    """A second start sends the lock holder SIGUSR1 ("refresh"), whose default action ends a
-    process: one that arrives between taking the lock and installing the handler (a second or
-    so of start-up) killed the first instance, and the second one, finding it running, stepped
-    back: none ran. Until the app installs its handler, a refresh request is moot anyway (it
-    polls as soon as it is up)."""
-    number = getattr(signal, "SIGUSR1", None)
-    if number is not None and threading.current_thread() is threading.main_thread():
-        signal.signal(number, signal.SIG_IGN)
