@@ -66,11 +66,13 @@ def status_text(
 
 def status_json(balance: Balance, alerts: AlertSettings, fetched_at: float) -> dict[str, object]:
     """`status --json`'s object for a balance just fetched: the keys of `core.feed.json_object`
-    (what `status --cached --json` prints) but `problem`, which a fetch that failed has none of."""
+    (what `status --cached --json` prints), so a script reads both the same way; a fetch that
+    succeeded has no problem."""
     fraction = balance.fraction_remaining
     out: dict[str, object] = dict(balance.to_api_dict())
     out["level"] = level_for(balance, alerts.thresholds).value
     out["percentRemaining"] = None if fraction is None else round(fraction * 100, 2)
     out["fetchedAt"] = fmt.iso_utc(fetched_at)
     out["stale"] = False
+    out["problem"] = None
     return out
