@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from tray_app.atomic_files import replace_atomically
 from tray_app.core import feed
 from tray_app.core.language import ENGLISH, Language
 from tray_app.core.state import MonitorState
@@ -149,15 +148,5 @@ def waybar_line(accounts: Sequence[feed.AccountSnapshot]) -> str:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace `path` with `data` in one rename; readable by others (0644: a node exporter
-    running as its own user reads it; nothing secret is in a feed). A symlink is written
-    through to its target: the rename would otherwise replace the person's link with a file."""
-    path = Path(os.path.realpath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    running as its own user reads it; nothing secret is in a feed)."""
+    replace_atomically(path, data, mode=0o644, durable=False, create_folder=False)

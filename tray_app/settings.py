@@ -582,25 +582,10 @@ def save_settings(path: Path, settings: Settings) -> None:
 
 
 def write_private_file(path: Path, data: bytes) -> None:
-    """Atomically replace `path` with `data`, readable only by the user (0600)."""
-    # 0700 whatever the umask: a directory others can write to would let them swap in a
-    # config pointing base_url (and so the key) at their own server.
-    import tempfile
+    """Atomically replace `path` with `data`, readable only by the user (0600), durably."""
+    from tray_app.atomic_files import replace_atomically
 
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError) and exc.filename is None:
-            exc.filename = str(path)  # a failed write() names no file: the one being replaced
-        raise
+    replace_atomically(path, data, mode=0o600, durable=True, create_folder=True)
 
 
 def effective_base_url(
