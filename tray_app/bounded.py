@@ -9,7 +9,8 @@ Being a daemon, an abandoned thread never delays the app's exit.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -40,3 +41,29 @@ def call_with_timeout(fn: Callable[..., T], timeout: float, *args: Any, name: st
     if error:
         raise error[0]
     return result[0]
+
+
+def all_within(
+    calls: Sequence[tuple[Callable[[], T], float]], name: str = "bounded"
+) -> list[T | None]:
+    """Run every call at once, each in its own daemon thread with its own deadline (seconds
+    from now); its answer, or None for a call that raised or did not finish in time (it is
+    abandoned, as in call_with_timeout). For `doctor`, whose checks run side by side."""
+    answers: list[T | None] = [None] * len(calls)
+
+    def work(index: int, call: Callable[[], T]) -> None:
+        try:
+            answers[index] = call()
+        except Exception:  # noqa: BLE001 - the caller words a missing answer
+            answers[index] = None
+
+    started = time.monotonic()
+    threads = [
+        threading.Thread(target=work, args=(i, call), name=name, daemon=True)
+        for i, (call, _timeout) in enumerate(calls)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread, (_call, timeout) in zip(threads, calls, strict=True):
+        thread.join(max(0.0, started + timeout - time.monotonic()))
+    return [None if thread.is_alive() else answers[i] for i, thread in enumerate(threads)]

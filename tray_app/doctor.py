@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from tray_app.bounded import all_within
 from tray_app.core.doctor import CheckResult, exit_code, report_json, report_lines
 from tray_app.doctor_accounts import check_histories, check_keyring, check_keys
 from tray_app.doctor_api import API_CONNECT_TIMEOUT_S, API_READ_TIMEOUT_S, check_api
@@ -76,34 +76,21 @@ def default_checks() -> list[tuple[str, Check, float]]:
 
 def run_checks(context: Context, checks: list[tuple[str, Check, float]]) -> list[CheckResult]:
     results = [check_config(context), *_bounded("key", check_keys, context, CHECK_TIMEOUT_S)]
-    slots: list[list[CheckResult]] = [[] for _ in checks]
-    threads = []
-    for i, (name, check, timeout) in enumerate(checks):
-
-        def work(i: int = i, name: str = name, check: Check = check) -> None:
-            slots[i] = _guarded(name, check, context)
-
-        thread = threading.Thread(target=work, name=f"doctor-{name}", daemon=True)
-        thread.start()
-        threads.append((thread, time.monotonic() + timeout))
-    for i, (thread, deadline) in enumerate(threads):
-        thread.join(max(0.0, deadline - time.monotonic()))
-        name, _check, timeout = checks[i]
-        if thread.is_alive() or not slots[i]:
-            slots[i] = [CheckResult(name, FAIL, f"did not finish within {timeout:g} s")]
-    for slot in slots:
-        results.extend(slot)
+    answers = all_within(
+        [
+            (functools.partial(_guarded, name, check, context), timeout)
+            for name, check, timeout in checks
+        ],
+        "doctor-check",
+    )
+    for (name, _check, timeout), answer in zip(checks, answers, strict=True):
+        results.extend(answer or [CheckResult(name, FAIL, f"did not finish within {timeout:g} s")])
     return results
 
 
 def _bounded(name: str, check: Check, context: Context, timeout: float) -> list[CheckResult]:
-    box: list[list[CheckResult]] = []
-    thread = threading.Thread(
-        target=lambda: box.append(_guarded(name, check, context)), daemon=True
-    )
-    thread.start()
-    thread.join(timeout)
-    return box[0] if box else [CheckResult(name, FAIL, f"did not finish within {timeout:g} s")]
+    [answer] = all_within([(functools.partial(_guarded, name, check, context), timeout)], name)
+    return answer or [CheckResult(name, FAIL, f"did not finish within {timeout:g} s")]
 
 
 def _guarded(name: str, check: Check, context: Context) -> list[CheckResult]:

@@ -3,12 +3,11 @@ per account side by side under one deadline (so ten accounts take as long as the
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from tray_app.bounded import all_within
 from tray_app.core.doctor import CheckResult, Verdict
 from tray_app.settings import DEFAULT_ACCOUNT, AppPaths, Settings
 
@@ -46,23 +45,6 @@ Check = Callable[[Context], list[CheckResult]]
 def in_parallel(
     calls: Sequence[Callable[[], T]], timeout: float, name: str = "doctor-probe"
 ) -> list[T | None]:
-    """Run every call in its own daemon thread; each answer, or None for a call that raised
-    or did not finish within `timeout` (it is abandoned, as bounded.call_with_timeout does)."""
-    answers: list[T | None] = [None] * len(calls)
-
-    def work(index: int, call: Callable[[], T]) -> None:
-        try:
-            answers[index] = call()
-        except Exception:  # noqa: BLE001 - the caller words a missing answer
-            answers[index] = None
-
-    threads = [
-        threading.Thread(target=work, args=(i, call), name=name, daemon=True)
-        for i, call in enumerate(calls)
-    ]
-    deadline = time.monotonic() + timeout
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(max(0.0, deadline - time.monotonic()))
-    return [answers[i] if not threads[i].is_alive() else None for i in range(len(calls))]
+    """Every call at once; each answer, or None for a call that raised or did not finish
+    within `timeout`."""
+    return all_within([(call, timeout) for call in calls], name)
