@@ -10,12 +10,12 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from tray_app.bounded import CallTimedOut, call_with_timeout
 from tray_app.command_hints import key_set_command
 from tray_app.core import fmt
 from tray_app.core.doctor import CheckResult
 from tray_app.core.state import STALE_AFTER_INTERVALS
 from tray_app.doctor_context import FAIL, OK, WARN, Context, in_parallel
+from tray_app.secrets import KeyringAnswer, keyring_call
 from tray_app.settings import DEFAULT_ACCOUNT
 
 #: Every keyring call of the round trip gets this long (a locked keyring waits for the user).
@@ -144,35 +144,26 @@ def keyring_round_trip(timeout: float = KEYRING_CALL_TIMEOUT_S) -> RoundTrip:
     name = f"{type(backend).__module__}.{type(backend).__name__}"
     value = f"lensmor-tray doctor {secrets.token_hex(8)}"
 
-    def call(step: str, *args: str) -> object:
-        return call_with_timeout(
-            getattr(keyring, step), timeout, PROBE_SERVICE, PROBE_USER, *args, name="keyring"
-        )
+    def call(step: str, *args: str) -> KeyringAnswer:
+        return keyring_call(step, PROBE_SERVICE, PROBE_USER, *args, timeout=timeout)
 
-    step = "set_password"
-    try:
-        try:
-            call(step, value)
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any backend failure: no keyring
-            return RoundTrip(name, error=type(exc).__name__)
-        step = "get_password"
-        kept = call(step) == value
-        step = "delete_password"
-        try:
-            call(step)
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - judged by the read that follows
-            log.debug("keyring delete failed: %s", type(exc).__name__)
-        step = "get_password"
-        removed = call(step) is None
-    except CallTimedOut:
-        return RoundTrip(name, timed_out=step)
-    except Exception as exc:  # noqa: BLE001 - a read that fails
-        return RoundTrip(name, stored=True, error=type(exc).__name__)
-    return RoundTrip(name, stored=True, kept=kept, removed=removed)
+    written = call("set_password", value)
+    if written.timed_out:
+        return RoundTrip(name, timed_out="set_password")
+    if not written.done:
+        return RoundTrip(name, error=written.error)
+    read = call("get_password")
+    if read.timed_out or not read.done:
+        step = "get_password" if read.timed_out else ""
+        return RoundTrip(name, stored=True, timed_out=step, error=read.error)
+    deleted = call("delete_password")  # a failed delete is judged by the read that follows
+    if deleted.timed_out:
+        return RoundTrip(name, stored=True, timed_out="delete_password")
+    after = call("get_password")
+    if after.timed_out or not after.done:
+        step = "get_password" if after.timed_out else ""
+        return RoundTrip(name, stored=True, timed_out=step, error=after.error)
+    return RoundTrip(name, stored=True, kept=read.value == value, removed=after.value is None)
 
 
 def check_keyring(context: Context) -> list[CheckResult]:

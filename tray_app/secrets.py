@@ -63,12 +63,14 @@ class KeyStoreFailed(OSError):
 
 
 @dataclass(frozen=True)
-class _KeyringAnswer:
-    """What one bounded keyring call did: `done` (with its `value`), failed, or `timed_out`."""
+class KeyringAnswer:
+    """What one bounded keyring call did: `done` (with its `value`), failed (with the
+    exception's type name in `error`), or `timed_out`."""
 
     done: bool = False
     value: object = field(default=None, repr=False)
     timed_out: bool = False
+    error: str = ""
 
     @property
     def text(self) -> str | None:
@@ -336,7 +338,7 @@ class KeyStore:
         from. Raises KeyStoreFailed when a read would still return a stored key."""
         self.warnings = []
         removed: list[KeySource] = []
-        stored = self._keyring_call("get_password") if self._use_keyring else _KeyringAnswer()
+        stored = self._keyring_call("get_password") if self._use_keyring else KeyringAnswer()
         if stored.timed_out:
             # Not known to be empty: a key kept there would be used again once it answers.
             self._warn(
@@ -359,25 +361,8 @@ class KeyStore:
             removed.append(KeySource.FILE)
         return removed
 
-    def _keyring_call(self, method: str, *args: str) -> _KeyringAnswer:
-        """`keyring.<method>(service, user, *args)` with the timeout; never raises."""
-        try:
-            import keyring
-
-            value = call_with_timeout(
-                getattr(keyring, method),
-                self._timeout,
-                KEYRING_SERVICE,
-                self._username,
-                *args,
-                name="keyring",
-            )
-        except CallTimedOut:
-            return _KeyringAnswer(timed_out=True)
-        except Exception as exc:  # noqa: BLE001 - any backend failure: as if no keyring
-            log.debug("keyring %s failed: %s", method, type(exc).__name__)
-            return _KeyringAnswer()
-        return _KeyringAnswer(done=True, value=value)
+    def _keyring_call(self, method: str, *args: str) -> KeyringAnswer:
+        return keyring_call(method, KEYRING_SERVICE, self._username, *args, timeout=self._timeout)
 
     @property
     def _env_applies(self) -> bool:
@@ -390,3 +375,20 @@ class KeyStore:
     def _warn(self, message: str) -> None:
         self.warnings.append(message)
         log.warning("%s", message)
+
+
+def keyring_call(method: str, service: str, user: str, *args: str, timeout: float) -> KeyringAnswer:
+    """`keyring.<method>(service, user, *args)` within `timeout`; never raises. The one way the
+    app and `doctor`'s round trip call the keyring."""
+    try:
+        import keyring
+
+        value = call_with_timeout(
+            getattr(keyring, method), timeout, service, user, *args, name="keyring"
+        )
+    except CallTimedOut:
+        return KeyringAnswer(timed_out=True)
+    except Exception as exc:  # noqa: BLE001 - any backend failure: as if no keyring
+        log.debug("keyring %s failed: %s", method, type(exc).__name__)
+        return KeyringAnswer(error=type(exc).__name__)
+    return KeyringAnswer(done=True, value=value)
