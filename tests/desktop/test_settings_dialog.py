@@ -139,6 +139,37 @@ class Dialog:
         return image
 
 
+STAND_IN_TRAY = """
+import signal, sys, time
+from pathlib import Path
+from tray_app.instance import InstanceLock
+from tray_app.settings import AppPaths
+lock = InstanceLock(AppPaths.default(Path(sys.argv[1])).lock_file)
+lock.acquire()
+log = Path(sys.argv[2])
+signal.signal(signal.SIGHUP, lambda *_: log.open("a").write("reload\\n"))
+print("ready", flush=True)
+time.sleep(300)
+"""
+
+
+class StandInTray:
+    """A process that holds the tray's instance lock, as the running app does, and counts the
+    reload requests (SIGHUP) it gets."""
+
+    def __init__(self, desktop: DesktopSession, config: Path) -> None:
+        self.log = desktop.home / "stand-in-tray.log"
+        self.proc = desktop.popen(
+            [sys.executable, "-c", STAND_IN_TRAY, str(config), str(self.log)],
+            env=dialog_env(desktop),
+            name="stand-in-tray",
+        )
+        poll_until(lambda: "ready" in desktop.log_of(self.proc) or None, 10, "the stand-in tray")
+
+    def reloads(self) -> int:
+        return self.log.read_text().count("reload") if self.log.exists() else 0
+
+
 def dialog_env(desktop: DesktopSession, **extra: str) -> dict[str, str]:
     env = desktop.env
     env.update(
@@ -428,6 +459,7 @@ def test_accounts_are_added_tested_renamed_and_removed_from_the_keyboard(
     wrong = "uak_WRONGwrongWRONG0123456789"
     with SimulatedLensmorServer(accounts=simulated_demo_accounts()) as server:
         config = write_config(desktop, f'base_url = "{server.url}"\n')
+        tray = StandInTray(desktop, config)
         dialog = Dialog(desktop, config, dialog_env(desktop))
         assert dialog.wait_for("accounts: ") == "default — no key"
 
@@ -447,6 +479,8 @@ def test_accounts_are_added_tested_renamed_and_removed_from_the_keyboard(
             " credits"
         )
         assert dialog.wait_for("accounts: ") == f"Work — {masked_work} (file)"
+        # The running tray is told at once, not only when the window closes.
+        poll_until(lambda: tray.reloads() >= 1 or None, 10, "a reload request to the tray")
 
         # A rejected key adds nothing; the right one adds "Personal".
         dialog.tab_to("account_name", backwards=True)

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, TypeVar
 from tray_app.core.badge import BadgeStyle
 from tray_app.core.language import N_
 from tray_app.i18n import language_from_environ
+from tray_app.instance import ask_to_reload
 from tray_app.secrets import KeyStore, StoredKey
 from tray_app.settings import (
     DASHBOARD_URL,
@@ -623,8 +624,10 @@ class SettingsDialog:
         if outcome.ok and outcome.settings is not None:
             key_account = self._key_account
             self.settings = outcome.settings
-            # The config and keys changed on disk: the tray must reload, even after Cancel.
+            # The config and keys changed on disk: the running tray reloads now (as after the
+            # CLI's `account` commands), and again when the window closes, even after Cancel.
             self.exit_code = EXIT_SAVED
+            ask_to_reload(self.paths.lock_file)
             self.account_name_var.set("")
             self.account_key_var.set("")
             self.account_url_var.set("")
