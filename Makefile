@@ -20,7 +20,8 @@ test:
 	$(PY) -m ruff check tray_app tests
 	$(PY) -m ruff format --check tray_app tests
 	$(PY) -m mypy
-	$(PYTEST)
+	$(PYTEST) -m "not packaging"
+	$(PYTEST) -m packaging
 
 check:
 	@scripts/bootstrap.sh desktop,dev

@@ -38,6 +38,7 @@ from tray_app.demo.server import BALANCE_PATH, DEMO_KEY, SimulatedLensmorServer
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.packaging,
     # The first test also pays for the build (about 1-2 minutes on a 2-core machine).
     pytest.mark.timeout(900),
     pytest.mark.skipif(

@@ -54,7 +54,7 @@ def _require_apt() -> None:
     pytest.skip(reason)
 
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.slow, pytest.mark.packaging, pytest.mark.timeout(900)]
 
 
 def run(args: list[str], timeout: float = 600) -> subprocess.CompletedProcess[str]:

@@ -26,6 +26,8 @@ from tests.support.installed_app import Installed, check_commands, check_demo_on
 from tray_app import __version__
 
 BUILD_TIMEOUT_S = 300
+pytestmark = pytest.mark.packaging
+
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="the pipx test runs on Linux")
 needs_tools = pytest.mark.skipif(
     any(importlib.util.find_spec(m) is None for m in ("build", "twine", "pipx")),

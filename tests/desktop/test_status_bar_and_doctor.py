@@ -101,9 +101,10 @@ def test_cached_feed_costs_no_request_and_doctor_names_each_failure(
         outputs[name] = done.stdout
     assert len(server.account.requests) == before
     assert json.loads(outputs["waybar"])["class"] == "ok"
-    fetched = json.loads(outputs["json"])["fetchedAt"]
+    balance = json.loads(outputs["json"])["totalBalance"]
 
     # -- the README's waybar click action: the running app polls again ---------------------
+    server.account.spend(7)
     on_click = json.loads(snippets()["waybar"])["custom/lensmor"]["on-click"]
     bin_dir = desktop.home / "bin"
     bin_dir.mkdir()
@@ -116,10 +117,12 @@ def test_cached_feed_costs_no_request_and_doctor_names_each_failure(
     )
     assert clicked.returncode == 0, clicked.stderr
     poll_until(lambda: len(server.account.requests) > before or None, 10, "the refresh poll")
+    # Told apart by the balance, not by fetchedAt: that has whole seconds, and both polls
+    # can fall in the same one.
     poll_until(
         lambda: (
-            json.loads(cli(env, "status", "--cached", "--format", "json").stdout)["fetchedAt"]
-            != fetched
+            json.loads(cli(env, "status", "--cached", "--format", "json").stdout)["totalBalance"]
+            == balance - 7
             or None
         ),
         10,
