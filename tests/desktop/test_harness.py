@@ -86,7 +86,8 @@ def start_tray_app(desktop: DesktopSession, backend: str) -> tuple[subprocess.Po
     app = desktop.popen(
         [sys.executable, "-c", TRAY_APP, colour, str(clicked)], env=env, name=backend
     )
-    log = desktop.wait_for_output(app, "backend ")
+    # The whole line: print() writes its parts one by one when PYTHONUNBUFFERED is set.
+    log = desktop.wait_for_output(app, " has_menu ")
     # PYSTRAY_BACKEND names exactly one backend: no silent fallback to another one.
     assert f"pystray._{backend} " in log
     return app, clicked
