@@ -287,7 +287,7 @@ def test_a_stuck_notification_server_costs_one_timeout_not_the_poll_loop(
     # While that call hangs (plyer waits up to libdbus's 25 s), the next send is not held up.
     driver.advance(301)
     assert driver.send("Credits critical", "9,500 credits left") == "log"
-    assert driver.last_seconds < 0.5
+    assert driver.last_seconds < 0.9  # held up, it would wait the 1 s send timeout
     assert driver.quit() == 0
 
 
