@@ -42,7 +42,8 @@ def store_in_keyring(home: Home, env: dict[str, str], account: str = "api-key") 
     code = (
         "import sys, keyring\n"
         f"keyring.set_password('lensmor-tray', {account!r}, sys.stdin.read())\n"
-        "print(type(keyring.get_keyring()).__module__)"
+        "ring = keyring.get_keyring()\n"
+        "print(*(type(b).__module__ for b in getattr(ring, 'backends', [ring])))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -55,7 +56,9 @@ def store_in_keyring(home: Home, env: dict[str, str], account: str = "api-key") 
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "keyring.backends.SecretService"
+    # The Secret Service backend (SecretStorage), alone or, where libsecret's typelib is
+    # installed too (a GNOME desktop; the bundle's build), first in keyring's chain.
+    assert done.stdout.split()[0] == "keyring.backends.SecretService", done.stdout
 
 
 def with_secret_service(home: Home, service: SecretService) -> dict[str, str]:
