@@ -31,6 +31,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from tests.conftest import REPO, Home
+from tests.support import secret_service
+from tests.support.secret_service import running_secret_service
 from tests.support.waiting import poll_until
 from tray_app import __version__
 from tray_app.autostart.linux import read_group, split_exec
@@ -50,13 +52,10 @@ pytestmark = [
 SPEC = REPO / "packaging" / "lensmor-tray.spec"
 ASSETS = REPO / "tray_app" / "assets"
 BUILD_TIMEOUT_S = 600
-# What the bundle measured on Debian 12 (docs/benchmarks.md, "Bundle size"): 283 MB and 108 MB as
-# tar.gz before issue 21's exclusions, 136 MB and 58 MB after (GTK for the XEmbed menu and the
-# Secret Service's cryptography kept). Well above the budget means something large got collected
-# by accident, e.g. Babel's 1,149 locales (+33 MB) or a whole icon theme (+36 MB).
-SIZE_BUDGET_BYTES = 150 * 2**20
-ARCHIVE_BUDGET_BYTES = 65 * 2**20
-# Issue 21's target, not met yet: OpenBLAS alone (numpy's wheel, for the Usage window) is 23 MB.
+# Issue 21's target, met on Debian 12 (docs/benchmarks.md, "Bundle size"): 283 MB and 108 MB
+# as tar.gz before its exclusions. A bundle above it means something large got collected by
+# accident, e.g. Babel's 1,149 locales (+33 MB), a whole icon theme (+36 MB), PyPI's numpy with
+# OpenBLAS (+24 MB; scripts/bootstrap.sh installs one without) or cryptography (+11 MB).
 TARGET_BYTES, TARGET_ARCHIVE_BYTES = 110 * 2**20, 40 * 2**20
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="Linux behaviour")
 
@@ -72,10 +71,11 @@ class Bundle:
         return sum(p.lstat().st_size for p in self.folder.rglob("*") if not p.is_dir())
 
     def archive_bytes(self) -> int:
-        """The size of the tar.gz users download (what `make package` writes)."""
-        archive = self.folder.parent / "bundle.tar.gz"
+        """The size of the tar.xz users download (what `make package` writes; xz's default
+        level, as `tar -cJ` uses)."""
+        archive = self.folder.parent / "bundle.tar.xz"
         if not archive.exists():
-            with tarfile.open(archive, "w:gz") as tar:
+            with tarfile.open(archive, "w:xz") as tar:
                 tar.add(self.folder, arcname=self.folder.name)
         return archive.stat().st_size
 
@@ -161,7 +161,9 @@ def api_requests(server: SimulatedLensmorServer) -> int:
 # -- what was built ------------------------------------------------------------------------
 
 
-def test_the_bundle_fits_its_size_budget(bundle: Bundle, request: pytest.FixtureRequest) -> None:
+def test_the_bundle_meets_issue_21s_size_target(
+    bundle: Bundle, request: pytest.FixtureRequest
+) -> None:
     size, archive = bundle.size_bytes, bundle.archive_bytes()
     # Kept in the test report (e.g. --junitxml) to follow the build's cost over time.
     request.node.user_properties += [
@@ -169,11 +171,11 @@ def test_the_bundle_fits_its_size_budget(bundle: Bundle, request: pytest.Fixture
         ("bundle_size_mb", round(size / 2**20, 1)),
         ("bundle_archive_mb", round(archive / 2**20, 1)),
     ]
-    assert size < SIZE_BUDGET_BYTES, (
-        f"the bundle is {size / 2**20:.0f} MB (budget {SIZE_BUDGET_BYTES / 2**20:.0f} MB); "
+    assert size <= TARGET_BYTES, (
+        f"the bundle is {size / 2**20:.0f} MB (target {TARGET_BYTES / 2**20:.0f} MB); "
         f"built in {bundle.build_seconds:.0f} s"
     )
-    assert archive < ARCHIVE_BUDGET_BYTES, f"the tar.gz is {archive / 2**20:.0f} MB"
+    assert archive <= TARGET_ARCHIVE_BYTES, f"the tar.xz is {archive / 2**20:.0f} MB"
 
 
 @linux_only
@@ -187,20 +189,14 @@ def test_the_bundle_leaves_out_what_the_app_never_uses(bundle: Bundle) -> None:
     assert not list(internal.rglob("librsvg*"))
     assert not list(internal.rglob("libicudata*"))
     assert not (internal / "numpy/random").exists()
+    # numpy built without BLAS (scripts/bootstrap.sh): no OpenBLAS, 24 MB.
+    assert not list(internal.rglob("*openblas*"))
     # Stripped: no symbol table left in the interpreter library.
     libpython = next(internal.glob("libpython3*.so*"))
     symbols = subprocess.run(
         ["nm", str(libpython)], capture_output=True, text=True, timeout=60, check=False
     )
     assert "no symbols" in symbols.stderr, symbols.stderr[:500]
-
-
-@pytest.mark.xfail(
-    strict=True, reason="issue 21's 110 MB / 40 MB: not met (OpenBLAS, GTK, cryptography)"
-)
-def test_the_bundle_meets_issue_21s_size_target(bundle: Bundle) -> None:
-    assert bundle.size_bytes <= TARGET_BYTES
-    assert bundle.archive_bytes() <= TARGET_ARCHIVE_BYTES
 
 
 def test_the_assets_are_bundled_where_importlib_resources_looks(bundle: Bundle) -> None:
@@ -348,6 +344,63 @@ def test_autostart_entry_starts_the_bundle_with_its_bundled_icon(
     disabled = run_bundle(bundle, home, "autostart", "disable", env=env)
     assert disabled.returncode == 0, disabled.stderr
     assert not entry_file.exists()
+
+
+@linux_only
+@pytest.mark.skipif(
+    bool(secret_service.missing_tools()),
+    reason=f"needs {', '.join(secret_service.missing_tools())} (scripts/system-packages.txt)",
+)
+def test_the_bundle_keeps_the_key_in_the_os_keyring_without_cryptography(
+    bundle: Bundle, home: Home, server: SimulatedLensmorServer
+) -> None:
+    """The bundle leaves out SecretStorage and cryptography and reaches a real Secret Service
+    (gnome-keyring-daemon) through libsecret: `key set` saves there, not in the file, and
+    another program reading that keyring entry gets the same key."""
+    internal = bundle.folder / "_internal"
+    assert not list(internal.glob("cryptography*"))
+    assert not list(internal.glob("secretstorage*"))
+    assert list(internal.rglob("Secret-1.typelib"))
+    with running_secret_service(home.root / "secret-service", home.env) as secrets:
+        env = bundle_env(home, LENSMOR_BASE_URL=server.url, **secrets.env())
+        del env["PYTHON_KEYRING_BACKEND"]  # keyring picks what the bundle has
+        saved = subprocess.run(
+            [str(bundle.executable), "key", "set"],
+            input=DEMO_KEY + "\n",
+            env=env,
+            cwd=home.root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert saved.returncode == 0, saved.stderr
+        assert_no_traceback(saved)
+        assert "OS keyring" in saved.stdout, saved.stdout + saved.stderr
+        assert DEMO_KEY not in saved.stdout + saved.stderr
+        assert not (home.config_dir / "api-key").exists()
+
+        # The project's own interpreter (SecretStorage, another client) reads the same entry.
+        read = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import keyring; print(keyring.get_password('lensmor-tray', 'api-key'))",
+            ],
+            env={k: v for k, v in env.items() if k != "PYTHON_KEYRING_BACKEND"},
+            cwd=home.root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert read.stdout.strip() == DEMO_KEY, read.stderr[-2000:]
+
+        status = run_bundle(bundle, home, "status", "--json", env=env)
+        assert status.returncode == 0, status.stderr
+        assert (
+            json.loads(status.stdout)["totalBalance"] == server.account.snapshot()["totalBalance"]
+        )
 
 
 # -- on a real (headless) desktop ------------------------------------------------------------
