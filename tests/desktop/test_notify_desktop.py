@@ -89,7 +89,8 @@ if config.get("pystray"):
     from PIL import Image
 
     def setup(running):
-        running.visible = True
+        if not running.visible:
+            running.visible = True
         serve()
         # pystray's own shutdown is not under test and misbehaves here: xorg's stop() races
         # its X loop and can hang, gtk's raises from run() when no notification server runs
@@ -99,6 +100,14 @@ if config.get("pystray"):
         os._exit(0)
 
     icon = pystray.Icon("notify-test", Image.new("RGB", (64, 64), (200, 30, 30)), "Test")
+    if type(icon).__module__ == "pystray._xorg":
+        # Shown from this thread before the loop, as the app does (tray_app/ui/tray.py):
+        # from the setup thread, while the loop handles the first Expose, the two threads on
+        # one python-xlib connection deadlock now and again, and "ready" never comes.
+        import threading
+
+        icon._thread = threading.current_thread()
+        icon.visible = True
     icon.run(setup=setup)
 else:
     serve()
@@ -131,7 +140,11 @@ class Driver:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
-        self.backends: list[str] = self._read(timeout=20)["ready"]
+        try:
+            self.backends: list[str] = self._read(timeout=20)["ready"]
+        except BaseException:
+            self.close()  # or its pipes are left to the garbage collector (a ResourceWarning)
+            raise
 
     def _read(self, timeout: float = 15.0) -> dict[str, Any]:
         assert self.proc.stdout is not None
