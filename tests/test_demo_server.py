@@ -619,8 +619,10 @@ def test_keep_alive_reuses_one_connection(
     ports = {req.client_port for req in server.account.requests}
     assert len(ports) == 1
 
-    # Asked to close, the server does, and the next request arrives on a new connection.
-    get_balance(http, server, headers={**AUTH, "Connection": "close"})
+    # Asked to close, the server does and says so (else the client could pool the closing
+    # connection and lose its next request), and the next request arrives on a new one.
+    closing = get_balance(http, server, headers={**AUTH, "Connection": "close"})
+    assert closing.headers["Connection"] == "close"
     get_balance(http, server)
     assert len({req.client_port for req in server.account.requests}) == 2
 

@@ -223,6 +223,11 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         declare_length: bool = True,
         bytes_per_s: float | None = None,
     ) -> None:
+        headers = list(headers)
+        # A client that asked to close (or spoke HTTP/1.0) is told the server will: without
+        # "Connection: close" in the answer, urllib3 may pool the connection and send the next
+        # request down it before the server's FIN arrives (RFC 9112, section 9.6).
+        closing = self.close_connection and not any(n.lower() == "connection" for n, _ in headers)
         self.send_response(status)
         if status in (204, 304):  # these never carry a body nor a Content-Length
             content_type, body = "", b""
@@ -230,6 +235,8 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
         else:
             # No length: the body ends when the connection closes (HTTP/1.1 allows it).
+            closing = True
+        if closing:
             self.send_header("Connection", "close")
         if content_type:
             self.send_header("Content-Type", content_type)
