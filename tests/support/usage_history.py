@@ -65,10 +65,13 @@ def simulated_year(end: float, *, seed: int = 14, step: int = 900) -> list[tuple
             sub, reset = plan, reset + 30 * DAY
         else:
             weekday = int((ts // DAY + 4) % 7) < 5  # 1970-01-01 was a Thursday
-            if rng.random() < 0.001:
-                gift_amount, gift = gift_amount + 500, gift + 500
+            gifted = rng.random() < 0.001
             if not topped_up and ts >= end - 50 * DAY:
+                # A poll of its own: with a gift in the same poll both amounts grow, and the
+                # pair reads as a gift (one `end` in ~200 made a year with no top-up at all).
                 plan, sub, topped_up = plan + 5_000, sub + 5_000, True
+            elif gifted:
+                gift_amount, gift = gift_amount + 500, gift + 500
             if weekday and rng.random() < 0.25:
                 cost = rng.choice((15, 15, 50, 50, 50, 2_000) if rng.random() < 0.05 else (15, 50))
                 if cost <= sub + gift:
