@@ -24,6 +24,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -36,6 +37,9 @@ from tests.support.waiting import poll_until
 from tray_app import __version__
 from tray_app.autostart.linux import read_group, split_exec
 from tray_app.demo.server import BALANCE_PATH, DEMO_KEY, SimulatedLensmorServer
+
+if TYPE_CHECKING:
+    from tests.desktop.harness import DesktopSession
 
 pytestmark = [
     pytest.mark.slow,
@@ -282,16 +286,7 @@ def test_the_bundle_keeps_the_key_in_the_os_keyring_without_cryptography(
     with running_secret_service(home.root / "secret-service", home.env) as secrets:
         env = bundle_env(home, LENSMOR_BASE_URL=server.url, **secrets.env())
         del env["PYTHON_KEYRING_BACKEND"]  # keyring picks what the bundle has
-        saved = subprocess.run(
-            [str(bundle.executable), "key", "set"],
-            input=DEMO_KEY + "\n",
-            env=env,
-            cwd=home.root,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        saved = run_bundle(bundle, home, "key", "set", env=env, input_text=DEMO_KEY + "\n")
         assert saved.returncode == 0, saved.stderr
         assert_no_traceback(saved)
         assert "OS keyring" in saved.stdout, saved.stdout + saved.stderr
@@ -322,6 +317,29 @@ def test_the_bundle_keeps_the_key_in_the_os_keyring_without_cryptography(
 
 
 # -- on a real (headless) desktop ------------------------------------------------------------
+
+
+def bundled_tray_env(desktop: DesktopSession, server: SimulatedLensmorServer) -> dict[str, str]:
+    """The desktop's environment for the bundle (no PYTHON* variables: it must not find the
+    repo), pointed at the simulated API with the demo key and no keyring."""
+    env = {k: v for k, v in desktop.env.items() if not k.startswith("PYTHON")}
+    env.update(
+        LENSMOR_BASE_URL=server.url,
+        LENSMOR_API_KEY=DEMO_KEY,
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+    )
+    return env
+
+
+def start_bundled_tray(
+    desktop: DesktopSession, bundle: Bundle, server: SimulatedLensmorServer
+) -> subprocess.Popen[bytes]:
+    """`lensmor-tray -v run` from the bundle, once its icon is in the desktop's tray."""
+    app = desktop.popen(
+        [str(bundle.executable), "-v", "run"], env=bundled_tray_env(desktop, server)
+    )
+    desktop.wait_for_tray_icon(timeout=30)
+    return app
 
 
 @linux_only
@@ -371,14 +389,7 @@ def test_the_bundle_docks_with_a_menu_and_notifies(
     # Below the 5% threshold: the first poll raises an alert.
     server.account.set_balance(subscriptionBalance=100)
     with DesktopSession() as desktop:
-        env = dict(desktop.env)
-        env.update(
-            LENSMOR_BASE_URL=server.url,
-            LENSMOR_API_KEY=DEMO_KEY,
-            PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
-        )
-        app = desktop.popen([str(bundle.executable), "-v", "run"], env=env)
-        desktop.wait_for_tray_icon(timeout=30)
+        app = start_bundled_tray(desktop, bundle, server)
         # A GObject backend with a real menu, not the menu-less xorg fallback.
         log = desktop.wait_for_output(app, "tray backend: ", timeout=10)
         backend = log.split("tray backend: ", 1)[1].split()[0]
@@ -443,21 +454,14 @@ def test_every_binary_in_the_bundle_is_loaded_by_the_app(
     loaded: set[str] = set()
     with DesktopSession(screen="1280x800x24") as desktop:
         year_store(desktop.home / ".local/share/lensmor-tray/history.sqlite3", time.time() - 600)
-        env = {k: v for k, v in desktop.env.items() if not k.startswith("PYTHON")}
-        env.update(
-            LENSMOR_BASE_URL=server.url,
-            LENSMOR_API_KEY=DEMO_KEY,
-            PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
-        )
-        app = desktop.popen([str(bundle.executable), "-v", "run"], env=env)
-        desktop.wait_for_tray_icon(timeout=30)
+        app = start_bundled_tray(desktop, bundle, server)
         desktop.open_menu()
         desktop.wait_for_notifications(1, timeout=20)
         loaded |= mapped(app.pid)
 
         window = desktop.popen(
             [str(bundle.executable), "usage"],
-            env={**env, "LENSMOR_TRAY_DIALOG_ECHO": "1"},
+            env={**bundled_tray_env(desktop, server), "LENSMOR_TRAY_DIALOG_ECHO": "1"},
             name="usage",
         )
         desktop.wait_for_output(window, "ready: ", timeout=60)

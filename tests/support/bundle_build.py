@@ -55,11 +55,16 @@ def bundle_env(home: Home, **extra: str) -> dict[str, str]:
 
 
 def run_bundle(
-    bundle: Bundle, home: Home, *args: str, env: dict[str, str] | None = None
+    bundle: Bundle,
+    home: Home,
+    *args: str,
+    env: dict[str, str] | None = None,
+    input_text: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(bundle.executable), *args],
         env=env if env is not None else bundle_env(home),
+        input=input_text,
         cwd=home.root,
         capture_output=True,
         text=True,
