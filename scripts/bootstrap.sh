@@ -44,32 +44,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
-# The bundle's numpy (the dev and package extras build the bundle), built without BLAS:
-# PyPI's wheel carries OpenBLAS, 24 MB and a fifth of the bundle, for linear algebra the
-# Usage chart never does (issue 21; docs/benchmarks.md "Bundle size"). Without SIMD dispatch
-# and with x86-64's baseline only, so it runs on any CPU the bundle meets, and it builds in
-# about 3 minutes on 2 cores, once per machine: the wheel is kept in the cache folder below.
-install_numpy_without_blas() {
-  [ "$(uname -s)" = Linux ] || return 0
-  local found version
-  found=$(.venv/bin/python -c 'import numpy; print(numpy.__version__, numpy.show_config(mode="dicts")["Build Dependencies"]["blas"].get("found", False))' 2>/dev/null) || return 0
-  version=${found% *}
-  [ "${found#* }" = True ] || return 0
-  local cache="${XDG_CACHE_HOME:-$HOME/.cache}/lensmor-tray-build/numpy-without-blas-1"
-  local wheel
-  wheel=$(ls "$cache"/numpy-"$version"-*.whl 2>/dev/null | head -n 1 || true)
-  if [ -z "$wheel" ]; then
-    echo "building numpy $version without BLAS for the bundle (once per machine, about 3 min)"
-    mkdir -p "$cache"
-    .venv/bin/python -m pip wheel -q --no-cache-dir --no-deps --no-binary numpy "numpy==$version" \
-      -w "$cache" -Csetup-args=-Dblas=none -Csetup-args=-Dlapack=none \
-      -Csetup-args=-Dallow-noblas=true -Csetup-args=-Dcpu-dispatch=none \
-      -Csetup-args=-Dcpu-baseline=min
-    wheel=$(ls "$cache"/numpy-"$version"-*.whl | head -n 1)
-  fi
-  .venv/bin/python -m pip install -q --force-reinstall --no-deps "$wheel"
-}
-
+# The bundle's numpy, without BLAS (the dev and package extras build the bundle).
 case ",$extras," in
-  *,dev,* | *,package,*) install_numpy_without_blas ;;
+  *,dev,* | *,package,*) scripts/numpy_without_blas.sh .venv ;;
 esac

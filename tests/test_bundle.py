@@ -56,7 +56,7 @@ ASSETS = REPO / "tray_app" / "assets"
 # Issue 21's target, met on Debian 12 (docs/benchmarks.md, "Bundle size"): 283 MB and 108 MB
 # as tar.gz before its exclusions. A bundle above it means something large got collected by
 # accident, e.g. Babel's 1,149 locales (+33 MB), a whole icon theme (+36 MB), PyPI's numpy with
-# OpenBLAS (+24 MB; scripts/bootstrap.sh installs one without) or cryptography (+11 MB).
+# OpenBLAS (+24 MB; scripts/numpy_without_blas.sh installs one without) or cryptography (+11 MB).
 TARGET_BYTES, TARGET_ARCHIVE_BYTES = 110 * 2**20, 40 * 2**20
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="Linux behaviour")
 
@@ -111,7 +111,7 @@ def test_the_bundle_leaves_out_what_the_app_never_uses(bundle: Bundle) -> None:
     assert not list(internal.rglob("librsvg*"))
     assert not list(internal.rglob("libicudata*"))
     assert not (internal / "numpy/random").exists()
-    # numpy built without BLAS (scripts/bootstrap.sh): no OpenBLAS, 24 MB.
+    # numpy built without BLAS (scripts/numpy_without_blas.sh): no OpenBLAS, 24 MB.
     assert not list(internal.rglob("*openblas*"))
     # Stripped: no symbol table left in the interpreter library.
     libpython = next(internal.glob("libpython3*.so*"))
