@@ -203,7 +203,8 @@ def test_dribbled_headers_end_at_the_overall_deadline_with_the_socket_closed(
         client.fetch_balance()
     elapsed = time.monotonic() - started
     client.close()
-    assert 0.9 < elapsed < 2.0
+    # The dribble takes tens of seconds; 4 s leaves room for a loaded machine.
+    assert 0.9 < elapsed < 4.0
     # The server sees the connection go: its handler stops dribbling and the next request,
     # on a new connection, is answered normally.
     poll_until(lambda: server.open_connections == 0, 3, "the server saw the client hang up")
