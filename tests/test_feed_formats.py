@@ -93,6 +93,12 @@ def test_waybar_text_shows_the_compact_balance_and_a_question_mark_when_stale() 
     assert json.loads(feed.waybar([no_balance(Problem.KEY_REJECTED)]))["text"] == "Key rejected"
 
 
+def test_waybar_with_no_account_is_an_empty_text_that_hides_the_module() -> None:
+    # The feed file after the last polled account was removed (a reload): waybar hides a
+    # custom module whose text is empty, and a line it cannot parse would show an error.
+    assert json.loads(feed.waybar([])) == {"text": ""}
+
+
 @pytest.mark.parametrize(("snapshot", "expected"), CASES)
 def test_i3blocks_prints_full_text_short_text_and_the_levels_colour(
     snapshot: AccountSnapshot, expected: str

@@ -12,6 +12,7 @@ what was done before it (a key stored, a history moved), and the error is raised
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -109,7 +110,8 @@ def rename_account(
                     name=repr(new), path=target_db
                 )
             )
-        if moves_history and (tray_running or (lambda: is_running(paths.lock_file)))():
+        running = tray_running or functools.partial(is_running, paths.lock_file)
+        if moves_history and running():
             # The running tray holds the history file open and would keep writing to it.
             raise ConfigError(_("quit the tray app first: it is using this account's history"))
         renamed = with_account_renamed(config.settings, account.name, new)

@@ -10,11 +10,12 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from tray_app.bounded import all_within
 from tray_app.command_hints import key_set_command
 from tray_app.core import fmt
 from tray_app.core.doctor import CheckResult
 from tray_app.core.state import STALE_AFTER_INTERVALS
-from tray_app.doctor_context import FAIL, OK, WARN, Context, in_parallel
+from tray_app.doctor_context import FAIL, OK, WARN, Context
 from tray_app.secrets import KeyringAnswer, keyring_call
 from tray_app.settings import DEFAULT_ACCOUNT
 
@@ -63,7 +64,7 @@ def check_keys(context: Context) -> list[CheckResult]:
         return CheckResult("key", OK, detail, account=label)
 
     # The key store's own keyring timeout bounds each load; they run side by side.
-    answers = in_parallel([functools.partial(load, name) for name in accounts], timeout=5.0)
+    answers = all_within([(functools.partial(load, name), 5.0) for name in accounts], "doctor-key")
     return [
         answer or CheckResult("key", FAIL, "reading it did not finish", account=context.label(name))
         for name, answer in zip(accounts, answers, strict=True)

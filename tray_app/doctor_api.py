@@ -9,10 +9,11 @@ import functools
 import time
 from collections.abc import Mapping
 
+from tray_app.bounded import all_within
 from tray_app.command_hints import key_set_command
 from tray_app.core import fmt
 from tray_app.core.doctor import CheckResult
-from tray_app.doctor_context import FAIL, OK, WARN, Context, in_parallel
+from tray_app.doctor_context import FAIL, OK, WARN, Context
 from tray_app.settings import ConfigError, effective_base_url
 
 API_CONNECT_TIMEOUT_S = 3.0
@@ -28,8 +29,9 @@ def check_api(context: Context) -> list[CheckResult]:
     """Every account's own base URL, probed with that account's key, all at once."""
     accounts = context.settings.account_names
     timeout = API_CONNECT_TIMEOUT_S + API_READ_TIMEOUT_S + 0.5
-    answers = in_parallel(
-        [functools.partial(probe_account, context, name) for name in accounts], timeout
+    answers = all_within(
+        [(functools.partial(probe_account, context, name), timeout) for name in accounts],
+        "doctor-probe",
     )
     results: list[CheckResult] = []
     for name, answer in zip(accounts, answers, strict=True):

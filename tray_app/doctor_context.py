@@ -1,18 +1,16 @@
-"""What `lensmor-tray doctor`'s checks share: the context gathered once, and running one probe
-per account side by side under one deadline (so ten accounts take as long as the slowest)."""
+"""What `lensmor-tray doctor`'s checks share: the context gathered once. The checks run one
+probe per account side by side (`bounded.all_within`), so ten accounts take as long as the
+slowest."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
 
-from tray_app.bounded import all_within
 from tray_app.core.doctor import CheckResult, Verdict
 from tray_app.settings import DEFAULT_ACCOUNT, AppPaths, Settings
 
 OK, WARN, FAIL = Verdict.OK, Verdict.WARN, Verdict.FAIL
-T = TypeVar("T")
 
 
 @dataclass
@@ -40,11 +38,3 @@ class Context:
 
 
 Check = Callable[[Context], list[CheckResult]]
-
-
-def in_parallel(
-    calls: Sequence[Callable[[], T]], timeout: float, name: str = "doctor-probe"
-) -> list[T | None]:
-    """Every call at once; each answer, or None for a call that raised or did not finish
-    within `timeout`."""
-    return all_within([(call, timeout) for call in calls], name)

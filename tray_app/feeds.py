@@ -10,7 +10,6 @@ the poll loop.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Sequence
@@ -111,7 +110,7 @@ class FeedWriter:
             # With no account: only the HELP and TYPE lines, no series.
             self._write(targets.prometheus_textfile, feed.prometheus(accounts))
         if targets.waybar_file is not None:
-            self._write(targets.waybar_file, waybar_line(accounts))
+            self._write(targets.waybar_file, feed.waybar(accounts) + "\n")
 
     def _write(self, path: Path, text: str) -> None:
         try:
@@ -135,15 +134,6 @@ class AccountFeed:
 
     def publish(self, state: MonitorState, settings: Settings, now: float) -> None:
         self._writer.publish_through(self, state, settings, now)
-
-
-def waybar_line(accounts: Sequence[feed.AccountSnapshot]) -> str:
-    """The waybar file's line. For no account, `{"text": ""}`: core's `feed.waybar` needs one
-    account to pick the worst of (it raises on none), and waybar hides a custom module whose
-    text is empty, which is what a bar should show while no account has a balance yet."""
-    if not accounts:
-        return json.dumps({"text": ""}) + "\n"
-    return feed.waybar(accounts) + "\n"
 
 
 def write_atomically(path: Path, data: bytes) -> None:

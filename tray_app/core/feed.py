@@ -239,7 +239,11 @@ def _named(accounts: Sequence[AccountSnapshot]) -> bool:
 
 def waybar(accounts: Sequence[AccountSnapshot]) -> str:
     """One JSON line for a waybar custom module with `"return-type": "json"`; the text and the
-    tooltip are Pango markup (`fmt.markup_escaped`), so the module must not set `"escape": true`."""
+    tooltip are Pango markup (`fmt.markup_escaped`), so the module must not set `"escape": true`.
+    For no account (the last one removed before another has polled), `{"text": ""}`: waybar
+    hides a custom module whose text is empty."""
+    if not accounts:
+        return json.dumps({"text": ""})
     top = worst(accounts)
     named = _named(accounts)
     out: dict[str, object] = {
