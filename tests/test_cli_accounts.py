@@ -230,3 +230,17 @@ def test_rename_moves_key_history_and_pin(
     assert clash.code == 2
     # The same words as `account add` and the Settings window (account_rules.py).
     assert "an account named 'work' exists already" in clash.err
+
+
+def test_a_config_readable_by_others_is_warned_about_once_and_written_back_private(
+    home: Home, server: SimulatedLensmorServer
+) -> None:
+    # The command reads the config, then reads it again under its lock to edit it: the mode
+    # warning was printed twice, the second time just before the write that makes it 0600.
+    home.write_config(f'base_url = "{server.url}"\n')
+    home.config_file.chmod(0o644)
+    result = run_cli(home, "account", "add", "Work", input_text=WORK_KEY)
+    assert result.code == 0, result.err
+    assert result.err.count("readable by other users") == 1
+    assert stat.S_IMODE(home.config_file.stat().st_mode) == 0o600
+    assert "readable by other users" not in run_cli(home, "account", "list").err

@@ -150,9 +150,9 @@ def _read(path: Path) -> LockedConfig:
     raw = read_config_bytes(path)  # ConfigError for anything that is not a usable config
     if raw is None:
         return LockedConfig(path, Settings(), "", exists=False)
-    settings, warnings = settings_from_bytes(path, *raw)
-    for warning in warnings:
-        log.warning("%s", warning)
+    # Its warnings (a config readable by others) are left out: every caller read the config
+    # before editing it, and said them then; the edit writes it back 0600 anyway.
+    settings, _warnings = settings_from_bytes(path, *raw)
     return LockedConfig(path, settings, raw[0].decode("utf-8"))
 
 
