@@ -11,6 +11,7 @@ child process (exit 2, one error line, no traceback), then generated argument li
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import datetime as dt
 import io
@@ -538,13 +539,20 @@ def test_the_args_corpus_is_named_and_large_enough() -> None:
 
 # --- command lines: generated argument lists ----------------------------------------------
 
-COMMANDS = {None, "status", "key", "paths", "run", "demo", "settings", "autostart", "history"}
+#: Every command `--help` lists (a command added to the CLI must be added here too: the test
+#: generates free text as well, which found "refresh" missing here).
+COMMANDS = {
+    None, "status", "refresh", "doctor", "key", "paths", "run", "demo", "settings", "autostart",
+    "history", "account", "usage",
+}  # fmt: skip
 tokens = st.one_of(
     st.sampled_from(
         ["status", "key", "set", "show", "clear", "paths", "run", "demo", "settings",
          "autostart", "enable", "disable", "history", "--json", "--days", "--config", "-v",
          "--verbose", "--autostart", "--demo-without-key", "-h", "--help", "--version", "--",
-         "-", "--v", "--con", "-5", "0", "1e3", "=", "--days=", "--config=", "-vv"]
+         "-", "--v", "--con", "-5", "0", "1e3", "=", "--days=", "--config=", "-vv", "refresh",
+         "doctor", "account", "add", "list", "remove", "rename", "usage", "--account", "-Ops",
+         "--account=-Ops", "--base-url", "--cached", "--format", "waybar"]
     ),
     st.text(max_size=12),
 )  # fmt: skip
@@ -555,6 +563,15 @@ def captured() -> Iterator[tuple[io.StringIO, io.StringIO]]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         yield out, err
+
+
+def test_the_generated_argument_lists_know_every_command() -> None:
+    [commands] = [
+        action.choices
+        for action in build_parser()._actions
+        if isinstance(action, argparse._SubParsersAction)
+    ]
+    assert set(commands) == COMMANDS - {None}
 
 
 def test_generated_argument_lists_parse_or_exit_0_or_2() -> None:
