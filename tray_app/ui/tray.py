@@ -67,6 +67,13 @@ def gi_backend_available(name: str) -> bool:
     return True
 
 
+def _one_line_for_a_lost_display(record: logging.LogRecord) -> bool:
+    """pystray's xorg loop logs the end of the X connection at ERROR with a traceback; it is
+    how a session ends, and `_let_go_of_a_lost_display` says it in one line instead."""
+    error = record.exc_info[1] if record.exc_info else None
+    return type(error).__name__ != "ConnectionClosedError"  # Xlib.error's, by name: no import
+
+
 class PystrayTray:
     """Owns the pystray Icon. `run()` blocks the calling (main) thread until `stop()`."""
 
@@ -115,6 +122,7 @@ class PystrayTray:
             setup()
 
         if self.backend == "xorg":
+            self._icon._log.addFilter(_one_line_for_a_lost_display)
             self._show_before_the_loop()
         try:
             self._icon.run(setup=_setup)
@@ -123,6 +131,20 @@ class PystrayTray:
             # when the loop ends, and raise GLib.GError (ServiceUnknown) when no notification
             # server is running. The app is quitting anyway: log it, do not crash.
             log.warning("the tray loop ended with %s", type(exc).__name__)
+        if self.backend == "xorg":
+            self._let_go_of_a_lost_display()
+
+    def _let_go_of_a_lost_display(self) -> None:
+        """When the X server went away (the session ended), pystray's loop ends, and later its
+        `Icon.__del__` destroys the window and closes the display over the dead connection;
+        what that raises, Python prints as a traceback ("Exception ignored in ... __del__")
+        while the app exits. Nothing is left to destroy or close: tell pystray so."""
+        display = self._icon._display
+        if display.display.socket_error is None:  # python-xlib: set once the connection ends
+            return
+        log.warning("the X display connection closed (the session ended?): quitting")
+        self._icon._running = False  # the loop is over: nothing for __del__ to stop
+        display.close = lambda: None  # the socket is gone with the server
 
     def _restore_sigint(self, handler: Any) -> None:
         """Put back the SIGINT handler pystray's GTK backends replace when their loop starts.
