@@ -9,23 +9,21 @@ from __future__ import annotations
 
 import sys
 
-from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
+import pytest
 
-from .harness import REPO_ROOT, DesktopSession
+from tray_app.demo.server import SimulatedLensmorServer
+
+from .app_env import app_env
+from .harness import DesktopSession
+
+pytestmark = pytest.mark.desktop
 
 
 def test_the_xembed_tray_quits_in_one_line_when_the_x_server_goes_away(
     desktop: DesktopSession,
 ) -> None:
     with SimulatedLensmorServer() as server:
-        env = dict(desktop.env)
-        env.update(
-            PYTHONPATH=str(REPO_ROOT),
-            LENSMOR_BASE_URL=server.url,
-            LENSMOR_API_KEY=DEMO_KEY,
-            PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
-            PYSTRAY_BACKEND="xorg",
-        )
+        env = app_env(desktop, server, PYSTRAY_BACKEND="xorg")
         proc = desktop.popen(
             [sys.executable, "-m", "tray_app", "-v", "run"], env=env, name="lensmor-tray"
         )

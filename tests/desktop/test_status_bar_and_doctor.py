@@ -20,11 +20,11 @@ from collections.abc import Iterator, Mapping
 
 import pytest
 
-from tests.conftest import REPO
 from tests.support.waiting import poll_until
 from tests.test_readme_bars import snippets
 from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
 
+from .app_env import app_env
 from .harness import DesktopSession
 
 pytestmark = pytest.mark.desktop
@@ -36,17 +36,6 @@ FORMATS = ("text", "json", "waybar", "i3blocks", "polybar", "xbar", "prometheus"
 def server() -> Iterator[SimulatedLensmorServer]:
     with SimulatedLensmorServer() as srv:
         yield srv
-
-
-def app_env(desktop: DesktopSession, server: SimulatedLensmorServer) -> dict[str, str]:
-    env = dict(desktop.env)
-    env.update(
-        PYTHONPATH=str(REPO),
-        LENSMOR_BASE_URL=server.url,
-        LENSMOR_API_KEY=DEMO_KEY,
-        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
-    )
-    return env
 
 
 def cli(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
