@@ -801,6 +801,38 @@ class DesktopSession:
         del self._services["trayer"]
         poll_until(lambda: self.tray_owner() == 0, 5.0, f"{TRAY_SELECTION} still owned")
 
+    def request_dock_again(self) -> int:
+        """Send the System Tray Protocol's SYSTEM_TRAY_REQUEST_DOCK for every XEmbed window
+        still sitting on the root window, as tray_app/ui/xorg_dock.py does for the app;
+        return how many were asked for. For the harness's bare pystray app, whose xorg
+        backend asks once and never again (moses-palmer/pystray#186)."""
+        from Xlib import X, error
+        from Xlib.protocol import event
+
+        owner = self.tray_owner()
+        if not owner:
+            return 0
+        manager = self._x.create_resource_object("window", owner)
+        xembed = self._x.intern_atom("_XEMBED_INFO")
+        opcode = self._x.intern_atom("_NET_SYSTEM_TRAY_OPCODE")
+        asked = 0
+        for window in self._x.screen().root.query_tree().children:
+            try:
+                if window.get_full_property(xembed, X.AnyPropertyType) is None:
+                    continue
+            except error.XError:
+                continue
+            request_dock = 0
+            message = event.ClientMessage(
+                window=manager,
+                client_type=opcode,
+                data=(32, [X.CurrentTime, request_dock, window.id, 0, 0]),
+            )
+            manager.send_event(message, event_mask=X.NoEventMask)
+            asked += 1
+        self._x.flush()
+        return asked
+
     def restart_tray(self) -> None:
         self.stop_tray()
         self.start_tray()
