@@ -56,15 +56,15 @@ from bench_store import simulate  # noqa: E402 - needs the path above
 
 from tests.desktop.harness import DesktopSession, WindowInfo  # noqa: E402
 from tests.support.waiting import poll_until  # noqa: E402
-from tray_app.api import LensmorClient  # noqa: E402
+from tray_app.api.client import LensmorClient  # noqa: E402
+from tray_app.config.settings import APP_NAME, Settings  # noqa: E402
 from tray_app.core.levels import Level  # noqa: E402
 from tray_app.core.view import TrayView  # noqa: E402
 from tray_app.demo.server import DEMO_KEY, SimulatedAccount, SimulatedLensmorServer  # noqa: E402
-from tray_app.monitor import Monitor  # noqa: E402
+from tray_app.history.store import HistoryStore  # noqa: E402
 from tray_app.notify.base import Notification  # noqa: E402
-from tray_app.settings import APP_NAME, Settings  # noqa: E402
-from tray_app.store import HistoryStore  # noqa: E402
-from tray_app.ui.icon import LEVEL_FILL  # noqa: E402
+from tray_app.runtime.monitor import Monitor  # noqa: E402
+from tray_app.tray.icon import LEVEL_FILL  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 RGB = tuple[int, int, int]
@@ -209,7 +209,7 @@ class Subject:
                     return 0
                 self.log_file = found[0]
             text = self.log_file.read_text(errors="replace")
-            return text.count(" tray_app.monitor: poll: ")
+            return text.count(" tray_app.runtime.monitor: poll: ")
         return len(re.findall(r"^poll \d+: ", desktop.log_of(self.proc), re.MULTILINE))
 
 

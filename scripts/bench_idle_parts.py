@@ -1,8 +1,8 @@
 """What single changes to the idle tray's memory are worth (issue 9), in bare interpreters.
 
 Each case is a fresh `python -c` that imports what `lensmor-tray run` imports on Linux with the
-native tray (tray_app.cli, tray_app.app, tray_app.ui.sni.tray), then does one more thing; the
-figure is its VmRSS, the median of 3 runs (MiB). Cases:
+native tray (tray_app.cli.main, tray_app.app.tray_app, tray_app.tray.sni.tray), then does
+one more thing; the figure is its VmRSS, the median of 3 runs (MiB). Cases:
 
   font from bytes / from its path   four badges rendered at every SNI size, with the badge
                                     font loaded as before (bytes) and as now (the file path)
@@ -24,19 +24,19 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 RSS = "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmRSS')))"
-BASE = "import tray_app.cli, tray_app.app, tray_app.ui.sni.tray\n"
+BASE = "import tray_app.cli.main, tray_app.app.tray_app, tray_app.tray.sni.tray\n"
 RENDER = """
 from tray_app.core.badge import badge_for_balance
 from tray_app.core.levels import Level
-from tray_app.ui.icon import BadgeRenderer
-from tray_app.ui.sni.pixmaps import badge_pixmaps
+from tray_app.tray.icon import BadgeRenderer
+from tray_app.tray.sni.pixmaps import badge_pixmaps
 renderer = BadgeRenderer()
 for value in (12_500, 950, 30_000, 1_200_000):
     badge_pixmaps(badge_for_balance(value, 0.4, Level.OK), renderer)
 """
 FONT_FROM_BYTES = """
 import io
-import tray_app.ui.icon as icon
+import tray_app.tray.icon as icon
 icon._font_source = lambda: io.BytesIO(icon.asset_bytes(icon.FONT_FILE))
 """
 DROPPED = {

@@ -37,8 +37,8 @@ from bench import rss_mb, thread_names  # noqa: E402
 
 from tests.desktop.harness import DesktopSession, poll_until  # noqa: E402
 from tests.desktop.hosts.xfce import XfceHost  # noqa: E402
+from tray_app.config.settings import APP_NAME  # noqa: E402
 from tray_app.demo.server import DEMO_KEY, SimulatedAccount, SimulatedLensmorServer  # noqa: E402
-from tray_app.settings import APP_NAME  # noqa: E402
 
 TARGETS = {"register": 1.0, "rss": 0.75}
 
@@ -172,7 +172,9 @@ def polled(desktop: Desktop, proc: subprocess.Popen[bytes], home: Path, is_app: 
     """The subject has finished its first poll (the app logs it; the skeleton prints it)."""
     if is_app:
         logs = list(home.rglob(f"{APP_NAME}.log"))
-        return bool(logs) and " tray_app.monitor: poll: " in logs[0].read_text(errors="replace")
+        return bool(logs) and " tray_app.runtime.monitor: poll: " in logs[0].read_text(
+            errors="replace"
+        )
     return "poll 1: " in desktop.log(proc)
 
 

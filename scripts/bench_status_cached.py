@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))
 
 from tray_app.core.balance import parse_balance  # noqa: E402
 from tray_app.core.state import MonitorState  # noqa: E402
-from tray_app.store import HistoryStore  # noqa: E402
+from tray_app.history.store import HistoryStore  # noqa: E402
 
 
 def seed(data_home: Path) -> None:
@@ -139,9 +139,11 @@ def main() -> None:
             print(f"-- {title}")
             cases = {
                 "python -c pass": [str(python), "-c", "pass"],
-                "python -c 'import tray_app.cli'": [str(python), "-c", "import tray_app.cli"],
-                "python -c 'import tray_app.fast_status'": [
-                    str(python), "-c", "import tray_app.fast_status",
+                "python -c 'import tray_app.cli.main'": [
+                    str(python), "-c", "import tray_app.cli.main",
+                ],
+                "python -c 'import tray_app.cli.fast_status'": [
+                    str(python), "-c", "import tray_app.cli.fast_status",
                 ],
             }  # fmt: skip
             # The console script, as a status bar runs it (else the module, for a bare checkout).

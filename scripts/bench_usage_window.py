@@ -81,10 +81,14 @@ def one_start(desktop: DesktopSession, env: dict[str, str], command: list[str]) 
 
 def tray_rss(with_matplotlib: bool) -> float:
     code = (
-        "import tray_app.app, tray_app.cli, tray_app.monitor, tray_app.store\n"
-        + ("import matplotlib; matplotlib.use('TkAgg')\n"
-           "from matplotlib.backends.backend_tkagg import FigureCanvasTkAgg\n"
-           if with_matplotlib else "")  # fmt: skip
+        "import tray_app.app.tray_app, tray_app.cli.main, tray_app.runtime.monitor\n"
+        "import tray_app.history.store\n"
+        + (
+            "import matplotlib; matplotlib.use('TkAgg')\n"
+            "from matplotlib.backends.backend_tkagg import FigureCanvasTkAgg\n"
+            if with_matplotlib
+            else ""
+        )
         + "print(next(l for l in open('/proc/self/status') if l.startswith('VmRSS')).split()[1])"
     )
     done = subprocess.run(

@@ -11,12 +11,8 @@ import keyring
 import pytest
 
 from tests.support.file_keyring import FileKeyring
-from tray_app.account_rules import is_placeholder
-from tray_app.core import fmt
-from tray_app.demo.demo_accounts import PERSONAL_DEMO_KEY, simulated_demo_accounts
-from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
-from tray_app.secrets import KeySource, KeyStore, StoredKey
-from tray_app.settings import (
+from tray_app.config.account_rules import is_placeholder
+from tray_app.config.settings import (
     DEFAULT_ACCOUNT,
     AccountConfig,
     AppPaths,
@@ -24,7 +20,11 @@ from tray_app.settings import (
     load_settings,
     save_settings,
 )
-from tray_app.ui.account_actions import (
+from tray_app.core import fmt
+from tray_app.demo.demo_accounts import PERSONAL_DEMO_KEY, simulated_demo_accounts
+from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
+from tray_app.keys.key_store import KeySource, KeyStore, StoredKey
+from tray_app.windows.account_actions import (
     add_account,
     check_account,
     placeholder_is_empty,
@@ -32,7 +32,7 @@ from tray_app.ui.account_actions import (
     rename_account,
     stored_keys,
 )
-from tray_app.ui.accounts_form import (
+from tray_app.windows.accounts_form import (
     AccountField,
     NewAccountFields,
     account_line,

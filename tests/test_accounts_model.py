@@ -15,10 +15,7 @@ import keyring
 import pytest
 
 from tests.support.file_keyring import FileKeyring
-from tray_app.core.balance import Balance
-from tray_app.core.levels import Threshold
-from tray_app.secrets import KEYRING_SERVICE, KeySource, KeyStore
-from tray_app.settings import (
+from tray_app.config.settings import (
     AccountConfig,
     AlertSettings,
     AppPaths,
@@ -30,7 +27,10 @@ from tray_app.settings import (
     with_account_renamed,
     without_account,
 )
-from tray_app.store import HistoryStore, move_history
+from tray_app.core.balance import Balance
+from tray_app.core.levels import Threshold
+from tray_app.history.store import HistoryStore, move_history
+from tray_app.keys.key_store import KEYRING_SERVICE, KeySource, KeyStore
 
 KEY_A = "uak_aaaaaaaaaaaaaaaaaaaa1111"
 KEY_B = "uak_bbbbbbbbbbbbbbbbbbbb2222"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 
-from tray_app.accounts_tray import NamedNotifier, TrayBoard
 from tray_app.core.accounts_view import AccountView, badge_account, combine
 from tray_app.core.balance import Balance
 from tray_app.core.levels import DEFAULT_THRESHOLDS
@@ -13,7 +12,8 @@ from tray_app.core.stagger import spaced
 from tray_app.core.state import MonitorState, PollResult, Problem, advance
 from tray_app.core.view import Action, MenuRow, PinAccount, TrayView, present
 from tray_app.notify.base import Notification
-from tray_app.scheduler import PollSpacer
+from tray_app.runtime.board import NamedNotifier, TrayBoard
+from tray_app.runtime.scheduler import PollSpacer
 
 NOW = 1_767_225_600.0
 
@@ -189,7 +189,7 @@ def test_the_board_shows_the_combination_of_the_latest_views() -> None:
 
 
 def test_the_combined_view_speaks_the_users_language() -> None:
-    from tray_app.i18n import language_from_environ
+    from tray_app.support.i18n import language_from_environ
 
     german = language_from_environ({"LANG": "de_DE.UTF-8"})
     state = advance(MonitorState(), PollResult(NOW, balance=balance(800)))
@@ -205,7 +205,7 @@ def test_the_combined_view_speaks_the_users_language() -> None:
 
 def test_two_sections_with_recent_alerts_get_distinct_menu_ids() -> None:
     from tray_app.core.view import Extras
-    from tray_app.ui.sni.menu_model import MenuIds, build_menu
+    from tray_app.tray.sni.menu_model import MenuIds, build_menu
 
     state = advance(MonitorState(), PollResult(NOW, balance=balance(900)))
     recent = ((NOW - 60, "Lensmor credits low"),)

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from tray_app.aio_loop import AsyncioThread
+from tray_app.support.aio_loop import AsyncioThread
 
 
 def test_submit_runs_on_the_loop_thread_and_returns_the_result() -> None:

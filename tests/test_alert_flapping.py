@@ -11,6 +11,7 @@ import logging
 import pytest
 
 from tests.support.rig import DAY, START, Rig
+from tray_app.config.settings import AlertSettings
 from tray_app.core.alerts import (
     IMPORTANCE,
     PERIOD_MEMORY,
@@ -21,7 +22,6 @@ from tray_app.core.alerts import (
 )
 from tray_app.core.forecast import Forecast
 from tray_app.core.state import Problem
-from tray_app.settings import AlertSettings
 
 from .test_alerts import PERIOD_MS, RESET_MS, SUB, Driver, K, acct
 
@@ -196,7 +196,7 @@ def test_saved_flap_and_top_up_fields_are_read_tolerantly() -> None:
 def test_the_monitor_logs_a_flapping_reset_at_once_and_announces_one_renewal(
     rig: Rig, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="tray_app.monitor")
+    caplog.set_level(logging.INFO, logger="tray_app.runtime.monitor")
     period_a = int((START + 10 * DAY) * 1000)
     period_b = period_a + PERIOD_MS
     rig.start()

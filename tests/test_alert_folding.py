@@ -22,7 +22,7 @@ from tray_app.core.balance import Balance
 from tray_app.core.forecast import Forecast
 from tray_app.core.language import ENGLISH, Language
 from tray_app.core.levels import Threshold
-from tray_app.i18n import language_from_environ
+from tray_app.support.i18n import language_from_environ
 
 UTC = dt.timezone.utc
 RESET_MS = 1_796_083_200_000  # 2026-12-01 00:00 UTC

@@ -31,6 +31,7 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tray_app.config.settings import AlertSettings
 from tray_app.core.alerts import (
     DEPLETED_LABEL,
     Alert,
@@ -47,7 +48,6 @@ from tray_app.core.balance import Balance
 from tray_app.core.forecast import runway, samples_from_balances
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Threshold
 from tray_app.core.state import Problem
-from tray_app.settings import AlertSettings
 
 T0 = 1_795_176_000.0  # 2026-11-20 12:00 UTC
 PERIOD_MS = 30 * 86_400_000

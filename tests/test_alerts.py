@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from tray_app.config.settings import AlertSettings
 from tray_app.core.alerts import (
     MAX_SUPPRESSED,
     RESET_MIN_ADVANCE_MS,
@@ -27,7 +28,6 @@ from tray_app.core.balance import Balance
 from tray_app.core.forecast import DAY_S, Forecast
 from tray_app.core.levels import Threshold
 from tray_app.core.state import Problem
-from tray_app.settings import AlertSettings
 
 UTC = dt.timezone.utc
 HOUR = 3600.0

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.support.waiting import poll_until
-from tray_app.api import (
+from tray_app.api.client import (
     MAX_BODY_BYTES,
     USER_AGENT,
     AuthError,
@@ -22,8 +22,8 @@ from tray_app.api import (
     RateLimited,
     ServerError,
 )
+from tray_app.config.settings import ConfigError
 from tray_app.demo.server import DEMO_KEY, Fault, SimulatedLensmorServer
-from tray_app.settings import ConfigError
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ from tests.corpus.responses.cases import (
     Case,
 )
 from tests.support.rig import RecordingNotifier, RecordingTray, Rig
-from tray_app.api import (
+from tray_app.api.client import (
     MAX_RATE_LIMIT_WAIT_S,
     ApiError,
     AuthError,
@@ -55,15 +55,15 @@ from tray_app.api import (
     RateLimited,
     ServerError,
 )
+from tray_app.config.settings import AlertSettings, Settings
 from tray_app.core import fmt
 from tray_app.core.badge import BadgeKind
 from tray_app.core.balance import MAX_CREDITS, RESET_AT_MAX_MS, RESET_AT_MIN_MS
 from tray_app.core.state import Problem
 from tray_app.core.view import MenuRow, TrayView
 from tray_app.demo.server import DEMO_KEY, Fault, SimulatedLensmorServer
-from tray_app.monitor import Monitor, PollReport
-from tray_app.settings import AlertSettings, Settings
-from tray_app.store import HistoryStore
+from tray_app.history.store import HistoryStore
+from tray_app.runtime.monitor import Monitor, PollReport
 
 #: Every property test here: the same examples on every run and on CI (derandomize, no example
 #: database), no per-example deadline, and no health check failing a slow CI machine.

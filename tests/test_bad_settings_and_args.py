@@ -30,21 +30,21 @@ from hypothesis import strategies as st
 
 from tests.conftest import Home, make_home, run_cli
 from tests.support.rig import RecordingNotifier, RecordingTray
-from tray_app.api import LensmorClient
-from tray_app.cli import build_parser
-from tray_app.core.balance import Balance
-from tray_app.core.levels import Threshold
-from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
-from tray_app.monitor import Monitor
-from tray_app.scheduler import PollScheduler
-from tray_app.settings import (
+from tray_app.api.client import LensmorClient
+from tray_app.cli.main import build_parser
+from tray_app.config.settings import (
     ConfigError,
     Settings,
     load_settings,
     save_settings,
     validate_base_url,
 )
-from tray_app.store import HistoryStore
+from tray_app.core.balance import Balance
+from tray_app.core.levels import Threshold
+from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
+from tray_app.history.store import HistoryStore
+from tray_app.runtime.monitor import Monitor
+from tray_app.runtime.scheduler import PollScheduler
 
 #: Every property test here: the same examples on every run and on CI (derandomize, no example
 #: database), no per-example deadline, and no health check failing a slow CI machine.

@@ -8,6 +8,13 @@ import io
 import pytest
 from PIL import Image
 
+from tray_app.config.settings import (
+    ConfigError,
+    Settings,
+    load_settings,
+    parse_settings,
+    save_settings,
+)
 from tray_app.core import fmt
 from tray_app.core.badge import (
     GAUGE_MIN_PX,
@@ -19,10 +26,9 @@ from tray_app.core.badge import (
 )
 from tray_app.core.levels import Level
 from tray_app.core.view import Extras, present
-from tray_app.settings import ConfigError, Settings, load_settings, parse_settings, save_settings
-from tray_app.ui.appearance import panel_for_color_scheme
-from tray_app.ui.icon import LEVEL_FILL, BadgeRenderer, Panel, render_badge
-from tray_app.ui.tray import WINDOWS_TRAY_SIZES, badge_geometry, windows_icon_bytes
+from tray_app.tray.appearance import panel_for_color_scheme
+from tray_app.tray.icon import LEVEL_FILL, BadgeRenderer, Panel, render_badge
+from tray_app.tray.pystray_tray import WINDOWS_TRAY_SIZES, badge_geometry, windows_icon_bytes
 
 HOST_SIZES = (16, 20, 22, 24, 32, 48, 64)
 

@@ -13,7 +13,13 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 from tests.conftest import REPO
-from tray_app.i18n import CATALOGS, DOMAIN, catalog_text, language_from_environ, load_catalog
+from tray_app.support.i18n import (
+    CATALOGS,
+    DOMAIN,
+    catalog_text,
+    language_from_environ,
+    load_catalog,
+)
 
 LOCALE_DIR = REPO / "tray_app" / "locale"
 NNBSP = "\u202f"

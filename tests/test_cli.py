@@ -240,7 +240,7 @@ def test_python_m_and_the_console_script_agree(home: Home) -> None:
 
 def test_history_prints_changes_and_daily_usage(home: Home) -> None:
     from tray_app.core.balance import Balance
-    from tray_app.store import HistoryStore
+    from tray_app.history.store import HistoryStore
 
     assert run_cli(home, "history").code == 1  # nothing recorded yet: says so, exit 1
     now = __import__("time").time()

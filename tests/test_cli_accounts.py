@@ -12,10 +12,10 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import Home, run_cli
+from tray_app.config.settings import AppPaths, load_settings
 from tray_app.core.balance import Balance
 from tray_app.demo.server import Fault, SimulatedAccount, SimulatedLensmorServer
-from tray_app.settings import AppPaths, load_settings
-from tray_app.store import HistoryStore
+from tray_app.history.store import HistoryStore
 
 WORK_KEY = "uak_workworkworkwork0000aaaa"
 HOME_KEY = "uak_homehomehomehome1111bbbb"

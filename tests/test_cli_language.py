@@ -14,12 +14,12 @@ import pytest
 
 from tests.conftest import Home, run_cli
 from tests.test_catalogs import NNBSP
+from tray_app.cli.history_report import history_report
 from tray_app.core import fmt
 from tray_app.core.balance import Balance
 from tray_app.demo.server import SimulatedLensmorServer
-from tray_app.history_report import history_report
-from tray_app.i18n import language_from_environ
-from tray_app.store import HOUR, HistoryStore
+from tray_app.history.store import HOUR, HistoryStore
+from tray_app.support.i18n import language_from_environ
 
 GERMAN = {"LANG": "de_DE.UTF-8", "TZ": "UTC"}
 FRENCH = {"LANG": "fr_FR.UTF-8", "TZ": "UTC"}
@@ -130,8 +130,8 @@ def test_the_history_chart_in_german(tmp_path: Path) -> None:
     # The known fortnight of tests/test_history_export.py, in German: labels in one column,
     # German dates and numbers, event names and the forecast in words.
     from tests.support.usage_history import KNOWN_NOW, known_history
-    from tray_app.history_export import chart_text
-    from tray_app.usage_data import load_series
+    from tray_app.history.export import chart_text
+    from tray_app.history.usage_data import load_series
 
     de = language_from_environ(GERMAN)
     with HistoryStore.open(tmp_path / "history.sqlite3") as store:
@@ -147,8 +147,8 @@ def test_the_history_chart_in_german(tmp_path: Path) -> None:
 
 def test_the_settings_test_result_and_form_messages_in_french() -> None:
     # What the Settings window shows under its Test button and under a bad field.
-    from tray_app.api import AuthError, RateLimited
-    from tray_app.ui.settings_form import FormFields, describe_outcome, parse_form
+    from tray_app.api.client import AuthError, RateLimited
+    from tray_app.windows.settings_form import FormFields, describe_outcome, parse_form
 
     fr = language_from_environ(FRENCH)
     rejected = describe_outcome(AuthError("nope", status=401, error_key="INVALID_API_KEY"), fr)

@@ -165,7 +165,7 @@ def test_the_pipx_installed_wheel_runs_its_commands(
         [
             str(python),
             "-c",
-            "import tray_app, tray_app.resources as r; print(tray_app.__file__); "
+            "import tray_app, tray_app.support.resources as r; print(tray_app.__file__); "
             "print(r.assets_dir()); print(r.find_app_icon(128))",
         ],
         cwd=tmp_path,

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CANARY_KEY, Home, run_cli
-from tray_app import doctor, doctor_api
+from tray_app.cli.doctor import api_probe as doctor_api
+from tray_app.cli.doctor import main as doctor
+from tray_app.config.settings import AppPaths
 from tray_app.core.doctor import CheckResult, Verdict, exit_code, report_lines
 from tray_app.demo.server import DEMO_KEY, Fault, SimulatedAccount, SimulatedLensmorServer
-from tray_app.settings import AppPaths
 
 
 def context(tmp_path: Path, base_url: str, key: str | None = DEMO_KEY) -> doctor.Context:

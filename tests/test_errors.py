@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tray_app.api import AuthError, BadResponse, NetworkError, RateLimited, ServerError
-from tray_app.cli import api_error_to_cli
+from tray_app.api.client import AuthError, BadResponse, NetworkError, RateLimited, ServerError
+from tray_app.cli.main import api_error_to_cli
+from tray_app.config.settings import AlertSettings
 from tray_app.core import errors
 from tray_app.core.alerts import AlertState, evaluate
 from tray_app.core.state import Problem
-from tray_app.settings import AlertSettings
-from tray_app.ui.settings_form import describe_outcome
+from tray_app.windows.settings_form import describe_outcome
 
 
 @pytest.mark.parametrize("problem", list(Problem))

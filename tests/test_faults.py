@@ -22,7 +22,7 @@ from tests.support.waiting import poll_until
 from tray_app.core.badge import BadgeKind
 from tray_app.core.state import Problem
 from tray_app.demo.server import DEMO_KEY, Fault, SimulatedLensmorServer
-from tray_app.monitor import PollReport
+from tray_app.runtime.monitor import PollReport
 
 GOOD_TEXT = "30k"  # the badge of the rig's 30,000-credit account
 

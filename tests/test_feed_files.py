@@ -13,8 +13,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import Home, run_cli
 from tests.support.rig import Rig
-from tray_app.feeds import FeedWriter
-from tray_app.settings import ConfigError, IntegrationSettings, parse_settings, settings_to_toml
+from tray_app.config.settings import (
+    ConfigError,
+    IntegrationSettings,
+    parse_settings,
+    settings_to_toml,
+)
+from tray_app.runtime.feeds import FeedWriter
 
 
 def test_integration_paths_are_read_and_tilde_expanded(tmp_path: Path) -> None:
@@ -106,9 +111,9 @@ def test_an_unwritable_feed_path_is_logged_once_and_polling_goes_on(
 def test_several_accounts_share_the_feed_files_without_overwriting_each_other(
     tmp_path: Path,
 ) -> None:
+    from tray_app.config.settings import Settings
     from tray_app.core.balance import Balance
     from tray_app.core.state import MonitorState, PollResult, advance
-    from tray_app.settings import Settings
 
     prom, waybar = tmp_path / "lensmor.prom", tmp_path / "waybar.json"
     settings = Settings(integrations=IntegrationSettings(prom, waybar))

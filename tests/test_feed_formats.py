@@ -14,12 +14,12 @@ import pytest
 from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
 
+from tray_app.cli.status_feed import badge_png_base64
 from tray_app.core import feed
 from tray_app.core.balance import parse_balance
 from tray_app.core.feed import AccountSnapshot, FeedClass
 from tray_app.core.levels import DEFAULT_THRESHOLDS
 from tray_app.core.state import MonitorState, PollResult, Problem, advance
-from tray_app.status_feed import badge_png_base64
 
 NOW = 1_796_000_000.0
 INTERVAL = 300.0

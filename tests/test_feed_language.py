@@ -14,7 +14,7 @@ from tray_app.core.balance import parse_balance
 from tray_app.core.language import ENGLISH, Language
 from tray_app.core.levels import DEFAULT_THRESHOLDS
 from tray_app.core.state import MonitorState, PollResult, Problem, advance
-from tray_app.i18n import language_from_environ
+from tray_app.support.i18n import language_from_environ
 
 GERMAN = language_from_environ({"LANG": "de_DE.UTF-8"})
 FRENCH = language_from_environ({"LANG": "fr_FR.UTF-8"})

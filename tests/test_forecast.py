@@ -8,7 +8,7 @@ import pytest
 
 from tray_app.core.balance import Balance
 from tray_app.core.forecast import DAY_S, Forecast, daily_spend, runway, samples_from_balances
-from tray_app.store import HistoryStore
+from tray_app.history.store import HistoryStore
 
 NOW = 1_795_176_000.0  # 2026-11-20 12:00 UTC
 RESET = 1_796_083_200.0  # 2026-12-01 00:00 UTC

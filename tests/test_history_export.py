@@ -17,9 +17,9 @@ import pytest
 
 from tray_app.core.balance import API_FIELDS, Balance
 from tray_app.core.usage_series import Event, EventKind, build
-from tray_app.history_export import CSV_COLUMNS, chart_text, csv_text, events_line, sparkline
-from tray_app.store import DAY, HistoryStore
-from tray_app.usage_data import load_series
+from tray_app.history.export import CSV_COLUMNS, chart_text, csv_text, events_line, sparkline
+from tray_app.history.store import DAY, HistoryStore
+from tray_app.history.usage_data import load_series
 
 from .conftest import Home, run_cli
 from .support.usage_history import K0, KNOWN_NOW, known_history

@@ -24,7 +24,7 @@ from PIL import Image, ImageChops, ImageStat
 
 from tray_app.core.badge import BadgeKind, BadgeSpec, badge_for_balance, state_badge
 from tray_app.core.levels import Level
-from tray_app.ui.icon import (
+from tray_app.tray.icon import (
     BadgeRenderer,
     app_icon,
     contrast_ratio,

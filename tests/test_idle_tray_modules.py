@@ -14,14 +14,14 @@ from tests.conftest import REPO
 
 IDLE_TRAY = """
 import json, sys
-import tray_app.cli, tray_app.app, tray_app.ui.sni.tray
+import tray_app.cli.main, tray_app.app.tray_app, tray_app.tray.sni.tray
 from pathlib import Path
 from tray_app.autostart import autostart_for, resolve_launch_command
 from tray_app.core.alerts import threshold_lines
 from tray_app.core.badge import badge_for_balance
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Level
-from tray_app.ui.icon import BadgeRenderer, load_badge_font
-from tray_app.ui.sni.pixmaps import badge_pixmaps
+from tray_app.tray.icon import BadgeRenderer, load_badge_font
+from tray_app.tray.sni.pixmaps import badge_pixmaps
 
 threshold_lines(DEFAULT_THRESHOLDS, 10_000)
 badge_pixmaps(badge_for_balance(12_500, 0.4, Level.OK), BadgeRenderer())

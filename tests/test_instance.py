@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tray_app.instance import AlreadyRunning, InstanceLock
+from tray_app.support.instance import AlreadyRunning, InstanceLock
 
 
 @dataclass
@@ -110,7 +110,7 @@ def test_a_lock_file_planted_by_another_user_is_neither_obeyed_nor_signalled(
     import subprocess
     import sys
 
-    from tray_app.instance import fallback_lock_path, running_pid
+    from tray_app.support.instance import fallback_lock_path, running_pid
 
     if os.getuid() != 0:
         pytest.skip("chown to another user needs root (as CI runs)")

@@ -1,4 +1,4 @@
-"""The tray reads its key from the OS keyring in a short-lived child (tray_app.keyring_child),
+"""The tray reads its key from the OS keyring in a short-lived child (tray_app.keys.keyring_child),
 so keyring's backends (SecretStorage, jeepney, cryptography: 35 MB) never stay in the
 long-running tray; against a real Secret Service (gnome-keyring-daemon on a private bus)."""
 
@@ -18,7 +18,7 @@ from tests.support import secret_service
 from tests.support.secret_service import SecretService, running_secret_service
 from tests.support.waiting import poll_until
 from tray_app.demo.server import DEMO_KEY, SimulatedAccount, SimulatedLensmorServer
-from tray_app.secrets import KeySource, KeyStore
+from tray_app.keys.key_store import KeySource, KeyStore
 
 #: What keyring's Linux backend imports; none of it may stay in the tray.
 KEYRING_MODULES = ("keyring", "secretstorage", "jeepney", "cryptography")
@@ -71,7 +71,7 @@ def with_secret_service(home: Home, service: SecretService) -> dict[str, str]:
 LOAD_KEY = """
 import json, sys
 from pathlib import Path
-from tray_app.secrets import KeyStore
+from tray_app.keys.key_store import KeyStore
 in_child = sys.argv[2] == "child"
 stored = KeyStore(Path(sys.argv[1]), read_keyring_in_child=in_child).load()
 rss_kb = next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmRSS"))
@@ -153,7 +153,7 @@ def test_the_tray_polls_with_the_keyring_key_and_keeps_no_keyring_code(
             def polled() -> str | None:
                 logs = list(log.rglob("lensmor-tray.log"))
                 text = logs[0].read_text(errors="replace") if logs else ""
-                return text if " tray_app.monitor: poll: " in text else None
+                return text if " tray_app.runtime.monitor: poll: " in text else None
 
             def died() -> str | None:
                 return None if proc.poll() is None else f"the tray exited with {proc.returncode}"

@@ -9,7 +9,7 @@ import pytest
 
 from tray_app.core import fmt
 from tray_app.core.language import ENGLISH, Language
-from tray_app.i18n import CATALOGS, language_for, language_from_environ, locale_tag
+from tray_app.support.i18n import CATALOGS, language_for, language_from_environ, locale_tag
 
 NNBSP = "\u202f"  # narrow no-break space: French digit groups
 NBSP = "\u00a0"

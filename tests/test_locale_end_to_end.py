@@ -15,7 +15,7 @@ from tray_app.core.balance import parse_balance
 from tray_app.core.state import MonitorState
 from tray_app.core.view import present
 from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
-from tray_app.i18n import language_from_environ
+from tray_app.support.i18n import language_from_environ
 
 
 def test_the_template_holds_every_message_marked_in_the_source() -> None:
@@ -118,7 +118,7 @@ def test_translated_titles_survive_the_xorg_latin1_title(lang: str) -> None:
     # narrow no-break space, which the fallbacks turn into a Latin-1 one. (Japanese cannot be
     # written there at all; the xorg fallback is the menu-less last resort.)
     from tray_app.core.state import Problem
-    from tray_app.ui.tray import _LATIN1_FALLBACKS
+    from tray_app.tray.pystray_tray import _LATIN1_FALLBACKS
 
     language = language_from_environ({"LANG": lang})
     balance = parse_balance(

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from tests.support.rig import DAY, START, Rig
+from tray_app.config.settings import Settings
 from tray_app.core.badge import BadgeKind
 from tray_app.demo.server import DEMO_KEY, Fault
-from tray_app.settings import Settings
 
 
 def test_first_poll_shows_and_saves_the_balance(rig: Rig) -> None:

@@ -22,16 +22,16 @@ from tests.conftest import Home, run_cli
 from tests.support.manual_jobs import ManualJobs
 from tests.support.rig import DAY, Rig
 from tests.support.waiting import poll_until
+from tray_app.config.settings import Settings
 from tray_app.core.badge import BadgeKind
 from tray_app.core.balance import parse_balance
 from tray_app.core.pacing import PRODUCTION
 from tray_app.core.state import STALE_AFTER_INTERVALS, MonitorState, Problem
 from tray_app.core.view import Extras, present
 from tray_app.demo.server import DEMO_KEY, Fault, SimulatedLensmorServer
-from tray_app.monitor import Monitor, PollReport
 from tray_app.notify.base import Notification
-from tray_app.scheduler import POLL_JOB, VIEW_JOB, PollScheduler
-from tray_app.settings import Settings
+from tray_app.runtime.monitor import Monitor, PollReport
+from tray_app.runtime.scheduler import POLL_JOB, VIEW_JOB, PollScheduler
 
 #: Anything the UI thread calls while a poll is stuck returns within this. A call that waited
 #: for the stuck poll would take its 60 s read timeout, so 2 s tells the two apart even on a

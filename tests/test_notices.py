@@ -7,8 +7,8 @@ import pytest
 from tray_app.core.alerts import Alert, AlertKind, Severity
 from tray_app.core.notices import buttons, category, family, notice_for, text_without_buttons
 from tray_app.core.view import Action
-from tray_app.i18n import language_for
 from tray_app.notify.base import notification_for
+from tray_app.support.i18n import language_for
 
 K = AlertKind
 

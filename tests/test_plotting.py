@@ -1,4 +1,4 @@
-"""How the Usage window loads matplotlib (tray_app/ui/plotting.py): the import leaves TkAgg
+"""How the Usage window loads matplotlib (tray_app/windows/plotting.py): the import leaves TkAgg
 chosen and matplotlib's own docstring function as it was, and a bundle keeps matplotlib's
 font list between starts."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tray_app.ui.plotting import MATPLOTLIB_CACHE, keep_font_cache
+from tray_app.windows.plotting import MATPLOTLIB_CACHE, keep_font_cache
 
 from .conftest import REPO
 
@@ -22,7 +22,7 @@ def test_the_import_chooses_tkagg_and_puts_kwdoc_back() -> None:
         "import inspect, sys\n"
         "import matplotlib.artist\n"
         "real = matplotlib.artist.kwdoc\n"
-        "from tray_app.ui.plotting import import_plotting\n"
+        "from tray_app.windows.plotting import import_plotting\n"
         "import_plotting()\n"
         "import matplotlib\n"
         "from matplotlib.lines import Line2D\n"
@@ -50,7 +50,7 @@ def test_without_matplotlib_the_import_error_reaches_the_window(tmp_path: Path) 
     hidden.mkdir()
     (hidden / "__init__.py").write_text("raise ImportError('left out of this build')\n")
     code = (
-        "from tray_app.ui.plotting import import_plotting\n"
+        "from tray_app.windows.plotting import import_plotting\n"
         "try:\n"
         "    import_plotting()\n"
         "except ImportError as exc:\n"

@@ -26,7 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.conftest import REPO, Home
 from tests.desktop.conftest import running_on_ci
 from tests.test_status_cached import save_state
-from tray_app.feed_settings import parse_integrations
+from tray_app.config.feed_settings import parse_integrations
 
 SNIPPET = re.compile(r"<!-- snippet: (?P<name>[\w-]+) -->\n```\w*\n(?P<body>.*?)```", re.S)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tray_app.resources import find_app_icon
+from tray_app.support.resources import find_app_icon
 
 
 def make(folder: Path, *names: str) -> None:

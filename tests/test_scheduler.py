@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from tests.support.waiting import poll_until
 from tray_app.core.pacing import NextPoll
-from tray_app.scheduler import MISFIRE_GRACE_S, PollScheduler
+from tray_app.runtime.scheduler import MISFIRE_GRACE_S, PollScheduler
 
 
 @dataclass

@@ -26,12 +26,8 @@ import pytest
 
 from tests.conftest import Home, run_cli
 from tests.support.file_keyring import FileKeyring
-from tray_app import account_files
-from tray_app.config_file import update_config
-from tray_app.demo.faults import Fault
-from tray_app.demo.server import SimulatedAccount, SimulatedLensmorServer
-from tray_app.secrets import KeyStore
-from tray_app.settings import (
+from tray_app.config.config_file import update_config
+from tray_app.config.settings import (
     AccountConfig,
     AppPaths,
     ConfigError,
@@ -39,7 +35,11 @@ from tray_app.settings import (
     load_settings,
     with_account_added,
 )
-from tray_app.ui.settings_actions import save_form
+from tray_app.demo.faults import Fault
+from tray_app.demo.server import SimulatedAccount, SimulatedLensmorServer
+from tray_app.keys import account_files
+from tray_app.keys.key_store import KeyStore
+from tray_app.windows.settings_actions import save_form
 
 if sys.version_info >= (3, 11):
     import tomllib

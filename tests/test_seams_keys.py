@@ -22,8 +22,8 @@ import pytest
 
 from tests.conftest import REPO, CliResult, Home, run_cli
 from tests.support.file_keyring import LIE
+from tray_app.config.settings import load_settings
 from tray_app.demo.server import SimulatedAccount, SimulatedLensmorServer
-from tray_app.settings import load_settings
 
 OLD_KEY = "uak_OLDoldoldoldoldold0000OLD1"
 NEW_KEY = "uak_NEWnewnewnewnewnew1111NEW2"
@@ -323,7 +323,7 @@ def test_a_key_file_linked_to_a_device_is_refused_not_replaced(
 TWO_SAVES = """
 import sys, threading
 from pathlib import Path
-from tray_app.secrets import KeyStore
+from tray_app.keys.key_store import KeyStore
 keys = [sys.argv[2], sys.argv[3]]
 barrier = threading.Barrier(2)
 out = {}

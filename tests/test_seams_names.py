@@ -22,14 +22,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import Home, run_cli
-from tray_app import cli
-from tray_app.account_names import MAX_FILE_NAME, account_slug
+from tray_app.cli import main as cli
+from tray_app.config.account_names import MAX_FILE_NAME, account_slug
+from tray_app.config.settings import AccountConfig, AppPaths, Settings, load_settings
 from tray_app.core.balance import Balance
 from tray_app.demo.server import SimulatedAccount, SimulatedLensmorServer
-from tray_app.secrets import KeyStore
-from tray_app.settings import AccountConfig, AppPaths, Settings, load_settings
-from tray_app.store import HistoryStore
-from tray_app.ui.accounts_form import AccountField, NewAccountFields, plan_add, plan_rename
+from tray_app.history.store import HistoryStore
+from tray_app.keys.key_store import KeyStore
+from tray_app.windows.accounts_form import AccountField, NewAccountFields, plan_add, plan_rename
 
 KEY = "uak_namesnamesnames0000abcd"
 DEFAULT_KEY = "uak_defaultdefault1111efgh"
@@ -371,8 +371,8 @@ def test_the_commands_error_messages_suggest_can_be_pasted_for_a_name_starting_w
     # `key set --account -Ops` would read "-Ops" as an option; `--account=-Ops` does not.
     import shlex
 
-    from tray_app.cli import build_parser
-    from tray_app.command_hints import account_add_command, key_set_command
+    from tray_app.cli.hints import account_add_command, key_set_command
+    from tray_app.cli.main import build_parser
 
     for name in ("-Ops", "My Team", "R&D"):
         argv = shlex.split(key_set_command(name))[1:]

@@ -24,14 +24,14 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import REPO, Home, run_cli
 from tests.test_cli_accounts import server, two_accounts  # noqa: F401 (fixtures used below)
+from tray_app.config.settings import AppPaths
 from tray_app.core import feed
 from tray_app.core.balance import Balance, parse_balance
 from tray_app.core.levels import DEFAULT_THRESHOLDS
 from tray_app.core.state import MonitorState, PollResult, Problem, advance
 from tray_app.demo.server import SimulatedLensmorServer
-from tray_app.history_export import csv_text
-from tray_app.settings import AppPaths
-from tray_app.store import HistoryStore
+from tray_app.history.export import csv_text
+from tray_app.history.store import HistoryStore
 
 BALANCE = {
     "totalAmount": 35050,
@@ -331,7 +331,7 @@ def test_history_csv_writes_a_formula_like_account_name_as_text(home: Home, name
 
 
 def test_csv_cells_that_start_with_a_tab_or_return_are_text_and_numbers_stay_numbers() -> None:
-    from tray_app.history_export import spreadsheet_text
+    from tray_app.history.export import spreadsheet_text
 
     # (A name cannot hold a control character, but the rule is for every text cell.)
     assert spreadsheet_text("\rx") == "'\rx"

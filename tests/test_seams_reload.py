@@ -28,14 +28,14 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import Home, run_cli
 from tests.support.waiting import poll_until
-from tray_app.app import AppOptions, TrayApp
+from tray_app.app.reload import AccountRuntime, Credentials
+from tray_app.app.tray_app import AppOptions, TrayApp
+from tray_app.config.settings import AppPaths, Settings
 from tray_app.core.balance import Balance
 from tray_app.core.pacing import DEMO
 from tray_app.core.state import MonitorState
 from tray_app.demo.server import Fault, SimulatedAccount, SimulatedLensmorServer
-from tray_app.reloading import AccountRuntime, Credentials
-from tray_app.settings import AppPaths, Settings
-from tray_app.store import HistoryStore
+from tray_app.history.store import HistoryStore
 
 WORK_KEY = "uak_workworkworkwork0000aaaa"
 HOME_KEY = "uak_homehomehomehome1111bbbb"
@@ -119,7 +119,9 @@ class TrayProcess:
         poll_until(check, timeout, what, alive=self.died)  # type: ignore[arg-type]
 
     def wait_started(self) -> None:
-        self.wait_for(lambda: " tray_app.app: started" in self.log(), 30, "the tray to start")
+        self.wait_for(
+            lambda: " tray_app.app.tray_app: started" in self.log(), 30, "the tray to start"
+        )
 
     def send(self, sig: int) -> None:
         os.kill(self.pid, sig)
@@ -564,10 +566,10 @@ def test_the_tray_runs_and_quits_on_an_os_without_sighup_sigusr1_or_set_blocking
 
 SIGNALLED_RIGHT_AFTER_THE_LOCK = """
 import os, signal, sys
-import tray_app.app
+import tray_app.app.tray_app
 from tray_app.entry import main
 
-claim = tray_app.app.claim_at_start
+claim = tray_app.app.tray_app.claim_at_start
 
 def claim_then_signalled(*args):
     notice = claim(*args)
@@ -576,7 +578,7 @@ def claim_then_signalled(*args):
     os.kill(os.getpid(), signal.SIGUSR1)
     return notice
 
-tray_app.app.claim_at_start = claim_then_signalled
+tray_app.app.tray_app.claim_at_start = claim_then_signalled
 raise SystemExit(main(sys.argv[1:]))
 """
 
@@ -598,9 +600,9 @@ def test_a_sighup_right_after_the_lock_is_taken_does_not_end_the_tray(
 def test_removing_the_only_account_that_polled_empties_the_feeds(tmp_path: Path) -> None:
     # Work has polled, Home not yet; a reload removes Work. Before: nothing was written (no
     # account had a snapshot), and Work's series and waybar line stayed in the files.
+    from tray_app.config.settings import IntegrationSettings, Settings
     from tray_app.core.state import PollResult, advance
-    from tray_app.feeds import FeedWriter
-    from tray_app.settings import IntegrationSettings, Settings
+    from tray_app.runtime.feeds import FeedWriter
 
     prom, waybar = tmp_path / "lensmor.prom", tmp_path / "waybar.json"
     settings = Settings(integrations=IntegrationSettings(prom, waybar))
@@ -678,8 +680,8 @@ def test_a_pin_while_another_process_holds_the_config_lock_returns_at_once(
 ) -> None:
     # The pin is a menu click, on the tray's UI thread; a CLI `account add` waiting on a
     # keyring holds the config lock for up to 30 s. Before: the menu froze until then.
-    from tray_app.config_file import lock_file_for
-    from tray_app.settings import load_settings
+    from tray_app.config.config_file import lock_file_for
+    from tray_app.config.settings import load_settings
 
     write_config(home, server, ["Work", "Home"])
     store_key(home, "Work", WORK_KEY)

@@ -12,7 +12,7 @@ import pytest
 from keyring.backend import KeyringBackend
 
 from tests.support.file_keyring import BrokenKeyring, FileKeyring, HangingKeyring
-from tray_app.secrets import InvalidKey, KeySource, KeyStore, normalise_key
+from tray_app.keys.key_store import InvalidKey, KeySource, KeyStore, normalise_key
 
 KEY = "uak_0123456789abcdefghija1b2"
 

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Home
-from tray_app.core.levels import Threshold
-from tray_app.settings import (
+from tray_app.config.settings import (
     AppPaths,
     ConfigError,
     Settings,
@@ -18,6 +17,7 @@ from tray_app.settings import (
     save_settings,
     validate_base_url,
 )
+from tray_app.core.levels import Threshold
 
 
 def test_missing_file_gives_the_documented_defaults(tmp_path: Path) -> None:

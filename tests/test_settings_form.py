@@ -15,14 +15,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import Home
-from tray_app.api import AuthError, BadResponse, NetworkError, RateLimited, ServerError
+from tray_app.api.client import AuthError, BadResponse, NetworkError, RateLimited, ServerError
+from tray_app.config.settings import AlertSettings, ConfigError, Settings, load_settings
 from tray_app.core import fmt
 from tray_app.core.levels import Threshold
 from tray_app.demo.server import DEMO_KEY, Fault, SimulatedLensmorServer
-from tray_app.secrets import KeySource, KeyStore, StoredKey
-from tray_app.settings import AlertSettings, ConfigError, Settings, load_settings
-from tray_app.ui.settings_actions import check_key, save_form
-from tray_app.ui.settings_form import (
+from tray_app.keys.key_store import KeySource, KeyStore, StoredKey
+from tray_app.windows.settings_actions import check_key, save_form
+from tray_app.windows.settings_form import (
     ENV_OVERRIDE_NOTE,
     FormField,
     FormFields,
@@ -386,7 +386,13 @@ def test_a_config_that_cannot_be_written_is_reported(tmp_path: Path) -> None:
 def test_without_a_display_the_window_says_so_and_exits_2(home: Home) -> None:
     env = {name: value for name, value in home.env.items() if name != "DISPLAY"}
     done = subprocess.run(
-        [sys.executable, "-m", "tray_app.ui.settings_dialog", "--config", str(home.config_file)],
+        [
+            sys.executable,
+            "-m",
+            "tray_app.windows.settings_dialog",
+            "--config",
+            str(home.config_file),
+        ],
         env=env,
         capture_output=True,
         text=True,

@@ -24,16 +24,16 @@ from tests.support.sni_bus import (
     running_tray,
     wait_until,
 )
-from tray_app.aio_loop import AsyncioThread
 from tray_app.core.balance import Balance
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Level
 from tray_app.core.state import MonitorState, PollResult, advance, with_no_key
 from tray_app.core.view import Action, TrayView, present
 from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
-from tray_app.ui.icon import BadgeRenderer
-from tray_app.ui.sni.item import ICON_SETTLE_S, ITEM_INTERFACE, ITEM_PATH
-from tray_app.ui.sni.pixmaps import ICON_SIZES, argb32
-from tray_app.ui.sni.tray import SniTray
+from tray_app.support.aio_loop import AsyncioThread
+from tray_app.tray.icon import BadgeRenderer
+from tray_app.tray.sni.item import ICON_SETTLE_S, ITEM_INTERFACE, ITEM_PATH
+from tray_app.tray.sni.pixmaps import ICON_SIZES, argb32
+from tray_app.tray.sni.tray import SniTray
 
 pytestmark = pytest.mark.desktop
 
@@ -348,7 +348,7 @@ def test_a_dropped_connection_comes_back_with_its_name_and_registration(
 def test_a_full_socket_buffer_is_a_short_write_not_an_error() -> None:
     import socket
 
-    from tray_app.ui.sni.service import _RetryingSocket
+    from tray_app.tray.sni.service import _RetryingSocket
 
     ours, theirs = socket.socketpair()
     try:

@@ -21,8 +21,8 @@ from tray_app.core.balance import Balance
 from tray_app.core.levels import DEFAULT_THRESHOLDS
 from tray_app.core.state import MonitorState, PollResult, advance
 from tray_app.core.view import Action, Extras, TrayView, present
-from tray_app.ui.sni.dbusmenu import MENU_INTERFACE, MENU_PATH
-from tray_app.ui.sni.menu_model import MenuIds, MenuItem, build_menu, diff
+from tray_app.tray.sni.dbusmenu import MENU_INTERFACE, MENU_PATH
+from tray_app.tray.sni.menu_model import MenuIds, MenuItem, build_menu, diff
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 11, 25, 14, 2, tzinfo=UTC).timestamp()
@@ -164,7 +164,7 @@ def test_a_slot_that_goes_and_comes_back_gets_its_old_id() -> None:
 
 
 def test_the_tooltip_text_is_the_title_and_the_detail_rows_as_markup() -> None:
-    from tray_app.ui.sni.item import state_for
+    from tray_app.tray.sni.item import state_for
 
     v = view()
     rows = (replace(v.rows[0], text="Gift: <50> & more"), *v.rows[1:])

@@ -15,7 +15,7 @@ from tests.conftest import Home, run_cli
 from tray_app.core.balance import parse_balance
 from tray_app.core.state import MonitorState, PollResult, Problem, advance
 from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
-from tray_app.store import HistoryStore
+from tray_app.history.store import HistoryStore
 
 BALANCE = {
     "totalAmount": 35050,
@@ -84,9 +84,9 @@ def test_cached_shows_the_last_polls_problem(home: Home) -> None:
 def test_cached_never_loads_the_http_client(home: Home) -> None:
     save_state(home, age=5)
     code = (
-        "import sys; from tray_app.cli import main; "
+        "import sys; from tray_app.cli.main import main; "
         "rc = main(['status', '--cached', '--format', 'waybar']); "
-        "print('requests' in sys.modules, 'tray_app.api' in sys.modules, rc)"
+        "print('requests' in sys.modules, 'tray_app.api.client' in sys.modules, rc)"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],

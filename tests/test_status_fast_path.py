@@ -22,11 +22,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, Home
-from tray_app import cli, entry
-from tray_app.cli_args import STATUS_FORMATS
+from tray_app import entry
+from tray_app.cli import main as cli
+from tray_app.cli.args import STATUS_FORMATS
 from tray_app.core.balance import parse_balance
 from tray_app.core.state import MonitorState, PollResult, Problem, advance
-from tray_app.store import HistoryStore
+from tray_app.history.store import HistoryStore
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -46,17 +47,17 @@ BALANCE = {
 }
 #: Never loaded by the fast path (PIL only for xbar's badge, checked apart).
 HEAVY = (
-    "tray_app.cli",
-    "tray_app.cli_accounts",
-    "tray_app.secrets",
-    "tray_app.api",
+    "tray_app.cli.main",
+    "tray_app.cli.accounts",
+    "tray_app.keys.key_store",
+    "tray_app.api.client",
     "keyring",
     "requests",
     "apscheduler",
     "babel",
     "logging",
 )
-FULL_CLI = "import sys; from tray_app.cli import main; sys.exit(main(sys.argv[1:]))"
+FULL_CLI = "import sys; from tray_app.cli.main import main; sys.exit(main(sys.argv[1:]))"
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ def test_every_error_is_the_full_clis_own(home: Home, tmp_path: Path) -> None:
     results = both(home, cases)
     for case, (fast, full) in zip(cases, results, strict=True):
         assert_same(case, fast, full)
-        assert "tray_app.cli" in fast.modules, case
+        assert "tray_app.cli.main" in fast.modules, case
     assert [fast.code for fast, _full in results] == [1, 2, 2, 2, 0]
     assert "start the tray app" in results[0][0].err
 
@@ -202,7 +203,7 @@ def test_every_error_is_the_full_clis_own(home: Home, tmp_path: Path) -> None:
     assert_same(["corrupt"], fast, full)
     assert fast.code == 4
     assert "cannot read the saved state" in fast.err
-    assert "tray_app.cli" in fast.modules
+    assert "tray_app.cli.main" in fast.modules
 
     db.unlink()
     save_state(db, fetched_ago=2 * DAY)
@@ -211,7 +212,7 @@ def test_every_error_is_the_full_clis_own(home: Home, tmp_path: Path) -> None:
     assert_same(["readable config"], fast, full)
     assert fast.code == 0
     assert "readable by other users" in fast.err
-    assert "tray_app.cli" in fast.modules
+    assert "tray_app.cli.main" in fast.modules
 
     write_config(home, "poll_interval = 'often'\n")
     [(fast, full)] = both(home, [["status", "--cached"]])
@@ -264,7 +265,7 @@ def test_everything_else_goes_to_the_full_cli(argv: list[str]) -> None:
 
 
 def test_the_installed_command_starts_at_the_fast_entry() -> None:
-    # `python -m tray_app` is checked above (the runs that never import tray_app.cli); the
+    # `python -m tray_app` is checked above (the runs that never import tray_app.cli.main); the
     # console script is generated from pyproject.toml at install time.
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     assert project["scripts"]["lensmor-tray"] == "tray_app.entry:main"

@@ -28,7 +28,7 @@ import pytest
 
 from tray_app.core.balance import Balance
 from tray_app.core.usage import spent_between
-from tray_app.store import (
+from tray_app.history.store import (
     DAY,
     DEFAULT_HEARTBEAT_S,
     HOUR,

@@ -12,9 +12,9 @@ import logging
 import pytest
 
 from tests.support.sni_bus import MiniWatcher, private_bus
-from tray_app.aio_loop import AsyncioThread
-from tray_app.ui import tray_host
-from tray_app.ui.choose import Probes, TrayKind, choose_tray
+from tray_app.support.aio_loop import AsyncioThread
+from tray_app.tray import host_probe as tray_host
+from tray_app.tray.choose import Probes, TrayKind, choose_tray
 
 X11 = {"DISPLAY": ":1", "DBUS_SESSION_BUS_ADDRESS": "unix:path=/run/user/1000/bus"}
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Level
-from tray_app.store import DAY, HistoryStore
-from tray_app.ui.usage_window import default_export_name, forecast_text, summary_lines
-from tray_app.usage_data import load_series
+from tray_app.history.store import DAY, HistoryStore
+from tray_app.history.usage_data import load_series
+from tray_app.windows.usage_window import default_export_name, forecast_text, summary_lines
 
 from .conftest import REPO, Home, run_cli
 from .support.usage_history import K0, KNOWN_NOW, known_history
@@ -25,8 +25,9 @@ def test_the_tray_process_never_imports_matplotlib() -> None:
     # Everything the tray process imports on its way to running, in a fresh interpreter.
     code = (
         "import sys\n"
-        "import tray_app.app, tray_app.cli, tray_app.monitor, tray_app.ui.tray, tray_app.store\n"
-        "import tray_app.history_export, tray_app.usage_data, tray_app.core.usage_series\n"
+        "import tray_app.app.tray_app, tray_app.cli.main, tray_app.runtime.monitor\n"
+        "import tray_app.tray.pystray_tray, tray_app.history.store\n"
+        "import tray_app.history.export, tray_app.history.usage_data, tray_app.core.usage_series\n"
         "from tray_app.core.view import Action\n"
         "assert Action.USAGE\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'numpy')))\n"
@@ -93,7 +94,7 @@ def test_the_chart_draws_the_balance_in_the_level_colours(store: HistoryStore) -
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    from tray_app.ui import usage_chart
+    from tray_app.windows import usage_chart
 
     with store:
         series = load_series(store, KNOWN_NOW, 30, UTC)
@@ -130,8 +131,8 @@ def test_the_chart_speaks_the_window_language(store: HistoryStore) -> None:
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    from tray_app.i18n import language_for
-    from tray_app.ui import usage_chart
+    from tray_app.support.i18n import language_for
+    from tray_app.windows import usage_chart
 
     french = language_for("fr_FR")
     with store:

@@ -7,7 +7,7 @@ definitions as the full one (`cli_args`): the same options, abbreviations and ch
 is `status --cached` the fast path (`fast_status`) answers. Everything else goes to
 `cli.main` with the command line untouched: other commands, `-h`, anything this parser
 rejects, and every case the fast path declines (errors, warnings, no saved state), so each
-message the user can see is written by cli.py alone.
+message the user can see is written by the CLI alone.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from tray_app.cli_args import add_global_options, add_status_parser
+from tray_app.cli.args import add_global_options, add_status_parser
 
 
 class _NotFastPath(Exception):
@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else list(argv)
     args = parse_fast_path(arguments)
     if args is not None:
-        from tray_app.fast_status import print_cached_status
+        from tray_app.cli.fast_status import print_cached_status
 
         try:
             code = print_cached_status(args)
@@ -59,6 +59,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 130  # as cli.main
         if code is not None:
             return code
-    from tray_app.cli import main as full_main
+    from tray_app.cli.main import main as full_main
 
     return full_main(argv)

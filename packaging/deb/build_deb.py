@@ -61,7 +61,7 @@ RECOMMENDED: dict[str, str] = {"matplotlib": "python3-matplotlib"}
 # Requirements copied into /usr/share/lensmor-tray/vendor/, and why Debian's will not do.
 VENDORED: dict[str, str] = {
     "desktop-notifier": "not packaged in Debian 12",
-    # HTTPResponse.read1 (the body's overall deadline, tray_app/api.py) is urllib3 >= 2;
+    # HTTPResponse.read1 (the body's overall deadline, tray_app/api/client.py) is urllib3 >= 2;
     # Debian 12 has 1.26.
     "urllib3": "Debian 12 has 1.26; the app needs 2.x (HTTPResponse.read1)",
     # Debian's requests 2.28 warns on urllib3 2 (it pins < 1.27), so it comes along.

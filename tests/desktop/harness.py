@@ -803,7 +803,7 @@ class DesktopSession:
 
     def request_dock_again(self) -> int:
         """Send the System Tray Protocol's SYSTEM_TRAY_REQUEST_DOCK for every XEmbed window
-        still sitting on the root window, as tray_app/ui/xorg_dock.py does for the app;
+        still sitting on the root window, as tray_app/tray/xorg_dock.py does for the app;
         return how many were asked for. For the harness's bare pystray app, whose xorg
         backend asks once and never again (moses-palmer/pystray#186)."""
         from Xlib import X, error

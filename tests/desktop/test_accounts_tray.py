@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tray_app.config.settings import account_key_file
 from tray_app.core.levels import Level
 from tray_app.demo.server import SimulatedAccount, SimulatedLensmorServer
-from tray_app.settings import account_key_file
-from tray_app.ui.icon import LEVEL_FILL
+from tray_app.tray.icon import LEVEL_FILL
 
 from .conftest import running_on_ci
 from .harness import NotifyCall, parse_notify_log, poll_until

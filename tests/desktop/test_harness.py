@@ -51,7 +51,7 @@ menu = pystray.Menu(
 )
 icon = pystray.Icon("harness-test", Image.new("RGB", (64, 64), colour), "Harness", menu=menu)
 if type(icon).__module__ == "pystray._xorg":
-    # Shown from this thread before the loop, as the app does (tray_app/ui/tray.py): shown
+    # Shown from this thread before the loop, as the app does (tray_app/tray/pystray_tray.py): shown
     # from pystray's setup thread while its loop handles the first Expose, the two threads
     # on one python-xlib connection deadlock now and again under load, and "backend" is
     # never printed.
@@ -105,7 +105,7 @@ def start_docked_app(
     Measured with two busy loops on 2 cores: 18 of 295 xorg starts; re-sending the dock
     request docked it every time (6 of 6); the GTK backends never failed (0 of 80).
     So for an xorg app that did not dock the test asks the tray host again, as the app's
-    own dock keeper does (tray_app/ui/xorg_dock.py), and restarts it only if that fails.
+    own dock keeper does (tray_app/tray/xorg_dock.py), and restarts it only if that fails.
     """
     app, clicked = start_tray_app(desktop, backend)
     if backend != "xorg":

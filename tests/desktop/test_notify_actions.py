@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tray_app.config.settings import DASHBOARD_URL
 from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
 from tray_app.notify.plyer_backend import find_app_icon
-from tray_app.settings import DASHBOARD_URL
 
 from .harness import DesktopSession, NotifyCall, poll_until
 
@@ -249,7 +249,7 @@ asyncio.run(main())
 SEND_ONE = r"""
 import sys
 
-from tray_app.aio_loop import AsyncioThread
+from tray_app.support.aio_loop import AsyncioThread
 from tray_app.core.alerts import Alert, AlertKind, Severity
 from tray_app.core.notices import notice_for
 from tray_app.notify.base import notification_for

@@ -101,7 +101,7 @@ if config.get("pystray"):
 
     icon = pystray.Icon("notify-test", Image.new("RGB", (64, 64), (200, 30, 30)), "Test")
     if type(icon).__module__ == "pystray._xorg":
-        # Shown from this thread before the loop, as the app does (tray_app/ui/tray.py):
+        # Shown from this thread before the loop, as the app does (tray_app/tray/pystray_tray.py):
         # from the setup thread, while the loop handles the first Expose, the two threads on
         # one python-xlib connection deadlock now and again, and "ready" never comes.
         import threading

@@ -294,7 +294,7 @@ def test_an_error_message_echoing_the_key_is_neither_logged_nor_printed(
 ) -> None:
     """A proxy or gateway that puts the bearer token into its error message (it happens:
     "invalid token uak_...") must not make the app log the key or the CLI print it."""
-    from tray_app.api import ApiError, LensmorClient
+    from tray_app.api.client import ApiError, LensmorClient
 
     body = json.dumps(
         {

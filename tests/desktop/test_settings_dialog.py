@@ -16,13 +16,13 @@ import pytest
 from PIL import Image, ImageChops
 
 from tests.support.waiting import poll_until
+from tray_app.config.settings import load_settings
 from tray_app.core import fmt
 from tray_app.core.badge import BadgeStyle
 from tray_app.core.levels import Threshold
 from tray_app.demo.demo_accounts import PERSONAL_DEMO_KEY, simulated_demo_accounts
 from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
-from tray_app.secrets import KEYRING_SERVICE, KEYRING_USERNAME
-from tray_app.settings import load_settings
+from tray_app.keys.key_store import KEYRING_SERVICE, KEYRING_USERNAME
 
 from .harness import REPO_ROOT, DesktopSession
 
@@ -44,7 +44,7 @@ class Dialog:
         self.desktop = desktop
         self.config = config
         self.proc = desktop.popen(
-            [sys.executable, "-m", "tray_app.ui.settings_dialog", "--config", str(config)],
+            [sys.executable, "-m", "tray_app.windows.settings_dialog", "--config", str(config)],
             env=env,
             name="settings-dialog",
         )
@@ -142,8 +142,8 @@ class Dialog:
 STAND_IN_TRAY = """
 import signal, sys, time
 from pathlib import Path
-from tray_app.instance import InstanceLock
-from tray_app.settings import AppPaths
+from tray_app.support.instance import InstanceLock
+from tray_app.config.settings import AppPaths
 lock = InstanceLock(AppPaths.default(Path(sys.argv[1])).lock_file)
 lock.acquire()
 log = Path(sys.argv[2])

@@ -27,7 +27,7 @@ from tests.conftest import REPO
 from tests.support.waiting import poll_until, stays_false
 from tray_app.core.levels import Level
 from tray_app.demo.server import DEMO_KEY, Fault, SimulatedLensmorServer
-from tray_app.ui.icon import LEVEL_FILL, NEUTRAL_FILL, STALE_DESATURATE, _mix
+from tray_app.tray.icon import LEVEL_FILL, NEUTRAL_FILL, STALE_DESATURATE, _mix
 
 from .harness import DesktopSession
 

@@ -19,11 +19,11 @@ import time
 import pytest
 from PIL import Image, ImageChops
 
+from tray_app.config.settings import AppPaths
 from tray_app.core.levels import Level
-from tray_app.history_export import csv_text
-from tray_app.settings import AppPaths
-from tray_app.store import HistoryStore
-from tray_app.ui.icon import LEVEL_FILL
+from tray_app.history.export import csv_text
+from tray_app.history.store import HistoryStore
+from tray_app.tray.icon import LEVEL_FILL
 
 from ..support.usage_history import year_store
 from .harness import REPO_ROOT, DesktopSession, poll_until

@@ -18,7 +18,7 @@ from PIL import Image, ImageChops, ImageDraw
 
 from tray_app.core.badge import BadgeKind, BadgeSpec, BadgeStyle, badge_for_balance, state_badge
 from tray_app.core.levels import Level
-from tray_app.ui.icon import BadgeRenderer, Panel, badge_text_colour
+from tray_app.tray.icon import BadgeRenderer, Panel, badge_text_colour
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "badges"

@@ -1,4 +1,4 @@
-"""`Jobs` (tray_app/scheduler.py) on an injected clock: jobs run when the test moves time.
+"""`Jobs` (tray_app/runtime/scheduler.py) on an injected clock: jobs run when the test moves time.
 
 `advance(seconds)` walks the clock forward job by job, running each when it falls due (a
 periodic job is re-armed, a one-shot job removed), in order of due time. Nothing waits: an

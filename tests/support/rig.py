@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
-from tray_app.api import LensmorClient
+from tray_app.api.client import LensmorClient
+from tray_app.config.settings import Settings
 from tray_app.core.alerts import Alert
 from tray_app.core.view import TrayView
 from tray_app.demo.server import DEMO_KEY, SimulatedAccount, SimulatedLensmorServer
-from tray_app.monitor import BalanceSource, FeedPort, Monitor, PollReport
+from tray_app.history.store import HistoryStore
 from tray_app.notify.base import Notification
-from tray_app.settings import Settings
-from tray_app.store import HistoryStore
+from tray_app.runtime.monitor import BalanceSource, FeedPort, Monitor, PollReport
 
 START = 1_800_000_000.0
 DAY = 86400.0

@@ -31,9 +31,9 @@ from dbus_fast.service import ServiceInterface, dbus_method, dbus_property
 
 from tests.desktop.conftest import running_on_ci
 from tests.desktop.harness import BUS_CONFIG
-from tray_app.aio_loop import AsyncioThread
 from tray_app.core.view import Action
-from tray_app.ui.sni.tray import SniTray
+from tray_app.support.aio_loop import AsyncioThread
+from tray_app.tray.sni.tray import SniTray
 
 WATCHER = "org.kde.StatusNotifierWatcher"
 TIMEOUT = 5.0

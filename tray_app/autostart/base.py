@@ -1,6 +1,6 @@
 """The `Autostart` port: one protocol, one implementation per OS (linux.py, macos.py, windows.py).
 
-Every implementation keeps the same promises, so `app.py`, the CLI and the menu never ask which
+Every implementation keeps the same promises, so the app, the CLI and the menu never ask which
 OS they are on:
 
 - `enable()` writes (or rewrites) the entry so that the current installation starts at login.

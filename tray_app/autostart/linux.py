@@ -24,10 +24,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
-from tray_app import resources
 from tray_app.autostart.base import AutostartStatus, entry_status, with_detail
 from tray_app.autostart.launcher import LaunchCommand
-from tray_app.settings import write_private_file
+from tray_app.config.settings import write_private_file
+from tray_app.support import resources
 
 ENTRY_NAME: Final = "lensmor-tray.desktop"
 ICON_NAME: Final = "lensmor-tray"  # themed-icon fallback when no PNG is installed with the package

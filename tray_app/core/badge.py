@@ -1,6 +1,6 @@
 """What the tray badge shows, decided without drawing anything.
 
-A `BadgeSpec` is the whole input of the badge renderer (`tray_app.ui.icon`): two equal specs
+A `BadgeSpec` is the whole input of the badge renderer (`tray_app.tray.icon`): two equal specs
 always draw the same pixels, so the tray compares specs and redraws only when one changes.
 Everything that could vary between two polls but is not visible (exact credits, timestamps)
 is left out on purpose: 30,050 and 30,020 credits both show "30k" and give equal specs when the

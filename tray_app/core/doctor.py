@@ -1,5 +1,5 @@
 """`lensmor-tray doctor`'s verdicts and how they are printed (pure; the checks are in
-`tray_app.doctor`).
+`tray_app.cli.doctor.main`).
 
 Exit code: 0 when every check passed, 1 with warnings only, 2 when something needed is broken.
 """

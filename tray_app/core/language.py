@@ -1,9 +1,10 @@
 """The user's language: translated messages and the locale's number, date and duration formats.
 
-A `Language` is made once at start from the environment (`tray_app.i18n.language_from_environ`,
-called by app.py and cli.py) and passed down to whatever writes text for people; nothing is
-installed globally (no `gettext.install`, no module state), so two languages can be used side
-by side (the tests do) and the core stays a set of pure functions.
+A `Language` is made once at start from the environment
+(`tray_app.support.i18n.language_from_environ`, called by the app and the CLI) and passed
+down to whatever writes text for people; nothing is installed globally (no
+`gettext.install`, no module state), so two languages can be used side by side (the tests
+do) and the core stays a set of pure functions.
 
 `ENGLISH` is the default everywhere: the messages as written in the source and the built-in
 formats of `core.fmt` ("30,050", "1 Dec 2026", "12 min"), exactly as before translations

@@ -29,7 +29,7 @@ RESET_GRACE_S = 5.0
 @dataclass(frozen=True)
 class PacingProfile:
     """The timing constants. `PRODUCTION` is what users get; `DEMO` compresses minutes into
-    seconds for `lensmor-tray demo` and the end-to-end tests (selected in app.py only)."""
+    seconds for `lensmor-tray demo` and the end-to-end tests (selected in the app wiring only)."""
 
     min_interval: float = 30.0
     active_interval: float = 60.0

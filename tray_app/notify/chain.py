@@ -30,11 +30,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tray_app.bounded import CallTimedOut, call_with_timeout
 from tray_app.notify.base import Notification, Notifier, NotifyError, describe
 from tray_app.notify.log_backend import LogNotifier
 from tray_app.notify.plyer_backend import PlyerNotifier
 from tray_app.notify.pystray_backend import IconSource, PystrayNotifier
+from tray_app.support.bounded import CallTimedOut, call_with_timeout
 
 _log = logging.getLogger(__name__)
 

@@ -34,8 +34,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tray_app.aio_loop import AsyncioThread
 from tray_app.notify.base import APP_NAME, Notification, NotifyError, describe
+from tray_app.support.aio_loop import AsyncioThread
 
 _log = logging.getLogger(__name__)
 

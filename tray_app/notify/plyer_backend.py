@@ -46,7 +46,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
-from tray_app import resources
 from tray_app.notify.base import (
     APP_NAME,
     URGENCY_LEVELS,
@@ -57,6 +56,7 @@ from tray_app.notify.base import (
     clip_utf16,
     describe,
 )
+from tray_app.support import resources
 
 _log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from tray_app.api import ApiError, BadResponse, NetworkError, RateLimited, ServerError
+from tray_app.api.client import ApiError, BadResponse, NetworkError, RateLimited, ServerError
 from tray_app.demo.server import Fault
 
 #: The CreditBalance example of the API documentation.

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageOps, ImageStat
 
-from tray_app.ui.icon import text_colour_on
+from tray_app.tray.icon import text_colour_on
 
 RGB = tuple[int, int, int]
 Box = tuple[int, int, int, int]

@@ -1,0 +1,545 @@
+"""Builds the object graph and runs the tray app. The only wiring module.
+
+Everything OS-specific is chosen here once: the tray (`ui/choose.py`: the native
+StatusNotifierItem on Linux, pystray elsewhere and for XEmbed-only trays), the notifier chain
+and the autostart implementation. Nothing here decides policy; it connects the parts and
+handles process-level concerns: the single-instance lock, POSIX signals, the settings dialog
+and usage window processes, waiting for the tray host at login, and the one asyncio thread for
+D-Bus. Reloads (SIGHUP, the CLI's key and account commands, the Settings window) all go
+through one `ReloadQueue` (reloading.py): one at a time, diffing the config against the
+running accounts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tray_app.app.pin_memory import PinMemory
+from tray_app.app.reload import AccountRuntime, Credentials, ReloadQueue
+from tray_app.app.running_accounts import RunningAccounts, wiring_of
+from tray_app.app.start_files import claim_at_start
+from tray_app.autostart import Autostart, autostart_for, resolve_launch_command
+from tray_app.config.settings import (
+    API_KEYS_URL,
+    DASHBOARD_URL,
+    AccountConfig,
+    AppPaths,
+    ConfigError,
+    Settings,
+    effective_base_url,
+    load_settings,
+)
+from tray_app.core.language import ENGLISH
+from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
+from tray_app.core.pause import for_an_hour, tomorrow_morning
+from tray_app.core.view import Action, MenuAction, PinAccount
+from tray_app.keys.key_store import KeyStore
+from tray_app.support.aio_loop import AsyncioThread
+from tray_app.support.i18n import language_from_environ
+from tray_app.support.instance import AlreadyRunning, InstanceLock
+from tray_app.support.signal_inbox import SignalInbox, install_signal_inbox
+from tray_app.tray import host_probe as tray_host
+from tray_app.tray.choose import Probes, TrayKind, build_tray, choose_tray
+from tray_app.tray.headless import HeadlessTray
+
+if TYPE_CHECKING:
+    # Imported where they are used, after the tray item is on the bus (`_run_locked`):
+    # requests, APScheduler, sqlite3 and the notifiers take about 0.3 s to import, and
+    # start -> item registered is a benchmarked figure (issue 9, docs/benchmarks.md).
+    from tray_app.notify.desktop_backend import DesktopNotifierBackend
+    from tray_app.runtime.board import TrayBoard
+    from tray_app.runtime.feeds import FeedWriter
+    from tray_app.runtime.monitor import BalanceSource, Monitor, NotifierPort
+    from tray_app.runtime.scheduler import PollScheduler, PollSpacer
+
+log = logging.getLogger(__name__)
+
+TRAY_HOST_WAIT_AT_LOGIN_S = 90.0
+
+
+def open_in_browser(url: str) -> bool:
+    """`webbrowser.open`, imported on the first menu click rather than at start: the idle
+    tray does not need it (issue 9's memory target)."""
+    import webbrowser
+
+    return webbrowser.open(url)
+
+
+@dataclass(frozen=True)
+class AppOptions:
+    paths: AppPaths
+    autostart: bool = False
+    #: A fixed source (the demo's simulated API); None means "the user's key and base URL".
+    demo_source: Callable[[], BalanceSource] | None = None
+    demo_settings: Settings | None = None
+    #: The demo's key per account name (issue 12: the simulated server tells accounts apart by
+    #: key); demo_source serves the first account for code that watches one account only.
+    demo_keys: Mapping[str, str] | None = None
+    pacing: PacingProfile = PRODUCTION
+    #: Opens a web page (webbrowser.open honours $BROWSER; the desktop tests set it).
+    open_url: Callable[[str], bool] = open_in_browser
+
+
+class TrayApp:
+    def __init__(self, options: AppOptions, environ: dict[str, str] | None = None) -> None:
+        self.options = options
+        self.paths = options.paths
+        self.environ = dict(os.environ if environ is None else environ)
+        self.settings = Settings()
+        self._quit = threading.Event()
+        self.tray: Any = None
+        #: One per account, in the config's order (issue 12); changed by reloads only.
+        self.accounts = RunningAccounts(self._build_account, self._source)
+        self.board: TrayBoard | None = None
+        self._spacer: PollSpacer | None = None  # built with the accounts
+        self._notifier: NotifierPort | None = None
+        self._feed: FeedWriter | None = None  # the status-bar feed files, all accounts
+        self._reloads = ReloadQueue(self._reload_now)  # every reload runs on its thread
+        self._pins = PinMemory(self.paths.config_file)  # writes the badge pin, in order
+        self._signals: SignalInbox | None = None
+        self._refused_config: str | None = None  # the last invalid config's problem, said once
+        self.lang = ENGLISH
+        self._lock = InstanceLock(self.paths.lock_file)
+        self._dialog: subprocess.Popen[bytes] | None = None
+        self._usage: subprocess.Popen[bytes] | None = None
+        self._autostart: Autostart | None = None
+        self._autostart_enabled: bool | None = None
+        # One asyncio loop for every D-Bus part (desktop-notifier; the native tray too).
+        self.aio = AsyncioThread()
+        self._desktop_notifier: DesktopNotifierBackend | None = None
+
+    # -- building ------------------------------------------------------------------------------
+    def _load_settings(self) -> Settings:
+        if self.options.demo_settings is not None:
+            return self.options.demo_settings
+        return load_settings(self.paths.config_file)
+
+    def _credentials(self, settings: Settings, account: str) -> Credentials | None:
+        """`account`'s base URL and key as they are now (None: no key, or the demo's source)."""
+        demo_keys = self.options.demo_keys
+        if demo_keys is not None and account in demo_keys:
+            # The demo's own server, whatever LENSMOR_BASE_URL says.
+            return Credentials(settings.base_url_for(account), demo_keys[account])
+        if self.options.demo_source is not None:
+            return None
+        # The keyring in a child process: its backends (30 MB on Linux) never stay in the tray.
+        keys = KeyStore(
+            self.paths.key_file, account, environ=self.environ, read_keyring_in_child=True
+        )
+        stored = keys.load()
+        if stored is None:
+            log.info("%s: no API key configured", account)
+            return None
+        log.info("%s: using the key %s from %s", account, stored.masked, stored.source.value)
+        return Credentials(effective_base_url(settings, self.environ, account), stored.value)
+
+    def _source(self, credentials: Credentials | None) -> BalanceSource | None:
+        from tray_app.api.client import client_for_profile
+
+        if credentials is None:
+            demo_source = self.options.demo_source
+            return demo_source() if demo_source is not None else None
+        return client_for_profile(credentials.base_url, credentials.key, self.options.pacing)
+
+    # -- the accounts --------------------------------------------------------------------------
+    @property
+    def monitor(self) -> Monitor | None:
+        """The first account's monitor (all there is with one account)."""
+        first = self.accounts.first()
+        return first.monitor if first is not None else None
+
+    @property
+    def scheduler(self) -> PollScheduler | None:
+        first = self.accounts.first()
+        return first.scheduler if first is not None else None
+
+    def _runtimes(self) -> list[AccountRuntime]:
+        return self.accounts.all()
+
+    def _several(self) -> bool:
+        return self.accounts.several()
+
+    def _build_account(
+        self, name: str, settings: Settings, credentials: Credentials | None
+    ) -> AccountRuntime:
+        if self.board is None or self._notifier is None:
+            raise RuntimeError("the tray and notifier are built first")  # a wiring bug
+        from tray_app.history.store import HistoryStore
+        from tray_app.runtime.board import NamedNotifier
+        from tray_app.runtime.monitor import Monitor
+        from tray_app.runtime.scheduler import PollScheduler
+
+        store = HistoryStore.open(self.paths.history_db_for(name))
+        wiring = wiring_of(settings, name, credentials)
+        monitor = Monitor(
+            source=self._source(credentials),
+            store=store,
+            notifier=NamedNotifier(self._notifier, name, self._several),
+            tray=self.board.slot(name),
+            settings=wiring.settings,
+            pacing=self.options.pacing,
+            autostart_state=lambda: self._autostart_enabled,
+            lang=self.lang,
+            feed=self._feed.for_account(name) if self._feed is not None else None,
+        )
+        scheduler = PollScheduler(
+            monitor, pacing=self.options.pacing, spacer=self._spacer, name=name
+        )
+        return AccountRuntime(name, store, monitor, scheduler, wiring)
+
+    def _make_tray(self) -> Any:
+        if (
+            sys.platform == "linux"
+            and self.options.autostart
+            and not tray_host.wait_for_tray_host(
+                self.environ,
+                TRAY_HOST_WAIT_AT_LOGIN_S,
+                present=lambda environ: tray_host.tray_host_present(environ, self.aio),
+            )
+        ):
+            return self._no_tray(tray_host.no_tray_message(self.environ))
+        choice = choose_tray(self.environ, probes=Probes.on(self.aio))
+        log.info("tray: %s (%s)", choice.kind.value, choice.reason)
+        if choice.kind is TrayKind.NONE:
+            return self._no_tray(choice.notice or f"no tray: {choice.reason}")
+        if choice.notice:
+            self._say(choice.notice)
+        try:
+            tray = build_tray(choice, self._on_action, self.aio)
+        except Exception as exc:  # noqa: BLE001 - any backend failure: run without a tray
+            return self._no_tray(f"the tray icon could not be created ({type(exc).__name__})")
+        if not tray.has_menu:
+            self._say(
+                "the tray icon has no menu on this desktop (pystray's xorg backend, an XEmbed-"
+                "only tray); install PyGObject (Debian/Ubuntu: sudo apt install python3-gi "
+                "gir1.2-gtk-3.0) or use a panel with a StatusNotifier tray"
+            )
+        log.info("tray backend: %s", tray.backend)
+        return tray
+
+    def _no_tray(self, message: str) -> HeadlessTray:
+        self._say(f"{message}")
+        return HeadlessTray()
+
+    @staticmethod
+    def _say(message: str) -> None:
+        log.warning("%s", message)
+        print(f"lensmor-tray: {message}", file=sys.stderr, flush=True)
+
+    # -- running -------------------------------------------------------------------------------
+    def run(self) -> int:
+        # Before the lock: once the lock file has this PID, `key set` or `account add` may send
+        # SIGHUP and a second start SIGUSR1, whose default actions end the process, while the
+        # tray is still starting (waiting for the tray host at login). Until the accounts run,
+        # a SIGHUP only queues a reload and a SIGUSR1 refreshes nothing.
+        self._signals = install_signal_inbox(
+            {"SIGHUP": self.request_reload, "SIGUSR1": self._refresh}
+        )
+        try:
+            try:
+                notice = claim_at_start(self._lock, self.paths, self.environ)
+            except AlreadyRunning:
+                return 0  # the running one was asked to refresh (and that was said)
+            if notice is not None:
+                self._say(notice)  # a data folder or lock file that cannot be used: one line
+            try:
+                return self._run_locked()
+            finally:
+                self._lock.release()
+        finally:
+            if self._signals is not None:
+                self._signals.close()
+
+    def _run_locked(self) -> int:
+        self.build()
+        self._install_signal_handlers()
+        try:
+            self.tray.run(self._started)
+        finally:
+            self._shutdown()
+        return 0
+
+    def build(self) -> None:
+        """Everything but the main loop: settings, tray, notifier, board, feeds, accounts."""
+        self.settings = self._load_settings()
+        self.tray = self._make_tray()
+        from tray_app.notify.chain import build_default_chain
+        from tray_app.notify.desktop_backend import DesktopNotifierBackend
+        from tray_app.notify.plyer_backend import find_app_icon
+        from tray_app.runtime.board import TrayBoard
+        from tray_app.runtime.feeds import FeedWriter
+        from tray_app.runtime.scheduler import PollSpacer
+
+        self.aio.start()
+        desktop = DesktopNotifierBackend(self.aio, self._on_notification_action, icon=find_app_icon)
+        self._notifier = build_default_chain(icon_provider=self._pystray_icon, first=desktop)
+        names = self.settings.account_names
+        self.lang = language_from_environ(self.environ)  # loads the catalog: once
+        self.board = TrayBoard(self.tray, names, self.settings.badge_account, self.lang)
+        self._feed = FeedWriter(names, self.lang)
+        self._spacer = PollSpacer()
+        self.accounts.start_with(
+            [
+                self._build_account(name, self.settings, self._credentials(self.settings, name))
+                for name in names
+            ]
+        )
+        self._init_autostart()
+
+    def _pystray_icon(self) -> Any:
+        tray = self.tray
+        return getattr(tray, "icon", None) if getattr(tray, "can_notify", False) else None
+
+    def _started(self) -> None:
+        """Runs once the icon loop is up (in pystray's setup thread)."""
+        now = time.time()
+        for runtime in self._runtimes():
+            runtime.monitor.show_saved(now)
+        for runtime in self._runtimes():
+            # The spacer staggers the first polls (and every later one) by STAGGER_GAP_S.
+            runtime.scheduler.start()
+        self._reloads.start()  # serves a reload asked for while starting, too
+        log.info("started")
+
+    def _install_signal_handlers(self) -> None:
+        # SIGHUP and SIGUSR1 go through the SignalInbox (see run).
+        handlers: dict[str, Callable[[int, Any], None]] = {
+            "SIGTERM": lambda *_: self.quit(),
+            "SIGINT": lambda *_: self.quit(),
+        }
+        for name, handler in handlers.items():
+            number = getattr(signal, name, None)
+            if number is not None:
+                signal.signal(number, handler)
+
+    @staticmethod
+    def _in_thread(fn: Callable[[], None]) -> None:
+        threading.Thread(target=fn, daemon=True).start()
+
+    def _refresh(self) -> None:
+        for runtime in self._runtimes():
+            runtime.scheduler.refresh_now()
+
+    def quit(self) -> None:
+        if self._quit.is_set():
+            return
+        self._quit.set()
+        log.info("quitting")
+        if self.tray is not None:
+            self.tray.stop()
+
+    def _shutdown(self) -> None:
+        # No reload may build an account after this point; one running is waited for.
+        self._reloads.stop()
+        self._pins.close()  # a pin made just before quitting is written (the config lock)
+        # The monitor first: it saves the state and cuts a request in flight, so the
+        # scheduler's wait for that poll is short even when the server never answers.
+        runtimes = self._runtimes()
+        for runtime in runtimes:
+            runtime.monitor.close()
+        for runtime in runtimes:
+            runtime.scheduler.stop()
+        if self._dialog is not None and self._dialog.poll() is None:
+            self._dialog.terminate()
+        for runtime in runtimes:
+            runtime.store.close()
+        if self._desktop_notifier is not None:
+            self._desktop_notifier.close()
+        self.aio.stop()
+        log.info("stopped")
+
+    def request_reload(self) -> int:
+        """Ask for a reload without waiting; a ticket for `ReloadQueue.wait`."""
+        return self._reloads.request()
+
+    def reload(self, timeout: float = 60.0) -> bool:
+        """Re-read the config and the keys, and wait until the running accounts follow them
+        (accounts added start polling, removed ones stop, changed ones get their new key and
+        settings and poll at once). False when it did not happen within `timeout`."""
+        return self._reloads.wait(self._reloads.request(), timeout)
+
+    def _reload_now(self) -> None:
+        """The reload itself: only ever run by the reload queue's one thread."""
+        board, feed = self.board, self._feed
+        if board is None or feed is None or self._quit.is_set():
+            return
+        try:
+            settings = self._load_settings()
+        except ConfigError as exc:
+            self._config_not_reloaded(str(exc))
+            return
+        self._refused_config = None
+        names = settings.account_names
+        credentials = {name: self._credentials(settings, name) for name in names}
+        self.settings = settings
+
+        def let_go(settings: Settings) -> None:
+            board.set_accounts(names, settings.badge_account)
+            feed.set_accounts(names, settings)
+
+        plan = self.accounts.follow(settings, credentials, let_go)
+        log.info("reloaded the config and the keys (%d accounts: %s)", len(names), plan)
+
+    def _config_not_reloaded(self, detail: str) -> None:
+        """A config that became invalid: the tray keeps running on the one it has, and says
+        so where the person who changed it will see it (once per problem, not per SIGHUP)."""
+        from tray_app.app.reload import config_not_reloaded
+
+        if detail == self._refused_config:
+            log.info("config still not reloaded: %s", detail)
+            return
+        self._refused_config = detail
+        self._say(f"config not reloaded, still using the previous one: {detail}")
+        if self._notifier is not None:
+            self._notifier.send(config_not_reloaded(detail, self.lang))
+
+    # -- start at login ------------------------------------------------------------------------
+    def _init_autostart(self) -> None:
+        if self.options.demo_source is not None:
+            return  # the demo does not offer to start itself at login
+        try:
+            self._autostart = autostart_for(
+                environ=self.environ, home=Path.home(), launcher=resolve_launch_command()
+            )
+            self._autostart_enabled = self._autostart.status().enabled
+        except (ConfigError, OSError) as exc:
+            log.warning("start at login is not available: %s", exc)
+            self._autostart = None
+            self._autostart_enabled = None
+
+    def _toggle_autostart(self) -> None:
+        if self._autostart is None:
+            return
+        status = self._autostart.disable() if self._autostart_enabled else self._autostart.enable()
+        self._autostart_enabled = self._autostart.status().enabled
+        where = status.detail or status.location
+        log.info("start at login: %s (%s)", self._autostart_enabled, where)
+        now = time.time()
+        for runtime in self._runtimes():
+            runtime.monitor.show_saved(now)
+
+    # -- menu actions --------------------------------------------------------------------------
+    def _on_action(self, action: MenuAction) -> None:
+        if isinstance(action, PinAccount):
+            self._pin(action.account)
+        elif action in (Action.PAUSE_HOUR, Action.PAUSE_TOMORROW, Action.RESUME):
+            self._pause_or_resume(action, time.time())
+        elif action is Action.REFRESH:
+            self._refresh()
+        elif action is Action.OPEN_DASHBOARD:
+            self._in_thread(lambda: self._open_url(DASHBOARD_URL))
+        elif action is Action.OPEN_API_KEYS:
+            self._in_thread(lambda: self._open_url(API_KEYS_URL))
+        elif action is Action.SETTINGS:
+            self._open_settings()
+        elif action is Action.USAGE:
+            self._open_usage()
+        elif action is Action.TOGGLE_AUTOSTART:
+            self._toggle_autostart()
+        elif action is Action.QUIT:
+            self.quit()
+
+    def _pause_or_resume(self, action: Action, now: float) -> None:
+        """Notifications are paused and resumed for every account at once."""
+        for runtime in self._runtimes():
+            if action is Action.PAUSE_HOUR:
+                runtime.monitor.pause(for_an_hour(now), now)
+            elif action is Action.PAUSE_TOMORROW:
+                runtime.monitor.pause(tomorrow_morning(now), now)
+            else:
+                runtime.monitor.resume(now)
+
+    def _pin(self, account: str | None) -> None:
+        """Show `account` on the badge (None: the one closest to running out) at once; it is
+        remembered in the config as `badge_account` in the background (pin_memory.py; the demo
+        keeps it for the session only)."""
+        if self.board is None:
+            return
+        self.board.pin(account)
+        self.settings = replace(self.settings, badge_account=account)
+        if self.options.demo_settings is None:
+            self._pins.remember(account)
+
+    def _on_notification_action(self, action_id: str) -> None:
+        """A notification's button or body was clicked (on a thread of its own)."""
+        try:
+            action = Action(action_id)
+        except ValueError:
+            log.warning("unknown notification action %r", action_id)
+            return
+        self._on_action(action)
+
+    def _open_url(self, url: str) -> None:
+        if not self.options.open_url(url):
+            log.warning("no web browser found to open %s", url)
+
+    def _open_settings(self) -> None:
+        """The dialog runs as its own process (tkinter must not share the tray's main loop)."""
+        if self._dialog is not None and self._dialog.poll() is None:
+            return
+        # resolve_launch_command gives the bundle's executable when frozen (where
+        # sys.executable is the app itself and "-m" would be an unknown argument).
+        program = resolve_launch_command().program
+        argv = [*program, "--config", str(self.paths.config_file), "settings"]
+        self._dialog = subprocess.Popen(argv)
+        dialog = self._dialog
+
+        def wait() -> None:
+            # Whatever the exit code: the Accounts list saves at once, and a window that was
+            # killed may have saved too. A reload with nothing changed changes nothing.
+            dialog.wait()
+            self.request_reload()
+
+        self._in_thread(wait)
+
+    def _open_usage(self) -> None:
+        """The Usage window, its own process like Settings: it loads matplotlib, the tray
+        never does. One at a time; a second click while it is open does nothing."""
+        if self._usage is not None and self._usage.poll() is None:
+            return
+        program = resolve_launch_command().program
+        argv = [*program, "--config", str(self.paths.config_file), "usage"]
+        argv += ["--data-dir", str(self.paths.data_dir)]  # the demo keeps its own history
+        if self.board is not None and self._several():
+            # Several accounts: the one on the badge (the one the user is looking at). One
+            # argument with "=": a name that starts with "-" is not taken for an option.
+            argv.append(f"--account={self.board.badge_account()}")
+        usage = self._usage = subprocess.Popen(argv)
+
+        def reap() -> None:
+            usage.wait()
+
+        self._in_thread(reap)
+
+
+def demo_options(paths: AppPaths, base_url: str, keys: Mapping[str, str]) -> AppOptions:
+    """Options for `lensmor-tray demo`: the simulated API, fast pacing, a separate data dir.
+
+    `keys` maps each demo account's name to its key, in order (the first is the default)."""
+    from tray_app.api.client import client_for_profile
+
+    demo_paths = AppPaths(
+        config_file=paths.config_file,
+        data_dir=paths.data_dir / "demo",
+        log_dir=paths.log_dir,
+    )
+    accounts = tuple(AccountConfig(name) for name in keys)
+    settings = Settings(base_url=base_url, poll_interval=5, accounts=accounts)
+    first_key = next(iter(keys.values()))
+    return AppOptions(
+        paths=demo_paths,
+        demo_source=lambda: client_for_profile(base_url, first_key, DEMO),
+        demo_settings=settings,
+        demo_keys=dict(keys),
+        pacing=DEMO,
+    )

@@ -1,0 +1,210 @@
+"""`lensmor-tray account add|list|remove|rename` and the per-account parts of `status`.
+
+Kept out of cli.py so that the command table there stays short: cli.py registers these
+parsers (`add_account_parser`) and calls `selected_accounts` wherever a command takes
+`--account NAME`.
+
+An account is its `[[accounts]]` entry in the config, its key (keyring user name = the account
+name, see secrets.py) and its history file (AppPaths.history_db_for). `add` tests the key
+against the API before anything is saved; `remove` forgets the key and the entry but keeps
+the history file (it says where); `rename` moves all three.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tray_app.cli.args import selected_accounts
+from tray_app.config.account_rules import check_new_name, with_new_account
+from tray_app.config.settings import (
+    AccountConfig,
+    AppPaths,
+    ConfigError,
+    Settings,
+    effective_base_url,
+    validate_base_url,
+)
+from tray_app.core import fmt
+from tray_app.core.balance import Balance
+from tray_app.core.language import ENGLISH, Language
+from tray_app.keys.account_files import add_account, default_is_a_placeholder, remove_account
+from tray_app.keys.account_files import rename_account as rename_account_files
+from tray_app.keys.key_store import InvalidKey, KeyStore, looks_like_lensmor_key, normalise_key
+
+#: Exit codes from best to worst, for "the exit code is the worst of them" with several
+#: accounts: a usage/config error beats a rejected key, which beats an outage, which beats
+#: a rate limit (which only asks to wait).
+EXIT_SEVERITY = (0, 5, 4, 3, 2)
+
+
+def worst_exit(codes: list[int]) -> int:
+    def rank(code: int) -> int:
+        return EXIT_SEVERITY.index(code) if code in EXIT_SEVERITY else len(EXIT_SEVERITY)
+
+    return max(codes, key=rank, default=0)
+
+
+def single_account(args: argparse.Namespace, settings: Settings) -> AccountConfig:
+    """For commands that act on one account (`key`, `history`): --account, else the only one."""
+    accounts = selected_accounts(args, settings)
+    if len(accounts) > 1:
+        names = ", ".join(a.name for a in accounts)
+        raise ConfigError(f"there are several accounts ({names}); choose one with --account NAME")
+    return accounts[0]
+
+
+def add_account_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    account = sub.add_parser("account", help="add, list, remove or rename Lensmor accounts")
+    actions = account.add_subparsers(dest="account_command", metavar="ACTION", required=True)
+    add = actions.add_parser(
+        "add", help="add an account (reads its key from stdin when piped, else prompts)"
+    )
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--base-url", metavar="URL", help="this account's API address")
+    actions.add_parser("list", help="list the accounts with their masked keys and last balances")
+    remove = actions.add_parser("remove", help="remove an account and forget its key")
+    remove.add_argument("name", metavar="NAME")
+    rename = actions.add_parser("rename", help="rename an account (keeps its key and history)")
+    rename.add_argument("old", metavar="OLD")
+    rename.add_argument("new", metavar="NEW")
+
+
+# -- the commands ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountCommands:
+    """What the account commands need from cli.py, passed in so there is no import cycle."""
+
+    paths: AppPaths
+    settings: Settings
+    read_key: Callable[[], str]  # hidden prompt or stdin; raises CliError
+    test_key: Callable[[str, str], Balance]  # (base_url, key) -> balance; raises CliError
+    warn: Callable[[str], None]
+    lang: Language = ENGLISH  # what the commands print, in the user's language
+
+    def run(self, args: argparse.Namespace) -> int:
+        if args.account_command == "add":
+            return self.add(args.name, args.base_url)
+        if args.account_command == "list":
+            return self.list()
+        if args.account_command == "remove":
+            return self.remove(args.name)
+        return self.rename(args.old, args.new)
+
+    def add(self, name: str, base_url: str | None) -> int:
+        _ = self.lang.gettext
+        # Checked before the key is asked for, and again under the config lock when it is
+        # saved (account_files.add_account): another `account add` may take the name meanwhile.
+        placeholder = default_is_a_placeholder(self.paths, self.settings)
+        check_new_name(self.settings, name, self.lang, replaces_placeholder=placeholder)
+        if base_url is not None:
+            base_url = validate_base_url(base_url)
+        text = self.read_key()
+        try:
+            key = normalise_key(text)
+        except InvalidKey as exc:
+            raise ConfigError(
+                _("{problem}; paste the key exactly as the Lensmor app showed it").format(
+                    problem=exc
+                )
+            ) from None
+        if not looks_like_lensmor_key(key):
+            self.warn(
+                _("warning: this does not look like a Lensmor key (they start with uak_ or sk_)")
+            )
+        new = AccountConfig(name, base_url)
+        candidate = with_new_account(self.settings, new, replaces_placeholder=placeholder)
+        url = effective_base_url(candidate, os.environ, name)
+        balance = self.test_key(url, key)  # raises: nothing has been saved yet
+        stored, _saved = add_account(self.paths, new, key, lang=self.lang)
+        print(
+            _("added {name}: {key} in the {place}; {balance} of {total} credits").format(
+                name=name,
+                key=stored.masked,
+                place=stored.source.value,
+                balance=fmt.credits(balance.total_balance, self.lang),
+                total=fmt.credits(balance.total_amount, self.lang),
+            )
+        )
+        return 0
+
+    def list(self) -> int:
+        for account in self.settings.accounts:
+            stored = KeyStore(self.paths.key_file, account.name).load()
+            key = (
+                f"{stored.masked} ({stored.source.value})"
+                if stored
+                else self.lang.gettext("no key")
+            )
+            pinned = " [badge]" if self.settings.badge_account == account.name else ""
+            print(f"{account.name}{pinned}\t{key}\t{self._last_balance(account.name)}")
+        return 0
+
+    def _last_balance(self, name: str) -> str:
+        _ = self.lang.gettext
+        path = self.paths.history_db_for(name)
+        if not path.exists():
+            return _("no balance yet")
+        from tray_app.history.store import HistoryStore
+
+        with HistoryStore.open(path) as store:
+            last = store.last_recorded()
+        if last is None:
+            return _("no balance yet")
+        ts, balance = last
+        return _("{balance} of {total} credits ({time})").format(
+            balance=fmt.credits(balance.total_balance, self.lang),
+            total=fmt.credits(balance.total_amount, self.lang),
+            time=fmt.iso_utc(ts),
+        )
+
+    def remove(self, name: str) -> int:
+        removed = remove_account(self.paths, name)
+        _ = self.lang.gettext
+        if removed.sources:
+            where = ", ".join(source.value for source in removed.sources)
+            print(
+                _("removed {name}; its key was removed from: {places}").format(
+                    name=removed.name, places=where
+                )
+            )
+        else:
+            print(_("removed {name}; it had no stored key").format(name=removed.name))
+        history = self.paths.history_db_for(removed.name)
+        if history.exists():
+            print(
+                _("its history is kept in {path} (delete that file to forget it)").format(
+                    path=history
+                )
+            )
+        if KeyStore(self.paths.key_file, removed.name).environment_overrides:
+            self.warn(_("warning: LENSMOR_API_KEY is still set in the environment"))
+        return 0
+
+    def rename(self, old: str, new: str) -> int:
+        _ = self.lang.gettext
+        renamed = rename_account_files(self.paths, old, new, lang=self.lang)
+        if renamed is None:
+            print(_("{name} is called {name} already; nothing to change").format(name=new))
+            return 0
+        print(
+            _("renamed {old} to {new} (key and history moved)").format(
+                old=renamed.old, new=renamed.new
+            )
+        )
+        return 0
+
+
+def print_blocks(blocks: list[tuple[str, str]]) -> None:
+    """`status` with several accounts: one block per account, a blank line between them."""
+    out = sys.stdout
+    for index, (name, body) in enumerate(blocks):
+        if index:
+            out.write("\n")
+        out.write(f"{name}\n")
+        out.write("".join(f"  {line}\n" for line in body.splitlines()))

@@ -1,0 +1,291 @@
+"""`lensmor-tray doctor`: what works and what does not, one line per check (per account for
+the key, the API and the history: doctor_accounts.py, doctor_api.py; files: doctor_files.py).
+
+Every check runs in its own daemon thread with a deadline, all at once, so the whole report
+takes as long as the slowest check and never longer than `CHECK_TIMEOUT_S` (plus the API's
+own). A check that raises or overruns becomes a ✗ line, never a traceback. The key is only
+ever shown masked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from tray_app.cli.doctor.accounts import check_histories, check_keyring, check_keys
+from tray_app.cli.doctor.api_probe import API_CONNECT_TIMEOUT_S, API_READ_TIMEOUT_S, check_api
+from tray_app.cli.doctor.context import FAIL, OK, WARN, Check, Context
+from tray_app.cli.doctor.files import check_files
+from tray_app.config.settings import AppPaths, ConfigError, load_settings
+from tray_app.core.doctor import CheckResult, exit_code, report_json, report_lines
+from tray_app.support.bounded import all_within
+
+__all__ = ["Check", "Context", "check_api", "run_checks", "run_doctor"]
+
+CHECK_TIMEOUT_S = 6.0
+DBUS_TIMEOUT_S = 1.5
+
+NOTIFICATIONS = "org.freedesktop.Notifications"
+
+
+def run_doctor(config: Path | None, *, json_output: bool = False) -> int:
+    paths = AppPaths.default(config)
+    context = Context(paths=paths, environ=dict(os.environ))
+    results = run_checks(context, default_checks())
+    if json_output:
+        print(json.dumps(report_json(results)))
+    else:
+        fancy = _can_print("✓✗⚠→…")
+        text = "\n".join(report_lines(results, ascii_only=not fancy))
+        if not fancy:  # what else cannot be shown (the … of a masked key) becomes "?"
+            encoding = sys.stdout.encoding or "ascii"
+            text = text.encode(encoding, "replace").decode(encoding)
+        print(text)
+    return exit_code(results)
+
+
+def _can_print(text: str) -> bool:
+    try:
+        text.encode(sys.stdout.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def default_checks() -> list[tuple[str, Check, float]]:
+    """(name, check, timeout) in report order. Config and key run first (the others use them)."""
+    api_timeout = API_CONNECT_TIMEOUT_S + API_READ_TIMEOUT_S + 1
+    return [
+        ("API", check_api, api_timeout),
+        ("tray", check_tray, CHECK_TIMEOUT_S),
+        ("notifications", check_notifications, CHECK_TIMEOUT_S),
+        ("start at login", check_autostart, CHECK_TIMEOUT_S + 5),
+        ("keyring", check_keyring, CHECK_TIMEOUT_S + 3),  # four bounded calls of 2 s
+        ("files", check_files, CHECK_TIMEOUT_S),
+        ("history", check_histories, CHECK_TIMEOUT_S),
+        ("app", check_running, CHECK_TIMEOUT_S),
+    ]
+
+
+def run_checks(context: Context, checks: list[tuple[str, Check, float]]) -> list[CheckResult]:
+    results = [check_config(context), *_bounded("key", check_keys, context, CHECK_TIMEOUT_S)]
+    answers = all_within(
+        [
+            (functools.partial(_guarded, name, check, context), timeout)
+            for name, check, timeout in checks
+        ],
+        "doctor-check",
+    )
+    for (name, _check, timeout), answer in zip(checks, answers, strict=True):
+        results.extend(answer or [CheckResult(name, FAIL, f"did not finish within {timeout:g} s")])
+    return results
+
+
+def _bounded(name: str, check: Check, context: Context, timeout: float) -> list[CheckResult]:
+    [answer] = all_within([(functools.partial(_guarded, name, check, context), timeout)], name)
+    return answer or [CheckResult(name, FAIL, f"did not finish within {timeout:g} s")]
+
+
+def _guarded(name: str, check: Check, context: Context) -> list[CheckResult]:
+    try:
+        return check(context)
+    except Exception as exc:  # noqa: BLE001 - a broken check is a ✗ line, never a traceback
+        return [CheckResult(name, FAIL, f"the check itself failed: {type(exc).__name__}: {exc}")]
+
+
+# -- configuration and key ------------------------------------------------------------------
+
+
+def check_config(context: Context) -> CheckResult:
+    path = context.paths.config_file
+    try:
+        context.settings = load_settings(path)
+    except ConfigError as exc:
+        context.config_error = str(exc)
+        return CheckResult("config", FAIL, str(exc), "fix the file (or delete it for defaults)")
+    where = str(path) if path.exists() else f"{path} (absent: defaults)"
+    return CheckResult("config", OK, where)
+
+
+# -- the desktop ----------------------------------------------------------------------------
+
+
+def check_tray(context: Context) -> list[CheckResult]:
+    if sys.platform != "linux":
+        return [CheckResult("tray", OK, f"the {sys.platform} menu bar / notification area")]
+    from tray_app.tray import host_probe as tray_host
+    from tray_app.tray.choose import Probes, choose_tray
+
+    env = context.environ
+    session = (
+        "Wayland"
+        if env.get("WAYLAND_DISPLAY")
+        else "X11"
+        if env.get("DISPLAY")
+        else "no graphical session"
+    )
+    watcher = tray_host.sni_watcher_present(env)
+    xembed = bool(env.get("DISPLAY")) and tray_host.xembed_tray_present_in(env)
+    choice = choose_tray(
+        env,
+        probes=Probes(watcher_present=lambda _e: watcher, xembed_present=lambda _e: xembed),
+    )
+    found = [
+        "StatusNotifier watcher " + ("✓" if watcher else "✗"),
+        "XEmbed tray " + ("✓" if xembed else "✗"),
+    ]
+    detail = f"{session}; {', '.join(found)}; the app would use {choice.kind.value}"
+    if watcher or xembed:
+        return [CheckResult("tray", OK, detail)]
+    return [CheckResult("tray", FAIL, detail, tray_host.no_tray_message(env))]
+
+
+def check_notifications(context: Context) -> list[CheckResult]:
+    if sys.platform != "linux":
+        return [CheckResult("notifications", OK, f"the {sys.platform} notification centre")]
+    try:
+        info, caps = asyncio.run(_notification_server(context.environ))
+    except _NoServer as exc:
+        return [
+            CheckResult(
+                "notifications",
+                FAIL,
+                str(exc),
+                "start a notification daemon (dunst, mako, or your desktop's); until then "
+                "low-balance alerts cannot be shown",
+            )
+        ]
+    name, vendor, version = info
+    detail = f"{name} {version} ({vendor})"
+    if "actions" not in caps:
+        return [
+            CheckResult(
+                "notifications",
+                WARN,
+                f"{detail} does not support actions",
+                "alerts show without their buttons (Open dashboard); nothing else is lost",
+            )
+        ]
+    return [CheckResult("notifications", OK, f"{detail}, supports actions")]
+
+
+class _NoServer(Exception):
+    pass
+
+
+async def _notification_server(
+    environ: Mapping[str, str],
+) -> tuple[tuple[str, str, str], list[str]]:
+    from dbus_fast import BusType, Message, MessageType
+    from dbus_fast.aio import MessageBus
+
+    address = environ.get("DBUS_SESSION_BUS_ADDRESS")
+    try:
+        bus = MessageBus(bus_address=address) if address else MessageBus(bus_type=BusType.SESSION)
+        await asyncio.wait_for(bus.connect(), DBUS_TIMEOUT_S)
+    except Exception as exc:  # noqa: BLE001 - no bus at all
+        raise _NoServer(f"no D-Bus session bus ({type(exc).__name__})") from None
+    try:
+
+        async def call(member: str) -> list[object]:
+            reply = await asyncio.wait_for(
+                bus.call(
+                    Message(
+                        destination=NOTIFICATIONS,
+                        path="/org/freedesktop/Notifications",
+                        interface=NOTIFICATIONS,
+                        member=member,
+                    )
+                ),
+                DBUS_TIMEOUT_S,
+            )
+            if reply.message_type is not MessageType.METHOD_RETURN:
+                raise _NoServer(f"no notification server on the session bus ({reply.error_name})")
+            return list(reply.body)
+
+        try:
+            body = await call("GetServerInformation")
+            caps = await call("GetCapabilities")
+        except TimeoutError:
+            raise _NoServer("the notification server did not answer") from None
+        return (str(body[0]), str(body[1]), str(body[2])), [str(c) for c in caps[0]]  # type: ignore[attr-defined]
+    finally:
+        bus.disconnect()
+        with contextlib.suppress(Exception):
+            waiting = bus.wait_for_disconnect()  # type: ignore[no-untyped-call]
+            await asyncio.wait_for(waiting, DBUS_TIMEOUT_S)
+
+
+def check_autostart(context: Context) -> list[CheckResult]:
+    from tray_app.autostart import autostart_for, resolve_launch_command
+
+    autostart = autostart_for(
+        environ=context.environ, home=Path.home(), launcher=resolve_launch_command()
+    )
+    status = autostart.status()
+    if not status.command:
+        return [
+            CheckResult(
+                "start at login",
+                WARN,
+                f"off ({status.location})",
+                "run `lensmor-tray autostart enable` to start it when you log in",
+            )
+        ]
+    if not status.enabled or not status.target_exists:
+        return [
+            CheckResult(
+                "start at login",
+                FAIL,
+                f"the entry {status.location} will not start the app: {status.detail}",
+                "run `lensmor-tray autostart enable` to rewrite it",
+            )
+        ]
+    program = [arg for arg in status.command if arg not in ("run", "--autostart")]
+    try:
+        done = subprocess.run(
+            [*program, "--version"], capture_output=True, timeout=CHECK_TIMEOUT_S, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return [
+            CheckResult(
+                "start at login",
+                FAIL,
+                f"its command does not run: {type(exc).__name__}",
+                "run `lensmor-tray autostart enable` to rewrite it",
+            )
+        ]
+    if done.returncode != 0:
+        return [
+            CheckResult(
+                "start at login",
+                FAIL,
+                f"its command exits with code {done.returncode}",
+                "run `lensmor-tray autostart enable` to rewrite it",
+            )
+        ]
+    return [CheckResult("start at login", OK, f"on ({status.location}); its command runs")]
+
+
+def check_running(context: Context) -> list[CheckResult]:
+    """Whether the tray app runs (each account's last poll is on its history line)."""
+    from tray_app.support.instance import running_pid
+
+    pid = running_pid(context.paths.lock_file)
+    if pid is None:
+        return [
+            CheckResult(
+                "app",
+                WARN,
+                "not running",
+                "start it with `lensmor-tray` (or turn on start at login)",
+            )
+        ]
+    return [CheckResult("app", OK, f"running (pid {pid})")]

@@ -1,0 +1,137 @@
+"""The adapters that let one Monitor per account share one tray icon and one notifier.
+
+`TrayBoard` is the tray each account's Monitor shows its view on (through `slot(name)`): it
+keeps every account's latest view and shows their combination (core/accounts_view.py, pure)
+on the real tray. `NamedNotifier` puts the account's name before each notification's title
+("Work: Lensmor credits low") when there are several accounts, and keeps the notifications
+of different accounts from replacing each other.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from collections.abc import Callable, Sequence
+
+from tray_app.core.accounts_view import AccountView, badge_account, combine
+from tray_app.core.language import ENGLISH, Language
+from tray_app.core.view import TrayView
+from tray_app.notify.base import Notification
+from tray_app.runtime.monitor import NotifierPort, TrayPort
+
+log = logging.getLogger(__name__)
+
+
+class TrayBoard:
+    def __init__(
+        self,
+        tray: TrayPort,
+        names: Sequence[str],
+        pinned: str | None = None,
+        lang: Language = ENGLISH,
+    ) -> None:
+        self._tray = tray
+        self._lang = lang
+        self._lock = threading.Lock()  # guards the fields below; never held across show()
+        self._show_lock = threading.Lock()
+        self._names = tuple(names)
+        self._views: dict[str, TrayView] = {}
+        self._slots: dict[str, _Slot] = {}  # the one live slot of each account
+        self._pinned = pinned
+        self._made = 0
+        self._shown = 0
+        self._on_screen: TrayView | None = None
+
+    def slot(self, name: str) -> _Slot:
+        """`name`'s tray port; a slot handed out earlier for the same name stops showing (a
+        monitor a reload replaced, whose poll was still in flight)."""
+        slot = _Slot(self, name)
+        with self._lock:
+            self._slots[name] = slot
+        return slot
+
+    @property
+    def pinned(self) -> str | None:
+        with self._lock:
+            return self._pinned
+
+    def badge_account(self) -> str:
+        with self._lock:
+            return badge_account(self._accounts(), self._pinned)
+
+    def pin(self, name: str | None) -> None:
+        with self._lock:
+            self._pinned = name
+            combined, seq = self._combine()
+        self._show(combined, seq)
+
+    def set_accounts(self, names: Sequence[str], pinned: str | None) -> None:
+        """After a config reload: the accounts (in menu order) and the pin."""
+        with self._lock:
+            self._names = tuple(names)
+            self._views = {n: v for n, v in self._views.items() if n in self._names}
+            self._slots = {n: s for n, s in self._slots.items() if n in self._names}
+            self._pinned = pinned
+            combined, seq = self._combine()
+        self._show(combined, seq)
+
+    def show_for(self, name: str, view: TrayView, slot: _Slot | None = None) -> None:
+        with self._lock:
+            if name not in self._names or (slot is not None and self._slots.get(name) is not slot):
+                return  # an account removed (or rebuilt) while its last poll was in flight
+            self._views[name] = view
+            combined, seq = self._combine()
+        self._show(combined, seq)
+
+    def _accounts(self) -> list[AccountView]:
+        return [AccountView(n, self._views.get(n)) for n in self._names]
+
+    def _combine(self) -> tuple[TrayView | None, int]:
+        self._made += 1
+        return combine(self._accounts(), self._pinned, self._lang), self._made
+
+    def _show(self, view: TrayView | None, seq: int) -> None:
+        # As Monitor._show: views are numbered under the lock; an older one never replaces
+        # a newer one on screen when two accounts' threads show at once.
+        if view is None:
+            return
+        with self._show_lock:
+            if seq <= self._shown:
+                return
+            self._shown = seq
+            if view == self._on_screen:
+                return
+            self._on_screen = view
+            self._tray.show(view)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)  # compared by identity: one live slot per name
+class _Slot:
+    """One account's TrayPort on the board."""
+
+    board: TrayBoard
+    name: str
+
+    def show(self, view: TrayView) -> None:
+        self.board.show_for(self.name, view, self)
+
+
+class NamedNotifier:
+    """`inner` with the account named in every notification while `several()` is true."""
+
+    def __init__(self, inner: NotifierPort, name: str, several: Callable[[], bool]) -> None:
+        self._inner = inner
+        self.name = name
+        self._several = several
+
+    def send(self, n: Notification) -> object:
+        if self._several():
+            n = dataclasses.replace(
+                n,
+                title=f"{self.name}: {n.title}",
+                # One account's notification must not replace another's on screen.
+                family=f"{self.name}/{n.family}" if n.family else "",
+                key=f"{self.name}/{n.key}" if n.key else "",
+            )
+        return self._inner.send(n)

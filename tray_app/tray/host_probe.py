@@ -1,0 +1,138 @@
+"""Is there a tray host to dock into? Checked before the icon is shown, and waited for at login.
+
+Two kinds of host exist on Linux: an XEmbed system tray (owner of the X selection
+`_NET_SYSTEM_TRAY_S<screen>`; trayer, stalonetray, XFCE, MATE) and a StatusNotifier host
+(`org.kde.StatusNotifierWatcher` on the session bus; KDE, GNOME with the AppIndicator
+extension). At login the panel may start after us, so with `--autostart` the app waits for one
+(bounded) instead of failing to dock — the same problem aw-qt solved by waiting for the tray.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+import time
+from collections.abc import Callable, Mapping
+
+from tray_app.support.aio_loop import AsyncioThread
+
+log = logging.getLogger(__name__)
+
+SNI_WATCHER = "org.kde.StatusNotifierWatcher"
+PROBE_TIMEOUT_S = 1.0
+
+
+def xembed_tray_present(display_name: str | None) -> bool:
+    try:
+        from Xlib import display as xdisplay
+        from Xlib.error import DisplayError
+
+        try:
+            disp = xdisplay.Display(display_name)
+        except (DisplayError, OSError, ValueError):
+            return False
+        try:
+            atom = disp.intern_atom(f"_NET_SYSTEM_TRAY_S{disp.get_default_screen()}")
+            owner = disp.get_selection_owner(atom)
+            return bool(owner) and owner != 0
+        finally:
+            disp.close()
+    except ImportError:
+        return False
+
+
+def sni_watcher_present(environ: Mapping[str, str], loop: AsyncioThread | None = None) -> bool:
+    """Whether `org.kde.StatusNotifierWatcher` has an owner on the session bus (~1 s at most).
+
+    On the app's shared asyncio thread when given (the app passes it: every D-Bus connection
+    of the process then lives and dies on one loop), else on a short-lived loop of its own.
+    """
+    probe = _name_has_owner(SNI_WATCHER, environ.get("DBUS_SESSION_BUS_ADDRESS"))
+    try:
+        if loop is None:
+            return asyncio.run(probe)
+        return loop.start().submit(probe).result(3 * PROBE_TIMEOUT_S)
+    except Exception:  # noqa: BLE001 - no bus, no dbus-fast, a timeout: no StatusNotifier host
+        return False
+
+
+async def _name_has_owner(name: str, bus_address: str | None) -> bool:
+    from dbus_fast import BusType, Message, MessageType
+    from dbus_fast.aio import MessageBus
+
+    if bus_address:
+        bus = MessageBus(bus_address=bus_address)
+    else:
+        bus = MessageBus(bus_type=BusType.SESSION)
+    await asyncio.wait_for(bus.connect(), PROBE_TIMEOUT_S)
+    try:
+        reply = await asyncio.wait_for(
+            bus.call(
+                Message(
+                    destination="org.freedesktop.DBus",
+                    path="/org/freedesktop/DBus",
+                    interface="org.freedesktop.DBus",
+                    member="NameHasOwner",
+                    signature="s",
+                    body=[name],
+                )
+            ),
+            PROBE_TIMEOUT_S,
+        )
+    finally:
+        # Wait until dbus-fast has closed the socket and left the loop: a bus dropped
+        # half-closed was suspected of closing a reused fd later (seen once on XFCE).
+        bus.disconnect()
+        with contextlib.suppress(Exception):
+            waiting = bus.wait_for_disconnect()  # type: ignore[no-untyped-call]
+            await asyncio.wait_for(waiting, PROBE_TIMEOUT_S)
+    return bool(reply.message_type is MessageType.METHOD_RETURN and reply.body[0])
+
+
+def xembed_tray_present_in(environ: Mapping[str, str]) -> bool:
+    return xembed_tray_present(environ.get("DISPLAY"))
+
+
+def tray_host_present(environ: Mapping[str, str], loop: AsyncioThread | None = None) -> bool:
+    """Either kind of tray host: a StatusNotifier watcher or an XEmbed system tray."""
+    if sys.platform != "linux":
+        return True  # Windows and macOS always have a notification area / menu bar
+    return xembed_tray_present(environ.get("DISPLAY")) or sni_watcher_present(environ, loop)
+
+
+def wait_for_tray_host(
+    environ: Mapping[str, str],
+    timeout: float,
+    *,
+    present: Callable[[Mapping[str, str]], bool] = tray_host_present,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> bool:
+    """Poll for a tray host for up to `timeout` seconds. True when one is there."""
+    deadline = monotonic() + timeout
+    while True:
+        if present(environ):
+            return True
+        if monotonic() >= deadline:
+            return False
+        sleep(1.0)
+
+
+def no_tray_message(environ: Mapping[str, str]) -> str:
+    desktop = environ.get("XDG_CURRENT_DESKTOP", "").upper()
+    if "GNOME" in desktop:
+        return (
+            "no system tray found: GNOME needs the 'AppIndicator and KStatusNotifierItem "
+            "Support' extension (Debian/Ubuntu: gnome-shell-extension-appindicator); "
+            "notifications still work"
+        )
+    if environ.get("WAYLAND_DISPLAY") and not environ.get("DISPLAY"):
+        return (
+            "no system tray found: this Wayland session has no StatusNotifier host; use a "
+            "panel with a tray (waybar, KDE, XFCE) — notifications still work"
+        )
+    return (
+        "no system tray found on this desktop: start a panel with a tray; notifications still work"
+    )
