@@ -57,7 +57,7 @@ from bench_store import simulate  # noqa: E402 - needs the path above
 from tests.desktop.harness import DesktopSession, WindowInfo  # noqa: E402
 from tests.support.waiting import poll_until  # noqa: E402
 from tray_app.api.client import LensmorClient  # noqa: E402
-from tray_app.config.settings import APP_NAME, Settings  # noqa: E402
+from tray_app.config.model import APP_NAME, Settings  # noqa: E402
 from tray_app.core.levels import Level  # noqa: E402
 from tray_app.core.view import TrayView  # noqa: E402
 from tray_app.demo.server import DEMO_KEY, SimulatedAccount, SimulatedLensmorServer  # noqa: E402

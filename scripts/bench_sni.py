@@ -37,7 +37,7 @@ from bench import rss_mb, thread_names  # noqa: E402
 
 from tests.desktop.harness import DesktopSession, poll_until  # noqa: E402
 from tests.desktop.hosts.xfce import XfceHost  # noqa: E402
-from tray_app.config.settings import APP_NAME  # noqa: E402
+from tray_app.config.model import APP_NAME  # noqa: E402
 from tray_app.demo.server import DEMO_KEY, SimulatedAccount, SimulatedLensmorServer  # noqa: E402
 
 TARGETS = {"register": 1.0, "rss": 0.75}

@@ -12,14 +12,10 @@ import pytest
 
 from tests.support.file_keyring import FileKeyring
 from tray_app.config.account_rules import is_placeholder
-from tray_app.config.settings import (
-    DEFAULT_ACCOUNT,
-    AccountConfig,
-    AppPaths,
-    Settings,
-    load_settings,
-    save_settings,
-)
+from tray_app.config.config_file import save_settings
+from tray_app.config.loading import load_settings
+from tray_app.config.model import DEFAULT_ACCOUNT, AccountConfig, Settings
+from tray_app.config.paths import AppPaths
 from tray_app.core import fmt
 from tray_app.demo.demo_accounts import PERSONAL_DEMO_KEY, simulated_demo_accounts
 from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer

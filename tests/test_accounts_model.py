@@ -15,18 +15,18 @@ import keyring
 import pytest
 
 from tests.support.file_keyring import FileKeyring
-from tray_app.config.settings import (
+from tray_app.config.config_file import save_settings
+from tray_app.config.loading import load_settings
+from tray_app.config.model import (
     AccountConfig,
     AlertSettings,
-    AppPaths,
     ConfigError,
     Settings,
-    effective_base_url,
-    load_settings,
-    save_settings,
     with_account_renamed,
     without_account,
 )
+from tray_app.config.paths import AppPaths
+from tray_app.config.urls import effective_base_url
 from tray_app.core.balance import Balance
 from tray_app.core.levels import Threshold
 from tray_app.history.store import HistoryStore, move_history

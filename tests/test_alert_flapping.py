@@ -11,7 +11,7 @@ import logging
 import pytest
 
 from tests.support.rig import DAY, START, Rig
-from tray_app.config.settings import AlertSettings
+from tray_app.config.model import AlertSettings
 from tray_app.core.alerts import (
     IMPORTANCE,
     PERIOD_MEMORY,

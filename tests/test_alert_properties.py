@@ -31,7 +31,7 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tray_app.config.settings import AlertSettings
+from tray_app.config.model import AlertSettings
 from tray_app.core.alerts import (
     DEPLETED_LABEL,
     Alert,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tray_app.config.settings import AlertSettings
+from tray_app.config.model import AlertSettings
 from tray_app.core.alerts import (
     MAX_SUPPRESSED,
     RESET_MIN_ADVANCE_MS,

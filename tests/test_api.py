@@ -22,7 +22,7 @@ from tray_app.api.client import (
     RateLimited,
     ServerError,
 )
-from tray_app.config.settings import ConfigError
+from tray_app.config.model import ConfigError
 from tray_app.demo.server import DEMO_KEY, Fault, SimulatedLensmorServer
 
 

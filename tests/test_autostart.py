@@ -53,7 +53,7 @@ from tray_app.autostart.windows import (
     WindowsAutostart,
     split_command_line,
 )
-from tray_app.config.settings import ConfigError
+from tray_app.config.model import ConfigError
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -55,7 +55,7 @@ from tray_app.api.client import (
     RateLimited,
     ServerError,
 )
-from tray_app.config.settings import AlertSettings, Settings
+from tray_app.config.model import AlertSettings, Settings
 from tray_app.core import fmt
 from tray_app.core.badge import BadgeKind
 from tray_app.core.balance import MAX_CREDITS, RESET_AT_MAX_MS, RESET_AT_MIN_MS
@@ -650,7 +650,8 @@ answer_bodies = st.sampled_from(
 
 
 def assert_classified(result: BalanceResponse | ApiError, status: int) -> None:
-    """The error type follows the status the way api.py documents it; nothing else escapes."""
+    """The error type follows the status the way api/client.py documents it; nothing else
+    escapes."""
     if isinstance(result, BalanceResponse):
         assert status == 200
         limits = result.rate_limit

@@ -32,13 +32,10 @@ from tests.conftest import Home, make_home, run_cli
 from tests.support.rig import RecordingNotifier, RecordingTray
 from tray_app.api.client import LensmorClient
 from tray_app.cli.main import build_parser
-from tray_app.config.settings import (
-    ConfigError,
-    Settings,
-    load_settings,
-    save_settings,
-    validate_base_url,
-)
+from tray_app.config.config_file import save_settings
+from tray_app.config.loading import load_settings
+from tray_app.config.model import ConfigError, Settings
+from tray_app.config.urls import validate_base_url
 from tray_app.core.balance import Balance
 from tray_app.core.levels import Threshold
 from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer

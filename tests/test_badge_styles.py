@@ -8,13 +8,10 @@ import io
 import pytest
 from PIL import Image
 
-from tray_app.config.settings import (
-    ConfigError,
-    Settings,
-    load_settings,
-    parse_settings,
-    save_settings,
-)
+from tray_app.config.config_file import save_settings
+from tray_app.config.loading import load_settings
+from tray_app.config.model import ConfigError, Settings
+from tray_app.config.parse import parse_settings
 from tray_app.core import fmt
 from tray_app.core.badge import (
     GAUGE_MIN_PX,

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import Home, run_cli
-from tray_app.config.settings import AppPaths, load_settings
+from tray_app.config.loading import load_settings
+from tray_app.config.paths import AppPaths
 from tray_app.core.balance import Balance
 from tray_app.demo.server import Fault, SimulatedAccount, SimulatedLensmorServer
 from tray_app.history.store import HistoryStore

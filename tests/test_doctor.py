@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import CANARY_KEY, Home, run_cli
 from tray_app.cli.doctor import api_probe as doctor_api
 from tray_app.cli.doctor import main as doctor
-from tray_app.config.settings import AppPaths
+from tray_app.config.paths import AppPaths
 from tray_app.core.doctor import CheckResult, Verdict, exit_code, report_lines
 from tray_app.demo.server import DEMO_KEY, Fault, SimulatedAccount, SimulatedLensmorServer
 

@@ -13,12 +13,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import Home, run_cli
 from tests.support.rig import Rig
-from tray_app.config.settings import (
-    ConfigError,
-    IntegrationSettings,
-    parse_settings,
-    settings_to_toml,
-)
+from tray_app.config.config_toml import settings_to_toml
+from tray_app.config.model import ConfigError, IntegrationSettings
+from tray_app.config.parse import parse_settings
 from tray_app.runtime.feeds import FeedWriter
 
 
@@ -65,7 +62,7 @@ def test_a_bad_integration_is_one_line_from_the_cli(home: Home) -> None:
 def test_the_monitor_rewrites_the_feed_files_after_each_poll(rig: Rig, tmp_path: Path) -> None:
     prom, waybar = tmp_path / "lensmor.prom", tmp_path / "waybar.json"
     rig.settings = replace(rig.settings, integrations=IntegrationSettings(prom, waybar))
-    rig.feed = FeedWriter()  # what app.py passes
+    rig.feed = FeedWriter()  # what app/tray_app.py passes
     rig.start()
     rig.poll()
     first = json.loads(waybar.read_text())
@@ -111,7 +108,7 @@ def test_an_unwritable_feed_path_is_logged_once_and_polling_goes_on(
 def test_several_accounts_share_the_feed_files_without_overwriting_each_other(
     tmp_path: Path,
 ) -> None:
-    from tray_app.config.settings import Settings
+    from tray_app.config.model import Settings
     from tray_app.core.balance import Balance
     from tray_app.core.state import MonitorState, PollResult, advance
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.support.rig import DAY, START, Rig
-from tray_app.config.settings import Settings
+from tray_app.config.model import Settings
 from tray_app.core.badge import BadgeKind
 from tray_app.demo.server import DEMO_KEY, Fault
 

@@ -22,7 +22,7 @@ from tests.conftest import Home, run_cli
 from tests.support.manual_jobs import ManualJobs
 from tests.support.rig import DAY, Rig
 from tests.support.waiting import poll_until
-from tray_app.config.settings import Settings
+from tray_app.config.model import Settings
 from tray_app.core.badge import BadgeKind
 from tray_app.core.balance import parse_balance
 from tray_app.core.pacing import PRODUCTION

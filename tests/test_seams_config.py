@@ -27,14 +27,9 @@ import pytest
 from tests.conftest import Home, run_cli
 from tests.support.file_keyring import FileKeyring
 from tray_app.config.config_file import update_config
-from tray_app.config.settings import (
-    AccountConfig,
-    AppPaths,
-    ConfigError,
-    Settings,
-    load_settings,
-    with_account_added,
-)
+from tray_app.config.loading import load_settings
+from tray_app.config.model import AccountConfig, ConfigError, Settings, with_account_added
+from tray_app.config.paths import AppPaths
 from tray_app.demo.faults import Fault
 from tray_app.demo.server import SimulatedAccount, SimulatedLensmorServer
 from tray_app.keys import account_files

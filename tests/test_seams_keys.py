@@ -22,7 +22,7 @@ import pytest
 
 from tests.conftest import REPO, CliResult, Home, run_cli
 from tests.support.file_keyring import LIE
-from tray_app.config.settings import load_settings
+from tray_app.config.loading import load_settings
 from tray_app.demo.server import SimulatedAccount, SimulatedLensmorServer
 
 OLD_KEY = "uak_OLDoldoldoldoldold0000OLD1"

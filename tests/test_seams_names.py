@@ -24,7 +24,9 @@ from hypothesis import strategies as st
 from tests.conftest import Home, run_cli
 from tray_app.cli import main as cli
 from tray_app.config.account_names import MAX_FILE_NAME, account_slug
-from tray_app.config.settings import AccountConfig, AppPaths, Settings, load_settings
+from tray_app.config.loading import load_settings
+from tray_app.config.model import AccountConfig, Settings
+from tray_app.config.paths import AppPaths
 from tray_app.core.balance import Balance
 from tray_app.demo.server import SimulatedAccount, SimulatedLensmorServer
 from tray_app.history.store import HistoryStore

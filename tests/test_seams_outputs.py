@@ -24,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import REPO, Home, run_cli
 from tests.test_cli_accounts import server, two_accounts  # noqa: F401 (fixtures used below)
-from tray_app.config.settings import AppPaths
+from tray_app.config.paths import AppPaths
 from tray_app.core import feed
 from tray_app.core.balance import Balance, parse_balance
 from tray_app.core.levels import DEFAULT_THRESHOLDS

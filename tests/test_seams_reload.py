@@ -3,7 +3,7 @@ CLI's key and account commands, the feed files, the board and the scheduler foll
 reload, and a hostile sweep (signal storms, a SIGHUP while starting, a config that became
 invalid, a poll in flight for a removed account, the Settings window's exit, a rename).
 
-Most tests run the real `lensmor-tray run` headless (no display: app.py's headless tray)
+Most tests run the real `lensmor-tray run` headless (no display: app/tray_app.py's headless tray)
 against the simulated API on loopback, as a user's tray runs, and count what reaches the
 server; the in-process ones build a real TrayApp with a headless tray.
 """
@@ -30,7 +30,8 @@ from tests.conftest import Home, run_cli
 from tests.support.waiting import poll_until
 from tray_app.app.reload import AccountRuntime, Credentials
 from tray_app.app.tray_app import AppOptions, TrayApp
-from tray_app.config.settings import AppPaths, Settings
+from tray_app.config.model import Settings
+from tray_app.config.paths import AppPaths
 from tray_app.core.balance import Balance
 from tray_app.core.pacing import DEMO
 from tray_app.core.state import MonitorState
@@ -600,7 +601,7 @@ def test_a_sighup_right_after_the_lock_is_taken_does_not_end_the_tray(
 def test_removing_the_only_account_that_polled_empties_the_feeds(tmp_path: Path) -> None:
     # Work has polled, Home not yet; a reload removes Work. Before: nothing was written (no
     # account had a snapshot), and Work's series and waybar line stayed in the files.
-    from tray_app.config.settings import IntegrationSettings, Settings
+    from tray_app.config.model import IntegrationSettings, Settings
     from tray_app.core.state import PollResult, advance
     from tray_app.runtime.feeds import FeedWriter
 
@@ -681,7 +682,7 @@ def test_a_pin_while_another_process_holds_the_config_lock_returns_at_once(
     # The pin is a menu click, on the tray's UI thread; a CLI `account add` waiting on a
     # keyring holds the config lock for up to 30 s. Before: the menu froze until then.
     from tray_app.config.config_file import lock_file_for
-    from tray_app.config.settings import load_settings
+    from tray_app.config.loading import load_settings
 
     write_config(home, server, ["Work", "Home"])
     store_key(home, "Work", WORK_KEY)

@@ -22,7 +22,10 @@ import pytest
 
 from tests.conftest import CANARY_KEY, Home, run_cli
 from tests.support.waiting import poll_until
-from tray_app.config.settings import AppPaths, Settings, load_settings, save_settings
+from tray_app.config.config_file import save_settings
+from tray_app.config.loading import load_settings
+from tray_app.config.model import Settings
+from tray_app.config.paths import AppPaths
 from tray_app.demo.server import SimulatedLensmorServer
 from tray_app.keys.key_store import KeySource, KeyStore
 
@@ -161,7 +164,7 @@ def test_a_broken_shared_config_reports_only_its_error(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     # The CLI promises one line per error; the mode can wait until the file parses.
-    from tray_app.config.settings import ConfigError
+    from tray_app.config.model import ConfigError
 
     config = tmp_path / "config.toml"
     config.write_text("poll_interval = 5\n")

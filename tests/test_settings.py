@@ -8,15 +8,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Home
-from tray_app.config.settings import (
-    AppPaths,
-    ConfigError,
-    Settings,
-    effective_base_url,
-    load_settings,
-    save_settings,
-    validate_base_url,
-)
+from tray_app.config.config_file import save_settings
+from tray_app.config.loading import load_settings
+from tray_app.config.model import ConfigError, Settings
+from tray_app.config.paths import AppPaths
+from tray_app.config.urls import effective_base_url, validate_base_url
 from tray_app.core.levels import Threshold
 
 

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from tests.conftest import Home
 from tray_app.api.client import AuthError, BadResponse, NetworkError, RateLimited, ServerError
-from tray_app.config.settings import AlertSettings, ConfigError, Settings, load_settings
+from tray_app.config.loading import load_settings
+from tray_app.config.model import AlertSettings, ConfigError, Settings
 from tray_app.core import fmt
 from tray_app.core.levels import Threshold
 from tray_app.demo.server import DEMO_KEY, Fault, SimulatedLensmorServer

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tray_app.config.settings import account_key_file
+from tray_app.config.paths import account_key_file
 from tray_app.core.levels import Level
 from tray_app.demo.server import SimulatedAccount, SimulatedLensmorServer
 from tray_app.tray.icon import LEVEL_FILL

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tray_app.config.settings import DASHBOARD_URL
+from tray_app.config.model import DASHBOARD_URL
 from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
 from tray_app.notify.plyer_backend import find_app_icon
 
@@ -245,7 +245,7 @@ async def main():
 asyncio.run(main())
 """
 
-# The backend on its own asyncio thread, as app.py builds it; sends one notification.
+# The backend on its own asyncio thread, as app/tray_app.py builds it; sends one notification.
 SEND_ONE = r"""
 import sys
 

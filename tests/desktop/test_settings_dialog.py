@@ -16,7 +16,7 @@ import pytest
 from PIL import Image, ImageChops
 
 from tests.support.waiting import poll_until
-from tray_app.config.settings import load_settings
+from tray_app.config.loading import load_settings
 from tray_app.core import fmt
 from tray_app.core.badge import BadgeStyle
 from tray_app.core.levels import Threshold
@@ -143,7 +143,7 @@ STAND_IN_TRAY = """
 import signal, sys, time
 from pathlib import Path
 from tray_app.support.instance import InstanceLock
-from tray_app.config.settings import AppPaths
+from tray_app.config.paths import AppPaths
 lock = InstanceLock(AppPaths.default(Path(sys.argv[1])).lock_file)
 lock.acquire()
 log = Path(sys.argv[2])

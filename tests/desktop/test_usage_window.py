@@ -19,7 +19,7 @@ import time
 import pytest
 from PIL import Image, ImageChops
 
-from tray_app.config.settings import AppPaths
+from tray_app.config.paths import AppPaths
 from tray_app.core.levels import Level
 from tray_app.history.export import csv_text
 from tray_app.history.store import HistoryStore

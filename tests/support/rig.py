@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tray_app.api.client import LensmorClient
-from tray_app.config.settings import Settings
+from tray_app.config.model import Settings
 from tray_app.core.alerts import Alert
 from tray_app.core.view import TrayView
 from tray_app.demo.server import DEMO_KEY, SimulatedAccount, SimulatedLensmorServer

@@ -39,7 +39,7 @@ import urllib3
 
 from tray_app import __version__
 from tray_app.api.deadline import RequestWatch, WatchedAdapter
-from tray_app.config.settings import validate_base_url
+from tray_app.config.urls import validate_base_url
 from tray_app.core.balance import Balance, BalanceFormatError, parse_balance
 from tray_app.core.fmt import mask_key
 from tray_app.core.pacing import PRODUCTION, PacingProfile

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tray_app.config.settings import ConfigError
+from tray_app.config.model import ConfigError
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor

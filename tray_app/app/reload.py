@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tray_app.config.settings import Settings
+from tray_app.config.model import Settings
 from tray_app.core.language import Language
 
 if TYPE_CHECKING:

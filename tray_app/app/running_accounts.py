@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from tray_app.app.reload import AccountRuntime, Credentials, ReloadPlan, Wiring, plan_reload
-from tray_app.config.settings import Settings
+from tray_app.config.model import Settings
 
 if TYPE_CHECKING:
     from tray_app.runtime.monitor import BalanceSource

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from tray_app.config.settings import AppPaths
+from tray_app.config.paths import AppPaths
 from tray_app.support.file_problems import data_folder_line, data_folder_problem, lock_note, reason
 from tray_app.support.instance import AlreadyRunning, InstanceLock, LockUnavailable, ask_to_refresh
 

@@ -6,7 +6,7 @@ and the autostart implementation. Nothing here decides policy; it connects the p
 handles process-level concerns: the single-instance lock, POSIX signals, the settings dialog
 and usage window processes, waiting for the tray host at login, and the one asyncio thread for
 D-Bus. Reloads (SIGHUP, the CLI's key and account commands, the Settings window) all go
-through one `ReloadQueue` (reloading.py): one at a time, diffing the config against the
+through one `ReloadQueue` (app/reload.py): one at a time, diffing the config against the
 running accounts.
 """
 
@@ -29,16 +29,10 @@ from tray_app.app.reload import AccountRuntime, Credentials, ReloadQueue
 from tray_app.app.running_accounts import RunningAccounts, wiring_of
 from tray_app.app.start_files import claim_at_start
 from tray_app.autostart import Autostart, autostart_for, resolve_launch_command
-from tray_app.config.settings import (
-    API_KEYS_URL,
-    DASHBOARD_URL,
-    AccountConfig,
-    AppPaths,
-    ConfigError,
-    Settings,
-    effective_base_url,
-    load_settings,
-)
+from tray_app.config.loading import load_settings
+from tray_app.config.model import API_KEYS_URL, DASHBOARD_URL, AccountConfig, ConfigError, Settings
+from tray_app.config.paths import AppPaths
+from tray_app.config.urls import effective_base_url
 from tray_app.core.language import ENGLISH
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
 from tray_app.core.pause import for_an_hour, tomorrow_morning

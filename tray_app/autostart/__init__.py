@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Final
 
 from tray_app.autostart.base import Autostart, AutostartStatus, RunCommand
 from tray_app.autostart.launcher import AUTOSTART_ARGS, LaunchCommand, resolve_launch_command
-from tray_app.config.settings import ConfigError
+from tray_app.config.model import ConfigError
 
 if TYPE_CHECKING:
     from tray_app.autostart.windows import Winreg

@@ -26,8 +26,8 @@ from typing import Final
 
 from tray_app.autostart.base import AutostartStatus, entry_status, with_detail
 from tray_app.autostart.launcher import LaunchCommand
-from tray_app.config.settings import write_private_file
 from tray_app.support import resources
+from tray_app.support.atomic_files import write_private_file
 
 ENTRY_NAME: Final = "lensmor-tray.desktop"
 ICON_NAME: Final = "lensmor-tray"  # themed-icon fallback when no PNG is installed with the package

@@ -28,7 +28,7 @@ from xml.parsers.expat import ExpatError
 
 from tray_app.autostart.base import AutostartStatus, RunCommand, entry_status, with_detail
 from tray_app.autostart.launcher import LaunchCommand
-from tray_app.config.settings import write_private_file
+from tray_app.support.atomic_files import write_private_file
 
 LABEL: Final = "com.lensmor.tray"
 PLIST_NAME: Final = f"{LABEL}.plist"

@@ -1,11 +1,11 @@
 """`lensmor-tray account add|list|remove|rename` and the per-account parts of `status`.
 
-Kept out of cli.py so that the command table there stays short: cli.py registers these
+Kept out of cli/main.py so that the command table there stays short: cli/main.py registers these
 parsers (`add_account_parser`) and calls `selected_accounts` wherever a command takes
 `--account NAME`.
 
 An account is its `[[accounts]]` entry in the config, its key (keyring user name = the account
-name, see secrets.py) and its history file (AppPaths.history_db_for). `add` tests the key
+name, see keys/key_store.py) and its history file (AppPaths.history_db_for). `add` tests the key
 against the API before anything is saved; `remove` forgets the key and the entry but keeps
 the history file (it says where); `rename` moves all three.
 """
@@ -20,14 +20,9 @@ from dataclasses import dataclass
 
 from tray_app.cli.args import selected_accounts
 from tray_app.config.account_rules import check_new_name, with_new_account
-from tray_app.config.settings import (
-    AccountConfig,
-    AppPaths,
-    ConfigError,
-    Settings,
-    effective_base_url,
-    validate_base_url,
-)
+from tray_app.config.model import AccountConfig, ConfigError, Settings
+from tray_app.config.paths import AppPaths
+from tray_app.config.urls import effective_base_url, validate_base_url
 from tray_app.core import fmt
 from tray_app.core.balance import Balance
 from tray_app.core.language import ENGLISH, Language
@@ -78,7 +73,7 @@ def add_account_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 
 @dataclass(frozen=True)
 class AccountCommands:
-    """What the account commands need from cli.py, passed in so there is no import cycle."""
+    """What the account commands need from cli/main.py, passed in so there is no import cycle."""
 
     paths: AppPaths
     settings: Settings

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 from tray_app import __version__
 
 if TYPE_CHECKING:
-    from tray_app.config.settings import AccountConfig, Settings
+    from tray_app.config.model import AccountConfig, Settings
 
 _Parser = TypeVar("_Parser", bound=argparse.ArgumentParser)
 

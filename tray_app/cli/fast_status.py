@@ -24,7 +24,9 @@ from pathlib import Path
 from tray_app.cli.args import selected_accounts, status_format
 from tray_app.cli.cached_state import CachedStateError
 from tray_app.cli.status_feed import cached_output
-from tray_app.config.settings import AppPaths, ConfigError, read_settings
+from tray_app.config.loading import read_settings
+from tray_app.config.model import ConfigError
+from tray_app.config.paths import AppPaths
 from tray_app.support.i18n import language_from_environ
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import shlex
 
-from tray_app.config.settings import DEFAULT_ACCOUNT
+from tray_app.config.model import DEFAULT_ACCOUNT
 
 
 def account_option(name: str) -> str:

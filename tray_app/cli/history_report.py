@@ -11,24 +11,15 @@ from __future__ import annotations
 import datetime as dt
 
 from tray_app.core import fmt
-from tray_app.core.balance import Number
+from tray_app.core.balance import whole
 from tray_app.core.language import ENGLISH, Language
 from tray_app.core.usage_series import EventKind, events_of
 from tray_app.core.view import RECENT_ALERTS
 from tray_app.history.store import BalanceChange, DailyUsage, HistoryStore
+from tray_app.history.usage_data import usage_today
 
 DEFAULT_DAYS = 14
 DEFAULT_CHANGES = 20
-
-
-def usage_today(store: HistoryStore, now: float, tz: dt.tzinfo | None) -> float:
-    """Credits spent since local midnight (the menu's "Usage today" row)."""
-    today = fmt.local_datetime(now, tz).date()
-    if tz is None:
-        midnight = dt.datetime.combine(today, dt.time()).astimezone().timestamp()
-    else:
-        midnight = dt.datetime.combine(today, dt.time(), tzinfo=tz).timestamp()
-    return store.usage_between(midnight, now + 1)
 
 
 def history_report(
@@ -72,13 +63,13 @@ def history_report(
     lines += [
         "",
         _("Usage today: {credits} credits").format(
-            credits=fmt.credits(_num(usage_today(store, now, tz)), lang)
+            credits=fmt.credits(whole(usage_today(store, now, tz)), lang)
         ),
         lang.ngettext(
             "Usage over {days} day: {credits} credits",
             "Usage over {days} days: {credits} credits",
             days,
-        ).format(days=days, credits=fmt.credits(_num(total), lang)),
+        ).format(days=days, credits=fmt.credits(whole(total), lang)),
     ]
     return "\n".join(lines) + "\n"
 
@@ -96,7 +87,7 @@ def history_json(
     return {
         "generated_at": fmt.iso_utc(now),
         "persistent": store.persistent,
-        "usage_today": _num(usage_today(store, now, tz)),
+        "usage_today": whole(usage_today(store, now, tz)),
         "changes": [
             {
                 "time": fmt.iso_utc(c.ts),
@@ -183,7 +174,3 @@ def _daily_lines(daily: list[DailyUsage], lang: Language) -> list[str]:
         pad = " " * (width - fmt.display_width(day))
         rows.append(f"  {day}{pad}  {fmt.credits(d.spent, lang):>9}{balance}")
     return rows
-
-
-def _num(value: float) -> Number:
-    return int(value) if float(value).is_integer() else value

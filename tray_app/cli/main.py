@@ -36,15 +36,10 @@ from tray_app.cli.args import (
 )
 from tray_app.cli.hints import account_add_command, key_set_command
 from tray_app.cli.status_text import status_json, status_text
-from tray_app.config.settings import (
-    DEFAULT_ACCOUNT,
-    AccountConfig,
-    AppPaths,
-    ConfigError,
-    Settings,
-    effective_base_url,
-    load_settings,
-)
+from tray_app.config.loading import load_settings
+from tray_app.config.model import DEFAULT_ACCOUNT, AccountConfig, ConfigError, Settings
+from tray_app.config.paths import AppPaths
+from tray_app.config.urls import effective_base_url
 from tray_app.core import errors, fmt
 from tray_app.core.balance import Balance
 from tray_app.core.language import ENGLISH, N_, Language
@@ -197,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error(exc.text(user_language()))
         return exc.code
     except ConfigError as exc:
-        # The detail is worded in English by settings.py (not translated yet).
+        # The detail is worded in English by the config package (not translated yet).
         _error(user_language().gettext("config error: {detail}").format(detail=exc))
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -209,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         # A full or read-only disk, a file where a folder should be: one line, like a config
         # error. The code that wrote has rolled back its own half (atomic writes, account_files).
-        # A KeyStoreFailed (an OSError too) is worded whole by secrets.py.
+        # A KeyStoreFailed (an OSError too) is worded whole by keys/key_store.py.
         from tray_app.support.file_problems import one_line
 
         _error(str(exc) if isinstance(exc, KeyStoreFailed) else one_line(exc, user_language()))
@@ -496,7 +491,7 @@ def cmd_key(args: argparse.Namespace) -> int:
     try:
         removed = store.clear()
     except KeyStoreFailed as exc:
-        # Worded by secrets.py (English for now), like InvalidKey.
+        # Worded by keys/key_store.py (English for now), like InvalidKey.
         raise CliError(N_("the key was not removed: {problem}"), EXIT_USAGE, problem=exc) from None
     if removed:
         print(
@@ -535,7 +530,7 @@ def _key_set(store: KeyStore) -> int:
     try:
         key = normalise_key(text)
     except InvalidKey as exc:
-        # What was wrong with the key is worded by secrets.py (English for now).
+        # What was wrong with the key is worded by keys/key_store.py (English for now).
         raise CliError(
             N_("{problem}; paste the key exactly as the Lensmor app showed it"), 2, problem=exc
         ) from None

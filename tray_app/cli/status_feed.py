@@ -14,7 +14,8 @@ from pathlib import Path
 
 from tray_app.cli.cached_state import CachedStateError, read_saved_state
 from tray_app.cli.status_text import status_text
-from tray_app.config.settings import AccountConfig, AlertSettings, AppPaths, Settings
+from tray_app.config.model import AccountConfig, AlertSettings, Settings
+from tray_app.config.paths import AppPaths
 from tray_app.core import feed
 from tray_app.core.feed import AccountSnapshot
 from tray_app.core.language import ENGLISH, Language

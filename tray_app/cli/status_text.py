@@ -7,7 +7,7 @@ without importing the full CLI.
 
 from __future__ import annotations
 
-from tray_app.config.settings import AlertSettings
+from tray_app.config.model import AlertSettings
 from tray_app.core import fmt
 from tray_app.core.balance import Balance
 from tray_app.core.language import ENGLISH, Language

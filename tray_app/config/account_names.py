@@ -16,7 +16,7 @@ way (still a percent-encoding of the same name, so two names never share a file)
   to 480) could not be created at all: it is cut and completed with a hash of the name, marked
   by `+`, a character the percent-encoding never leaves bare.
 
-Pure and small on purpose: settings.py (on the `status --cached` path) imports it.
+Pure and small on purpose: config/model.py (on the `status --cached` path) imports it.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """What makes an account name usable for a new account or a rename: one set of rules for
-`lensmor-tray account add|rename` (cli_accounts.py), the Settings window's Accounts list
+`lensmor-tray account add|rename` (cli/accounts.py), the Settings window's Accounts list
 (ui/accounts_form.py) and the locked steps on disk (account_files.py), which check them again
 against the config as it is when the change is written.
 
 Pure: settings in, settings or a ConfigError out. The messages are in the caller's language
-(the name checks of settings.py stay English for now).
+(the name checks of config/model.py stay English for now).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from tray_app.config.account_names import name_key
-from tray_app.config.settings import (
+from tray_app.config.model import (
     DEFAULT_ACCOUNT,
     AccountConfig,
     ConfigError,

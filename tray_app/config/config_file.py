@@ -28,13 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tray_app.config.settings import (
-    ConfigError,
-    Settings,
-    read_config_bytes,
-    settings_from_bytes,
-    write_private_file,
-)
+from tray_app.config.loading import read_config_bytes, settings_from_bytes
+from tray_app.config.model import ConfigError, Settings
+from tray_app.support.atomic_files import write_private_file
 
 log = logging.getLogger(__name__)
 
@@ -160,3 +156,13 @@ def _naming(exc: OSError, path: Path) -> OSError:
     """`exc` as an OSError about `path` (the config, not a hidden temporary or lock file),
     with its errno, so the CLI words it as one line (cannot write …: No space left …)."""
     return OSError(exc.errno, exc.strerror or str(exc), str(path))
+
+
+def save_settings(path: Path, settings: Settings) -> None:
+    """Make the config file say `settings`: under the config lock, editing the file in place
+    (comments and layout kept), through a symlink, atomically, 0600 (config_file.py). Refuses
+    to replace a file that does not parse. Writers that change one thing (an account, the
+    pinned badge) use `config_file.update_config`, which starts from the file as it is now."""
+    from tray_app.config.config_file import update_config
+
+    update_config(path, lambda _current: settings)

@@ -21,15 +21,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tray_app.config.account_names import name_key
-from tray_app.config.settings import (
+from tray_app.config.model import (
     DEFAULT_ACCOUNT,
     AccountConfig,
     AlertSettings,
     ConfigError,
     IntegrationSettings,
     Settings,
-    parse_settings,
 )
+from tray_app.config.parse import parse_settings
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tray_app.config.settings import ConfigError, IntegrationSettings
+from tray_app.config.model import ConfigError, IntegrationSettings
 
 _KEYS = ("prometheus_textfile", "waybar_file")
 

@@ -229,7 +229,7 @@ PollOutcome: TypeAlias = Balance | Problem
 
 
 class AlertConfig(Protocol):
-    """What the rules read from the settings (`tray_app.config.settings.AlertSettings` fits)."""
+    """What the rules read from the settings (`tray_app.config.model.AlertSettings` fits)."""
 
     @property
     def thresholds(self) -> tuple[Threshold, ...]: ...

@@ -14,6 +14,20 @@ from typing import Any
 
 Number = int | float
 
+
+def whole(value: float) -> Number:
+    """A whole float as an int (SQLite and JSON hand numbers back as floats, and people and
+    files should see "30050", not "30050.0"); anything else as it is."""
+    if isinstance(value, float) and value.is_integer() and math.isfinite(value):
+        return int(value)
+    return value
+
+
+def tenths(value: float) -> Number:
+    """For people and CSV: whole numbers as ints, others rounded to one decimal."""
+    return int(value) if float(value).is_integer() else round(value, 1)
+
+
 #: API field name -> attribute name, in the order the API documents them.
 API_FIELDS: tuple[tuple[str, str], ...] = (
     ("totalAmount", "total_amount"),

@@ -116,6 +116,13 @@ def local_datetime(epoch_s: float, tz: dt.tzinfo | None = None) -> dt.datetime:
     return dt.datetime.fromtimestamp(epoch_s, tz=dt.timezone.utc).astimezone(tz)
 
 
+def local_midnight(day: dt.date, tz: dt.tzinfo | None = None) -> float:
+    """The Unix seconds at which `day` starts in `tz` (the local zone by default)."""
+    if tz is None:
+        return dt.datetime.combine(day, dt.time()).astimezone().timestamp()
+    return dt.datetime.combine(day, dt.time(), tzinfo=tz).timestamp()
+
+
 def date(epoch_s: float, tz: dt.tzinfo | None = None, lang: Language = ENGLISH) -> str:
     """Unix seconds -> "1 Dec 2026" ("01.12.2026" in German, "1 déc. 2026" in French)."""
     d = local_datetime(epoch_s, tz)

@@ -27,11 +27,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tray_app.core.balance import Balance, Number
+from tray_app.core.balance import Balance, Number, whole
 from tray_app.core.forecast import DAY_S, Forecast
 from tray_app.core.language import N_
 
@@ -173,7 +172,7 @@ def classify(prev: Balance | None, cur: Balance, ts: float, spent: Number) -> Ev
         return Event(ts, EventKind.TOP_UP, amount_added, cur.total_balance)
     unexplained = cur.total_balance - prev.total_balance + spent
     if unexplained > _EPS:  # a refund: credits came back without a new grant
-        return Event(ts, EventKind.TOP_UP, _num(unexplained), cur.total_balance)
+        return Event(ts, EventKind.TOP_UP, whole(unexplained), cur.total_balance)
     return None
 
 
@@ -196,7 +195,7 @@ def events_of(records: Sequence[Recorded]) -> list[Event | None]:
             # so it is not compared: that raw row carries the change itself.
             added = r.total_balance - prev.total_balance + r.spent
             if added > _EPS:
-                event = Event(r.ts, EventKind.ADDED, _num(added), r.total_balance)
+                event = Event(r.ts, EventKind.ADDED, whole(added), r.total_balance)
         if r.balance is not None:
             prev_full = r.balance
         prev = r
@@ -303,9 +302,3 @@ def _last_before(records: Sequence[Recorded], start: float) -> int | None:
     if before:
         return before[-1]
     return 0 if records else None
-
-
-def _num(value: float) -> Number:
-    if isinstance(value, float) and value.is_integer() and math.isfinite(value):
-        return int(value)
-    return value

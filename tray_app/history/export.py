@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from typing import TextIO
 
 from tray_app.core import fmt
-from tray_app.core.balance import API_FIELDS, Number
+from tray_app.core.balance import API_FIELDS, Number, tenths
 from tray_app.core.language import ENGLISH, Language
 from tray_app.core.usage_series import Event, EventKind, Recorded, UsageSeries, events_of
 
@@ -137,7 +137,7 @@ def columns(
     out = []
     for i in range(0, len(days), per):
         group = days[i : i + per]
-        end = min(series.end, _local_midnight(group[-1][0] + dt.timedelta(days=1), tz))
+        end = min(series.end, fmt.local_midnight(group[-1][0] + dt.timedelta(days=1), tz))
         out.append((group[0][0], group[-1][0], balance_at(series, end), sum(s for _, s in group)))
     return out
 
@@ -150,12 +150,6 @@ def balance_at(series: UsageSeries, ts: float) -> float:
             break
         value = balance
     return value
-
-
-def _local_midnight(day: dt.date, tz: dt.tzinfo | None) -> float:
-    if tz is None:
-        return dt.datetime.combine(day, dt.time()).astimezone().timestamp()
-    return dt.datetime.combine(day, dt.time(), tzinfo=tz).timestamp()
 
 
 def chart_text(
@@ -182,7 +176,7 @@ def chart_text(
     top_spend = max(spends)
 
     def money(value: float) -> str:
-        return fmt.credits(_num(value), lang)
+        return fmt.credits(tenths(value), lang)
 
     # The labels in one column (display width: wide characters take two).
     rows = [
@@ -281,7 +275,3 @@ def _day(day: dt.date, lang: Language = ENGLISH) -> str:
         return f"{day.day} {day:%b %Y}"
     noon = dt.datetime.combine(day, dt.time(12), tzinfo=dt.timezone.utc).timestamp()
     return fmt.date(noon, dt.timezone.utc, lang)
-
-
-def _num(value: float) -> Number:
-    return int(value) if float(value).is_integer() else round(value, 1)

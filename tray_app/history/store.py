@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tray_app.core import fmt
-from tray_app.core.balance import Balance, Number
+from tray_app.core.balance import Balance, Number, whole
 from tray_app.core.usage import spent_between
 from tray_app.core.usage_series import Recorded
 
@@ -414,10 +414,10 @@ class HistoryStore:
             rows = []
             for ts, spent, t_a, t_b, s_a, s_b, g_a, g_b, reset_at in raw:
                 balance = Balance(
-                    _num(t_a), _num(t_b), _num(s_a), _num(s_b), _num(g_a), _num(g_b), reset_at
+                    whole(t_a), whole(t_b), whole(s_a), whole(s_b), whole(g_a), whole(g_b), reset_at
                 )
-                rows.append(Recorded(float(ts), balance.total_balance, _num(spent), balance))
-            rows += [Recorded(float(ts), _num(b), _num(sp), None, int(p)) for ts, b, sp, p in agg]
+                rows.append(Recorded(float(ts), balance.total_balance, whole(spent), balance))
+            rows += [Recorded(float(ts), whole(b), whole(sp), None, int(p)) for ts, b, sp, p in agg]
             rows.sort(key=lambda r: r.ts)
             start = max(0, bisect.bisect_left([r.ts for r in rows], since) - 1)
             # Also the last raw row before that: the first change in the range is classified
@@ -452,7 +452,7 @@ class HistoryStore:
                 "WHERE delta IS NOT NULL AND delta != 0 ORDER BY ts DESC, id DESC LIMIT ?",
                 (limit,),
             ).fetchall()
-            return [BalanceChange(ts, _num(b), _num(d), _num(s)) for ts, b, d, s in rows]
+            return [BalanceChange(ts, whole(b), whole(d), whole(s)) for ts, b, d, s in rows]
 
         return self._read(query, [])
 
@@ -504,7 +504,7 @@ class HistoryStore:
         first_day = last_day - dt.timedelta(days=days - 1)
         # Local midnights of every day in the range (and the one after): bisecting them is
         # much cheaper than converting each row's time, and stays right across DST changes.
-        edges = [_local_midnight(first_day + dt.timedelta(days=i), tz) for i in range(days + 1)]
+        edges = [fmt.local_midnight(first_day + dt.timedelta(days=i), tz) for i in range(days + 1)]
 
         def query(c: sqlite3.Connection) -> list[tuple[float, float, float]]:
             return c.execute(
@@ -526,7 +526,7 @@ class HistoryStore:
         return [
             DailyUsage(
                 first_day + dt.timedelta(days=i),
-                _num(spent[i]),
+                whole(spent[i]),
                 _num_or_none(balance[i]),
             )
             for i in range(days)
@@ -696,25 +696,12 @@ def move_history(source: Path, target: Path) -> bool:
 # -- module helpers (no state) -----------------------------------------------------------------
 
 
-def _num(value: float) -> Number:
-    """Numbers come back from SQLite as floats; whole ones are shown and compared as ints."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
 def _num_or_none(value: float | None) -> Number | None:
-    return None if value is None else _num(value)
+    return None if value is None else whole(value)
 
 
 def _floor(value: float, step: int) -> float:
     return math.floor(value / step) * step
-
-
-def _local_midnight(day: dt.date, tz: dt.tzinfo | None) -> float:
-    if tz is None:
-        return dt.datetime.combine(day, dt.time()).astimezone().timestamp()
-    return dt.datetime.combine(day, dt.time(), tzinfo=tz).timestamp()
 
 
 def _latest_ts(conn: sqlite3.Connection) -> float | None:
@@ -734,12 +721,12 @@ def _last_raw(conn: sqlite3.Connection) -> tuple[float, Balance] | None:
         return None
     ts, total_b, total_a, sub_b, sub_a, gift_b, gift_a, reset_at = row
     balance = Balance(
-        total_amount=_num(total_a),
-        total_balance=_num(total_b),
-        subscription_amount=_num(sub_a),
-        subscription_balance=_num(sub_b),
-        gift_amount=_num(gift_a),
-        gift_balance=_num(gift_b),
+        total_amount=whole(total_a),
+        total_balance=whole(total_b),
+        subscription_amount=whole(sub_a),
+        subscription_balance=whole(sub_b),
+        gift_amount=whole(gift_a),
+        gift_balance=whole(gift_b),
         reset_at_ms=reset_at,
     )
     return float(ts), balance

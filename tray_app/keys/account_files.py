@@ -1,6 +1,6 @@
 """The steps that add, rename and remove an account on disk and in the keyring, in the one
 order that never leaves an account in the config without its key nor a key without its
-account. `lensmor-tray account ...` (cli_accounts.py) and the settings window's Accounts list
+account. `lensmor-tray account ...` (cli/accounts.py) and the settings window's Accounts list
 (ui/account_actions.py) both call these; each words the outcome its own way.
 
 Each step holds the config lock (config_file.py) from its checks to its last write: the rules
@@ -18,15 +18,15 @@ from dataclasses import dataclass
 
 from tray_app.config.account_rules import account_to_rename, check_new_name, with_new_account
 from tray_app.config.config_file import LockedConfig, locked_config
-from tray_app.config.settings import (
+from tray_app.config.model import (
     DEFAULT_ACCOUNT,
     AccountConfig,
-    AppPaths,
     ConfigError,
     Settings,
     with_account_renamed,
     without_account,
 )
+from tray_app.config.paths import AppPaths
 from tray_app.core.language import ENGLISH, Language
 from tray_app.keys.key_store import KeySource, KeyStore, StoredKey
 from tray_app.support.instance import is_running

@@ -31,9 +31,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tray_app.config.settings import DEFAULT_ACCOUNT, account_key_file, write_private_file
+from tray_app.config.model import DEFAULT_ACCOUNT
+from tray_app.config.paths import account_key_file
 from tray_app.core.fmt import mask_key
 from tray_app.keys.key_lock import KeySaveBusy, key_save_lock
+from tray_app.support.atomic_files import write_private_file
 from tray_app.support.bounded import CallTimedOut, call_with_timeout
 
 KEYRING_SERVICE = "lensmor-tray"

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from tray_app.config.settings import Settings
+from tray_app.config.model import Settings
 from tray_app.core import feed
 from tray_app.core.language import ENGLISH, Language
 from tray_app.core.state import MonitorState

@@ -29,8 +29,7 @@ from dataclasses import dataclass, replace
 from typing import NamedTuple, Protocol, TypeVar
 
 from tray_app.api.client import ApiError, BalanceResponse, RateLimited, problem_of
-from tray_app.cli.history_report import usage_today
-from tray_app.config.settings import Settings
+from tray_app.config.model import Settings
 from tray_app.core import alerts as alert_rules
 from tray_app.core.forecast import Forecast, Sample, runway, spent_since
 from tray_app.core.language import ENGLISH, Language
@@ -46,6 +45,7 @@ from tray_app.core.state import MonitorState, PollResult, Problem, advance, with
 from tray_app.core.usage import USAGE_WINDOW_S
 from tray_app.core.view import RECENT_ALERTS, Extras, TrayView, present
 from tray_app.history.store import HistoryStore
+from tray_app.history.usage_data import usage_today
 from tray_app.notify.base import Notification, notification_for
 
 log = logging.getLogger(__name__)

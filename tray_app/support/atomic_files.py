@@ -42,3 +42,9 @@ def replace_atomically(
         if isinstance(exc, OSError) and exc.filename is None:
             exc.filename = str(path)  # a failed write() names no file: the one being replaced
         raise
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Atomically replace `path` with `data`, readable only by the user (0600), durably: the
+    config, the key file and the autostart entries."""
+    replace_atomically(path, data, mode=0o600, durable=True, create_folder=True)

@@ -3,7 +3,7 @@
 Each function blocks (keyring, network, disk), so the window calls them from a worker thread,
 and each returns an `AccountOutcome` whose `text` is the one result line the window shows.
 The steps on disk and in the keyring are `account_files`', shared with `lensmor-tray account
-add|rename|remove` (cli_accounts.py): a key is tested before anything is saved; an account is
+add|rename|remove` (cli/accounts.py): a key is tested before anything is saved; an account is
 never left in the config without its key, nor a key stored without its account. They change
 the config as it is on disk when they run (the plan's settings may be older: the CLI can have
 changed the file while the window was open), and the outcome carries what it says now.
@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tray_app.config.settings import AppPaths, ConfigError, Settings, effective_base_url
+from tray_app.config.model import ConfigError, Settings
+from tray_app.config.paths import AppPaths
+from tray_app.config.urls import effective_base_url
 from tray_app.keys import account_files
 from tray_app.keys.account_files import default_is_a_placeholder
 from tray_app.keys.key_store import KeyStore, StoredKey

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from tray_app.config.account_rules import account_to_rename, check_new_name, with_new_account
-from tray_app.config.settings import (
+from tray_app.config.model import (
     AccountConfig,
     ConfigError,
     Settings,
-    validate_base_url,
     with_account_renamed,
     without_account,
 )
+from tray_app.config.urls import validate_base_url
 from tray_app.core.language import ENGLISH, Language
 from tray_app.keys.key_store import InvalidKey, StoredKey, normalise_key
 
@@ -74,7 +74,7 @@ def plan_add(
 ) -> PlanResult:
     """Validate the Add inputs. `replace_placeholder`: the implicit "default" account has no
     key and no history, so the first named account takes its place instead of joining it.
-    Messages in `lang` (those of settings.py and secrets.py stay English for now)."""
+    Messages in `lang` (those of the config package and keys/key_store.py stay English for now)."""
     _ = lang.gettext
     errors: dict[AccountField, str] = {}
     name = fields.name.strip()

@@ -64,6 +64,6 @@ def keep_font_cache(environ: MutableMapping[str, str], cache_dir: Path) -> None:
 def default_cache_dir() -> Path:
     import platformdirs
 
-    from tray_app.config.settings import APP_NAME
+    from tray_app.config.model import APP_NAME
 
     return platformdirs.user_cache_path(APP_NAME, appauthor=False)

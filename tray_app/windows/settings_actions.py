@@ -7,12 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tray_app.config.config_file import apply_edits, update_config
-from tray_app.config.settings import (
-    ConfigError,
-    Settings,
-    save_settings,
-)
+from tray_app.config.config_file import apply_edits, save_settings, update_config
+from tray_app.config.model import ConfigError, Settings
 from tray_app.core.language import ENGLISH, Language
 from tray_app.keys.key_store import InvalidKey, KeyStore, StoredKey
 

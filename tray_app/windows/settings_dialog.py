@@ -42,16 +42,16 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from tray_app.config.settings import (
+from tray_app.config.loading import load_settings
+from tray_app.config.model import (
     DASHBOARD_URL,
     DEFAULT_ACCOUNT,
     MIN_POLL_INTERVAL_S,
-    AppPaths,
     ConfigError,
     Settings,
-    effective_base_url,
-    load_settings,
 )
+from tray_app.config.paths import AppPaths
+from tray_app.config.urls import effective_base_url
 from tray_app.core.badge import BadgeStyle
 from tray_app.core.language import N_
 from tray_app.keys.key_store import KeyStore, StoredKey

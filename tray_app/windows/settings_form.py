@@ -16,12 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
-from tray_app.config.settings import (
-    MIN_POLL_INTERVAL_S,
-    ConfigError,
-    Settings,
-    parse_badge_style,
-)
+from tray_app.config.model import MIN_POLL_INTERVAL_S, ConfigError, Settings
+from tray_app.config.parse import parse_badge_style
 from tray_app.core import errors, fmt
 from tray_app.core.badge import BadgeStyle
 from tray_app.core.language import ENGLISH, N_, Language

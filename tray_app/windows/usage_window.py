@@ -30,9 +30,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tray_app.config.settings import DEFAULT_ACCOUNT, AppPaths, ConfigError, load_settings
+from tray_app.config.loading import load_settings
+from tray_app.config.model import DEFAULT_ACCOUNT, ConfigError
+from tray_app.config.paths import AppPaths
 from tray_app.core import fmt
-from tray_app.core.balance import Balance
+from tray_app.core.balance import Balance, tenths
 from tray_app.core.language import ENGLISH, N_, Language
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Threshold
 from tray_app.core.usage_series import DEFAULT_PERIOD_DAYS, PERIODS_DAYS, UsageSeries
@@ -80,11 +82,13 @@ def summary_lines(
                 start=fmt.date(series.start, tz, lang), end=fmt.date(series.end, tz, lang)
             ),
         ),
-        (_("Spent"), _("{credits} credits").format(credits=fmt.credits(_n(t.spent), lang))),
+        (_("Spent"), _("{credits} credits").format(credits=fmt.credits(tenths(t.spent), lang))),
     ]
     added = []
     if t.added:
-        added.append(_("{credits} (top-ups, gifts)").format(credits=fmt.credits(_n(t.added), lang)))
+        added.append(
+            _("{credits} (top-ups, gifts)").format(credits=fmt.credits(tenths(t.added), lang))
+        )
     if t.renewals:
         added.append(
             lang.ngettext("{count} renewal", "{count} renewals", t.renewals).format(
@@ -93,7 +97,10 @@ def summary_lines(
         )
     rows.append((_("Added"), ", ".join(added) if added else _("nothing")))
     if t.start_balance is not None and t.end_balance is not None:
-        start, end = fmt.credits(_n(t.start_balance), lang), fmt.credits(_n(t.end_balance), lang)
+        start, end = (
+            fmt.credits(tenths(t.start_balance), lang),
+            fmt.credits(tenths(t.end_balance), lang),
+        )
         rows.append((_("Balance"), f"{start} → {end}"))
     if t.busiest_day is not None:
         day = t.busiest_day
@@ -103,7 +110,7 @@ def summary_lines(
                 _("Busiest day"),
                 _("{day}: {credits}").format(
                     day=fmt.short_date(noon, dt.timezone.utc, lang),
-                    credits=fmt.credits(_n(t.busiest_day_spent), lang),
+                    credits=fmt.credits(tenths(t.busiest_day_spent), lang),
                 ),
             )
         )
@@ -131,7 +138,7 @@ def forecast_text(
     proj = series.projection
     if proj is None:
         return _("needs a day of history")
-    pace = fmt.credits(_n(round(proj.burn_per_day)), lang)
+    pace = fmt.credits(tenths(round(proj.burn_per_day)), lang)
     if proj.runs_out_at is not None:
         runs_out = fmt.short_date(proj.runs_out_at, tz, lang)
         if proj.ends_at_reset:
@@ -146,10 +153,6 @@ def forecast_text(
             pace=pace, reset=fmt.short_date(proj.end_ts, tz, lang)
         )
     return _("at {pace} a day").format(pace=pace)
-
-
-def _n(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else round(value, 1)
 
 
 def default_export_name(now: float, tz: dt.tzinfo | None = None) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from tray_app.cli.doctor.context import FAIL, OK, WARN, Context
 from tray_app.cli.hints import key_set_command
-from tray_app.config.settings import DEFAULT_ACCOUNT
+from tray_app.config.model import DEFAULT_ACCOUNT
 from tray_app.core import fmt
 from tray_app.core.doctor import CheckResult
 from tray_app.core.state import STALE_AFTER_INTERVALS

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 
 from tray_app.cli.doctor.context import FAIL, OK, WARN, Context
 from tray_app.cli.hints import key_set_command
-from tray_app.config.settings import ConfigError, effective_base_url
+from tray_app.config.model import ConfigError
+from tray_app.config.urls import effective_base_url
 from tray_app.core import fmt
 from tray_app.core.doctor import CheckResult
 from tray_app.support.bounded import all_within

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from tray_app.config.settings import DEFAULT_ACCOUNT, AppPaths, Settings
+from tray_app.config.model import DEFAULT_ACCOUNT, Settings
+from tray_app.config.paths import AppPaths
 from tray_app.core.doctor import CheckResult, Verdict
 
 OK, WARN, FAIL = Verdict.OK, Verdict.WARN, Verdict.FAIL

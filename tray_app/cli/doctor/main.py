@@ -1,5 +1,6 @@
 """`lensmor-tray doctor`: what works and what does not, one line per check (per account for
-the key, the API and the history: doctor_accounts.py, doctor_api.py; files: doctor_files.py).
+the key, the API and the history: accounts.py and api_probe.py beside this one; files:
+files.py).
 
 Every check runs in its own daemon thread with a deadline, all at once, so the whole report
 takes as long as the slowest check and never longer than `CHECK_TIMEOUT_S` (plus the API's
@@ -23,7 +24,9 @@ from tray_app.cli.doctor.accounts import check_histories, check_keyring, check_k
 from tray_app.cli.doctor.api_probe import API_CONNECT_TIMEOUT_S, API_READ_TIMEOUT_S, check_api
 from tray_app.cli.doctor.context import FAIL, OK, WARN, Check, Context
 from tray_app.cli.doctor.files import check_files
-from tray_app.config.settings import AppPaths, ConfigError, load_settings
+from tray_app.config.loading import load_settings
+from tray_app.config.model import ConfigError
+from tray_app.config.paths import AppPaths
 from tray_app.core.doctor import CheckResult, exit_code, report_json, report_lines
 from tray_app.support.bounded import all_within
 

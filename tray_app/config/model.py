@@ -1,0 +1,166 @@
+"""The settings model: what a config says, as frozen dataclasses, and the checks every
+Settings passes on construction (account names unique, the pinned account exists)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tray_app.config.account_names import name_key
+from tray_app.core.badge import BadgeStyle
+from tray_app.core.levels import DEFAULT_THRESHOLDS, Threshold
+
+APP_NAME = "lensmor-tray"
+DEFAULT_BASE_URL = "https://platform.lensmor.com"
+DASHBOARD_URL = "https://app.lensmor.com"
+# The API keys live under Settings -> API Keys in the web app; the spec documents no deeper
+# link, so the button opens the web app and the notification names the place.
+API_KEYS_URL = DASHBOARD_URL
+MIN_POLL_INTERVAL_S = 30
+MAX_POLL_INTERVAL_S = 86_400  # a day: a monitor that looks less often is not monitoring
+DEFAULT_POLL_INTERVAL_S = 300
+
+
+class ConfigError(Exception):
+    """The configuration (file, environment or option) is not usable. Exit code 2."""
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    thresholds: tuple[Threshold, ...] = DEFAULT_THRESHOLDS
+    expiring_hours: float = 48
+    large_spend: float = 0  # off: "unusual spend" (core/alerts.py) is relative to the user
+    offline_minutes: float = 60
+    notifications: bool = True
+
+
+DEFAULT_ACCOUNT = "default"
+MAX_ACCOUNT_NAME = 40
+#: The keyring user name of the default account before issue 12; other accounts use their
+#: own name, so no account may be called this (it would read the default account's key).
+RESERVED_ACCOUNT_NAMES = frozenset({"api-key"})
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    """One Lensmor account: its name, and what it overrides of the global settings."""
+
+    name: str
+    base_url: str | None = None  # None: the global base_url
+    alerts: AlertSettings | None = None  # None: the global [alerts]
+
+
+@dataclass(frozen=True)
+class IntegrationSettings:
+    """Feed files the running app rewrites after each poll (`tray_app.runtime.feeds`); None: off."""
+
+    prometheus_textfile: Path | None = None
+    waybar_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    base_url: str = DEFAULT_BASE_URL
+    poll_interval: int = DEFAULT_POLL_INTERVAL_S
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    badge_style: BadgeStyle = BadgeStyle.NUMBER
+    integrations: IntegrationSettings = field(default_factory=IntegrationSettings)
+    #: Never empty: a config without [[accounts]] is the one account "default".
+    accounts: tuple[AccountConfig, ...] = (AccountConfig(DEFAULT_ACCOUNT),)
+    #: The account the tray badge shows, pinned from the menu; None: the one closest to
+    #: running out.
+    badge_account: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.accounts:
+            raise ConfigError("at least one account is needed")
+        check_account_names([a.name for a in self.accounts], "accounts")
+        if self.badge_account is not None and self.badge_account not in self.account_names:
+            raise ConfigError(
+                f"badge_account {self.badge_account!r} names no account; "
+                f"use one of: {', '.join(self.account_names)}"
+            )
+
+    @property
+    def account_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.accounts)
+
+    def account(self, name: str) -> AccountConfig:
+        """The account called `name` (exact, or else case-insensitive); ConfigError if none."""
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        for account in self.accounts:
+            if name_key(account.name) == name_key(name):
+                return account
+        raise ConfigError(f"no account named {name!r}; accounts: {', '.join(self.account_names)}")
+
+    def alerts_for(self, name: str) -> AlertSettings:
+        return self.account(name).alerts or self.alerts
+
+    def base_url_for(self, name: str) -> str:
+        return self.account(name).base_url or self.base_url
+
+
+def validate_account_name(name: object, where: str = "account name") -> str:
+    """Return `name` if it can name an account, else raise a one-line ConfigError."""
+    if not isinstance(name, str):
+        raise ConfigError(f"{where} must be a string, got {short_repr(name)}")
+    if not name.strip():
+        raise ConfigError(f"{where} is empty; give the account a name")
+    if name != name.strip():
+        raise ConfigError(f"{where} {name!r} starts or ends with spaces")
+    if len(name) > MAX_ACCOUNT_NAME:
+        raise ConfigError(
+            f"{where} {short_repr(name)} is longer than {MAX_ACCOUNT_NAME} characters"
+        )
+    if any(not c.isprintable() for c in name):
+        raise ConfigError(f"{where} {name!r} contains control characters")
+    if name.casefold() in RESERVED_ACCOUNT_NAMES:
+        raise ConfigError(f"{where} {name!r} is reserved; choose another name")
+    return name
+
+
+def check_account_names(names: list[str], where: str) -> None:
+    seen: set[str] = set()
+    for index, name in enumerate(names):
+        validate_account_name(name, f"{where}[{index}].name")
+        folded = name_key(name)
+        if folded in seen:
+            raise ConfigError(f"{where}[{index}].name {name!r} is used twice; names must be unique")
+        seen.add(folded)
+
+
+def without_account(settings: Settings, name: str) -> Settings:
+    """`settings` with account `name` removed (and unpinned); the last one cannot go."""
+    remaining = tuple(a for a in settings.accounts if a.name != name)
+    if len(remaining) == len(settings.accounts):
+        raise ConfigError(f"no account named {name!r}")
+    if not remaining:
+        raise ConfigError(f"{name!r} is the only account; add another before removing it")
+    badge = None if settings.badge_account == name else settings.badge_account
+    return dataclasses.replace(settings, accounts=remaining, badge_account=badge)
+
+
+def with_account_renamed(settings: Settings, old: str, new: str) -> Settings:
+    validate_account_name(new, "the new name")
+    accounts = tuple(
+        dataclasses.replace(a, name=new) if a.name == old else a for a in settings.accounts
+    )
+    if accounts == settings.accounts:
+        raise ConfigError(f"no account named {old!r}")
+    badge = new if settings.badge_account == old else settings.badge_account
+    return dataclasses.replace(settings, accounts=accounts, badge_account=badge)
+
+
+def with_account_added(settings: Settings, account: AccountConfig) -> Settings:
+    """Add `account`. The implicit "default" account of a config without [[accounts]] stays
+    only if it has a key or history: the caller says so by keeping it in `settings`."""
+    return dataclasses.replace(settings, accounts=(*settings.accounts, account))
+
+
+def short_repr(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

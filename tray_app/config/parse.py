@@ -1,0 +1,197 @@
+"""Decoded TOML -> `Settings`, every key checked: ConfigError names the key and what is allowed."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from tray_app.config.feed_settings import parse_integrations
+from tray_app.config.model import (
+    MAX_POLL_INTERVAL_S,
+    MIN_POLL_INTERVAL_S,
+    AccountConfig,
+    AlertSettings,
+    ConfigError,
+    Settings,
+    check_account_names,
+    short_repr,
+    validate_account_name,
+)
+from tray_app.config.urls import validate_base_url
+from tray_app.core.badge import BadgeStyle
+from tray_app.core.levels import Threshold
+
+_TOP_KEYS = {
+    "base_url",
+    "poll_interval",
+    "alerts",
+    "badge_style",
+    "integrations",
+    "accounts",
+    "badge_account",
+}
+_ALERT_KEYS = {f.name for f in dataclasses.fields(AlertSettings)}
+_ACCOUNT_KEYS = {"name", "base_url", "alerts"}
+
+
+def parse_settings(data: Mapping[str, Any], origin: str = "config") -> Settings:
+    """Build Settings from decoded TOML; raise ConfigError naming the key on any problem."""
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{origin}: unknown key {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(_TOP_KEYS))}"
+        )
+    kwargs: dict[str, Any] = {}
+    if "base_url" in data:
+        value = data["base_url"]
+        if not isinstance(value, str):
+            raise ConfigError(f"{origin}: base_url must be a string URL")
+        try:
+            kwargs["base_url"] = validate_base_url(value)
+        except ConfigError as exc:
+            raise ConfigError(f"{origin}: {exc}") from None
+    if "poll_interval" in data:
+        kwargs["poll_interval"] = _int_between(
+            data["poll_interval"],
+            MIN_POLL_INTERVAL_S,
+            MAX_POLL_INTERVAL_S,
+            f"{origin}: poll_interval",
+            "seconds",
+        )
+    if "alerts" in data:
+        kwargs["alerts"] = _parse_alerts(data["alerts"], origin)
+    if "accounts" in data:
+        kwargs["accounts"] = _parse_accounts(data["accounts"], origin)
+    if "badge_account" in data:
+        if not isinstance(data["badge_account"], str):
+            raise ConfigError(f"{origin}: badge_account must be the name of an account")
+        kwargs["badge_account"] = data["badge_account"]
+    if "badge_style" in data:
+        kwargs["badge_style"] = parse_badge_style(data["badge_style"], f"{origin}: badge_style")
+    if "integrations" in data:
+        kwargs["integrations"] = parse_integrations(data["integrations"], origin)
+    try:
+        return Settings(**kwargs)
+    except ConfigError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
+
+
+def parse_badge_style(value: Any, name: str = "badge_style") -> BadgeStyle:
+    """A `BadgeStyle` from its config name, or ConfigError naming the key and the choices."""
+    choices = ", ".join(style.value for style in BadgeStyle)
+    if isinstance(value, str):
+        try:
+            return BadgeStyle(value.strip().lower())
+        except ValueError:
+            pass
+    raise ConfigError(f"{name} must be one of {choices}, got {short_repr(value)}")
+
+
+def _parse_accounts(data: Any, origin: str) -> tuple[AccountConfig, ...]:
+    if not isinstance(data, list) or not data or not all(isinstance(t, dict) for t in data):
+        raise ConfigError(
+            f"{origin}: accounts must be one or more [[accounts]] tables, each with a name"
+        )
+    accounts: list[AccountConfig] = []
+    for index, table in enumerate(data):
+        where = f"accounts[{index}]"
+        unknown = set(table) - _ACCOUNT_KEYS
+        if unknown:
+            raise ConfigError(
+                f"{origin}: unknown key {where + '.' + sorted(unknown)[0]!r}; allowed: "
+                + ", ".join(sorted(_ACCOUNT_KEYS))
+            )
+        if "name" not in table:
+            raise ConfigError(f"{origin}: {where}.name is missing; every account needs a name")
+        try:
+            name = validate_account_name(table["name"], f"{where}.name")
+        except ConfigError as exc:
+            raise ConfigError(f"{origin}: {exc}") from None
+        base_url = None
+        if "base_url" in table:
+            value = table["base_url"]
+            if not isinstance(value, str):
+                raise ConfigError(f"{origin}: {where}.base_url must be a string URL")
+            try:
+                base_url = validate_base_url(value)
+            except ConfigError as exc:
+                raise ConfigError(f"{origin}: {where}.{exc}") from None
+        alerts = None
+        if "alerts" in table:
+            alerts = _parse_alerts(table["alerts"], origin, prefix=f"{where}.alerts")
+        accounts.append(AccountConfig(name, base_url, alerts))
+    try:
+        check_account_names([a.name for a in accounts], "accounts")
+    except ConfigError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
+    return tuple(accounts)
+
+
+def _parse_alerts(data: Any, origin: str, prefix: str = "alerts") -> AlertSettings:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: {prefix} must be a table ([{prefix}])")
+    unknown = set(data) - _ALERT_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{origin}: unknown key {prefix + '.' + sorted(unknown)[0]!r}; allowed: "
+            + ", ".join(sorted(_ALERT_KEYS))
+        )
+    kwargs: dict[str, Any] = {}
+    if "thresholds" in data:
+        raw = data["thresholds"]
+        if not isinstance(raw, list) or not raw:
+            raise ConfigError(
+                f'{origin}: {prefix}.thresholds must be a non-empty list like ["20%", "5%", 500]'
+            )
+        parsed = []
+        for item in raw:
+            try:
+                parsed.append(Threshold.parse(item))
+            except (ValueError, TypeError) as exc:
+                raise ConfigError(f"{origin}: {prefix}.thresholds: {exc}") from None
+        kwargs["thresholds"] = tuple(parsed)
+    for name, unit in (
+        ("expiring_hours", "hours"),
+        ("large_spend", "credits"),
+        ("offline_minutes", "minutes"),
+    ):
+        if name in data:
+            kwargs[name] = float(
+                _number_at_least(data[name], 0, f"{origin}: {prefix}.{name}", unit)
+            )
+    if "notifications" in data:
+        if not isinstance(data["notifications"], bool):
+            raise ConfigError(f"{origin}: {prefix}.notifications must be true or false")
+        kwargs["notifications"] = data["notifications"]
+    return AlertSettings(**kwargs)
+
+
+#: Upper bound for every number in the config: far beyond any sensible value, and small
+#: enough that no later arithmetic (float conversion, a scheduler date) can overflow.
+MAX_CONFIG_NUMBER = 10**15
+
+
+def _number_at_least(value: Any, minimum: float, name: str, unit: str) -> float:
+    allowed = f"{name} must be a number of {unit} from {minimum:g} to {MAX_CONFIG_NUMBER:,}"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{allowed}, got {short_repr(value)}")
+    if isinstance(value, int) and abs(value) > MAX_CONFIG_NUMBER:
+        raise ConfigError(f"{allowed}, got a number that large")
+    if not math.isfinite(value) or not minimum <= value <= MAX_CONFIG_NUMBER:
+        raise ConfigError(f"{allowed}, got {short_repr(value)}")
+    return float(value)
+
+
+def _int_between(value: Any, minimum: int, maximum: int, name: str, unit: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(
+            f"{name} must be a whole number of {unit} from {minimum} to {maximum}, "
+            f"got {short_repr(value)}"
+        )
+    if not minimum <= value <= maximum:
+        raise ConfigError(
+            f"{name} must be from {minimum} to {maximum} {unit}, got {short_repr(value)}"
+        )
+    return value
