@@ -13,7 +13,6 @@ from tray_app.core.state import MonitorState, PollResult, Problem, advance
 from tray_app.core.view import Action, MenuRow, PinAccount, TrayView, present
 from tray_app.notify.base import Notification
 from tray_app.runtime.board import NamedNotifier, TrayBoard
-from tray_app.runtime.scheduler import PollSpacer
 
 NOW = 1_767_225_600.0
 
@@ -134,13 +133,7 @@ def test_spaced_keeps_polls_apart_and_never_earlier() -> None:
     assert spaced(100.0, [100.0]) == 102.0
     assert spaced(100.0, [99.0, 101.5, 103.0]) == 105.0
     assert spaced(100.0, [97.0]) == 100.0
-    spacer = PollSpacer(gap=2.0)
-    times = [spacer.reserve(name, 50.0) for name in ("A", "B", "C")]
-    assert times == [50.0, 52.0, 54.0]
-    assert spacer.reserve("A", 50.5) == 56.0  # past B (52) and C (54), not itself (50)
-    spacer.forget("B")
-    assert spacer.reserve("D", 52.0) == 52.0  # B's time is free again
-    assert spacer.reserve("E", 53.0) == 58.0  # past C (54) and then A (56)
+    # How the scheduler uses it: tests/test_scheduler.py (every account's own poll job).
 
 
 class Recording:

@@ -440,11 +440,12 @@ def test_any_accepted_poll_interval_can_be_scheduled(tmp_path: Path) -> None:
                 tray=RecordingTray(),
                 settings=loaded,
             )
-            scheduler = PollScheduler(monitor)
+            scheduler = PollScheduler()
+            polls = scheduler.add("default", monitor)
             scheduler.start(first_delay=3600)
             try:
-                scheduler.refresh_now(wait=True)
-                assert scheduler.next_poll_at is not None
+                polls.refresh_now(wait=True)
+                assert polls.next_poll_at is not None
             finally:
                 scheduler.stop()
                 monitor.close()

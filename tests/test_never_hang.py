@@ -31,7 +31,7 @@ from tray_app.core.view import Extras, present
 from tray_app.demo.server import DEMO_KEY, Fault, SimulatedLensmorServer
 from tray_app.notify.base import Notification
 from tray_app.runtime.monitor import Monitor, PollReport
-from tray_app.runtime.scheduler import POLL_JOB, VIEW_JOB, PollScheduler
+from tray_app.runtime.scheduler import VIEW_JOB, PollScheduler, poll_job
 
 #: Anything the UI thread calls while a poll is stuck returns within this. A call that waited
 #: for the stuck poll would take its 60 s read timeout, so 2 s tells the two apart even on a
@@ -189,19 +189,20 @@ def test_dribbled_headers_in_the_running_scheduler_end_at_the_deadline_and_resch
     rig.client_options = {"connect_timeout": 1, "read_timeout": 1, "total_deadline": 1.0}
     monitor = rig.start()
     rig.account.inject(Fault.slow_headers(0.2))
-    scheduler = PollScheduler(monitor)  # real APScheduler, real time
+    scheduler = PollScheduler()  # real APScheduler, real time
+    polls = scheduler.add("default", monitor)
     scheduler.start(first_delay=3600)
     try:
         began = time.monotonic()
-        scheduler.refresh_now(wait=True, timeout=10)
+        polls.refresh_now(wait=True, timeout=10)
         elapsed = time.monotonic() - began
-        report = scheduler.last_report
+        report = polls.last_report
         assert report is not None
         assert report.state.problem is Problem.OFFLINE
         assert "answered too slowly" in report.state.problem_message
         assert 0.9 < elapsed < 3.0
         assert report.next_poll.delay is not None
-        next_at = scheduler.next_poll_at
+        next_at = polls.next_poll_at
         assert next_at is not None
         assert abs(next_at - (time.time() + report.next_poll.delay)) < 2
     finally:
@@ -211,16 +212,17 @@ def test_dribbled_headers_in_the_running_scheduler_end_at_the_deadline_and_resch
 def test_the_scheduler_runs_an_hour_on_an_injected_clock(rig: Rig) -> None:
     assert rig.monitor is not None
     jobs = ManualJobs(rig.clock)
-    scheduler = PollScheduler(rig.monitor, clock=rig.clock, jobs=jobs)
+    scheduler = PollScheduler(clock=rig.clock, jobs=jobs)
+    polls = scheduler.add("default", rig.monitor)
     scheduler.start(first_delay=0)
     began = time.monotonic()
     jobs.advance(3600)
     assert time.monotonic() - began < 30  # an hour of schedule without waiting an hour
     # Every 300 s (the configured interval; nothing changes on the account), plus the first.
-    assert jobs.runs[POLL_JOB] == 3600 // 300 + 1
+    assert jobs.runs[poll_job("default")] == 3600 // 300 + 1
     assert jobs.runs[VIEW_JOB] == 3600 // PRODUCTION.view_refresh
-    assert len(rig.account.requests) == jobs.runs[POLL_JOB]
-    next_at = scheduler.next_poll_at
+    assert len(rig.account.requests) == jobs.runs[poll_job("default")]
+    next_at = polls.next_poll_at
     assert next_at is not None
     assert next_at == pytest.approx(rig.clock.now + 300, abs=1)
     scheduler.stop()
@@ -229,7 +231,8 @@ def test_the_scheduler_runs_an_hour_on_an_injected_clock(rig: Rig) -> None:
 def test_a_crashed_poll_is_retried_after_the_profiles_crash_retry(rig: Rig) -> None:
     assert rig.monitor is not None
     jobs = ManualJobs(rig.clock)
-    scheduler = PollScheduler(rig.monitor, clock=rig.clock, jobs=jobs)
+    scheduler = PollScheduler(clock=rig.clock, jobs=jobs)
+    polls = scheduler.add("default", rig.monitor)
     crashes = [True]
     real_poll = rig.monitor.poll_once
 
@@ -241,10 +244,10 @@ def test_a_crashed_poll_is_retried_after_the_profiles_crash_retry(rig: Rig) -> N
     rig.monitor.poll_once = poll_once  # type: ignore[method-assign]
     scheduler.start(first_delay=0)
     jobs.advance(1)
-    assert scheduler.next_poll_at == pytest.approx(rig.clock.now - 1 + PRODUCTION.crash_retry)
+    assert polls.next_poll_at == pytest.approx(rig.clock.now - 1 + PRODUCTION.crash_retry)
     jobs.advance(PRODUCTION.crash_retry)
-    assert scheduler.last_report is not None
-    assert scheduler.last_report.state.balance is not None
+    assert polls.last_report is not None
+    assert polls.last_report.state.balance is not None
     scheduler.stop()
 
 

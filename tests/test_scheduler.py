@@ -1,4 +1,5 @@
-"""The APScheduler wrapper: real BackgroundScheduler, a monitor stand-in whose poll we control."""
+"""The poll scheduler: one for every account, on the real APScheduler (real time) or on the
+manual job clock, with a monitor stand-in whose poll we control."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from tests.support.manual_jobs import ManualJobs
+from tests.support.rig import Clock
 from tests.support.waiting import poll_until
 from tray_app.core.pacing import NextPoll
-from tray_app.runtime.scheduler import MISFIRE_GRACE_S, PollScheduler
+from tray_app.runtime.jobs import MISFIRE_GRACE_S
+from tray_app.runtime.scheduler import VIEW_JOB, WATCHDOG_JOB, PollScheduler, poll_job
 
 
 @dataclass
@@ -24,6 +28,7 @@ class SlowMonitor:
     release: threading.Event = field(default_factory=threading.Event)
     started: threading.Event = field(default_factory=threading.Event)
     polls: int = 0
+    views: int = 0
 
     hold: float = 0.0
 
@@ -36,56 +41,59 @@ class SlowMonitor:
         self.release.wait(10)
         return Report(NextPoll(self.delay, "test"))
 
+    def refresh_view(self, now: float) -> None:
+        self.views += 1
+
+
+def released(delay: float | None = 3600.0) -> SlowMonitor:
+    monitor = SlowMonitor(delay=delay)
+    monitor.release.set()
+    return monitor
+
 
 def test_refresh_now_joins_a_poll_in_flight() -> None:
     monitor = SlowMonitor()
-    scheduler = PollScheduler(monitor)  # type: ignore[arg-type]
+    scheduler = PollScheduler()
+    polls = scheduler.add("default", monitor)  # type: ignore[arg-type]
     scheduler.start(first_delay=0)
     try:
         assert monitor.started.wait(5)
-        scheduler.refresh_now()
-        scheduler.refresh_now()
+        polls.refresh_now()
+        polls.refresh_now()
         monitor.release.set()
         # Re-armed with the chosen delay once the poll in flight ends.
-        poll_until(
-            lambda: (scheduler.next_poll_at or 0) > time.time() + 3000, 5, "the poll re-armed"
-        )
+        poll_until(lambda: (polls.next_poll_at or 0) > time.time() + 3000, 5, "the poll re-armed")
         assert monitor.polls == 1
     finally:
         scheduler.stop()
 
 
 def test_refresh_now_polls_at_once_when_idle() -> None:
-    monitor = SlowMonitor()
-    monitor.release.set()
-    scheduler = PollScheduler(monitor)  # type: ignore[arg-type]
+    monitor = released()
+    scheduler = PollScheduler()
+    polls = scheduler.add("default", monitor)  # type: ignore[arg-type]
     scheduler.start(first_delay=3600)
     try:
-        scheduler.refresh_now(wait=True)
+        polls.refresh_now(wait=True)
         assert monitor.polls == 1
     finally:
         scheduler.stop()
 
 
 def test_no_next_poll_while_the_key_is_rejected() -> None:
-    monitor = SlowMonitor(delay=None)
-    monitor.release.set()
-    scheduler = PollScheduler(monitor)  # type: ignore[arg-type]
+    scheduler = PollScheduler()
+    polls = scheduler.add("default", released(delay=None))  # type: ignore[arg-type]
     scheduler.start(first_delay=3600)
     try:
-        scheduler.refresh_now(wait=True)
-        assert scheduler.next_poll_at is None
+        polls.refresh_now(wait=True)
+        assert polls.next_poll_at is None
     finally:
         scheduler.stop()
 
 
 def test_a_clock_jump_is_noticed_and_steady_time_is_not() -> None:
     wall, mono = [1000.0], [50.0]
-    scheduler = PollScheduler(
-        SlowMonitor(),  # type: ignore[arg-type]
-        clock=lambda: wall[0],
-        monotonic=lambda: mono[0],
-    )
+    scheduler = PollScheduler(clock=lambda: wall[0], monotonic=lambda: mono[0])
     wall[0] += 60
     mono[0] += 60
     assert not scheduler.clock_jumped()
@@ -99,10 +107,11 @@ def test_a_clock_jump_is_noticed_and_steady_time_is_not() -> None:
 
 def test_the_poll_job_survives_sleep_and_never_overlaps() -> None:
     # APScheduler's default grace of 1 s drops the run that was due while the laptop slept.
-    scheduler = PollScheduler(SlowMonitor())  # type: ignore[arg-type]
+    scheduler = PollScheduler()
+    scheduler.add("default", SlowMonitor())  # type: ignore[arg-type]
     scheduler.start(first_delay=3600)
     try:
-        job = scheduler._jobs.scheduler.get_job("poll")  # type: ignore[attr-defined]
+        job = scheduler._jobs.scheduler.get_job(poll_job("default"))  # type: ignore[attr-defined]
         assert job.misfire_grace_time == MISFIRE_GRACE_S >= 3600
         assert job.coalesce is True
         assert job.max_instances == 1
@@ -111,14 +120,85 @@ def test_the_poll_job_survives_sleep_and_never_overlaps() -> None:
 
 
 def test_refresh_now_does_not_poll_before_a_pending_retry_after() -> None:
-    monitor = SlowMonitor(hold=120.0)
-    monitor.release.set()
-    scheduler = PollScheduler(monitor)  # type: ignore[arg-type]
+    monitor = released()
+    monitor.hold = 120.0
+    scheduler = PollScheduler()
+    polls = scheduler.add("default", monitor)  # type: ignore[arg-type]
     scheduler.start(first_delay=3600)
     try:
-        scheduler.refresh_now(wait=True)
+        polls.refresh_now(wait=True)
         assert monitor.polls == 0
-        assert scheduler.next_poll_at is not None
-        assert abs(scheduler.next_poll_at - (time.time() + 120)) < 5
+        assert polls.next_poll_at is not None
+        assert abs(polls.next_poll_at - (time.time() + 120)) < 5
     finally:
         scheduler.stop()
+
+
+def test_every_account_has_its_own_poll_job_on_one_schedule() -> None:
+    clock = Clock(50.0)
+    jobs = ManualJobs(clock)
+    scheduler = PollScheduler(clock=clock, jobs=jobs, gap=2.0)
+    monitors = {name: released(delay=300.0) for name in ("A", "B", "C")}
+    for name, monitor in monitors.items():
+        scheduler.add(name, monitor)  # type: ignore[arg-type]
+    scheduler.start()
+    # One watchdog and one view refresh for all; the polls kept `gap` apart.
+    assert sorted(jobs.jobs) == sorted([VIEW_JOB, WATCHDOG_JOB, *map(poll_job, monitors)])
+    assert [jobs.next_run(poll_job(name)) for name in monitors] == [50.0, 52.0, 54.0]
+    jobs.advance(10)
+    assert [m.polls for m in monitors.values()] == [1, 1, 1]
+    # Re-armed 300 s after each poll, still apart.
+    assert [jobs.next_run(poll_job(name)) for name in monitors] == [350.0, 352.0, 354.0]
+    jobs.advance(scheduler.pacing.view_refresh)
+    assert all(m.views == 1 for m in monitors.values())  # one job refreshed every view
+
+
+def test_a_planned_time_is_freed_when_its_account_goes() -> None:
+    clock = Clock(50.0)
+    jobs = ManualJobs(clock)
+    scheduler = PollScheduler(clock=clock, jobs=jobs, gap=2.0)
+    scheduler.start()
+    for name in ("A", "B", "C"):
+        scheduler.add(name, released())  # type: ignore[arg-type]
+    assert scheduler.remove("B")
+    assert poll_job("B") not in jobs.jobs
+    scheduler.add("D", released())  # type: ignore[arg-type]
+    assert jobs.next_run(poll_job("D")) == 52.0  # B's time is free again
+    assert scheduler.account("A").next_poll_at == 50.0
+    assert [a.name for a in scheduler.accounts()] == ["A", "C", "D"]
+
+
+def test_a_removed_accounts_poll_in_flight_is_not_planned_again() -> None:
+    clock = Clock(0.0)
+    jobs = ManualJobs(clock)
+    scheduler = PollScheduler(clock=clock, jobs=jobs)
+
+    class RemovedWhilePolling(SlowMonitor):
+        def poll_once(self, now: float) -> Report:
+            # A reload removes the account while its request is on the network.
+            assert not scheduler.remove("Gone", timeout=0.0)  # its poll is still running
+            return super().poll_once(now)
+
+    gone = RemovedWhilePolling(delay=60.0)
+    gone.release.set()
+    scheduler.add("Gone", gone)  # type: ignore[arg-type]
+    kept = scheduler.add("Kept", released(delay=60.0))  # type: ignore[arg-type]
+    scheduler.start()
+    jobs.advance(600)
+    assert gone.polls == 1  # its chosen delay of 60 s never re-armed it
+    assert poll_job("Gone") not in jobs.jobs
+    assert kept.monitor.polls == 10  # type: ignore[attr-defined] # the other one goes on
+    assert kept.next_poll_at is not None
+
+
+def test_refresh_now_of_the_scheduler_polls_every_account() -> None:
+    clock = Clock(0.0)
+    jobs = ManualJobs(clock)
+    scheduler = PollScheduler(clock=clock, jobs=jobs)
+    monitors = [released(), released()]
+    for index, monitor in enumerate(monitors):
+        scheduler.add(str(index), monitor)  # type: ignore[arg-type]
+    scheduler.start(first_delay=3600)
+    scheduler.refresh_now()
+    jobs.advance(60)
+    assert [m.polls for m in monitors] == [1, 1]

@@ -390,8 +390,10 @@ def test_a_poll_in_flight_for_a_removed_account_does_not_bring_it_back(
         server.accounts["Home"].inject(Fault.slow(2.0))
         home_runtime = app.accounts.all()[1]
         # Its first poll has finished (its alerts delivered) and the next one is planned.
-        poll_until(lambda: home_runtime.scheduler.next_poll_at, 20, "Home's first poll done")
-        home_runtime.scheduler.refresh_now()
+        assert app.scheduler is not None
+        home_polls = app.scheduler.account(home_runtime.name)
+        poll_until(lambda: home_polls.next_poll_at, 20, "Home's first poll done")
+        home_polls.refresh_now()
         poll_until(lambda: len(requests_of(server, "Home")) >= 2, 10, "Home's slow poll")
         write_config(home, server, ["Work"], feeds)
         assert app.reload()

@@ -3,9 +3,10 @@
 The monitor runs against the real simulated API over loopback with the clock injected; the
 API is scripted with working-hours spending (4,000 credits a day, enough to run dry twice), a
 reset, a gift, a rate-limit storm from the user's own scripts and a 3-hour outage. The
-scheduler's own timing (APScheduler, wall clock) cannot be accelerated, so the loop here does
-what PollScheduler does: poll, then wait the delay the monitor chose (tests/test_scheduler.py
-covers the APScheduler side).
+app's own PollScheduler drives the polls, on the manual job clock (tests/support/manual_jobs.py)
+instead of APScheduler's wall clock: the same re-arming with the delay the monitor chose, the
+same view refreshes, thirty days in seconds (tests/test_scheduler.py covers the APScheduler
+side).
 
 Asserted: no duplicate notification, none missed (each scripted crossing and reset notified
 exactly once), a constant thread count, flat memory (the RSS growth is printed and bounded),
@@ -21,9 +22,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.manual_jobs import ManualJobs
 from tests.support.rig import DAY, START, Rig
 from tray_app.core.state import Problem
 from tray_app.demo.server import DEMO_KEY, Fault
+from tray_app.runtime.monitor import PollReport
+from tray_app.runtime.scheduler import PollScheduler
 
 HOUR = 3600.0
 SPEND_PER_WORKING_HOUR = 400
@@ -77,32 +81,47 @@ def test_thirty_days_no_duplicates_no_misses_flat_threads_and_memory(
         giftBalance=0,
         resetAt=int((START + RESET_DAY * DAY) * 1000),
     )
-    rig.start()
-    rig.poll()
-    threads_at_start = threading.active_count()
-    rss_at_start = rss_kib()
-    thread_counts = []
-    rss_by_day: list[int] = []
+    monitor = rig.start()
+    real_poll_once = monitor.poll_once
     problems: collections.Counter[Problem | None] = collections.Counter()
-    next_day = START + DAY
-    end = START + 30 * DAY
-    while rig.clock.now < end:
-        if STORM[0] <= rig.clock.now - START < STORM[1]:
+
+    def poll_once(now: float) -> PollReport:
+        if STORM[0] <= now - START < STORM[1]:
             while rig.account.take_token(DEMO_KEY).allowed:  # the user's scripts drain it
                 pass
-        report = rig.poll()
+        report = real_poll_once(now)
+        assert len(report.alerts) <= 1, "one notification per poll at most"
+        rig.events += [part for alert in report.alerts for part in alert.parts()]
         problems[report.state.problem] += 1
         delay = report.next_poll.delay
         assert delay is not None
         assert delay > 0
-        apply_script(rig, rig.clock.now, rig.clock.now + delay)
-        rig.clock.now += delay
+        return report
+
+    monitor.poll_once = poll_once  # type: ignore[method-assign]
+    jobs = ManualJobs(rig.clock)
+    scheduler = PollScheduler(clock=rig.clock, jobs=jobs)
+    scheduler.add("default", monitor)
+    scheduler.start()
+    jobs.advance(0)  # the first poll
+    threads_at_start = threading.active_count()
+    rss_at_start = rss_kib()
+    thread_counts = []
+    rss_by_day: list[int] = []
+    next_day = START + DAY
+    end = START + 30 * DAY
+    while rig.clock.now < end:
+        hour_end = rig.clock.now + HOUR
+        apply_script(rig, rig.clock.now, hour_end)
+        jobs.advance(hour_end - rig.clock.now)
+        rig.clock.now = hour_end
         if rig.clock.now >= next_day:
             rig.account.clear_requests()
             del rig.tray.views[:-1]
             thread_counts.append(threading.active_count())
             rss_by_day.append(rss_kib())
             next_day += DAY
+    scheduler.stop()
     rss_growth = rss_kib() - rss_at_start
     polls = sum(problems.values())
     print(f"\nsoak: {polls} polls, problems {dict(problems)}, RSS growth {rss_growth} KiB")

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from tray_app.history.store import HistoryStore
     from tray_app.notify.base import Notification
     from tray_app.runtime.monitor import Monitor
-    from tray_app.runtime.scheduler import PollScheduler
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +60,13 @@ class Wiring:
 
 @dataclass
 class AccountRuntime:
-    """One account's parts: its own history, monitor (alert state, pacing, client with its
-    own rate-limit bucket) and scheduler. Several of these share the tray and notifier."""
+    """One account's parts: its own history and monitor (alert state, pacing, client with its
+    own rate-limit bucket). Several of these share the tray, the notifier and the one poll
+    scheduler (runtime/scheduler.py), where each has a job of its own."""
 
     name: str
     store: HistoryStore
     monitor: Monitor
-    scheduler: PollScheduler
     wiring: Wiring
 
 

@@ -21,6 +21,7 @@ from tray_app.config.model import Settings
 
 if TYPE_CHECKING:
     from tray_app.runtime.monitor import BalanceSource
+    from tray_app.runtime.scheduler import PollScheduler
 
 
 def account_settings(settings: Settings, name: str) -> Settings:
@@ -52,10 +53,16 @@ class RunningAccounts:
         self._source = source
         self._lock = threading.Lock()  # guards _runtimes; never held while building
         self._runtimes: list[AccountRuntime] = []
+        self._scheduler: PollScheduler | None = None
 
-    def start_with(self, runtimes: Sequence[AccountRuntime]) -> None:
+    def start_with(self, runtimes: Sequence[AccountRuntime], scheduler: PollScheduler) -> None:
+        """The accounts the app starts with, each given a poll job on `scheduler` (which
+        polls them once it is started)."""
         with self._lock:
             self._runtimes = list(runtimes)
+            self._scheduler = scheduler
+        for runtime in runtimes:
+            scheduler.add(runtime.name, runtime.monitor)
 
     def all(self) -> list[AccountRuntime]:
         with self._lock:
@@ -79,6 +86,9 @@ class RunningAccounts:
         `let_go(settings)` tells the board and the feed files which accounts there are now."""
         from tray_app.runtime.monitor import KEEP_SOURCE
 
+        scheduler = self._scheduler
+        if scheduler is None:
+            raise RuntimeError("follow() before start_with()")  # a wiring bug
         names = settings.account_names
         wanted = {name: wiring_of(settings, name, credentials.get(name)) for name in names}
         running = {runtime.name: runtime for runtime in self.all()}
@@ -100,14 +110,33 @@ class RunningAccounts:
         # its poll still in flight then shows and publishes nothing.
         let_go(settings)
         for name in plan.removed:
-            stop(running[name])
+            self.stop(running[name])
         now = time.time()
         for runtime in added:
             runtime.monitor.show_saved(now)
-            runtime.scheduler.start()
+            scheduler.add(runtime.name, runtime.monitor)  # polls at once
         for name in plan.changed:
-            running[name].scheduler.refresh_now()  # a rejected key's successor is tried now
+            scheduler.account(name).refresh_now()  # a rejected key's successor is tried now
         return plan
+
+    def stop(self, runtime: AccountRuntime) -> None:
+        """Stop one account. The monitor first: it cuts a request in flight and waits for a
+        balance being recorded, so the wait for its poll is short and the store can close."""
+        runtime.monitor.close()
+        if self._scheduler is not None:
+            self._scheduler.remove(runtime.name)
+        runtime.store.close()
+
+    def stop_all(self) -> None:
+        """At quit: every monitor closed first (each saves its state and cuts its request),
+        then the scheduler stopped, then the stores closed."""
+        runtimes = self.all()
+        for runtime in runtimes:
+            runtime.monitor.close()
+        if self._scheduler is not None:
+            self._scheduler.stop()
+        for runtime in runtimes:
+            runtime.store.close()
 
     def _build_all(
         self,
@@ -122,15 +151,8 @@ class RunningAccounts:
             for name in names:
                 built.append(self._build(name, settings, credentials.get(name)))
         except BaseException:
-            for runtime in built:
-                stop(runtime)
+            for runtime in built:  # not on the scheduler yet
+                runtime.monitor.close()
+                runtime.store.close()
             raise
         return built
-
-
-def stop(runtime: AccountRuntime) -> None:
-    """Stop one account. The monitor first: it cuts a request in flight and waits for a
-    balance being recorded, so the scheduler's wait is short and the store can close."""
-    runtime.monitor.close()
-    runtime.scheduler.stop()
-    runtime.store.close()

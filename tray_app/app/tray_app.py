@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from tray_app.runtime.board import TrayBoard
     from tray_app.runtime.feeds import FeedWriter
     from tray_app.runtime.monitor import BalanceSource, Monitor, NotifierPort
-    from tray_app.runtime.scheduler import PollScheduler, PollSpacer
+    from tray_app.runtime.scheduler import PollScheduler
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,8 @@ class TrayApp:
         #: One per account, in the config's order (issue 12); changed by reloads only.
         self.accounts = RunningAccounts(self._build_account, self._source)
         self.board: TrayBoard | None = None
-        self._spacer: PollSpacer | None = None  # built with the accounts
+        #: Polls every account (one job each); built with the accounts.
+        self.scheduler: PollScheduler | None = None
         self._notifier: NotifierPort | None = None
         self._feed: FeedWriter | None = None  # the status-bar feed files, all accounts
         self._reloads = ReloadQueue(self._reload_now)  # every reload runs on its thread
@@ -152,11 +153,6 @@ class TrayApp:
         first = self.accounts.first()
         return first.monitor if first is not None else None
 
-    @property
-    def scheduler(self) -> PollScheduler | None:
-        first = self.accounts.first()
-        return first.scheduler if first is not None else None
-
     def _runtimes(self) -> list[AccountRuntime]:
         return self.accounts.all()
 
@@ -171,7 +167,6 @@ class TrayApp:
         from tray_app.history.store import HistoryStore
         from tray_app.runtime.board import NamedNotifier
         from tray_app.runtime.monitor import Monitor
-        from tray_app.runtime.scheduler import PollScheduler
 
         store = HistoryStore.open(self.paths.history_db_for(name))
         wiring = wiring_of(settings, name, credentials)
@@ -186,10 +181,7 @@ class TrayApp:
             lang=self.lang,
             feed=self._feed.for_account(name) if self._feed is not None else None,
         )
-        scheduler = PollScheduler(
-            monitor, pacing=self.options.pacing, spacer=self._spacer, name=name
-        )
-        return AccountRuntime(name, store, monitor, scheduler, wiring)
+        return AccountRuntime(name, store, monitor, wiring)
 
     def _make_tray(self) -> Any:
         if (
@@ -272,7 +264,7 @@ class TrayApp:
         from tray_app.notify.plyer_backend import find_app_icon
         from tray_app.runtime.board import TrayBoard
         from tray_app.runtime.feeds import FeedWriter
-        from tray_app.runtime.scheduler import PollSpacer
+        from tray_app.runtime.scheduler import PollScheduler
 
         self.aio.start()
         desktop = DesktopNotifierBackend(self.aio, self._on_notification_action, icon=find_app_icon)
@@ -281,12 +273,13 @@ class TrayApp:
         self.lang = language_from_environ(self.environ)  # loads the catalog: once
         self.board = TrayBoard(self.tray, names, self.settings.badge_account, self.lang)
         self._feed = FeedWriter(names, self.lang)
-        self._spacer = PollSpacer()
+        self.scheduler = PollScheduler(pacing=self.options.pacing)
         self.accounts.start_with(
             [
                 self._build_account(name, self.settings, self._credentials(self.settings, name))
                 for name in names
-            ]
+            ],
+            self.scheduler,
         )
         self._init_autostart()
 
@@ -299,9 +292,9 @@ class TrayApp:
         now = time.time()
         for runtime in self._runtimes():
             runtime.monitor.show_saved(now)
-        for runtime in self._runtimes():
-            # The spacer staggers the first polls (and every later one) by STAGGER_GAP_S.
-            runtime.scheduler.start()
+        if self.scheduler is not None:
+            # Every account polls at once, each STAGGER_GAP_S apart (and every later poll).
+            self.scheduler.start()
         self._reloads.start()  # serves a reload asked for while starting, too
         log.info("started")
 
@@ -321,8 +314,8 @@ class TrayApp:
         threading.Thread(target=fn, daemon=True).start()
 
     def _refresh(self) -> None:
-        for runtime in self._runtimes():
-            runtime.scheduler.refresh_now()
+        if self.scheduler is not None:
+            self.scheduler.refresh_now()
 
     def quit(self) -> None:
         if self._quit.is_set():
@@ -336,17 +329,11 @@ class TrayApp:
         # No reload may build an account after this point; one running is waited for.
         self._reloads.stop()
         self._pins.close()  # a pin made just before quitting is written (the config lock)
-        # The monitor first: it saves the state and cuts a request in flight, so the
-        # scheduler's wait for that poll is short even when the server never answers.
-        runtimes = self._runtimes()
-        for runtime in runtimes:
-            runtime.monitor.close()
-        for runtime in runtimes:
-            runtime.scheduler.stop()
         if self._dialog is not None and self._dialog.poll() is None:
             self._dialog.terminate()
-        for runtime in runtimes:
-            runtime.store.close()
+        # The monitors first: each saves its state and cuts a request in flight, so the
+        # scheduler's wait for that poll is short even when the server never answers.
+        self.accounts.stop_all()
         if self._desktop_notifier is not None:
             self._desktop_notifier.close()
         self.aio.stop()

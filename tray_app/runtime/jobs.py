@@ -1,0 +1,80 @@
+"""When things run: the `Jobs` port the poll scheduler is written against, and its real
+adapter on APScheduler 3.x.
+
+`ApschedulerJobs` uses `coalesce=True`, `max_instances=1` and a generous
+`misfire_grace_time`: APScheduler's default of 1 s silently drops a run that was due while
+the laptop slept, exactly the run we want after a wake-up. Tests drive the scheduler with a
+manual `Jobs` on an injected clock (tests/support/manual_jobs.py), without waiting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Protocol
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+MISFIRE_GRACE_S = 24 * 3600
+
+
+class Jobs(Protocol):
+    """Runs callables later, each under an id (re-adding an id replaces the job)."""
+
+    @property
+    def running(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+    def run_at(self, job_id: str, when: float, fn: Callable[[], None]) -> None: ...
+
+    def run_every(self, job_id: str, seconds: float, fn: Callable[[], None]) -> None: ...
+
+    def cancel(self, job_id: str) -> None: ...
+
+    def next_run(self, job_id: str) -> float | None: ...
+
+
+class ApschedulerJobs:
+    """`Jobs` on APScheduler's BackgroundScheduler (wall-clock time)."""
+
+    def __init__(self) -> None:
+        self.scheduler = BackgroundScheduler(
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": MISFIRE_GRACE_S,
+            },
+            timezone=dt.timezone.utc,
+        )
+
+    @property
+    def running(self) -> bool:
+        return bool(self.scheduler.running)
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def run_at(self, job_id: str, when: float, fn: Callable[[], None]) -> None:
+        run_date = dt.datetime.fromtimestamp(when, dt.timezone.utc)
+        self.scheduler.add_job(fn, "date", run_date=run_date, id=job_id, replace_existing=True)
+
+    def run_every(self, job_id: str, seconds: float, fn: Callable[[], None]) -> None:
+        self.scheduler.add_job(fn, "interval", seconds=seconds, id=job_id, replace_existing=True)
+
+    def cancel(self, job_id: str) -> None:
+        job = self.scheduler.get_job(job_id)
+        if job is not None:
+            job.remove()
+
+    def next_run(self, job_id: str) -> float | None:
+        job = self.scheduler.get_job(job_id) if self.scheduler.running else None
+        if job is None or job.next_run_time is None:
+            return None
+        return float(job.next_run_time.timestamp())
