@@ -5,7 +5,7 @@ warning.", not "... 5,050 left. 5,050 credits left (14% of 35,050) ...").
 
 Every alert a poll with a balance can raise is made from ONE balance by the rules' own
 builders, with numbers chosen so that different facts never share a number by chance; then
-every combination that can fold (one threshold alert at most, as `_thresholds` gives) is
+every combination that can fold (one threshold alert at most, as `check_thresholds` gives) is
 composed, and no number may appear twice in the body, in English and in German."""
 
 from __future__ import annotations
@@ -16,8 +16,15 @@ import re
 
 import pytest
 
-from tray_app.core import alerts as rules
-from tray_app.core.alerts import Alert, AlertKind, compose
+from tray_app.core.alerts import (
+    DEPLETED_LABEL,
+    Alert,
+    AlertKind,
+    compose,
+    detectors,
+    rules,
+    wording,
+)
 from tray_app.core.balance import Balance
 from tray_app.core.forecast import Forecast
 from tray_app.core.language import ENGLISH, Language
@@ -41,7 +48,7 @@ def alerts_for(b: Balance, lang: Language) -> dict[AlertKind, Alert]:
     """One alert of each kind a poll with the balance `b` can raise (both threshold kinds)."""
     before = Balance(35_050, b.total_balance + 12_345, 35_000, b.subscription_balance, 50, 30, None)
     made: dict[AlertKind, Alert | None] = {
-        AlertKind.LOW: rules._threshold_alert(
+        AlertKind.LOW: wording.threshold_alert(
             AlertKind.LOW,
             "20%",
             threshold=Threshold.parse("20%"),
@@ -51,7 +58,7 @@ def alerts_for(b: Balance, lang: Language) -> dict[AlertKind, Alert]:
             tz=UTC,
             lang=lang,
         ),
-        AlertKind.CRITICAL: rules._threshold_alert(
+        AlertKind.CRITICAL: wording.threshold_alert(
             AlertKind.CRITICAL,
             "5%",
             threshold=Threshold.parse("5%"),
@@ -61,9 +68,9 @@ def alerts_for(b: Balance, lang: Language) -> dict[AlertKind, Alert]:
             tz=UTC,
             lang=lang,
         ),
-        AlertKind.DEPLETED: rules._threshold_alert(
+        AlertKind.DEPLETED: wording.threshold_alert(
             AlertKind.DEPLETED,
-            rules.DEPLETED_LABEL,
+            DEPLETED_LABEL,
             threshold=None,
             b=b,
             period=PERIOD,
@@ -71,14 +78,16 @@ def alerts_for(b: Balance, lang: Language) -> dict[AlertKind, Alert]:
             tz=UTC,
             lang=lang,
         ),
-        AlertKind.UNUSUAL_SPEND: rules._unusual_spend(b, 25_000, None, None, NOW, lang=lang),
-        AlertKind.LARGE_SPEND: rules._large_spend(
+        AlertKind.UNUSUAL_SPEND: detectors.check_unusual_spend(
+            b, 25_000, None, None, NOW, lang=lang
+        ),
+        AlertKind.LARGE_SPEND: detectors.check_large_spend(
             before, b, limit=2_000, since=SINCE, now=NOW, tz=UTC, lang=lang
         )[0],
-        AlertKind.EXPIRING: rules._expiring(
+        AlertKind.EXPIRING: detectors.check_expiring(
             b, hours=48, period=PERIOD, warned=None, now=NOW, tz=UTC, lang=lang
         ),
-        AlertKind.RUNWAY: rules._runway(
+        AlertKind.RUNWAY: detectors.check_runway(
             b,
             Forecast(1_000.0, 11 * 3600, True, b.total_balance, RESET_MS / 1000, 7),
             PERIOD,
@@ -86,9 +95,9 @@ def alerts_for(b: Balance, lang: Language) -> dict[AlertKind, Alert]:
             UTC,
             lang=lang,
         ),
-        AlertKind.RESET: rules._reset_alert(b, PERIOD, NOW, UTC, lang),
-        AlertKind.TOP_UP: rules._top_up_alert(750, b, NOW, lang),
-        AlertKind.ONLINE: rules._online_alert(NOW - 3 * 3600, NOW, lang),
+        AlertKind.RESET: wording.reset_alert(b, PERIOD, NOW, UTC, lang),
+        AlertKind.TOP_UP: wording.top_up_alert(750, b, NOW, lang),
+        AlertKind.ONLINE: wording.online_alert(NOW - 3 * 3600, NOW, lang),
     }
     held = (made[AlertKind.LOW],)
     made[AlertKind.PAUSE_SUMMARY] = rules._summary(held, 0, b, NOW, lang)  # type: ignore[arg-type]

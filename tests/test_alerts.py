@@ -1,4 +1,4 @@
-"""Table tests for each alert rule (see the docstring of tray_app/core/alerts.py)."""
+"""Table tests for each alert rule (see the docstring of tray_app/core/alerts/__init__.py)."""
 
 from __future__ import annotations
 

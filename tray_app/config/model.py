@@ -31,7 +31,7 @@ class ConfigError(Exception):
 class AlertSettings:
     thresholds: tuple[Threshold, ...] = DEFAULT_THRESHOLDS
     expiring_hours: float = 48
-    large_spend: float = 0  # off: "unusual spend" (core/alerts.py) is relative to the user
+    large_spend: float = 0  # off: "unusual spend" (core/alerts) is relative to the user
     offline_minutes: float = 60
     notifications: bool = True
 
