@@ -83,7 +83,7 @@ def test_the_settings_row_named_in_the_tooltip_is_the_menu_row() -> None:
     for language in CATALOGS:
         lang = language_from_environ({"LANG": f"{language}.UTF-8"})
         settings_row = lang.gettext("Settings…")
-        assert settings_row in lang.gettext("Lensmor: no API key set — open Settings… to add one")
+        assert settings_row in lang.gettext("no API key set — open Settings… to add one")
         assert settings_row in lang.gettext("{label} — open Settings… to add one")
         # The notification without buttons names the menu's pause row the same way.
         pause_row = lang.gettext("Pause notifications")

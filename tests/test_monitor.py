@@ -47,7 +47,8 @@ def test_a_restart_repeats_nothing_and_shows_the_saved_balance_first(rig: Rig) -
     rig.poll()
     sent = len(rig.notifier.sent)
     monitor = rig.start()
-    view = monitor.show_saved(rig.clock.now)
+    monitor.show_saved(rig.clock.now)
+    view = rig.tray.views[-1]
     assert view.badge.kind is BadgeKind.STALE  # last known number, marked not yet refreshed
     assert view.title.endswith("not yet refreshed")
     rig.clock.now += 300

@@ -16,8 +16,9 @@ import pytest
 
 from tray_app.api.client import LensmorClient
 from tray_app.config.model import Settings
+from tray_app.core.accounts_view import present_accounts
 from tray_app.core.alerts import Alert
-from tray_app.core.view import TrayView
+from tray_app.core.view import AccountSnapshot, TrayView
 from tray_app.demo.server import DEMO_KEY, SimulatedAccount, SimulatedLensmorServer
 from tray_app.history.store import HistoryStore
 from tray_app.notify.base import Notification
@@ -37,10 +38,19 @@ class Clock:
 
 @dataclass
 class RecordingTray:
-    views: list[TrayView] = field(default_factory=list)
+    """A one-account tray board: keeps the newest snapshot and records each view that
+    changed, presented as the real board presents it (core/accounts_view.py)."""
 
-    def show(self, view: TrayView) -> None:
-        self.views.append(view)
+    views: list[TrayView] = field(default_factory=list)
+    snapshots: list[AccountSnapshot] = field(default_factory=list)
+
+    def show(self, snapshot: AccountSnapshot) -> None:
+        if self.snapshots and self.snapshots[-1].seq >= snapshot.seq:
+            return
+        self.snapshots[:] = [snapshot]
+        view = present_accounts([snapshot.name], {snapshot.name: snapshot}, None)
+        if view is not None and (not self.views or self.views[-1] != view):
+            self.views.append(view)
 
 
 @dataclass
@@ -87,6 +97,7 @@ class Rig:
         if self.store is not None:
             self.store.close()
         self.store = HistoryStore.open(self.store_path)
+        self.tray.snapshots.clear()  # as the board's new slot: the new monitor counts afresh
         self.monitor = Monitor(
             source=source if source is not None else self.client(),
             store=self.store,

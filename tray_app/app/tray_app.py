@@ -180,6 +180,7 @@ class TrayApp:
             autostart_state=lambda: self._autostart_enabled,
             lang=self.lang,
             feed=self._feed.for_account(name) if self._feed is not None else None,
+            name=name,
         )
         return AccountRuntime(name, store, monitor, wiring)
 

@@ -1,124 +1,135 @@
-"""The tray of several accounts: which account the badge shows, and the one menu.
+"""The tray of one or several accounts, presented once from every account's snapshot.
 
-Every account has its own Monitor, which presents that account's `TrayView` exactly as the
-single-account app always did (core/view.py `present`). This module only combines them, so
-with one account the combined view *is* that account's view: nothing changes for a user with
-one key. With several:
+With one account the view is exactly `core.view.present` of its snapshot: nothing changes for
+a user with one key. With several:
 
 - the badge and the tooltip are those of the account closest to running out (worst level,
   then lowest fraction remaining; accounts whose balance is not known yet come last, ties go
   to the order of the config), unless the user pinned one in the menu; the tooltip names it;
-- the menu has a section per account (its name, then its balance rows), or, with more than
+- the menu has a section per account (its name, then its own rows), or, with more than
   `SECTIONS_UP_TO` accounts, one submenu per account; then "Show on the icon" (the pin), then
-  the rows every account shares (Refresh, Settings, Pause, Quit ...).
+  the rows every account shares (Refresh, Settings, Pause, Quit ...), as the badge's account
+  has them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from tray_app.core.language import ENGLISH, Language
-from tray_app.core.view import SEPARATOR, MenuRow, PinAccount, TrayView
+from tray_app.core.view import (
+    SEPARATOR,
+    AccountSnapshot,
+    MenuRow,
+    PinAccount,
+    TrayView,
+    account_rows,
+    badge,
+    present,
+    shared_rows,
+    title,
+)
 
 #: Up to this many accounts the menu shows them as sections; more get a submenu each.
 SECTIONS_UP_TO = 2
 
 
-@dataclass(frozen=True)
-class AccountView:
-    """One account's name and its latest view (None before its monitor presented one)."""
-
-    name: str
-    view: TrayView | None
-
-
-def badge_account(accounts: Sequence[AccountView], pinned: str | None) -> str:
-    """The name of the account the badge shows. `accounts` must not be empty."""
-    names = [a.name for a in accounts]
+def badge_account(
+    names: Sequence[str], snapshots: Mapping[str, AccountSnapshot], pinned: str | None
+) -> str:
+    """The name of the account the badge shows. `names` (config order) must not be empty."""
     if pinned is not None and pinned in names:
         return pinned
 
-    def urgency(indexed: tuple[int, AccountView]) -> tuple[int, int, float, int]:
-        index, account = indexed
-        view = account.view
-        if view is None or view.level is None:
+    def urgency(indexed: tuple[int, str]) -> tuple[int, int, float, int]:
+        index, name = indexed
+        snapshot = snapshots.get(name)
+        level = None if snapshot is None else snapshot.level
+        if snapshot is None or level is None or snapshot.state.balance is None:
             return (1, 0, 1.0, index)
-        fraction = 1.0 if view.fraction is None else view.fraction
-        return (0, -view.level.severity, fraction, index)
+        fraction = snapshot.state.balance.fraction_remaining
+        return (0, -level.severity, 1.0 if fraction is None else fraction, index)
 
-    return min(enumerate(accounts), key=urgency)[1].name
+    return min(enumerate(names), key=urgency)[1]
 
 
-def combine(
-    accounts: Sequence[AccountView], pinned: str | None, lang: Language = ENGLISH
+def present_accounts(
+    names: Sequence[str],
+    snapshots: Mapping[str, AccountSnapshot],
+    pinned: str | None,
+    *,
+    tz: dt.tzinfo | None = None,
+    lang: Language = ENGLISH,
 ) -> TrayView | None:
-    """The one tray view for all accounts (None while no account has a view yet)."""
-    presented = [(a.name, a.view) for a in accounts if a.view is not None]
-    if not presented:
+    """The one tray view for the accounts `names` (config order) from their latest snapshots;
+    None while no account has one yet."""
+    known = [snapshots[name] for name in names if name in snapshots]
+    if not known:
         return None
-    if len(accounts) == 1:
-        return presented[0][1]
-    chosen_name = badge_account(accounts, pinned)
-    name, view = next((p for p in presented if p[0] == chosen_name), presented[0])
-    shared = view.rows[len(view.section) :]  # starts with the separator after the section
+    if len(names) == 1:
+        only = known[0]
+        return present(only.state, only.thresholds, only.now, only.extras, tz, lang=lang)
+    chosen_name = badge_account(names, snapshots, pinned)
+    chosen = snapshots.get(chosen_name, known[0])
+    outdated = chosen.state.is_outdated(chosen.now, chosen.extras.poll_interval)
     rows = (
-        *_account_rows(accounts, lang),
+        *_account_sections(names, snapshots, tz, lang),
         SEPARATOR,
-        _pin_row(accounts, pinned, lang),
-        *shared,
+        _pin_row(names, pinned, lang),
+        *shared_rows(chosen.state, chosen.now, chosen.extras, tz, lang),
     )
     return TrayView(
-        badge=view.badge,
-        title=named_title(name, view.title, lang),
+        badge=badge(chosen.state, chosen.thresholds, chosen.extras.badge_style, outdated),
+        title=title(
+            chosen.state,
+            chosen.thresholds,
+            chosen.now,
+            tz,
+            lang,
+            outdated=outdated,
+            account=chosen.name,
+        ),
         rows=rows,
-        section=(),
-        level=view.level,
-        fraction=view.fraction,
     )
 
 
-def named_title(name: str, title: str, lang: Language = ENGLISH) -> str:
-    """ "Lensmor: 1,000 of 10,000 credits" -> "Lensmor — Work: 1,000 of 10,000 credits"."""
-    _ = lang.gettext
-    # Every tooltip core/view.py writes starts with the (translated) "Lensmor: " prefix.
-    prefix = _("Lensmor: {amounts}").split("{amounts}")[0]
-    if prefix and title.startswith(prefix):
-        return _("Lensmor — {account}: {details}").format(
-            account=name, details=title[len(prefix) :]
-        )
-    return _("{account} — {title}").format(account=name, title=title)
-
-
-def _section(account: AccountView, lang: Language) -> tuple[MenuRow, ...]:
-    if account.view is None or not account.view.section:
+def _own_rows(
+    snapshot: AccountSnapshot | None, tz: dt.tzinfo | None, lang: Language
+) -> tuple[MenuRow, ...]:
+    if snapshot is None:
         return (MenuRow(lang.gettext("Checking…")),)
-    return account.view.section
+    return account_rows(snapshot.state, snapshot.now, snapshot.extras, tz, lang)
 
 
-def _account_rows(accounts: Sequence[AccountView], lang: Language) -> tuple[MenuRow, ...]:
+def _account_sections(
+    names: Sequence[str],
+    snapshots: Mapping[str, AccountSnapshot],
+    tz: dt.tzinfo | None,
+    lang: Language,
+) -> tuple[MenuRow, ...]:
     rows: list[MenuRow] = []
-    if len(accounts) > SECTIONS_UP_TO:
-        for account in accounts:
-            section = _section(account, lang)
-            rows.append(MenuRow(f"{account.name}: {section[0].text}", children=section))
+    if len(names) > SECTIONS_UP_TO:
+        for name in names:
+            own = _own_rows(snapshots.get(name), tz, lang)
+            rows.append(MenuRow(f"{name}: {own[0].text}", children=own))
         return tuple(rows)
-    for index, account in enumerate(accounts):
+    for index, name in enumerate(names):
         if index:
             rows.append(SEPARATOR)
-        rows.append(MenuRow(account.name))
+        rows.append(MenuRow(name))
         # Side by side, each account's named rows ("recent-alerts") need their own slot, or
         # the menu adapters would give two rows one id.
         rows.extend(
-            replace(row, slot=f"{account.name}/{row.slot}") if row.slot else row
-            for row in _section(account, lang)
+            replace(row, slot=f"{name}/{row.slot}") if row.slot else row
+            for row in _own_rows(snapshots.get(name), tz, lang)
         )
     return tuple(rows)
 
 
-def _pin_row(accounts: Sequence[AccountView], pinned: str | None, lang: Language) -> MenuRow:
+def _pin_row(names: Sequence[str], pinned: str | None, lang: Language) -> MenuRow:
     _ = lang.gettext
-    names = [a.name for a in accounts]
     pinned = pinned if pinned in names else None
     choices = (
         MenuRow(_("Closest to running out"), PinAccount(None), checked=pinned is None),

@@ -1,8 +1,10 @@
 """What the tray shows: badge, title (tooltip) and menu rows, as a pure function of state.
 
-The tray adapter (`ui/tray.py`) only turns a `TrayView` into pystray objects; every wording and
-every "which action is the default" decision is made here, where tests read it without a
-display.
+The tray adapters (tray/) only turn a `TrayView` into menu items and pixmaps; every wording
+and every "which action is the default" decision is made here, where tests read it without a
+display. One account's view is `present`; several accounts' views are made from the same
+parts (`account_rows`, `shared_rows`, `title`) by core/accounts_view.py, from each account's
+`AccountSnapshot`.
 """
 
 from __future__ import annotations
@@ -91,17 +93,31 @@ class Extras:
 
 
 @dataclass(frozen=True)
+class AccountSnapshot:
+    """What one account's monitor hands to the tray: its state as of `now` and what the view
+    needs besides (runtime/monitor.py makes it, core/accounts_view.py presents it)."""
+
+    name: str
+    state: MonitorState
+    thresholds: tuple[Threshold, ...]
+    now: float
+    extras: Extras = Extras()
+    #: The order its monitor made it in: the board keeps an account's newest snapshot, so one
+    #: made by a poll never replaces one a pause made after it.
+    seq: int = 0
+
+    @property
+    def level(self) -> Level | None:
+        """How close to running out; None while the balance is unknown."""
+        b = self.state.balance
+        return None if b is None else level_for(b, self.thresholds)
+
+
+@dataclass(frozen=True)
 class TrayView:
     badge: BadgeSpec
     title: str
     rows: tuple[MenuRow, ...]
-    #: The account's own rows (balance, split, reset, usage, forecast, status, recent alerts):
-    #: the start of `rows`, which the menu of several accounts shows once per account.
-    section: tuple[MenuRow, ...] = ()
-    #: How close to running out (core/accounts_view.py picks the badge's account by these);
-    #: None when the balance is unknown.
-    level: Level | None = None
-    fraction: float | None = None
 
     @property
     def default_action(self) -> MenuAction | None:
@@ -120,13 +136,31 @@ def present(
     *,
     lang: Language = ENGLISH,
 ) -> TrayView:
-    """The whole tray view for `state` at `now` (local time unless `tz` is given), in `lang`."""
+    """The whole tray view of one account: `state` at `now` (local time unless `tz` is
+    given), in `lang`."""
+    outdated = state.is_outdated(now, extras.poll_interval)
+    return TrayView(
+        badge(state, thresholds, extras.badge_style, outdated),
+        title(state, thresholds, now, tz, lang, outdated=outdated),
+        (
+            *account_rows(state, now, extras, tz, lang),
+            *shared_rows(state, now, extras, tz, lang),
+        ),
+    )
+
+
+def shared_rows(
+    state: MonitorState,
+    now: float,
+    extras: Extras,
+    tz: dt.tzinfo | None = None,
+    lang: Language = ENGLISH,
+) -> tuple[MenuRow, ...]:
+    """The rows after the account's own: Refresh, dashboard, Usage, Settings, Pause, Start at
+    login, Quit. Without a key, Settings is the default action and Refresh is disabled."""
     _ = lang.gettext
     no_key = state.problem is Problem.NO_KEY
-    outdated = state.is_outdated(now, extras.poll_interval)
-    section = _info_rows(state, now, extras, tz, lang, outdated=outdated)
-    rows = (
-        *section,
+    return (
         SEPARATOR,
         MenuRow(_("Refresh now"), Action.REFRESH, default=not no_key, enabled=not no_key),
         MenuRow(_("Open Lensmor dashboard"), Action.OPEN_DASHBOARD),
@@ -136,15 +170,6 @@ def present(
         *_autostart_rows(extras.autostart_enabled, lang),
         SEPARATOR,
         MenuRow(_("Quit"), Action.QUIT),
-    )
-    b = state.balance
-    return TrayView(
-        badge(state, thresholds, extras.badge_style, outdated),
-        title(state, thresholds, now, tz, lang, outdated=outdated),
-        rows,
-        section=section,
-        level=None if b is None else level_for(b, thresholds),
-        fraction=None if b is None else b.fraction_remaining,
     )
 
 
@@ -183,20 +208,38 @@ def title(
     lang: Language = ENGLISH,
     *,
     outdated: bool = False,
+    account: str | None = None,
 ) -> str:
     """The tooltip: the balance in words, then what is wrong if anything. Always the whole
-    sentence (what a screen reader reads for the icon), never just the badge's number."""
+    sentence (what a screen reader reads for the icon), never just the badge's number.
+    `account`: named after "Lensmor" (several accounts)."""
+    _ = lang.gettext
+    details = _title_details(state, thresholds, now, tz, lang, outdated=outdated)
+    if account is None:
+        return _("Lensmor: {details}").format(details=details)
+    return _("Lensmor — {account}: {details}").format(account=account, details=details)
+
+
+def _title_details(
+    state: MonitorState,
+    thresholds: tuple[Threshold, ...],
+    now: float,
+    tz: dt.tzinfo | None,
+    lang: Language,
+    *,
+    outdated: bool,
+) -> str:
     _ = lang.gettext
     b = state.balance
     if state.problem is Problem.NO_KEY:
-        return _("Lensmor: no API key set — open Settings… to add one")
+        return _("no API key set — open Settings… to add one")
     if state.problem is Problem.KEY_REJECTED:
-        return _("Lensmor: API key rejected — set a new key in Settings…")
+        return _("API key rejected — set a new key in Settings…")
     if b is None:
         if state.problem is not None:
-            return _("Lensmor: {problem}").format(problem=_problem_text(state, now, tz, lang))
-        return _("Lensmor: checking your credits…")
-    text = _("Lensmor: {amounts}").format(amounts=_amounts(b, lang))
+            return _problem_text(state, now, tz, lang)
+        return _("checking your credits…")
+    text = _amounts(b, lang)
     if b.reset_at_s is not None and b.reset_at_s > now:
         text += _(" · resets in {duration}").format(duration=fmt.duration(b.reset_at_s - now, lang))
     level = level_for(b, thresholds)
@@ -240,16 +283,17 @@ def _amounts(b: Balance, lang: Language) -> str:
     )
 
 
-def _info_rows(
+def account_rows(
     state: MonitorState,
     now: float,
     extras: Extras,
-    tz: dt.tzinfo | None,
-    lang: Language,
-    *,
-    outdated: bool,
+    tz: dt.tzinfo | None = None,
+    lang: Language = ENGLISH,
 ) -> tuple[MenuRow, ...]:
+    """The account's own rows: balance, split, reset, usage, forecast, status, recent alerts
+    (the section each account gets in the menu of several)."""
     _ = lang.gettext
+    outdated = state.is_outdated(now, extras.poll_interval)
     rows: list[MenuRow] = []
     b = state.balance
     if b is not None:

@@ -1,8 +1,9 @@
 """The adapters that let one Monitor per account share one tray icon and one notifier.
 
-`TrayBoard` is the tray each account's Monitor shows its view on (through `slot(name)`): it
-keeps every account's latest view and shows their combination (core/accounts_view.py, pure)
-on the real tray. `NamedNotifier` puts the account's name before each notification's title
+`TrayBoard` is the tray each account's Monitor hands its snapshot to (through `slot(name)`):
+it keeps every account's latest snapshot, presents them all at once (core/accounts_view.py,
+pure) and shows the view on the real tray when it changed: the one place where views are
+made and ordered. `NamedNotifier` puts the account's name before each notification's title
 ("Work: Lensmor credits low") when there are several accounts, and keeps the notifications
 of different accounts from replacing each other.
 """
@@ -13,20 +14,27 @@ import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
-from tray_app.core.accounts_view import AccountView, badge_account, combine
+from tray_app.core.accounts_view import badge_account, present_accounts
 from tray_app.core.language import ENGLISH, Language
-from tray_app.core.view import TrayView
+from tray_app.core.view import AccountSnapshot, TrayView
 from tray_app.notify.base import Notification
-from tray_app.runtime.monitor import NotifierPort, TrayPort
+from tray_app.runtime.monitor import NotifierPort
 
 log = logging.getLogger(__name__)
+
+
+class ViewPort(Protocol):
+    """The real tray: shows a whole view (tray/)."""
+
+    def show(self, view: TrayView) -> None: ...
 
 
 class TrayBoard:
     def __init__(
         self,
-        tray: TrayPort,
+        tray: ViewPort,
         names: Sequence[str],
         pinned: str | None = None,
         lang: Language = ENGLISH,
@@ -36,7 +44,7 @@ class TrayBoard:
         self._lock = threading.Lock()  # guards the fields below; never held across show()
         self._show_lock = threading.Lock()
         self._names = tuple(names)
-        self._views: dict[str, TrayView] = {}
+        self._snapshots: dict[str, AccountSnapshot] = {}
         self._slots: dict[str, _Slot] = {}  # the one live slot of each account
         self._pinned = pinned
         self._made = 0
@@ -49,6 +57,7 @@ class TrayBoard:
         slot = _Slot(self, name)
         with self._lock:
             self._slots[name] = slot
+            self._snapshots.pop(name, None)  # the new monitor numbers its snapshots afresh
         return slot
 
     @property
@@ -58,7 +67,7 @@ class TrayBoard:
 
     def badge_account(self) -> str:
         with self._lock:
-            return badge_account(self._accounts(), self._pinned)
+            return badge_account(self._names, self._snapshots, self._pinned)
 
     def pin(self, name: str | None) -> None:
         with self._lock:
@@ -70,30 +79,32 @@ class TrayBoard:
         """After a config reload: the accounts (in menu order) and the pin."""
         with self._lock:
             self._names = tuple(names)
-            self._views = {n: v for n, v in self._views.items() if n in self._names}
+            self._snapshots = {n: v for n, v in self._snapshots.items() if n in self._names}
             self._slots = {n: s for n, s in self._slots.items() if n in self._names}
             self._pinned = pinned
             combined, seq = self._combine()
         self._show(combined, seq)
 
-    def show_for(self, name: str, view: TrayView, slot: _Slot | None = None) -> None:
+    def show_for(self, name: str, snapshot: AccountSnapshot, slot: _Slot | None = None) -> None:
         with self._lock:
             if name not in self._names or (slot is not None and self._slots.get(name) is not slot):
                 return  # an account removed (or rebuilt) while its last poll was in flight
-            self._views[name] = view
+            known = self._snapshots.get(name)
+            if known is not None and known.seq >= snapshot.seq:
+                return  # a newer one arrived first (a pause made while a poll finished)
+            self._snapshots[name] = snapshot
             combined, seq = self._combine()
         self._show(combined, seq)
 
-    def _accounts(self) -> list[AccountView]:
-        return [AccountView(n, self._views.get(n)) for n in self._names]
-
     def _combine(self) -> tuple[TrayView | None, int]:
+        """Present every account's latest snapshot (under the lock), numbered."""
         self._made += 1
-        return combine(self._accounts(), self._pinned, self._lang), self._made
+        view = present_accounts(self._names, self._snapshots, self._pinned, lang=self._lang)
+        return view, self._made
 
     def _show(self, view: TrayView | None, seq: int) -> None:
-        # As Monitor._show: views are numbered under the lock; an older one never replaces
-        # a newer one on screen when two accounts' threads show at once.
+        # Views are numbered under the lock; an older one never replaces a newer one on
+        # screen when two threads (two accounts' polls, a menu's pause) show at once.
         if view is None:
             return
         with self._show_lock:
@@ -113,8 +124,8 @@ class _Slot:
     board: TrayBoard
     name: str
 
-    def show(self, view: TrayView) -> None:
-        self.board.show_for(self.name, view, self)
+    def show(self, snapshot: AccountSnapshot) -> None:
+        self.board.show_for(self.name, snapshot, self)
 
 
 class NamedNotifier:

@@ -3,9 +3,10 @@
     1. fetch the balance               (BalanceSource -> BalanceResponse | ApiError)
     2. record the balance, read history for the forecast and the usage rows   (store)
     3. fold the result into the state  (core.state.advance, pure), evaluate the alert rules
-       (core.alerts, pure), present the tray view (core.view, pure), decide the next poll
-       (core.pacing, pure)
-    4. save the state, deliver the alerts (notifier), show the view (tray)
+       (core.alerts, pure), take the account's snapshot for the tray (core.view), decide the
+       next poll (core.pacing, pure)
+    4. save the state, deliver the alerts (notifier), hand the snapshot to the tray board
+       (runtime/board.py, which presents every account's at once and shows the view)
 
 Threads: the poll runs on the scheduler's thread; pause, resume, the autostart toggle, a
 settings reload and quit come from the UI thread (menu callbacks, D-Bus, signals). The lock
@@ -43,7 +44,7 @@ from tray_app.core.pacing import (
 )
 from tray_app.core.state import MonitorState, PollResult, Problem, advance, with_no_key
 from tray_app.core.usage import USAGE_WINDOW_S
-from tray_app.core.view import RECENT_ALERTS, Extras, TrayView, present
+from tray_app.core.view import RECENT_ALERTS, AccountSnapshot, Extras, TrayView, present
 from tray_app.history.store import HistoryStore
 from tray_app.history.usage_data import usage_today
 from tray_app.notify.base import Notification, notification_for
@@ -66,7 +67,9 @@ class NotifierPort(Protocol):
 
 
 class TrayPort(Protocol):
-    def show(self, view: TrayView) -> None: ...
+    """Where the account's snapshots go: its slot on the tray board (runtime/board.py)."""
+
+    def show(self, snapshot: AccountSnapshot) -> None: ...
 
 
 class FeedPort(Protocol):
@@ -80,9 +83,15 @@ class PollReport:
     """What one poll did, for the scheduler, the log and tests."""
 
     state: MonitorState
-    view: TrayView
+    snapshot: AccountSnapshot
     next_poll: NextPoll
     alerts: tuple[alert_rules.Alert, ...]
+
+    @property
+    def view(self) -> TrayView:
+        """The account's view as the tray shows it with one account (logs and tests)."""
+        s = self.snapshot
+        return present(s.state, s.thresholds, s.now, s.extras)
 
 
 def _close(source: BalanceSource | None) -> None:
@@ -107,13 +116,12 @@ class _Applied(NamedTuple):
     """What applying one poll result under the lock leaves to do outside it."""
 
     alerts: list[alert_rules.Alert]
-    view: TrayView
-    seq: int
+    snapshot: AccountSnapshot
     plan: NextPoll
     compact: bool
 
 
-class _Snapshot(NamedTuple):
+class _SavedState(NamedTuple):
     """The state to save, numbered in the order it was taken."""
 
     seq: int
@@ -152,7 +160,9 @@ class Monitor:
         background: Callable[[Callable[[], None]], None] = run_in_thread,
         lang: Language = ENGLISH,
         feed: FeedPort | None = None,
+        name: str = "default",
     ) -> None:
+        self.name = name
         self._feed = feed
         self._pacing = pacing
         self._lang = lang
@@ -168,9 +178,9 @@ class Monitor:
         # Guards the fields below; held for in-memory work only, never across I/O.
         self._lock = threading.Lock()
         # Order tray updates and state saves from the poll thread and the UI thread: each
-        # view and snapshot is numbered under the lock, and an older one never replaces a
-        # newer one (the poll's save must not undo a pause saved meanwhile).
-        self._show_lock = threading.Lock()
+        # snapshot and saved state is numbered under the lock, and an older one never
+        # replaces a newer one (the board keeps the newest snapshot; the poll's save must not
+        # undo a pause saved meanwhile).
         self._write_lock = threading.Lock()  # held by the one thread writing the state
         # Held while a poll records a balance, for close() and reconfigure() to wait on
         # (a short SQLite write); taken before _lock, never while holding it.
@@ -179,19 +189,17 @@ class Monitor:
         self.state = MonitorState.from_json(saved.get("monitor"))
         self.alert_state = alert_rules.AlertState.from_json(saved.get("alerts"))
         self.forecast: Forecast | None = None
-        self.view: TrayView | None = None
         self._usage: tuple[float | None, float | None] = (None, None)
-        # The "Recent alerts" rows, read from the store outside the lock after each delivery.
+        # The "Recent alerts" rows: read from the store once, then kept in memory.
         self._recent = self._read_recent_alerts()
         self._compacted_at: float | None = None
         # Bumped by reconfigure(): a fetch that started before belongs to the old key/config.
         self._generation = 0
         self._closed = False
-        self._views_made = 0
-        self._views_shown = 0
-        self._snapshots_made = 0
-        self._latest = _Snapshot(0, {})  # the newest snapshot taken (under _lock)
-        self._written = 0  # the seq of the snapshot last written (under _write_lock)
+        self._snapshots_made = 0  # the account snapshots handed to the tray (under _lock)
+        self._states_made = 0
+        self._latest = _SavedState(0, {})  # the newest state to save (under _lock)
+        self._written = 0  # the seq of the state last written (under _write_lock)
 
     # -- configuration changes (a reload: SIGHUP, the CLI, the settings window) ----------------
     def reconfigure(
@@ -221,7 +229,7 @@ class Monitor:
         with self._lock:
             self._closed = True
             source = self._source
-            self._snapshot()
+            self._mark_for_save()
         _close(source)
         with self._record_lock:
             pass  # a balance being recorded right now is finished; later ones are dropped
@@ -258,59 +266,60 @@ class Monitor:
             state, settings = self.state, self.settings
         if applied is None:
             return self._unchanged(now, dropped or NextPoll(None, "stopped"))
-        alerts, view, seq, plan, compact = applied
+        alerts, snapshot, plan, compact = applied
         self._save()
         if self._feed is not None:
             self._guard("write the feed files", self._feed.publish, state, settings, now)
         self._deliver(alerts, now)
         if alerts:
-            recent = self._read_recent_alerts()
             with self._lock:
-                self._recent = recent
-                view, seq = self._present(now)
+                # Newest first, kept in memory: the menu's "Recent alerts" (no store read).
+                delivered = tuple((now, alert.title) for alert in reversed(alerts))
+                self._recent = (delivered + self._recent)[:RECENT_ALERTS]
+                snapshot = self._account_snapshot(now)
         if compact:
             # Retention: fold old rows into hourly/daily buckets (cheap once a day).
             self._guard("compact history", self._store.compact, now)
-        self._show(view, seq)
+        self._show(snapshot)
         log.info(
             "poll: %s; next in %s (%s)",
             self._describe(),
             "-" if plan.delay is None else f"{plan.delay:.0f} s",
             plan.reason,
         )
-        return PollReport(self.state, view, plan, tuple(alerts))
+        return PollReport(self.state, snapshot, plan, tuple(alerts))
 
     def refresh_delay(self, now: float) -> float:
         """Seconds a "Refresh now" must wait (a pending Retry-After), usually 0."""
         with self._lock:
             return refresh_delay(self.state, now)
 
-    def show_saved(self, now: float) -> TrayView:
+    def show_saved(self, now: float) -> AccountSnapshot:
         """Show what the last run saved, before the network answers."""
         return self.refresh_view(now)
 
-    def refresh_view(self, now: float) -> TrayView:
-        """Present the state as of `now` and show it if it changed. Called after every change
-        and periodically, so the age of the balance shows even while a poll is stuck."""
+    def refresh_view(self, now: float) -> AccountSnapshot:
+        """Hand the tray the account as of `now`. Called after every change and periodically,
+        so the age of the balance shows even while a poll is stuck."""
         with self._lock:
-            view, seq = self._present(now)
-        self._show(view, seq)
-        return view
+            snapshot = self._account_snapshot(now)
+        self._show(snapshot)
+        return snapshot
 
     def pause(self, until: float, now: float) -> None:
         with self._lock:
             self.alert_state = alert_rules.pause(self.alert_state, until)
-            self._snapshot()
-            view, seq = self._present(now)
-        self._show(view, seq)
+            self._mark_for_save()
+            snapshot = self._account_snapshot(now)
+        self._show(snapshot)
         self._save()
 
     def resume(self, now: float) -> None:
         with self._lock:
             self.alert_state, summary = alert_rules.resume(self.alert_state, now, self._lang)
-            self._snapshot()
-            view, seq = self._present(now)
-        self._show(view, seq)
+            self._mark_for_save()
+            snapshot = self._account_snapshot(now)
+        self._show(snapshot)
         self._save()
         if summary:
             # Called from the menu: the summary's send may block (a slow notification daemon).
@@ -351,15 +360,16 @@ class Monitor:
                     "treated as one period, not announced again",
                     *self.alert_state.flap,
                 )
-        view, seq = self._present(now)
+        snapshot = self._account_snapshot(now)
         plan = next_poll(self.state, self.settings.poll_interval, now, self._jitter(), self._pacing)
         compact = self._compacted_at is None or now - self._compacted_at >= COMPACT_EVERY_S
         if compact:
             self._compacted_at = now
-        self._snapshot()
-        return _Applied(alerts, view, seq, plan, compact)
+        self._mark_for_save()
+        return _Applied(alerts, snapshot, plan, compact)
 
-    def _present(self, now: float) -> tuple[TrayView, int]:
+    def _account_snapshot(self, now: float) -> AccountSnapshot:
+        """The account as of `now` for the tray, numbered (call under the lock)."""
         today, window = self._usage
         extras = Extras(
             forecast=self.forecast,
@@ -371,18 +381,24 @@ class Monitor:
             recent_alerts=self._recent,
             badge_style=self.settings.badge_style,
         )
-        self._views_made += 1
-        view = present(self.state, self.settings.alerts.thresholds, now, extras, lang=self._lang)
-        return view, self._views_made
-
-    def _snapshot(self) -> None:
-        """Number the state to save and make it the newest (call under the lock)."""
         self._snapshots_made += 1
+        return AccountSnapshot(
+            self.name,
+            self.state,
+            self.settings.alerts.thresholds,
+            now,
+            extras,
+            seq=self._snapshots_made,
+        )
+
+    def _mark_for_save(self) -> None:
+        """Number the state to save and make it the newest (call under the lock)."""
+        self._states_made += 1
         data: dict[str, object] = {
             "monitor": self.state.to_json(),
             "alerts": self.alert_state.to_json(),
         }
-        self._latest = _Snapshot(self._snapshots_made, data)
+        self._latest = _SavedState(self._states_made, data)
 
     def _dropped(self, generation: int) -> NextPoll | None:
         with self._lock:
@@ -397,20 +413,15 @@ class Monitor:
         return None
 
     def _unchanged(self, now: float, plan: NextPoll) -> PollReport:
-        view = self.refresh_view(now)
+        snapshot = self.refresh_view(now)
         log.info("poll result dropped (%s)", plan.reason)
-        return PollReport(self.state, view, plan, ())
+        return PollReport(self.state, snapshot, plan, ())
 
     # -- outside the lock: I/O -----------------------------------------------------------------
-    def _show(self, view: TrayView, seq: int) -> None:
-        with self._show_lock:
-            if seq <= self._views_shown:
-                return  # a newer view is already on screen
-            self._views_shown = seq
-            if view == self.view:
-                return
-            self.view = view
-            self._guard("update the tray", self._tray.show, view)
+    def _show(self, snapshot: AccountSnapshot) -> None:
+        # The board keeps the newest of this account's snapshots (by `seq`) and shows the
+        # view only when it changed.
+        self._guard("update the tray", self._tray.show, snapshot)
 
     # -- steps ---------------------------------------------------------------------------------
     def _fetch(self, source: BalanceSource | None, now: float) -> PollResult | None:
