@@ -13,7 +13,7 @@ import pytest
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Level
 from tray_app.history.store import DAY, HistoryStore
 from tray_app.history.usage_data import load_series
-from tray_app.windows.usage_window import default_export_name, forecast_text, summary_lines
+from tray_app.windows.usage_summary import default_export_name, forecast_text, summary_lines
 
 from .conftest import REPO, Home, run_cli
 from .support.usage_history import K0, KNOWN_NOW, known_history

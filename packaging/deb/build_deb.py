@@ -56,7 +56,7 @@ DEBIAN_PACKAGES: dict[str, str | None] = {
     "babel": "python3-babel",
 }
 # Recommended, not required: the Usage window's chart. Without matplotlib the window opens with
-# its numbers and says "(no chart)" (tray_app/ui/usage_window).
+# its numbers and says "(no chart)" (tray_app/windows/usage_window).
 RECOMMENDED: dict[str, str] = {"matplotlib": "python3-matplotlib"}
 # Requirements copied into /usr/share/lensmor-tray/vendor/, and why Debian's will not do.
 VENDORED: dict[str, str] = {

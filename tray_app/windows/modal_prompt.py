@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from tray_app.windows.tk_base import place
+
 if TYPE_CHECKING:
     import tkinter as tk
     from tkinter import ttk
@@ -72,16 +74,9 @@ class ModalPrompt:
         self.top.protocol("WM_DELETE_WINDOW", self.close)
         self._mapped = False
         self.top.bind("<Map>", self._on_map)
-        self._place_over(root.winfo_toplevel())
-
-    def _place_over(self, owner: tk.Misc) -> None:
-        # Centred over the Settings window, a third down: without a window manager (bare X,
-        # some kiosks) a new toplevel would otherwise appear in the screen's corner.
-        self.top.update_idletasks()
-        width, height = self.top.winfo_reqwidth(), self.top.winfo_reqheight()
-        x = owner.winfo_rootx() + max(0, (owner.winfo_width() - width) // 2)
-        y = owner.winfo_rooty() + max(0, (owner.winfo_height() - height) // 3)
-        self.top.geometry(f"+{x}+{y}")
+        # Centred over the Settings window: without a window manager (bare X, some kiosks)
+        # a new toplevel would otherwise appear in the screen's corner.
+        place(self.top, over=root.winfo_toplevel())
 
     def _focused(self, name: str) -> None:
         self._say("focus", name, force=True)

@@ -2,8 +2,9 @@
 
 `parse_form` turns the strings in the form into a `Settings` plus an optional new key, or into
 one message per bad field; `fields_from_settings` fills the form; `key_hint` and
-`describe_outcome` word what the window shows. The Tk view is `settings_dialog`, the work of
-its Test and Save buttons `settings_actions`, the Accounts list `accounts_form`.
+`describe_outcome` word what the window shows. The Tk view is `settings_dialog` (with its
+boxes `key_box`, `accounts_box` and `alerts_box`), the work of its Test and Save buttons
+`settings_actions`, the Accounts list `accounts_form`.
 """
 
 from __future__ import annotations

@@ -3,12 +3,13 @@
 It runs as its own process (`lensmor-tray usage`, started by the tray's "Usage…" row like
 Settings…), because tkinter must not share the tray's main loop and because matplotlib
 (~40 MB, half a second to import) must never be loaded into the tray: only this module,
-`ui.plotting` and `ui.usage_chart` import it. It reads the history the tray records (SQLite
+`plotting` and `usage_chart` import it. It reads the history the tray records (SQLite
 in WAL mode, so reading while the tray writes is safe) and writes nothing but the CSV the user
 asks for.
 
 Shown: a period selector (7, 30, 90 days, a year), the balance and daily spending charts
-(`ui.usage_chart`), and a summary: totals, the forecast in words, the largest drops.
+(`usage_chart`), and a summary: totals, the forecast in words, the largest drops (worded by
+`usage_summary`). The scaffolding it shares with the Settings window is `tk_base`'s.
 Keyboard: Tab moves between the period buttons and the buttons (Space/Return presses), 1-4
 pick a period, Ctrl+S exports, Escape closes.
 
@@ -21,10 +22,7 @@ stdout for the desktop tests.
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import os
-import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -34,11 +32,13 @@ from tray_app.config.loading import load_settings
 from tray_app.config.model import DEFAULT_ACCOUNT, ConfigError
 from tray_app.config.paths import AppPaths
 from tray_app.core import fmt
-from tray_app.core.balance import Balance, tenths
+from tray_app.core.balance import Balance
 from tray_app.core.language import ENGLISH, N_, Language
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Threshold
 from tray_app.core.usage_series import DEFAULT_PERIOD_DAYS, PERIODS_DAYS, UsageSeries
 from tray_app.support.i18n import language_from_environ
+from tray_app.windows.tk_base import TkWindow, echo_requested, main_loop, open_root, themed_style
+from tray_app.windows.usage_summary import default_export_name, summary_lines
 
 if TYPE_CHECKING:
     import tkinter as tk
@@ -53,7 +53,6 @@ EXIT_CLOSED = 0
 EXIT_CANNOT_OPEN = 2
 # Words are marked with N_ and translated where they are shown, in the window's `lang`.
 TITLE = N_("Lensmor tray — Usage")
-ECHO_ENV = "LENSMOR_TRAY_DIALOG_ECHO"
 PERIOD_LABELS = {7: N_("7 days"), 30: N_("30 days"), 90: N_("90 days"), 365: N_("1 year")}
 CHART_PX = (730, 500)
 NO_MATPLOTLIB = N_(
@@ -64,106 +63,13 @@ NO_MATPLOTLIB = N_(
 NO_CHART_HINT = "use `lensmor-tray history --chart` in a terminal instead"
 
 
-# -- the summary, pure -------------------------------------------------------------------------
-
-
-def summary_lines(
-    series: UsageSeries, tz: dt.tzinfo | None = None, lang: Language = ENGLISH
-) -> list[tuple[str, str]]:
-    """The summary beside the chart, as (label, text) rows, written like the menu."""
-    _ = lang.gettext
-    if series.empty:
-        return [("", _("No history in this period yet."))]
-    t = series.totals
-    rows = [
-        (
-            _("Period"),
-            _("{start} to {end}").format(
-                start=fmt.date(series.start, tz, lang), end=fmt.date(series.end, tz, lang)
-            ),
-        ),
-        (_("Spent"), _("{credits} credits").format(credits=fmt.credits(tenths(t.spent), lang))),
-    ]
-    added = []
-    if t.added:
-        added.append(
-            _("{credits} (top-ups, gifts)").format(credits=fmt.credits(tenths(t.added), lang))
-        )
-    if t.renewals:
-        added.append(
-            lang.ngettext("{count} renewal", "{count} renewals", t.renewals).format(
-                count=t.renewals
-            )
-        )
-    rows.append((_("Added"), ", ".join(added) if added else _("nothing")))
-    if t.start_balance is not None and t.end_balance is not None:
-        start, end = (
-            fmt.credits(tenths(t.start_balance), lang),
-            fmt.credits(tenths(t.end_balance), lang),
-        )
-        rows.append((_("Balance"), f"{start} → {end}"))
-    if t.busiest_day is not None:
-        day = t.busiest_day
-        noon = dt.datetime.combine(day, dt.time(12), tzinfo=dt.timezone.utc).timestamp()
-        rows.append(
-            (
-                _("Busiest day"),
-                _("{day}: {credits}").format(
-                    day=fmt.short_date(noon, dt.timezone.utc, lang),
-                    credits=fmt.credits(tenths(t.busiest_day_spent), lang),
-                ),
-            )
-        )
-    rows.append((_("Forecast"), forecast_text(series, tz, lang)))
-    for i, drop in enumerate(series.largest_drops):
-        when = f"{fmt.short_date(drop.ts, tz, lang)} {fmt.clock(drop.ts, tz, lang)}"
-        if drop.period == 3600:  # an hourly summary: the spending of that hour, in all
-            hour = drop.ts - drop.ts % 3600
-            when = (
-                f"{fmt.short_date(hour, tz, lang)} "
-                f"{fmt.clock(hour, tz, lang)}-{fmt.clock(hour + 3600, tz, lang)}"
-            )
-        elif drop.period:
-            when = _("{day}, whole day").format(day=fmt.short_date(drop.ts, tz, lang))
-        rows.append(
-            (_("Largest drops") if i == 0 else "", f"-{fmt.credits(drop.spent, lang)}  {when}")
-        )
-    return rows
-
-
-def forecast_text(
-    series: UsageSeries, tz: dt.tzinfo | None = None, lang: Language = ENGLISH
-) -> str:
-    _ = lang.gettext
-    proj = series.projection
-    if proj is None:
-        return _("needs a day of history")
-    pace = fmt.credits(tenths(round(proj.burn_per_day)), lang)
-    if proj.runs_out_at is not None:
-        runs_out = fmt.short_date(proj.runs_out_at, tz, lang)
-        if proj.ends_at_reset:
-            return _("at {pace} a day, runs out ~{date}, before the reset on {reset}").format(
-                pace=pace, date=runs_out, reset=fmt.short_date(proj.end_ts, tz, lang)
-            )
-        return _("at {pace} a day, runs out ~{date}").format(pace=pace, date=runs_out)
-    if proj.burn_per_day <= 0:
-        return _("no credits used lately")
-    if proj.ends_at_reset:
-        return _("at {pace} a day, lasts until the reset on {reset}").format(
-            pace=pace, reset=fmt.short_date(proj.end_ts, tz, lang)
-        )
-    return _("at {pace} a day").format(pace=pace)
-
-
-def default_export_name(now: float, tz: dt.tzinfo | None = None) -> str:
-    return f"lensmor-usage-{fmt.local_datetime(now, tz):%Y-%m-%d}.csv"
-
-
 # -- the window ----------------------------------------------------------------------------
 
 
-class UsageWindow:
+class UsageWindow(TkWindow):
     """Build it on a fresh `tk.Tk`, run `root.mainloop()`; `exit_code` says how it ended."""
+
+    ECHO_REPEATS = True  # the tests wait for each "period" line, the same period again too
 
     def __init__(
         self,
@@ -176,15 +82,12 @@ class UsageWindow:
         lang: Language = ENGLISH,
         account: str = DEFAULT_ACCOUNT,
     ) -> None:
-        self.root = root
-        self.lang = lang
+        super().__init__(root, lang, echo=echo)
         self.account = account  # named in every exported row
         self.store = store
         self.thresholds = thresholds
-        self.echo = echo
         self.now = time.time() if now is None else now
         self.exit_code = EXIT_CLOSED
-        self._ready = False
         self._series: dict[int, UsageSeries] = {}
         self._build()
 
@@ -248,14 +151,17 @@ class UsageWindow:
         self.summary.pack(fill="x", anchor="n")
 
         self._build_buttons(outer)
-        root.bind("<Escape>", lambda _e: self.close())
+        self.bind_common_keys()
         root.bind("<Control-s>", lambda _e: self.export())
         for index, days in enumerate(PERIODS_DAYS, start=1):
             root.bind(f"<Key-{index}>", self._period_key(days))  # plain "4" means Button-4
-        root.bind("<Return>", self._on_return)
-        root.bind("<Map>", self._on_map)
-        root.protocol("WM_DELETE_WINDOW", self.close)
-        self._focus_echo()
+        self.echo_focus(
+            {
+                **{f"period {d}": b for d, b in self.period_buttons.items()},
+                "export": self.export_button,
+                "close": self.close_button,
+            }
+        )
         self._show_period()
         root.minsize(min(760, root.winfo_screenwidth()), min(440, root.winfo_screenheight()))
 
@@ -275,13 +181,9 @@ class UsageWindow:
             self.export_button.state(["disabled"])
 
     def _style(self, root: tk.Tk) -> None:
-        from tkinter import ttk
-
         from tray_app.windows import usage_chart as chart
 
-        style = ttk.Style(root)
-        if "clam" in style.theme_names():
-            style.theme_use("clam")  # the one built-in theme that takes colours everywhere
+        style = themed_style(root, clam_everywhere=True)
         style.configure("Usage.TFrame", background=chart.BACKGROUND)
         style.configure("Usage.TLabel", background=chart.BACKGROUND, foreground=chart.TEXT)
         style.configure("Muted.TLabel", background=chart.BACKGROUND, foreground=chart.MUTED)
@@ -336,7 +238,7 @@ class UsageWindow:
             self.root.update_idletasks()
             # Said once the new chart is painted (a period picked before the chart exists is
             # said by _make_chart).
-            self._say("period", f"{days} ({len(series.steps)} steps, {len(series.events)} events)")
+            self.say("period", f"{days} ({len(series.steps)} steps, {len(series.events)} events)")
 
     def _draw_chart(self, series: UsageSeries) -> None:
         from tray_app.windows import usage_chart as chart
@@ -372,7 +274,7 @@ class UsageWindow:
             self.placeholder.configure(
                 text=self.lang.gettext(NO_MATPLOTLIB), wraplength=self.chart_size[0] - 40
             )
-            self._say("ready", f"window {int(self.root.wm_frame(), 16)} (no chart)")
+            self.announce_ready(" (no chart)")
             return
 
         from matplotlib.backends.backend_tkagg import FigureCanvasTkAgg
@@ -395,8 +297,8 @@ class UsageWindow:
         series = self.series(days)
         self._draw_chart(series)
         self.root.update_idletasks()
-        self._say("period", f"{days} ({len(series.steps)} steps, {len(series.events)} events)")
-        self._say("ready", f"window {int(self.root.wm_frame(), 16)}")
+        self.say("period", f"{days} ({len(series.steps)} steps, {len(series.events)} events)")
+        self.announce_ready()
 
     def _latest(self) -> Balance | None:
         if self.store is None:
@@ -442,9 +344,9 @@ class UsageWindow:
             initialfile=default_export_name(self.now),
         )
         if not target:
-            self._say("exported", "cancelled")
+            self.say("exported", "cancelled")
             return
-        self._say("exported", self.write_csv(Path(target)))
+        self.say("exported", self.write_csv(Path(target)))
 
     def write_csv(self, target: Path) -> str:
         """Write the CSV to `target`; return what the status line says."""
@@ -466,49 +368,14 @@ class UsageWindow:
         self.status.configure(text=text)
         return text
 
-    def close(self) -> None:
-        self._say("exit", str(self.exit_code))
-        self.root.destroy()
+    # -- readiness ----------------------------------------------------------------------------
 
-    def _on_return(self, event: tk.Event[tk.Misc]) -> str:
-        from tkinter import ttk
-
-        widget = event.widget
-        if isinstance(widget, ttk.Button | ttk.Radiobutton) and widget.instate(["!disabled"]):
-            widget.invoke()
-        return "break"
-
-    # -- readiness and echo (tests) ------------------------------------------------------------
-
-    def _focus_echo(self) -> None:
-        named = {
-            **{f"period {d}": b for d, b in self.period_buttons.items()},
-            "export": self.export_button,
-            "close": self.close_button,
-        }
-        for name, widget in named.items():
-            widget.bind("<FocusIn>", self._focus_said(name), add=True)
-
-    def _focus_said(self, name: str) -> Callable[[tk.Event[tk.Misc]], None]:
-        def say(_event: tk.Event[tk.Misc]) -> None:
-            self._say("focus", name)
-
-        return say
-
-    def _on_map(self, event: tk.Event[tk.Misc]) -> None:
-        if self._ready or event.widget is not self.root:
-            return
-        self._ready = True
-        self.root.focus_force()
+    def _shown(self) -> None:
         self.period_buttons[int(self.period.get())].focus_set()
-        self._say("shown", "window mapped, chart painting")
+        self.say("shown", "window mapped, chart painting")
         # Let Tk paint the window first; a short timer, since idle callbacks run before the
         # X server has drawn anything.
         self.root.after(20, self._make_chart)
-
-    def _say(self, kind: str, text: str) -> None:
-        if self.echo:
-            print(f"{kind}: {text}", flush=True)
 
 
 # -- entry point -----------------------------------------------------------------------------
@@ -517,11 +384,8 @@ class UsageWindow:
 def run_window(paths: AppPaths, environ: Mapping[str, str], account: str = DEFAULT_ACCOUNT) -> int:
     """Show `account`'s history until the window is closed. 0 closed, 2 could not open (see
     the module)."""
-    try:
-        import tkinter as tk
-    except ImportError:
-        _error("the Usage window needs tkinter (on Debian/Ubuntu: apt install python3-tk); "
-               + NO_CHART_HINT)  # fmt: skip
+    root = open_root("Usage", no_tkinter=NO_CHART_HINT, no_display="; " + NO_CHART_HINT)
+    if root is None:
         return EXIT_CANNOT_OPEN
     from tray_app.windows.plotting import default_cache_dir, keep_font_cache
 
@@ -529,25 +393,18 @@ def run_window(paths: AppPaths, environ: Mapping[str, str], account: str = DEFAU
         thresholds = load_settings(paths.config_file).alerts_for(account).thresholds
     except ConfigError:
         thresholds = DEFAULT_THRESHOLDS  # the chart still helps; Settings… reports the file
-    try:
-        root = tk.Tk(className="lensmor-tray")
-    except tk.TclError as exc:
-        _error(f"cannot open the Usage window: {exc}; " + NO_CHART_HINT)
-        return EXIT_CANNOT_OPEN
     keep_font_cache(os.environ, default_cache_dir())
     store = _open_store(paths, account)
-    echo = environ.get(ECHO_ENV, "") not in ("", "0")
     try:
         window = UsageWindow(
             root,
             store,
             thresholds=thresholds,
-            echo=echo,
+            echo=echo_requested(environ),
             lang=language_from_environ(environ),
             account=account,
         )
-        with contextlib.suppress(KeyboardInterrupt):
-            root.mainloop()
+        main_loop(root)
     finally:
         if store is not None:
             store.close()
@@ -562,7 +419,3 @@ def _open_store(paths: AppPaths, account: str) -> HistoryStore | None:
     if not path.exists():
         return None
     return HistoryStore.open(path)
-
-
-def _error(message: str) -> None:
-    print(f"lensmor-tray: {message}", file=sys.stderr)

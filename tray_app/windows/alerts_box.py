@@ -1,0 +1,122 @@
+"""The Settings window's "Alerts and polling" box: the warning thresholds, the poll interval,
+desktop notifications on or off, and the tray badge's style.
+
+Its own module so the window module keeps to the window (Save, Cancel, the status line): this
+box only shows `settings_form.fields_from_settings` and hands back what was typed; parsing and
+checking are `settings_form.parse_form`'s.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tray_app.config.model import MIN_POLL_INTERVAL_S, Settings
+from tray_app.core.badge import BadgeStyle
+from tray_app.core.language import N_, Language
+from tray_app.windows.settings_form import (
+    MAX_POLL_INTERVAL_S,
+    FormField,
+    FormFields,
+    fields_from_settings,
+)
+from tray_app.windows.settings_parts import error_label
+
+if TYPE_CHECKING:
+    import tkinter as tk
+    from tkinter import ttk
+
+THRESHOLDS_HINT = N_("Percent of your allowance, or credits: e.g. 20%, 5% or 1000")
+
+
+class AlertsBox:
+    """Build it into `outer` at `row`, filled from `settings`."""
+
+    def __init__(
+        self, root: tk.Tk, lang: Language, outer: ttk.Frame, row: int, settings: Settings
+    ) -> None:
+        import tkinter as tk
+        from tkinter import ttk
+
+        _ = lang.gettext
+        box = ttk.LabelFrame(outer, text=_("Alerts and polling"), padding=(12, 8))
+        box.grid(row=row, column=0, sticky="ew", pady=(12, 0))
+        box.columnconfigure(1, weight=1)
+        fields = fields_from_settings(settings)
+
+        ttk.Label(box, text=_("Warn below:")).grid(row=0, column=0, sticky="w", padx=(0, 8))
+        self.thresholds_var = tk.StringVar(root, value=fields.thresholds)
+        thresholds = ttk.Entry(box, textvariable=self.thresholds_var, width=24)
+        thresholds.grid(row=0, column=1, sticky="ew")
+        ttk.Label(box, text=_(THRESHOLDS_HINT), style="Hint.TLabel").grid(
+            row=1, column=1, sticky="w", pady=(2, 0)
+        )
+        thresholds_error = error_label(box, row=2, column=1)
+
+        ttk.Label(box, text=_("Check every:")).grid(
+            row=3, column=0, sticky="w", padx=(0, 8), pady=(8, 0)
+        )
+        interval_row = ttk.Frame(box)
+        interval_row.grid(row=3, column=1, sticky="w", pady=(8, 0))
+        self.interval_var = tk.StringVar(root, value=fields.poll_interval)
+        interval = ttk.Spinbox(
+            interval_row,
+            textvariable=self.interval_var,
+            from_=MIN_POLL_INTERVAL_S,
+            to=MAX_POLL_INTERVAL_S,
+            increment=30,
+            width=8,
+        )
+        interval.grid(row=0, column=0)
+        ttk.Label(
+            interval_row,
+            text=_("seconds (at least {minimum})").format(minimum=MIN_POLL_INTERVAL_S),
+            style="Hint.TLabel",
+        ).grid(row=0, column=1, padx=(6, 0))
+        interval_error = error_label(box, row=4, column=1)
+
+        self.notify_var = tk.BooleanVar(root, value=fields.notifications)
+        notify = ttk.Checkbutton(
+            box, text=_("Show desktop notifications"), variable=self.notify_var
+        )
+        notify.grid(row=5, column=0, columnspan=2, sticky="w", pady=(8, 0))
+
+        # Read-only: only the four styles can be chosen; arrow keys change it, Tab moves on.
+        ttk.Label(box, text=_("Tray badge:")).grid(
+            row=6, column=0, sticky="w", padx=(0, 8), pady=(8, 0)
+        )
+        self.badge_style_var = tk.StringVar(root, value=fields.badge_style)
+        badge_style = ttk.Combobox(
+            box,
+            textvariable=self.badge_style_var,
+            values=[style.value for style in BadgeStyle],
+            state="readonly",
+            width=12,
+        )
+        badge_style.grid(row=6, column=1, sticky="w", pady=(8, 0))
+        badge_style_error = error_label(box, row=7, column=1)
+
+        #: The box's widgets that take the focus, by the name the tests hear, in Tab order.
+        self.focusable: dict[str, tk.Widget] = {
+            "thresholds": thresholds,
+            "poll_interval": interval,
+            "notifications": notify,
+            "badge_style": badge_style,
+        }
+        #: What Save disables once saved.
+        self.inputs: list[ttk.Widget] = [thresholds, interval, notify, badge_style]
+        #: Each field's error label and the input focused when it is wrong.
+        self.errors: dict[FormField, tuple[ttk.Label, ttk.Widget]] = {
+            FormField.THRESHOLDS: (thresholds_error, thresholds),
+            FormField.POLL_INTERVAL: (interval_error, interval),
+            FormField.BADGE_STYLE: (badge_style_error, badge_style),
+        }
+
+    def form_fields(self, key: str) -> FormFields:
+        """The form as typed, with `key` from the key box."""
+        return FormFields(
+            key=key,
+            thresholds=self.thresholds_var.get(),
+            poll_interval=self.interval_var.get(),
+            notifications=bool(self.notify_var.get()),
+            badge_style=self.badge_style_var.get(),
+        )
