@@ -1,6 +1,6 @@
 """What makes an account name usable for a new account or a rename: one set of rules for
-`lensmor-tray account add|rename` (cli/accounts.py), the Settings window's Accounts list
-(ui/accounts_form.py) and the locked steps on disk (account_files.py), which check them again
+`lensmor-tray account add|rename` (cli/commands/account.py), the Settings window's Accounts
+list (ui/accounts_form.py) and the locked steps on disk (account_files.py), which check them again
 against the config as it is when the change is written.
 
 Pure: settings in, settings or a ConfigError out. The messages are in the caller's language
