@@ -1135,7 +1135,7 @@ def test_a_windows_install_without_a_venv_finds_its_scripts_folder(tmp_path: Pat
 
 
 def test_the_cli_accepts_the_autostart_arguments() -> None:
-    from tray_app.cli.main import build_parser
+    from tray_app.cli.parser import build_parser
 
     args = build_parser().parse_args(list(AUTOSTART_ARGS))
     assert (args.command, args.autostart) == ("run", True)
@@ -1172,7 +1172,7 @@ def test_the_linux_launcher_validates() -> None:
     program, *args = split_exec(values["Exec"])
     assert program in scripts
     assert values["TryExec"] in scripts
-    from tray_app.cli.main import build_parser
+    from tray_app.cli.parser import build_parser
 
     assert build_parser().parse_args(args).command == "run"
 

@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from tests.conftest import Home, make_home, run_cli
 from tests.support.rig import RecordingNotifier, RecordingTray
 from tray_app.api.client import LensmorClient
-from tray_app.cli.main import build_parser
+from tray_app.cli.parser import build_parser
 from tray_app.config.config_file import save_settings
 from tray_app.config.loading import load_settings
 from tray_app.config.model import ConfigError, Settings

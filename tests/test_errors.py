@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tray_app.api.client import AuthError, BadResponse, NetworkError, RateLimited, ServerError
-from tray_app.cli.main import api_error_to_cli
+from tray_app.cli.fetch import api_error_to_cli
 from tray_app.config.model import AlertSettings
 from tray_app.core import errors
 from tray_app.core.alerts import AlertState, evaluate

@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import Home, run_cli
-from tray_app.cli import main as cli
+from tray_app.cli.parser import build_parser
 from tray_app.config.account_names import MAX_FILE_NAME, account_slug
 from tray_app.config.loading import load_settings
 from tray_app.config.model import AccountConfig, Settings
@@ -315,14 +315,14 @@ def _commands_with_account_option() -> list[tuple[str, ...]]:
                 for name, sub in action.choices.items():
                     walk(sub, (*prefix, name))
 
-    walk(cli.build_parser(), ())
+    walk(build_parser(), ())
     return found
 
 
 def test_every_command_with_account_accepts_a_name_starting_with_a_dash() -> None:
     commands = _commands_with_account_option()
     assert {("status",), ("history",), ("usage",), ("key",), ("key", "show")} <= set(commands)
-    parser = cli.build_parser()
+    parser = build_parser()
     needs_action = {("key",): ["show"]}
     for command in commands:
         args = parser.parse_args([*command, "--account=-Ops", *needs_action.get(command, [])])
@@ -374,7 +374,6 @@ def test_the_commands_error_messages_suggest_can_be_pasted_for_a_name_starting_w
     import shlex
 
     from tray_app.cli.hints import account_add_command, key_set_command
-    from tray_app.cli.main import build_parser
 
     for name in ("-Ops", "My Team", "R&D"):
         argv = shlex.split(key_set_command(name))[1:]

@@ -23,8 +23,8 @@ import pytest
 
 from tests.conftest import REPO, Home
 from tray_app import entry
-from tray_app.cli import main as cli
 from tray_app.cli.args import STATUS_FORMATS
+from tray_app.cli.parser import build_parser
 from tray_app.core.balance import parse_balance
 from tray_app.core.state import MonitorState, PollResult, Problem, advance
 from tray_app.history.store import HistoryStore
@@ -48,7 +48,9 @@ BALANCE = {
 #: Never loaded by the fast path (PIL only for xbar's badge, checked apart).
 HEAVY = (
     "tray_app.cli.main",
-    "tray_app.cli.accounts",
+    "tray_app.cli.parser",
+    "tray_app.cli.commands",
+    "tray_app.cli.commands.account",
     "tray_app.keys.key_store",
     "tray_app.api.client",
     "keyring",
@@ -254,7 +256,7 @@ NOT_SERVED = [
 def test_the_fast_parser_reads_status_cached_as_the_full_parser_does(argv: list[str]) -> None:
     fast = entry.parse_fast_path(argv)
     assert fast is not None
-    full = cli.build_parser().parse_args(argv)
+    full = build_parser().parse_args(argv)
     for name in ("command", "config", "verbose", "json", "format", "cached", "account"):
         assert getattr(fast, name) == getattr(full, name), name
 

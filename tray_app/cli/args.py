@@ -1,8 +1,8 @@
 """The parts of the command line that the full CLI and the `status --cached` fast path share.
 
-`cli.build_parser` builds every command from these; `entry.parse_fast_path` builds a parser
-with only these, so that both read `status --cached …` the same way (the same options, the same
-abbreviations, the same choices) from one definition. Importing this module costs argparse
+`cli.parser.build_parser` builds every command from these; `entry.parse_fast_path` builds a
+parser with only these, so that both read `status --cached …` the same way (the same options,
+the same abbreviations, the same choices) from one definition. Importing this module costs argparse
 alone: no settings, no keyring, no HTTP client.
 """
 

@@ -1,11 +1,11 @@
 """`status --cached` without the full CLI: the happy path only, or nothing at all.
 
 A status bar runs `lensmor-tray status --cached --format …` every few seconds; issue 13 wants
-the answer in under 100 ms (docs/benchmarks.md). This module does what `cli.cmd_status` does
-for `--cached` with the same functions (`settings.read_settings`, `cli_args.selected_accounts`,
-`status_feed.cached_output`) but imports only those: no keyring, no account commands, no HTTP
-client, no logging, no Babel (the cached text is written with the built-in English formats,
-as the full CLI writes it).
+the answer in under 100 ms (docs/benchmarks.md). This module does what `cmd_status`
+(cli/commands/status.py) does for `--cached` with the same functions (`read_settings`,
+`args.selected_accounts`, `status_feed.cached_output`) but imports only those: no keyring, no
+account commands, no HTTP client, no logging, no Babel (the cached text is written with the
+built-in English formats, as the full CLI writes it).
 
 It never reports a problem itself. A config error, a --config file that is not there, an
 unknown --account, a saved state that cannot be read, no saved state at all, or a warning
@@ -34,7 +34,7 @@ def print_cached_status(args: argparse.Namespace) -> int | None:
     """Print `status --cached` for `args` and return its exit code (0); None when the full CLI
     must answer instead (nothing was printed)."""
     if args.config is not None and not _exists(args.config):
-        return None  # cli.load_config words this error
+        return None  # cli.config_access.load_config words it
     paths = AppPaths.default(args.config)
     try:
         settings, warnings = read_settings(paths.config_file)

@@ -1,7 +1,7 @@
 """What makes an account name usable for a new account or a rename: one set of rules for
-`lensmor-tray account add|rename` (cli/accounts.py), the Settings window's Accounts list
-(windows/accounts_form.py) and the locked steps on disk (keys/account_files.py), which check
-them again against the config as it is when the change is written.
+`lensmor-tray account add|rename` (cli/commands/account.py), the Settings window's Accounts
+list (windows/accounts_form.py) and the locked steps on disk (keys/account_files.py), which
+check them again against the config as it is when the change is written.
 
 Pure: settings in, settings or a ConfigError out. The messages are in the caller's language
 (the name checks of config/model.py stay English for now).

@@ -3,10 +3,10 @@
 Each function blocks (keyring, network, disk), so the window calls them from a worker thread,
 and each returns an `AccountOutcome` whose `text` is the one result line the window shows.
 The steps on disk and in the keyring are `account_files`', shared with `lensmor-tray account
-add|rename|remove` (cli/accounts.py): a key is tested before anything is saved; an account is
-never left in the config without its key, nor a key stored without its account. They change
-the config as it is on disk when they run (the plan's settings may be older: the CLI can have
-changed the file while the window was open), and the outcome carries what it says now.
+add|rename|remove` (cli/commands/account.py): a key is tested before anything is saved; an
+account is never left in the config without its key, nor a key stored without its account.
+They change the config as it is on disk when they run (the plan's settings may be older: the CLI
+can have changed the file while the window was open), and the outcome carries what it says now.
 """
 
 from __future__ import annotations

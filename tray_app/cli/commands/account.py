@@ -1,24 +1,25 @@
-"""`lensmor-tray account add|list|remove|rename` and the per-account parts of `status`.
-
-Kept out of cli/main.py so that the command table there stays short: cli/main.py registers these
-parsers (`add_account_parser`) and calls `selected_accounts` wherever a command takes
-`--account NAME`.
+"""`lensmor-tray account add|list|remove|rename`: the accounts in the config, with their keys.
 
 An account is its `[[accounts]]` entry in the config, its key (keyring user name = the account
 name, see keys/key_store.py) and its history file (AppPaths.history_db_for). `add` tests the key
 against the API before anything is saved; `remove` forgets the key and the entry but keeps
-the history file (it says where); `rename` moves all three.
+the history file (it says where); `rename` moves all three. The parser is cli/parser.py's;
+`--account NAME` of the other commands is read by cli.args.selected_accounts.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tray_app.cli.args import selected_accounts
+from tray_app.cli.commands.key import read_key_input
+from tray_app.cli.commands.running_app import tell_the_running_app
+from tray_app.cli.config_access import load_config, user_language
+from tray_app.cli.exits import print_error
+from tray_app.cli.fetch import fetch_with_key
+from tray_app.cli.hints import account_add_command
 from tray_app.config.account_rules import check_new_name, with_new_account
 from tray_app.config.model import AccountConfig, ConfigError, Settings
 from tray_app.config.paths import AppPaths
@@ -30,50 +31,28 @@ from tray_app.keys.account_files import add_account, default_is_a_placeholder, r
 from tray_app.keys.account_files import rename_account as rename_account_files
 from tray_app.keys.key_store import InvalidKey, KeyStore, looks_like_lensmor_key, normalise_key
 
-#: Exit codes from best to worst, for "the exit code is the worst of them" with several
-#: accounts: a usage/config error beats a rejected key, which beats an outage, which beats
-#: a rate limit (which only asks to wait).
-EXIT_SEVERITY = (0, 5, 4, 3, 2)
 
-
-def worst_exit(codes: list[int]) -> int:
-    def rank(code: int) -> int:
-        return EXIT_SEVERITY.index(code) if code in EXIT_SEVERITY else len(EXIT_SEVERITY)
-
-    return max(codes, key=rank, default=0)
-
-
-def single_account(args: argparse.Namespace, settings: Settings) -> AccountConfig:
-    """For commands that act on one account (`key`, `history`): --account, else the only one."""
-    accounts = selected_accounts(args, settings)
-    if len(accounts) > 1:
-        names = ", ".join(a.name for a in accounts)
-        raise ConfigError(f"there are several accounts ({names}); choose one with --account NAME")
-    return accounts[0]
-
-
-def add_account_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    account = sub.add_parser("account", help="add, list, remove or rename Lensmor accounts")
-    actions = account.add_subparsers(dest="account_command", metavar="ACTION", required=True)
-    add = actions.add_parser(
-        "add", help="add an account (reads its key from stdin when piped, else prompts)"
+def cmd_account(args: argparse.Namespace) -> int:
+    paths, settings = load_config(args)
+    commands = AccountCommands(
+        paths=paths,
+        settings=settings,
+        read_key=lambda: read_key_input(account_add_command(args.name)),
+        test_key=fetch_with_key,
+        warn=print_error,
+        lang=user_language(),
     )
-    add.add_argument("name", metavar="NAME")
-    add.add_argument("--base-url", metavar="URL", help="this account's API address")
-    actions.add_parser("list", help="list the accounts with their masked keys and last balances")
-    remove = actions.add_parser("remove", help="remove an account and forget its key")
-    remove.add_argument("name", metavar="NAME")
-    rename = actions.add_parser("rename", help="rename an account (keeps its key and history)")
-    rename.add_argument("old", metavar="OLD")
-    rename.add_argument("new", metavar="NEW")
+    code = commands.run(args)
+    return code if args.account_command == "list" else tell_the_running_app(paths, code)
 
 
-# -- the commands ------------------------------------------------------------------------------
+# -- add, list, remove, rename ---------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class AccountCommands:
-    """What the account commands need from cli/main.py, passed in so there is no import cycle."""
+    """The account commands with what they read, print and call passed in: `cmd_account` passes
+    the CLI's own (a prompt or stdin, a request to the API, stderr)."""
 
     paths: AppPaths
     settings: Settings
@@ -193,13 +172,3 @@ class AccountCommands:
             )
         )
         return 0
-
-
-def print_blocks(blocks: list[tuple[str, str]]) -> None:
-    """`status` with several accounts: one block per account, a blank line between them."""
-    out = sys.stdout
-    for index, (name, body) in enumerate(blocks):
-        if index:
-            out.write("\n")
-        out.write(f"{name}\n")
-        out.write("".join(f"  {line}\n" for line in body.splitlines()))
