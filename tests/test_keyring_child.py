@@ -137,7 +137,7 @@ def test_the_tray_polls_with_the_keyring_key_and_keeps_no_keyring_code(
     env = with_secret_service(home, secrets)
     store_in_keyring(home, env)
     with SimulatedLensmorServer(SimulatedAccount()) as server:
-        # No display: the tray runs headless and keeps polling (app/tray_app.py's _HeadlessTray).
+        # No display: the tray runs headless and keeps polling (tray/headless.py).
         env.update(LENSMOR_BASE_URL=server.url, DISPLAY="", WAYLAND_DISPLAY="")
         proc = subprocess.Popen(
             [sys.executable, "-m", "tray_app", "run"],

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -24,6 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tray_app.app.child_windows import ChildWindows
 from tray_app.app.pin_memory import PinMemory
 from tray_app.app.reload import AccountRuntime, Credentials, ReloadQueue
 from tray_app.app.running_accounts import RunningAccounts, wiring_of
@@ -42,9 +42,9 @@ from tray_app.support.aio_loop import AsyncioThread
 from tray_app.support.i18n import language_from_environ
 from tray_app.support.instance import AlreadyRunning, InstanceLock
 from tray_app.support.signal_inbox import SignalInbox, install_signal_inbox
-from tray_app.tray import host_probe as tray_host
-from tray_app.tray.choose import Probes, TrayKind, build_tray, choose_tray
-from tray_app.tray.headless import HeadlessTray
+from tray_app.support.threads import in_background
+from tray_app.tray.base import Tray
+from tray_app.tray.start import open_tray
 
 if TYPE_CHECKING:
     # Imported where they are used, after the tray item is on the bus (`_run_locked`):
@@ -57,8 +57,6 @@ if TYPE_CHECKING:
     from tray_app.runtime.scheduler import PollScheduler
 
 log = logging.getLogger(__name__)
-
-TRAY_HOST_WAIT_AT_LOGIN_S = 90.0
 
 
 def open_in_browser(url: str) -> bool:
@@ -91,7 +89,7 @@ class TrayApp:
         self.environ = dict(os.environ if environ is None else environ)
         self.settings = Settings()
         self._quit = threading.Event()
-        self.tray: Any = None
+        self.tray: Tray | None = None
         #: One per account, in the config's order (issue 12); changed by reloads only.
         self.accounts = RunningAccounts(self._build_account, self._source)
         self.board: TrayBoard | None = None
@@ -105,8 +103,9 @@ class TrayApp:
         self._refused_config: str | None = None  # the last invalid config's problem, said once
         self.lang = ENGLISH
         self._lock = InstanceLock(self.paths.lock_file)
-        self._dialog: subprocess.Popen[bytes] | None = None
-        self._usage: subprocess.Popen[bytes] | None = None
+        self._windows = ChildWindows(
+            self.paths.config_file, self.paths.data_dir, on_settings_closed=self.request_reload
+        )
         self._autostart: Autostart | None = None
         self._autostart_enabled: bool | None = None
         # One asyncio loop for every D-Bus part (desktop-notifier; the native tray too).
@@ -184,40 +183,6 @@ class TrayApp:
         )
         return AccountRuntime(name, store, monitor, wiring)
 
-    def _make_tray(self) -> Any:
-        if (
-            sys.platform == "linux"
-            and self.options.autostart
-            and not tray_host.wait_for_tray_host(
-                self.environ,
-                TRAY_HOST_WAIT_AT_LOGIN_S,
-                present=lambda environ: tray_host.tray_host_present(environ, self.aio),
-            )
-        ):
-            return self._no_tray(tray_host.no_tray_message(self.environ))
-        choice = choose_tray(self.environ, probes=Probes.on(self.aio))
-        log.info("tray: %s (%s)", choice.kind.value, choice.reason)
-        if choice.kind is TrayKind.NONE:
-            return self._no_tray(choice.notice or f"no tray: {choice.reason}")
-        if choice.notice:
-            self._say(choice.notice)
-        try:
-            tray = build_tray(choice, self._on_action, self.aio)
-        except Exception as exc:  # noqa: BLE001 - any backend failure: run without a tray
-            return self._no_tray(f"the tray icon could not be created ({type(exc).__name__})")
-        if not tray.has_menu:
-            self._say(
-                "the tray icon has no menu on this desktop (pystray's xorg backend, an XEmbed-"
-                "only tray); install PyGObject (Debian/Ubuntu: sudo apt install python3-gi "
-                "gir1.2-gtk-3.0) or use a panel with a StatusNotifier tray"
-            )
-        log.info("tray backend: %s", tray.backend)
-        return tray
-
-    def _no_tray(self, message: str) -> HeadlessTray:
-        self._say(f"{message}")
-        return HeadlessTray()
-
     @staticmethod
     def _say(message: str) -> None:
         log.warning("%s", message)
@@ -248,18 +213,20 @@ class TrayApp:
                 self._signals.close()
 
     def _run_locked(self) -> int:
-        self.build()
+        tray = self.build()
         self._install_signal_handlers()
         try:
-            self.tray.run(self._started)
+            tray.run(self._started)
         finally:
             self._shutdown()
         return 0
 
-    def build(self) -> None:
+    def build(self) -> Tray:
         """Everything but the main loop: settings, tray, notifier, board, feeds, accounts."""
         self.settings = self._load_settings()
-        self.tray = self._make_tray()
+        tray = self.tray = open_tray(
+            self.environ, self._on_action, self.aio, at_login=self.options.autostart, say=self._say
+        )
         from tray_app.notify.chain import build_default_chain
         from tray_app.notify.desktop_backend import DesktopNotifierBackend
         from tray_app.notify.plyer_backend import find_app_icon
@@ -272,7 +239,7 @@ class TrayApp:
         self._notifier = build_default_chain(icon_provider=self._pystray_icon, first=desktop)
         names = self.settings.account_names
         self.lang = language_from_environ(self.environ)  # loads the catalog: once
-        self.board = TrayBoard(self.tray, names, self.settings.badge_account, self.lang)
+        self.board = TrayBoard(tray, names, self.settings.badge_account, self.lang)
         self._feed = FeedWriter(names, self.lang)
         self.scheduler = PollScheduler(pacing=self.options.pacing)
         self.accounts.start_with(
@@ -283,10 +250,10 @@ class TrayApp:
             self.scheduler,
         )
         self._init_autostart()
+        return tray
 
-    def _pystray_icon(self) -> Any:
-        tray = self.tray
-        return getattr(tray, "icon", None) if getattr(tray, "can_notify", False) else None
+    def _pystray_icon(self) -> object | None:
+        return self.tray.notify_icon() if self.tray is not None else None
 
     def _started(self) -> None:
         """Runs once the icon loop is up (in pystray's setup thread)."""
@@ -310,10 +277,6 @@ class TrayApp:
             if number is not None:
                 signal.signal(number, handler)
 
-    @staticmethod
-    def _in_thread(fn: Callable[[], None]) -> None:
-        threading.Thread(target=fn, daemon=True).start()
-
     def _refresh(self) -> None:
         if self.scheduler is not None:
             self.scheduler.refresh_now()
@@ -330,8 +293,7 @@ class TrayApp:
         # No reload may build an account after this point; one running is waited for.
         self._reloads.stop()
         self._pins.close()  # a pin made just before quitting is written (the config lock)
-        if self._dialog is not None and self._dialog.poll() is None:
-            self._dialog.terminate()
+        self._windows.close_settings()
         # The monitors first: each saves its state and cuts a request in flight, so the
         # scheduler's wait for that poll is short even when the server never answers.
         self.accounts.stop_all()
@@ -419,13 +381,13 @@ class TrayApp:
         elif action is Action.REFRESH:
             self._refresh()
         elif action is Action.OPEN_DASHBOARD:
-            self._in_thread(lambda: self._open_url(DASHBOARD_URL))
+            in_background(lambda: self._open_url(DASHBOARD_URL))
         elif action is Action.OPEN_API_KEYS:
-            self._in_thread(lambda: self._open_url(API_KEYS_URL))
+            in_background(lambda: self._open_url(API_KEYS_URL))
         elif action is Action.SETTINGS:
-            self._open_settings()
+            self._windows.open_settings()
         elif action is Action.USAGE:
-            self._open_usage()
+            self._windows.open_usage(self._usage_account())
         elif action is Action.TOGGLE_AUTOSTART:
             self._toggle_autostart()
         elif action is Action.QUIT:
@@ -452,6 +414,13 @@ class TrayApp:
         if self.options.demo_settings is None:
             self._pins.remember(account)
 
+    def _usage_account(self) -> str | None:
+        """With several accounts, the Usage window shows the one on the badge (the one the
+        user is looking at)."""
+        if self.board is None or not self._several():
+            return None
+        return self.board.badge_account()
+
     def _on_notification_action(self, action_id: str) -> None:
         """A notification's button or body was clicked (on a thread of its own)."""
         try:
@@ -464,44 +433,6 @@ class TrayApp:
     def _open_url(self, url: str) -> None:
         if not self.options.open_url(url):
             log.warning("no web browser found to open %s", url)
-
-    def _open_settings(self) -> None:
-        """The dialog runs as its own process (tkinter must not share the tray's main loop)."""
-        if self._dialog is not None and self._dialog.poll() is None:
-            return
-        # resolve_launch_command gives the bundle's executable when frozen (where
-        # sys.executable is the app itself and "-m" would be an unknown argument).
-        program = resolve_launch_command().program
-        argv = [*program, "--config", str(self.paths.config_file), "settings"]
-        self._dialog = subprocess.Popen(argv)
-        dialog = self._dialog
-
-        def wait() -> None:
-            # Whatever the exit code: the Accounts list saves at once, and a window that was
-            # killed may have saved too. A reload with nothing changed changes nothing.
-            dialog.wait()
-            self.request_reload()
-
-        self._in_thread(wait)
-
-    def _open_usage(self) -> None:
-        """The Usage window, its own process like Settings: it loads matplotlib, the tray
-        never does. One at a time; a second click while it is open does nothing."""
-        if self._usage is not None and self._usage.poll() is None:
-            return
-        program = resolve_launch_command().program
-        argv = [*program, "--config", str(self.paths.config_file), "usage"]
-        argv += ["--data-dir", str(self.paths.data_dir)]  # the demo keeps its own history
-        if self.board is not None and self._several():
-            # Several accounts: the one on the badge (the one the user is looking at). One
-            # argument with "=": a name that starts with "-" is not taken for an option.
-            argv.append(f"--account={self.board.badge_account()}")
-        usage = self._usage = subprocess.Popen(argv)
-
-        def reap() -> None:
-            usage.wait()
-
-        self._in_thread(reap)
 
 
 def demo_options(paths: AppPaths, base_url: str, keys: Mapping[str, str]) -> AppOptions:

@@ -48,6 +48,8 @@ from tray_app.core.view import RECENT_ALERTS, AccountSnapshot, Extras, TrayView,
 from tray_app.history.store import HistoryStore
 from tray_app.history.usage_data import usage_today
 from tray_app.notify.base import Notification, notification_for
+from tray_app.runtime.state_saver import StateSaver
+from tray_app.support.threads import in_background
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -121,22 +123,11 @@ class _Applied(NamedTuple):
     compact: bool
 
 
-class _SavedState(NamedTuple):
-    """The state to save, numbered in the order it was taken."""
-
-    seq: int
-    data: dict[str, object]
-
-
 class _Keep:
     """`Monitor.reconfigure(source=KEEP_SOURCE)`: the same key and base URL, new settings."""
 
 
 KEEP_SOURCE = _Keep()
-
-
-def run_in_thread(fn: Callable[[], None]) -> None:
-    threading.Thread(target=fn, name="lensmor-deliver", daemon=True).start()
 
 
 def _outcome(result: PollResult) -> alert_rules.PollOutcome:
@@ -157,7 +148,7 @@ class Monitor:
         jitter: Callable[[], float] = random.random,
         autostart_state: Callable[[], bool | None] = lambda: None,
         pacing: PacingProfile = PRODUCTION,
-        background: Callable[[Callable[[], None]], None] = run_in_thread,
+        background: Callable[[Callable[[], None]], None] = in_background,
         lang: Language = ENGLISH,
         feed: FeedPort | None = None,
         name: str = "default",
@@ -181,7 +172,6 @@ class Monitor:
         # snapshot and saved state is numbered under the lock, and an older one never
         # replaces a newer one (the board keeps the newest snapshot; the poll's save must not
         # undo a pause saved meanwhile).
-        self._write_lock = threading.Lock()  # held by the one thread writing the state
         # Held while a poll records a balance, for close() and reconfigure() to wait on
         # (a short SQLite write); taken before _lock, never while holding it.
         self._record_lock = threading.Lock()
@@ -197,9 +187,7 @@ class Monitor:
         self._generation = 0
         self._closed = False
         self._snapshots_made = 0  # the account snapshots handed to the tray (under _lock)
-        self._states_made = 0
-        self._latest = _SavedState(0, {})  # the newest state to save (under _lock)
-        self._written = 0  # the seq of the state last written (under _write_lock)
+        self._saver = StateSaver(lambda data: self._guard("save state", store.save_state, data))
 
     # -- configuration changes (a reload: SIGHUP, the CLI, the settings window) ----------------
     def reconfigure(
@@ -392,13 +380,9 @@ class Monitor:
         )
 
     def _mark_for_save(self) -> None:
-        """Number the state to save and make it the newest (call under the lock)."""
-        self._states_made += 1
-        data: dict[str, object] = {
-            "monitor": self.state.to_json(),
-            "alerts": self.alert_state.to_json(),
-        }
-        self._latest = _SavedState(self._states_made, data)
+        """The state as it is now is the newest to save (call under the lock: the saver's
+        numbers then follow the order of the changes)."""
+        self._saver.mark({"monitor": self.state.to_json(), "alerts": self.alert_state.to_json()})
 
     def _dropped(self, generation: int) -> NextPoll | None:
         with self._lock:
@@ -457,28 +441,7 @@ class Monitor:
             self._guard("notify", self._notifier.send, notification)
 
     def _save(self, *, wait: bool = False) -> None:
-        """Write the newest state. Whoever holds the write lock writes until nothing newer is
-        left, so a caller that finds it taken (the UI thread while a poll's write is slow)
-        returns at once: its snapshot is written by that thread, never overwritten by an
-        older one. `wait` (quit): block until it is on disk."""
-        while True:
-            if not self._write_lock.acquire(blocking=wait):
-                return
-            try:
-                while True:
-                    with self._lock:
-                        latest = self._latest
-                    if latest.seq <= self._written:
-                        break
-                    self._guard("save state", self._store.save_state, latest.data)
-                    self._written = latest.seq
-            finally:
-                self._write_lock.release()
-            # A snapshot taken between the last check and the release found the lock held
-            # and left it to us: look once more.
-            with self._lock:
-                if self._latest.seq <= self._written:
-                    return
+        self._saver.save(wait=wait)
 
     def _read_usage(self, now: float) -> tuple[float | None, float | None]:
         """Credits spent today and over the usage window, from the history (None: unknown)."""

@@ -31,6 +31,7 @@ from typing import Any
 from tray_app.core.view import MenuAction
 from tray_app.support.aio_loop import AsyncioThread
 from tray_app.tray import host_probe as tray_host
+from tray_app.tray.base import Tray
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +170,7 @@ def _pick(  # noqa: PLR0911 - one return per rule of the module docstring's list
     return TrayChoice(TrayKind.PYSTRAY_XORG, "no session bus; X11 tray docking")
 
 
-def build_tray(choice: TrayChoice, on_action: Callable[[MenuAction], None], loop: Any) -> Any:
+def build_tray(choice: TrayChoice, on_action: Callable[[MenuAction], None], loop: Any) -> Tray:
     """The tray object for `choice`; raises whatever its backend raises when it cannot start.
 
     `loop` is the app's shared `AsyncioThread` (used by the native item only).

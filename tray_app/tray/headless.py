@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from tray_app.core.view import TrayView
 
@@ -14,10 +13,14 @@ log = logging.getLogger(__name__)
 
 
 class HeadlessTray:
+    backend = "headless"
+    has_menu = False
+
     def __init__(self) -> None:
         self._stop = threading.Event()
-        self.can_notify = False
-        self.icon: Any = None
+
+    def notify_icon(self) -> object | None:
+        return None
 
     def show(self, view: TrayView) -> None:
         log.debug("no tray; would show: %s", view.title)

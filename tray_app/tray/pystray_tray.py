@@ -106,11 +106,11 @@ class PystrayTray:
         if self.backend == "win32":
             self._icon._assert_icon_handle = self._win32_icon_handle
         self.has_menu = bool(getattr(self._icon, "HAS_MENU", False))
-        self.can_notify = bool(getattr(self._icon, "HAS_NOTIFICATION", False))
+        self._can_notify = bool(getattr(self._icon, "HAS_NOTIFICATION", False))
 
-    @property
-    def icon(self) -> Any:
-        return self._icon
+    def notify_icon(self) -> object | None:
+        """pystray's icon where its backend can show a notification (notify/pystray_backend.py)."""
+        return self._icon if self._can_notify else None
 
     def run(self, setup: Callable[[], None]) -> None:
         sigint_handler = signal.getsignal(signal.SIGINT)

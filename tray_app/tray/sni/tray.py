@@ -41,9 +41,6 @@ class SniTray:
 
     backend = "sni"
     has_menu = True
-    #: Notifications are the notifier chain's job (no pystray icon to notify through).
-    can_notify = False
-    icon = None
 
     def __init__(
         self,
@@ -125,6 +122,10 @@ class SniTray:
                 return  # quitting: the item is leaving the bus (a last poll may still report)
             # Inside the lock: two concurrent show() calls reach the loop in the same order.
             self._loop.call_soon(self._apply, state, view.rows)
+
+    def notify_icon(self) -> object | None:
+        """None: notifications are the notifier chain's job, over D-Bus (no pystray icon)."""
+        return None
 
     def stop(self) -> None:
         """Remove the item (release the name, disconnect) and let `run()` return."""
