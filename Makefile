@@ -10,6 +10,9 @@ PY := $(VENV)/bin/python
 JOBS ?= 2
 VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' tray_app/__init__.py)
 PYTEST := $(PY) -m pytest -p no:cacheprovider -n $(JOBS) --dist loadfile
+# The package shape: the layers point down and nothing imports in a cycle (import-linter, the
+# contracts in pyproject.toml), and no module passes 500 lines (scripts/check_shape.py).
+SHAPE := $(VENV)/bin/lint-imports --no-cache && $(PY) scripts/check_shape.py
 
 run:
 	@scripts/bootstrap.sh desktop
@@ -20,6 +23,7 @@ test:
 	$(PY) -m ruff check tray_app tests
 	$(PY) -m ruff format --check tray_app tests
 	$(PY) -m mypy
+	$(SHAPE)
 	$(PYTEST) -m "not packaging"
 	$(PYTEST) -m packaging
 
@@ -28,6 +32,7 @@ check:
 	$(PY) -m ruff check tray_app tests
 	$(PY) -m ruff format --check tray_app tests
 	$(PY) -m mypy
+	$(SHAPE)
 	$(PYTEST) -m "not desktop and not slow"
 
 lint:

@@ -35,6 +35,7 @@ from tray_app.config.paths import AppPaths
 from tray_app.core.balance import Balance
 from tray_app.core.pacing import DEMO
 from tray_app.core.state import MonitorState
+from tray_app.core.view import Action
 from tray_app.demo.server import Fault, SimulatedAccount, SimulatedLensmorServer
 from tray_app.history.store import HistoryStore
 
@@ -417,15 +418,19 @@ def test_the_usage_row_passes_an_account_that_starts_with_a_dash(
 ) -> None:
     write_config(home, server, ["-Ops", "Work"], 'badge_account = "-Ops"\n\n')
     store_key(home, "Work", WORK_KEY)
+    err = ""
+
+    def said() -> bool:
+        nonlocal err
+        err += capfd.readouterr().err
+        return "cannot open the Usage window" in err
+
     with running_app(home, monkeypatch) as app:
         capfd.readouterr()
-        app._open_usage()
-        assert app._usage is not None
-        app._usage.wait(60)
-        err = capfd.readouterr().err
-    # No display here, so the window cannot open; but the account was accepted.
+        app._on_action(Action.USAGE)  # the menu's Usage… row
+        # No display here, so the window cannot open; but the account was accepted.
+        poll_until(said, 60, "the Usage window's one line")
     assert "expected one argument" not in err
-    assert "cannot open the Usage window" in err
 
 
 # -- 5. the hostile sweep ----------------------------------------------------------------------
@@ -525,7 +530,7 @@ def test_the_settings_window_reloads_whatever_its_exit_code(
     with running_app(home, monkeypatch) as app:
         write_config(home, server, ["Work", "Home"])
         store_key(home, "Home", HOME_KEY)
-        app._open_settings()
+        app._on_action(Action.SETTINGS)  # the menu's Settings… row
         poll_until(lambda: names_running(app) == ["Work", "Home"], 60, "the reload")
         poll_until(lambda: requests_of(server, "Home"), 20, "Home polled")
 
