@@ -64,7 +64,7 @@ from tray_app.demo.server import DEMO_KEY, SimulatedAccount, SimulatedLensmorSer
 from tray_app.history.store import HistoryStore  # noqa: E402
 from tray_app.notify.base import Notification  # noqa: E402
 from tray_app.runtime.monitor import Monitor  # noqa: E402
-from tray_app.tray.icon import LEVEL_FILL  # noqa: E402
+from tray_app.tray.badge_palette import LEVEL_FILL  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 RGB = tuple[int, int, int]

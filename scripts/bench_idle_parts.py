@@ -28,7 +28,7 @@ BASE = "import tray_app.cli.main, tray_app.app.tray_app, tray_app.tray.sni.tray\
 RENDER = """
 from tray_app.core.badge import badge_for_balance
 from tray_app.core.levels import Level
-from tray_app.tray.icon import BadgeRenderer
+from tray_app.tray.badge_renderer import BadgeRenderer
 from tray_app.tray.sni.pixmaps import badge_pixmaps
 renderer = BadgeRenderer()
 for value in (12_500, 950, 30_000, 1_200_000):
@@ -36,8 +36,9 @@ for value in (12_500, 950, 30_000, 1_200_000):
 """
 FONT_FROM_BYTES = """
 import io
-import tray_app.tray.icon as icon
-icon._font_source = lambda: io.BytesIO(icon.asset_bytes(icon.FONT_FILE))
+import tray_app.tray.badge_renderer as badge_renderer
+from tray_app.support.resources import asset_bytes
+badge_renderer._font_source = lambda: io.BytesIO(asset_bytes(badge_renderer.FONT_FILE))
 """
 DROPPED = {
     "autostart macOS + Windows": "import tray_app.autostart.macos, tray_app.autostart.windows",

@@ -9,7 +9,7 @@ From that 1024 px master this script writes
     <out>/png/app-icon-<N>.png         N = 16 22 24 32 48 64 128 256 512
     <out>/app-icon.ico                 Windows, 16..256 px in one file
     <out>/app-icon.icns                macOS, 32..1024 px (16@2x .. 512@2x) in one file
-    <package-dir>/app-icon.png         the master, for `tray_app.tray.icon.app_icon()`
+    <package-dir>/app-icon.png         the master, for `tray_app.tray.badge_renderer.app_icon()`
     <package-dir>/app-icon-<N>.png     N = 128 256: the sizes notifications and the autostart
                                        entry pick, so no one scales a 1024 px image at run time
     <package-dir>/app-icon.ico         Windows notifications load an .ico, not a PNG

@@ -29,7 +29,7 @@ from tests.support.badge_sheet import (
     write_sheets,
 )
 from tray_app.core.badge import BadgeStyle
-from tray_app.tray.icon import Panel
+from tray_app.tray.badge_palette import Panel
 
 pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract-ocr")
 

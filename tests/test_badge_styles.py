@@ -24,7 +24,9 @@ from tray_app.core.badge import (
 from tray_app.core.levels import Level
 from tray_app.core.view import Extras, present
 from tray_app.tray.appearance import panel_for_color_scheme
-from tray_app.tray.icon import LEVEL_FILL, BadgeRenderer, Panel, render_badge
+from tray_app.tray.badge_drawing import render_badge
+from tray_app.tray.badge_palette import LEVEL_FILL, Panel
+from tray_app.tray.badge_renderer import BadgeRenderer, load_badge_font
 from tray_app.tray.pystray_tray import WINDOWS_TRAY_SIZES, badge_geometry, windows_icon_bytes
 
 HOST_SIZES = (16, 20, 22, 24, 32, 48, 64)
@@ -153,7 +155,7 @@ def test_bad_scales_are_refused() -> None:
     spec = badge_for_balance(950, 0.1, Level.LOW)
     for scale in (0, 5):
         with pytest.raises(ValueError, match="scale"):
-            render_badge(spec, 22, scale=scale)
+            render_badge(spec, 22, load_badge_font(), scale=scale)
 
 
 # --- styles (pixels) ------------------------------------------------------------------------

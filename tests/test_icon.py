@@ -24,13 +24,9 @@ from PIL import Image, ImageChops, ImageStat
 
 from tray_app.core.badge import BadgeKind, BadgeSpec, badge_for_balance, state_badge
 from tray_app.core.levels import Level
-from tray_app.tray.icon import (
-    BadgeRenderer,
-    app_icon,
-    contrast_ratio,
-    load_badge_font,
-    render_badge,
-)
+from tray_app.tray.badge_drawing import render_badge
+from tray_app.tray.badge_palette import contrast_ratio
+from tray_app.tray.badge_renderer import BadgeRenderer, app_icon, load_badge_font
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "generate_icons.py"
@@ -189,7 +185,7 @@ def test_badges_are_drawn_at_their_size_not_scaled_from_one(renderer: BadgeRende
 
 def test_too_small_a_size_is_refused() -> None:
     with pytest.raises(ValueError, match="at least"):
-        render_badge(state_badge(BadgeKind.STARTING), 4)
+        render_badge(state_badge(BadgeKind.STARTING), 4, load_badge_font())
 
 
 # --- colour per level ------------------------------------------------------------------------
@@ -293,9 +289,11 @@ def test_stale_and_rate_limited_carry_different_corner_markers(size: int) -> Non
     # Both draw a white disc with a dark glyph in the bottom-right corner: a clock for stale,
     # an hourglass for rate-limited. Look inside the disc: mostly white, some ink, and the ink
     # in different places for the two glyphs (for every level, so not just by colour).
+    font = load_badge_font()
+
     def inside_marker(spec: BadgeSpec) -> Image.Image:
         box = (round(size * 0.64), round(size * 0.64), round(size * 0.90), round(size * 0.90))
-        return render_badge(spec, size).crop(box).convert("RGB").convert("L")
+        return render_badge(spec, size, font).crop(box).convert("RGB").convert("L")
 
     for level in Level:
         stale = inside_marker(badge_for_balance(30_050, 0.86, level, stale=True))
@@ -357,7 +355,9 @@ def test_cache_evicts_the_least_recently_used() -> None:
 
 def test_cached_and_uncached_renders_agree(renderer: BadgeRenderer) -> None:
     spec = badge_for_balance(4_200, 0.12, Level.LOW)
-    assert render_badge(spec, 32).tobytes() == renderer.render(spec, 32).tobytes()
+    assert (
+        render_badge(spec, 32, load_badge_font()).tobytes() == renderer.render(spec, 32).tobytes()
+    )
 
 
 # --- bundled font and app icon ---------------------------------------------------------------

@@ -20,7 +20,7 @@ from tray_app.autostart import autostart_for, resolve_launch_command
 from tray_app.core.alerts import threshold_lines
 from tray_app.core.badge import badge_for_balance
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Level
-from tray_app.tray.icon import BadgeRenderer, load_badge_font
+from tray_app.tray.badge_renderer import BadgeRenderer, load_badge_font
 from tray_app.tray.sni.pixmaps import badge_pixmaps
 
 threshold_lines(DEFAULT_THRESHOLDS, 10_000)

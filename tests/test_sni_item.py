@@ -30,7 +30,7 @@ from tray_app.core.state import MonitorState, PollResult, advance, with_no_key
 from tray_app.core.view import Action, TrayView, present
 from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
 from tray_app.support.aio_loop import AsyncioThread
-from tray_app.tray.icon import BadgeRenderer
+from tray_app.tray.badge_renderer import BadgeRenderer
 from tray_app.tray.sni.item import ICON_SETTLE_S, ITEM_INTERFACE, ITEM_PATH
 from tray_app.tray.sni.pixmaps import ICON_SIZES, argb32
 from tray_app.tray.sni.tray import SniTray

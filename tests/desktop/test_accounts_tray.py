@@ -21,7 +21,7 @@ from tests.conftest import REPO
 from tray_app.config.paths import account_key_file
 from tray_app.core.levels import Level
 from tray_app.demo.server import SimulatedAccount, SimulatedLensmorServer
-from tray_app.tray.icon import LEVEL_FILL
+from tray_app.tray.badge_palette import LEVEL_FILL
 
 from .conftest import running_on_ci
 from .harness import NotifyCall, parse_notify_log, poll_until

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tray_app.tray.appearance import PORTAL_NAME, desktop_panel, read_color_scheme
-from tray_app.tray.icon import Panel
+from tray_app.tray.badge_palette import Panel
 
 from .harness import REPO_ROOT, DesktopSession, poll_until
 

@@ -31,7 +31,7 @@ from tests.conftest import REPO
 from tray_app.core import fmt
 from tray_app.core.levels import Level
 from tray_app.demo.server import DEMO_KEY, Fault, SimulatedLensmorServer
-from tray_app.tray.icon import LEVEL_FILL
+from tray_app.tray.badge_palette import LEVEL_FILL
 
 from .conftest import running_on_ci
 from .harness import poll_until

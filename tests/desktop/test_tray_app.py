@@ -27,7 +27,7 @@ from tests.conftest import REPO
 from tests.support.waiting import poll_until, stays_false
 from tray_app.core.levels import Level
 from tray_app.demo.server import DEMO_KEY, Fault, SimulatedLensmorServer
-from tray_app.tray.icon import LEVEL_FILL, NEUTRAL_FILL, STALE_DESATURATE, _mix
+from tray_app.tray.badge_palette import LEVEL_FILL, NEUTRAL_FILL, STALE_DESATURATE, mix
 
 from .harness import DesktopSession
 
@@ -40,8 +40,8 @@ FILLS: dict[str, tuple[int, int, int]] = {
     "critical": LEVEL_FILL[Level.CRITICAL],
     "depleted": LEVEL_FILL[Level.DEPLETED],
     "neutral": NEUTRAL_FILL,
-    "stale-ok": _mix(LEVEL_FILL[Level.OK], GREY, STALE_DESATURATE),
-    "stale-low": _mix(LEVEL_FILL[Level.LOW], GREY, STALE_DESATURATE),
+    "stale-ok": mix(LEVEL_FILL[Level.OK], GREY, STALE_DESATURATE),
+    "stale-low": mix(LEVEL_FILL[Level.LOW], GREY, STALE_DESATURATE),
 }
 
 

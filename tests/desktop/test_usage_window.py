@@ -23,7 +23,7 @@ from tray_app.config.paths import AppPaths
 from tray_app.core.levels import Level
 from tray_app.history.export import csv_text
 from tray_app.history.store import HistoryStore
-from tray_app.tray.icon import LEVEL_FILL
+from tray_app.tray.badge_palette import LEVEL_FILL
 
 from ..support.usage_history import year_store
 from .harness import REPO_ROOT, DesktopSession, poll_until

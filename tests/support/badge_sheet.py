@@ -18,7 +18,8 @@ from PIL import Image, ImageChops, ImageDraw
 
 from tray_app.core.badge import BadgeKind, BadgeSpec, BadgeStyle, badge_for_balance, state_badge
 from tray_app.core.levels import Level
-from tray_app.tray.icon import BadgeRenderer, Panel, badge_text_colour
+from tray_app.tray.badge_palette import Panel, badge_text_colour
+from tray_app.tray.badge_renderer import BadgeRenderer
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "badges"

@@ -188,7 +188,7 @@ def badge_png_base64(account: AccountSnapshot) -> str:
     import base64
     import io
 
-    from tray_app.tray.icon import BadgeRenderer
+    from tray_app.tray.badge_renderer import BadgeRenderer
 
     image = BadgeRenderer(max_entries=1).render(account.view.badge, XBAR_BADGE_PX)
     out = io.BytesIO()

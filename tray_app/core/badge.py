@@ -1,10 +1,10 @@
 """What the tray badge shows, decided without drawing anything.
 
-A `BadgeSpec` is the whole input of the badge renderer (`tray_app.tray.icon`): two equal specs
-always draw the same pixels, so the tray compares specs and redraws only when one changes.
-Everything that could vary between two polls but is not visible (exact credits, timestamps)
-is left out on purpose: 30,050 and 30,020 credits both show "30k" and give equal specs when the
-gauge moves less than one step.
+A `BadgeSpec` is the whole input of the badge renderer (`tray_app.tray.badge_drawing`): two
+equal specs always draw the same pixels, so the tray compares specs and redraws only when one
+changes. Everything that could vary between two polls but is not visible (exact credits,
+timestamps) is left out on purpose: 30,050 and 30,020 credits both show "30k" and give equal
+specs when the gauge moves less than one step.
 
 Per-size text: a badge smaller than `SMALL_BADGE_PX` (16 and 20 px: GNOME's top bar, Windows'
 notification area at 100 % and 125 %) shows `short_text` ("29k", at most three digits) and no

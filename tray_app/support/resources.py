@@ -1,7 +1,8 @@
 """Files shipped in `tray_app/assets`, looked up at call time (wheel, editable install, bundle).
 
 One place decides which rendering of the app icon a consumer gets, so the notifier, the
-autostart entry and the settings window agree on names and sizes.
+autostart entry and the settings window agree on names and sizes; the badge renderer reads the
+badge font and the app icon master through it too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,19 @@ def assets_dir() -> Path | None:
     (the notification server, the desktop's autostart) need a path they can open."""
     root = importlib.resources.files("tray_app") / "assets"
     return root if isinstance(root, Path) and root.is_dir() else None
+
+
+def asset_path(name: str) -> Path | None:
+    """The file `name` in the assets as a path on disk (an installed package, the PyInstaller
+    bundle), or None when the package is not made of files (a zip import): then read its
+    bytes with `asset_bytes`. Whether the file exists is left to whoever opens it."""
+    source = importlib.resources.files("tray_app") / "assets" / name
+    return source if isinstance(source, Path) else None
+
+
+def asset_bytes(name: str) -> bytes:
+    """The bytes of a file shipped in `tray_app/assets/` (works from a wheel or a zip)."""
+    return (importlib.resources.files("tray_app") / "assets" / name).read_bytes()
 
 
 def find_app_icon(

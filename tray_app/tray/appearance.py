@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from tray_app.tray.icon import Panel
+from tray_app.tray.badge_palette import Panel
 
 log = logging.getLogger(__name__)
 

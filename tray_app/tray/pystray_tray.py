@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from tray_app.core.badge import BadgeKind, BadgeSpec, BadgeStyle, state_badge
 from tray_app.core.view import MenuAction, MenuRow, TrayView
-from tray_app.tray.icon import BadgeRenderer
+from tray_app.tray.badge_renderer import BadgeRenderer
 
 if TYPE_CHECKING:
     from tray_app.tray.xorg_bridge import XorgBridge

@@ -3,8 +3,8 @@ badge's level colours, renewals/top-ups/gifts marked, the forecast to the reset,
 spending as bars. No Tk here: the window embeds the figure, tests render it with Agg.
 
 Only the Usage window's process imports this module (matplotlib costs ~40 MB and half a second);
-the tray never does. Colours are the badge's (`ui.icon.LEVEL_FILL`) on a dark background, and
-numbers, dates and words are written by `core.fmt` and the catalogs in the window's
+the tray never does. Colours are the badge's (`tray.badge_palette.LEVEL_FILL`) on a dark
+background, and numbers, dates and words are written by `core.fmt` and the catalogs in the window's
 language, as in the menu.
 """
 
@@ -20,7 +20,7 @@ from tray_app.core.balance import Balance, Number
 from tray_app.core.language import ENGLISH, N_, Language
 from tray_app.core.levels import Level, Threshold, level_for
 from tray_app.core.usage_series import EventKind, UsageSeries
-from tray_app.tray.icon import LEVEL_FILL
+from tray_app.tray.badge_palette import LEVEL_FILL
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

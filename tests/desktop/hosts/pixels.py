@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageOps, ImageStat
 
-from tray_app.tray.icon import text_colour_on
+from tray_app.tray.badge_palette import text_colour_on
 
 RGB = tuple[int, int, int]
 Box = tuple[int, int, int, int]
@@ -59,8 +59,8 @@ def ink_image(badge: Image.Image, scale: int) -> Image.Image:
     """Dark glyphs on white, `scale` times larger, with a white margin for tesseract.
 
     A grey map of each pixel's closeness to the text colour (the renderer's own choice for the
-    body, `ui.icon.text_colour_on`), magnified with bicubic filtering the way panels scale
-    icons: the same preparation as the renderer's OCR test (tests/support/badge_sheet.py).
+    body, `tray.badge_palette.text_colour_on`), magnified with bicubic filtering the way panels
+    scale icons: the same preparation as the renderer's OCR test (tests/support/badge_sheet.py).
     A hard threshold of a 22 px badge merged "30.1k" into blobs tesseract read as nothing.
     """
     fill = badge_fill(badge)

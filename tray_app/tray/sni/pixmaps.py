@@ -10,7 +10,7 @@ from __future__ import annotations
 from PIL import Image
 
 from tray_app.core.badge import BadgeSpec
-from tray_app.tray.icon import BadgeRenderer
+from tray_app.tray.badge_renderer import BadgeRenderer
 
 #: The sizes hosts ask for: GNOME 16, XFCE/KDE 22-24, waybar 24, gtk-sni-tray 32, HiDPI 48-64.
 ICON_SIZES = (16, 22, 24, 32, 48, 64)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from tray_app.core.badge import BadgeKind, BadgeSpec, state_badge
 from tray_app.core.view import MenuAction, MenuRow, TrayView
 from tray_app.support.aio_loop import AsyncioThread
-from tray_app.tray.icon import BadgeRenderer
+from tray_app.tray.badge_renderer import BadgeRenderer
 from tray_app.tray.sni.dbusmenu import MENU_PATH, DbusMenu
 from tray_app.tray.sni.item import ITEM_PATH, ItemState, StatusNotifierItem, state_for
 from tray_app.tray.sni.menu_model import MenuIds, build_menu
