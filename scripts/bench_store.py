@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tray_app.cli.history_report import history_report
 from tray_app.core.balance import Balance
-from tray_app.history.store import DAY, HistoryStore
+from tray_app.history.retention import DAY
+from tray_app.history.store import HistoryStore
 
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 POLL = 300

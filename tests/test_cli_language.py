@@ -18,7 +18,8 @@ from tray_app.cli.history_report import history_report
 from tray_app.core import fmt
 from tray_app.core.balance import Balance
 from tray_app.demo.server import SimulatedLensmorServer
-from tray_app.history.store import HOUR, HistoryStore
+from tray_app.history.retention import HOUR
+from tray_app.history.store import HistoryStore
 from tray_app.support.i18n import language_from_environ
 
 GERMAN = {"LANG": "de_DE.UTF-8", "TZ": "UTC"}

@@ -18,7 +18,8 @@ import pytest
 from tray_app.core.balance import API_FIELDS, Balance
 from tray_app.core.usage_series import Event, EventKind, build
 from tray_app.history.export import CSV_COLUMNS, chart_text, csv_text, events_line, sparkline
-from tray_app.history.store import DAY, HistoryStore
+from tray_app.history.retention import DAY
+from tray_app.history.store import HistoryStore
 from tray_app.history.usage_data import load_series
 
 from .conftest import Home, run_cli

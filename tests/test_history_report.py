@@ -11,7 +11,8 @@ import pytest
 
 from tray_app.cli.history_report import history_json, history_report
 from tray_app.core.balance import Balance
-from tray_app.history.store import HOUR, HistoryStore
+from tray_app.history.retention import HOUR
+from tray_app.history.store import HistoryStore
 from tray_app.history.usage_data import usage_today
 
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z (a Thursday)

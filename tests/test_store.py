@@ -28,14 +28,10 @@ import pytest
 
 from tray_app.core.balance import Balance
 from tray_app.core.usage import spent_between
-from tray_app.history.store import (
-    DAY,
-    DEFAULT_HEARTBEAT_S,
-    HOUR,
-    SCHEMA_VERSION,
-    BalanceChange,
-    HistoryStore,
-)
+from tray_app.history.opening import SCHEMA_VERSION
+from tray_app.history.queries import BalanceChange
+from tray_app.history.retention import DAY, HOUR
+from tray_app.history.store import DEFAULT_HEARTBEAT_S, HistoryStore
 
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 RESET_S = T0 + 30 * DAY

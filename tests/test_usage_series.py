@@ -21,7 +21,8 @@ from tray_app.core.usage_series import (
     events_of,
     project,
 )
-from tray_app.history.store import DAY, HOUR, HistoryStore
+from tray_app.history.retention import DAY, HOUR
+from tray_app.history.store import HistoryStore
 from tray_app.history.usage_data import load_series
 
 from .support.usage_history import K0, KNOWN_NOW, RESET_2, known_history

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Level
-from tray_app.history.store import DAY, HistoryStore
+from tray_app.history.retention import DAY
+from tray_app.history.store import HistoryStore
 from tray_app.history.usage_data import load_series
 from tray_app.windows.usage_summary import default_export_name, forecast_text, summary_lines
 

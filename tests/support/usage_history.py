@@ -13,7 +13,8 @@ import random
 from pathlib import Path
 
 from tray_app.core.balance import Balance
-from tray_app.history.store import DAY, HOUR, HistoryStore
+from tray_app.history.retention import DAY, HOUR
+from tray_app.history.store import HistoryStore
 
 # 2026-11-01T00:00:00Z, a Sunday.
 K0 = 1_793_491_200.0

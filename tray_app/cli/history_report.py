@@ -15,7 +15,8 @@ from tray_app.core.balance import whole
 from tray_app.core.language import ENGLISH, Language
 from tray_app.core.usage_series import EventKind, events_of
 from tray_app.core.view import RECENT_ALERTS
-from tray_app.history.store import BalanceChange, DailyUsage, HistoryStore
+from tray_app.history.queries import BalanceChange, DailyUsage
+from tray_app.history.store import HistoryStore
 from tray_app.history.usage_data import usage_today
 
 DEFAULT_DAYS = 14

@@ -15,7 +15,8 @@ from tray_app.core import fmt
 from tray_app.core.balance import Balance
 from tray_app.core.forecast import runway
 from tray_app.core.usage_series import UsageSeries, build
-from tray_app.history.store import DAY, HistoryStore
+from tray_app.history.retention import DAY
+from tray_app.history.store import HistoryStore
 
 #: The samples the forecast sees, as the monitor gives it (monitor.FORECAST_WINDOW_S): the
 #: forecast's own window plus room for the anchor before it.
