@@ -1,1 +1,2 @@
-"""TODO: what this package is for."""
+"""`lensmor-tray` on the command line: the parser (parser.py), one module per command family
+(commands/), doctor (doctor/), the status output and the `status --cached` fast path."""

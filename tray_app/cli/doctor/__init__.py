@@ -1,1 +1,1 @@
-"""TODO: what this package is for."""
+"""`lensmor-tray doctor`: one line per check, each run with a deadline, per account."""
