@@ -44,7 +44,7 @@ bench:
 	$(PY) scripts/bench.py
 
 # Messages marked with _(), N_() or ngettext() -> the template -> every language's .po
-# (then translate the new and fuzzy entries; tests/test_catalogs.py checks them).
+# (then translate the new and fuzzy entries; tests/project/test_catalogs.py checks them).
 catalogs:
 	@scripts/bootstrap.sh desktop
 	$(VENV)/bin/pybabel extract -F tray_app/locale/babel.cfg -k N_ --no-location --sort-output --width=100 \

@@ -11,7 +11,7 @@ one more thing; the figure is its VmRSS, the median of 3 runs (MiB). Cases:
                                     and one by one
 
 The whole process is measured by scripts/bench_sni.py; the keyring child by
-tests/test_keyring_child.py (it prints both figures with -s). Usage:
+tests/unit/keys/test_keyring_child.py (it prints both figures with -s). Usage:
 python scripts/bench_idle_parts.py
 """
 

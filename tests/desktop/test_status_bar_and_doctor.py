@@ -20,8 +20,8 @@ from collections.abc import Iterator, Mapping
 
 import pytest
 
+from tests.project.test_readme_bars import snippets
 from tests.support.waiting import poll_until
-from tests.test_readme_bars import snippets
 from tray_app.demo.server import DEMO_KEY, SimulatedLensmorServer
 
 from .app_env import app_env

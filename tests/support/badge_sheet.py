@@ -1,7 +1,7 @@
 """Badge sheets: every style at every size for a spread of balances, drawn on dark and light
 panels, and read back with tesseract (one process per batch, one page per badge).
 
-Used by tests/test_badge_ocr.py and runnable by hand to look at the design::
+Used by tests/unit/tray/test_badge_ocr.py and runnable by hand to look at the design::
 
     .venv/bin/python -m tests.support.badge_sheet   # writes test-artifacts/badges/*.png
 """

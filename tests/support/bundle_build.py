@@ -1,4 +1,5 @@
-"""Building the PyInstaller bundle once and running it as a user would (tests/test_bundle.py)."""
+"""Building the PyInstaller bundle once and running it as a user would
+(tests/install/test_bundle.py)."""
 
 from __future__ import annotations
 

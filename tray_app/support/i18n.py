@@ -13,7 +13,8 @@ read_po + write_mo, a few milliseconds), so there is no build step and no binary
 To update them after changing messages in the source: `make catalogs` (pybabel, which comes
 with Babel, extracts `_()`, `N_()` and `ngettext()` calls into tray_app/locale/lensmor-tray.pot
 and merges it into each .po), then translate the new or fuzzy entries;
-tests/test_catalogs.py checks that every catalog has every message with the same placeholders.
+tests/project/test_catalogs.py checks that every catalog has every message with the same
+placeholders.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ measured and dropped: both threads need the GIL, so the window came up to 0.7 s 
 chart no sooner on this 2-core machine.
 
 Only the Usage window's process uses this module: the tray never imports matplotlib
-(tests/test_usage_window.py).
+(tests/unit/windows/test_usage_window.py).
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 totals, the forecast and the largest drops, written like the menu in the window's language;
 and the name offered for an exported CSV.
 
-Its own module so the wording can be tested (tests/test_usage_window.py) without a display,
-and so `usage_window` keeps to the window.
+Its own module so the wording can be tested (tests/unit/windows/test_usage_window.py)
+without a display, and so `usage_window` keeps to the window.
 """
 
 from __future__ import annotations

@@ -1,0 +1,271 @@
+"""The tray of several accounts: the badge's choice, the one view presented from every
+account's snapshot, staggered polls, and the account's name on notifications."""
+
+from __future__ import annotations
+
+import threading
+
+from tray_app.core.accounts_view import badge_account, present_accounts
+from tray_app.core.balance import Balance
+from tray_app.core.levels import DEFAULT_THRESHOLDS
+from tray_app.core.stagger import spaced
+from tray_app.core.state import MonitorState, PollResult, Problem, advance
+from tray_app.core.view import (
+    AccountSnapshot,
+    Action,
+    Extras,
+    MenuRow,
+    PinAccount,
+    TrayView,
+    present,
+)
+from tray_app.notify.base import Notification
+from tray_app.runtime.board import NamedNotifier, TrayBoard
+
+NOW = 1_767_225_600.0
+
+
+def balance(total: int, amount: int = 10_000) -> Balance:
+    return Balance(
+        total_amount=amount,
+        total_balance=total,
+        subscription_amount=amount,
+        subscription_balance=total,
+        gift_amount=0,
+        gift_balance=0,
+        reset_at_ms=None,
+    )
+
+
+def state_of(
+    total: int | None, amount: int = 10_000, problem: Problem | None = None
+) -> MonitorState:
+    state = MonitorState()
+    if total is not None:
+        state = advance(state, PollResult(NOW, balance=balance(total, amount)))
+    if problem is not None:
+        state = advance(state, PollResult(NOW, problem=problem, message="x"))
+    return state
+
+
+def snap(
+    name: str,
+    total: int | None,
+    amount: int = 10_000,
+    problem: Problem | None = None,
+    *,
+    extras: Extras | None = None,
+    seq: int = 1,
+) -> AccountSnapshot:
+    state = state_of(total, amount, problem)
+    return AccountSnapshot(name, state, DEFAULT_THRESHOLDS, NOW, extras or Extras(), seq=seq)
+
+
+def view_of(total: int | None, amount: int = 10_000, problem: Problem | None = None) -> TrayView:
+    """The view of one account alone."""
+    return present(state_of(total, amount, problem), DEFAULT_THRESHOLDS, NOW)
+
+
+def present_all(*snapshots: AccountSnapshot, pinned: str | None = None) -> TrayView | None:
+    return present_accounts([s.name for s in snapshots], {s.name: s for s in snapshots}, pinned)
+
+
+def choose(*snapshots: AccountSnapshot | str, pinned: str | None = None) -> str:
+    """The badge's account; a bare name is an account with no snapshot yet."""
+    names = [s if isinstance(s, str) else s.name for s in snapshots]
+    known = {s.name: s for s in snapshots if not isinstance(s, str)}
+    return badge_account(names, known, pinned)
+
+
+def texts(rows: tuple[MenuRow, ...]) -> list[str]:
+    return [row.text for row in rows]
+
+
+def test_the_badge_shows_the_worst_level_then_the_lowest_fraction() -> None:
+    accounts = [
+        snap("Big", 900, amount=100_000),  # 0.9 %: critical
+        snap("Small", 150, amount=1_000),  # 15 %: low
+        snap("Fine", 9_000),
+    ]
+    assert choose(*accounts) == "Big"
+    assert choose(snap("A", 1_500), snap("B", 1_100)) == "B"  # 15 % and 11 %
+
+
+def test_unknown_balances_come_last_and_ties_keep_the_config_order() -> None:
+    accounts = [
+        "Starting",
+        snap("Rejected", None, problem=Problem.KEY_REJECTED),
+        snap("One", 5_000),
+        snap("Two", 5_000),
+    ]
+    assert choose(*accounts) == "One"
+    assert choose(*accounts[:2]) == "Starting"
+
+
+def test_a_pinned_account_wins_unless_it_is_gone() -> None:
+    accounts = [snap("Low", 100), snap("Fine", 9_000)]
+    assert choose(*accounts, pinned="Fine") == "Fine"
+    assert choose(*accounts, pinned="Removed") == "Low"
+
+
+def test_one_account_looks_exactly_as_before() -> None:
+    view = view_of(1_234)
+    assert present_all(snap("default", 1_234)) == view
+    assert present_all(snap("Work", 1_234), pinned="Work") == view
+    assert present_accounts(["Work", "Home"], {}, None) is None  # nothing to show yet
+
+
+def test_two_accounts_get_a_section_each_the_pin_and_the_shared_rows() -> None:
+    work = view_of(800)
+    combined = present_all(snap("Work", 800), snap("Home", 9_000))
+    assert combined is not None
+    assert combined.badge == work.badge
+    assert combined.title.startswith("Lensmor — Work: 800 of 10,000 credits")
+    rows = texts(combined.rows)
+    assert rows[0] == "Work"
+    assert rows[1] == "800 of 10,000 credits (8%)"
+    home_at = rows.index("Home")
+    assert rows[home_at + 1] == "9,000 of 10,000 credits (90%)"
+    pin = next(row for row in combined.rows if row.text == "Show on the icon")
+    assert [(r.text, r.action, r.checked) for r in pin.children] == [
+        ("Closest to running out", PinAccount(None), True),
+        ("Work", PinAccount("Work"), False),
+        ("Home", PinAccount("Home"), False),
+    ]
+    assert combined.default_action is Action.REFRESH
+    assert rows[-1] == "Quit"
+    assert rows.count("Refresh now") == 1
+
+
+def test_pinning_moves_the_badge_and_the_tooltip() -> None:
+    home = view_of(9_000)
+    combined = present_all(snap("Work", 800), snap("Home", 9_000), pinned="Home")
+    assert combined is not None
+    assert combined.badge == home.badge
+    assert combined.title.startswith("Lensmor — Home: 9,000")
+    pin = next(row for row in combined.rows if row.text == "Show on the icon")
+    assert [r.checked for r in pin.children] == [False, False, True]
+
+
+def test_more_than_two_accounts_get_a_submenu_each() -> None:
+    combined = present_accounts(
+        ["A", "B", "C"],
+        {"A": snap("A", 8_000), "B": snap("B", None, problem=Problem.KEY_REJECTED)},
+        None,
+    )
+    assert combined is not None
+    first = combined.rows[:3]
+    assert texts(first) == [
+        "A: 8,000 of 10,000 credits (80%)",
+        "B: Key rejected — set a new key",
+        "C: Checking…",
+    ]
+    assert "Subscription: 8,000 of 10,000" in texts(first[0].children)
+
+
+def test_spaced_keeps_polls_apart_and_never_earlier() -> None:
+    assert spaced(100.0, []) == 100.0
+    assert spaced(100.0, [100.0]) == 102.0
+    assert spaced(100.0, [99.0, 101.5, 103.0]) == 105.0
+    assert spaced(100.0, [97.0]) == 100.0
+    # How the scheduler uses it, every account with its own poll job:
+    # tests/unit/runtime/test_scheduler.py.
+
+
+class Recording:
+    def __init__(self) -> None:
+        self.sent: list[Notification] = []
+        self.shown: list[TrayView] = []
+
+    def send(self, n: Notification) -> object:
+        self.sent.append(n)
+        return "ok"
+
+    def show(self, view: TrayView) -> None:
+        self.shown.append(view)
+
+
+def test_notifications_name_the_account_only_when_there_are_several() -> None:
+    inner = Recording()
+    several = threading.Event()
+    named = NamedNotifier(inner, "Work", several.is_set)
+    note = Notification("Lensmor credits low", "20% left", key="low:1", family="level")
+    named.send(note)
+    several.set()
+    named.send(note)
+    assert inner.sent[0] == note
+    assert inner.sent[1].title == "Work: Lensmor credits low"
+    assert inner.sent[1].family == "Work/level"
+    assert inner.sent[1].body == "20% left"
+
+
+def test_the_board_shows_the_combination_of_the_latest_snapshots() -> None:
+    tray = Recording()
+    board = TrayBoard(tray, ["Work", "Home"])
+    board.slot("Home").show(snap("Home", 9_000))
+    assert tray.shown[-1].title.startswith("Lensmor — Home")
+    work = board.slot("Work")
+    work.show(snap("Work", 700))
+    assert board.badge_account() == "Work"
+    assert tray.shown[-1].title.startswith("Lensmor — Work")
+    board.pin("Home")
+    assert tray.shown[-1].title.startswith("Lensmor — Home")
+    shown = len(tray.shown)
+    board.slot("Gone").show(snap("Gone", 1))  # an account removed meanwhile: ignored
+    board.slot("Home").show(snap("Home", 9_000))  # nothing visible changed: not shown again
+    assert len(tray.shown) == shown
+    board.set_accounts(["Work"], None)
+    assert tray.shown[-1].title.startswith("Lensmor: 700")  # one account: as before
+
+
+def test_the_board_keeps_each_accounts_newest_snapshot() -> None:
+    tray = Recording()
+    board = TrayBoard(tray, ["Work", "Home"])
+    board.slot("Home").show(snap("Home", 9_900))
+
+    def work_rows() -> list[str]:
+        rows = texts(tray.shown[-1].rows)
+        return rows[rows.index("Work") + 1 : rows.index("Home")]
+
+    work = board.slot("Work")
+    work.show(snap("Work", 700, seq=2))  # a pause's snapshot, shown first
+    work.show(snap("Work", 9_500, seq=1))  # the poll's, made before it, arriving late
+    assert work_rows()[0] == "700 of 10,000 credits (7%)"
+    # A slot handed out again (a rebuilt monitor) starts counting afresh.
+    again = board.slot("Work")
+    again.show(snap("Work", 9_500, seq=1))
+    assert work_rows()[0] == "9,500 of 10,000 credits (95%)"
+    work.show(snap("Work", 100, seq=5))  # the replaced slot no longer shows
+    assert work_rows()[0] == "9,500 of 10,000 credits (95%)"
+
+
+def test_the_combined_view_speaks_the_users_language() -> None:
+    from tray_app.support.i18n import language_from_environ
+
+    german = language_from_environ({"LANG": "de_DE.UTF-8"})
+    state = advance(MonitorState(), PollResult(NOW, balance=balance(800)))
+    work = AccountSnapshot("Work", state, DEFAULT_THRESHOLDS, NOW)
+    home = AccountSnapshot("Home", MonitorState(), DEFAULT_THRESHOLDS, NOW)
+    alone = present(state, DEFAULT_THRESHOLDS, NOW, lang=german)
+    combined = present_accounts(["Work", "Home"], {"Work": work, "Home": home}, None, lang=german)
+    assert combined is not None
+    assert alone.title.startswith("Lensmor: 800 von 10.000 Credits")
+    # The account's name is part of the sentence from the start, not spliced into it.
+    assert combined.title == "Lensmor — Work: " + alone.title.removeprefix("Lensmor: ")
+    assert "Im Symbol anzeigen" in texts(combined.rows)
+
+
+def test_two_sections_with_recent_alerts_get_distinct_menu_ids() -> None:
+    from tray_app.tray.sni.menu_model import MenuIds, build_menu
+
+    recent = ((NOW - 60, "Lensmor credits low"),)
+    with_alerts = Extras(recent_alerts=recent)
+    combined = present_all(
+        snap("Work", 900, extras=with_alerts), snap("Home", 900, extras=with_alerts)
+    )
+    assert combined is not None
+    menu = build_menu(combined.rows, MenuIds())
+    ids = [item.id for item in menu.walk()]
+    # Each account's "Recent alerts" submenu is its own row: ids never repeat in one menu.
+    assert len(ids) == len(set(ids))
+    assert [r.text for r in combined.rows].count("Recent alerts") == 2
