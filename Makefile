@@ -20,8 +20,8 @@ run:
 
 test:
 	@scripts/bootstrap.sh desktop,dev
-	$(PY) -m ruff check tray_app tests
-	$(PY) -m ruff format --check tray_app tests
+	$(PY) -m ruff check tray_app tests scripts
+	$(PY) -m ruff format --check tray_app tests scripts
 	$(PY) -m mypy
 	$(SHAPE)
 	$(PYTEST) -m "not packaging"
@@ -29,15 +29,15 @@ test:
 
 check:
 	@scripts/bootstrap.sh desktop,dev
-	$(PY) -m ruff check tray_app tests
-	$(PY) -m ruff format --check tray_app tests
+	$(PY) -m ruff check tray_app tests scripts
+	$(PY) -m ruff format --check tray_app tests scripts
 	$(PY) -m mypy
 	$(SHAPE)
 	$(PYTEST) -m "not desktop and not slow"
 
 lint:
-	$(PY) -m ruff check tray_app tests
-	$(PY) -m ruff format --check tray_app tests
+	$(PY) -m ruff check tray_app tests scripts
+	$(PY) -m ruff format --check tray_app tests scripts
 
 bench:
 	@scripts/bootstrap.sh desktop,dev

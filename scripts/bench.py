@@ -52,6 +52,7 @@ REPO = SCRIPTS.parent
 sys.path[:0] = [str(REPO), str(SCRIPTS)]
 
 import bench_skeleton  # noqa: E402 - its colours, to tell the icons apart on screen
+from bench_proc import ctx_switches, read_status, rss_mb, thread_names  # noqa: E402
 from bench_store import simulate  # noqa: E402 - needs the path above
 
 from tests.desktop.harness import DesktopSession, WindowInfo  # noqa: E402
@@ -99,53 +100,6 @@ def cpu_exact_s(pid: int) -> tuple[float, frozenset[int]]:
             total += int((task / "schedstat").read_text().split()[0])
             tids.add(int(task.name))
     return total / 1e9, frozenset(tids)
-
-
-def _status(path: Path) -> dict[str, str]:
-    out = {}
-    with contextlib.suppress(OSError):
-        for line in path.read_text().splitlines():
-            key, _, value = line.partition(":")
-            out[key] = value.strip()
-    return out
-
-
-def _children(pid: int) -> list[int]:
-    kids: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        with contextlib.suppress(OSError):
-            kids += [int(k) for k in task.read_text().split()]
-    return kids
-
-
-def rss_mb(pid: int) -> float:
-    """VmRSS of the process plus its children, if any (MB = 10^6 bytes)."""
-    total_kb, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        total_kb += int(_status(Path(f"/proc/{current}/status")).get("VmRSS", "0 kB").split()[0])
-        todo += _children(current)
-    return total_kb * 1024 / 1e6
-
-
-def thread_names(pid: int) -> list[str]:
-    names = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(OSError):
-            names.append((task / "comm").read_text().strip())
-    return sorted(names)
-
-
-def ctx_switches(pid: int) -> dict[int, int]:
-    """Voluntary + involuntary context switches of each live thread."""
-    out = {}
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        status = _status(task / "status")
-        if "voluntary_ctxt_switches" in status:
-            out[int(task.name)] = int(status["voluntary_ctxt_switches"]) + int(
-                status["nonvoluntary_ctxt_switches"]
-            )
-    return out
 
 
 class SwitchCounter:
@@ -529,7 +483,7 @@ def machine() -> list[str]:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    memory = _status(Path("/proc/meminfo")).get("MemTotal", "?")
+    memory = read_status(Path("/proc/meminfo")).get("MemTotal", "?")
     try:
         uname = subprocess.run(
             ["uname", "-a"],  # noqa: S607 - the tool itself, wherever PATH has it

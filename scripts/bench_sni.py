@@ -33,7 +33,7 @@ SCRIPTS = Path(__file__).resolve().parent
 REPO = SCRIPTS.parent
 sys.path[:0] = [str(REPO), str(SCRIPTS)]
 
-from bench import rss_mb, thread_names  # noqa: E402
+from bench_proc import rss_mb, thread_names  # noqa: E402
 
 from tests.desktop.harness import DesktopSession, poll_until  # noqa: E402
 from tests.desktop.hosts.xfce import XfceHost  # noqa: E402

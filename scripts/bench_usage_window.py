@@ -20,8 +20,8 @@ The first start in a new profile also builds matplotlib's font cache; it is repo
 With --executable (a PyInstaller bundle's `lensmor-tray`), the bundle is measured instead of
 the source tree: there, every start used to rebuild that cache (plotting.keep_font_cache).
 Then it compares what the tray process holds with and without matplotlib imported: the tray
-never imports it (tests/unit/windows/test_usage_window.py), so that difference is what the separate process
-keeps out of the tray's idle RSS.
+never imports it (tests/unit/windows/test_usage_window.py), so that difference is what the
+separate process keeps out of the tray's idle RSS.
 """
 
 from __future__ import annotations
