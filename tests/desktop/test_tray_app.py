@@ -430,7 +430,7 @@ def test_notifications_fall_back_when_the_daemon_dies_and_resume_when_it_returns
 def test_the_menuless_xorg_fallback_redocks_when_the_tray_host_returns(
     desktop: DesktopSession, start_app: Callable[..., RunningApp]
 ) -> None:
-    # pystray's xorg backend never asks to dock again by itself (see ui/xorg_dock.py).
+    # pystray's xorg backend never asks to dock again by itself (see tray/xorg_dock.py).
     app = start_app(pacing="production", backend="xorg")
     app.wait_colour("ok")
     log = desktop.log_of(app.proc)  # type: ignore[arg-type]

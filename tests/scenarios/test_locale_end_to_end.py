@@ -114,9 +114,9 @@ def test_the_tray_view_speaks_the_language_of_lang(lang: str, tooltip: str, refr
 
 @pytest.mark.parametrize("lang", ["de_DE.UTF-8", "fr_FR.UTF-8", "es_ES.UTF-8"])
 def test_translated_titles_survive_the_xorg_latin1_title(lang: str) -> None:
-    # pystray's xorg backend writes titles as Latin-1 (ui/tray.py): French digit groups use a
-    # narrow no-break space, which the fallbacks turn into a Latin-1 one. (Japanese cannot be
-    # written there at all; the xorg fallback is the menu-less last resort.)
+    # pystray's xorg backend writes titles as Latin-1 (tray/pystray_tray.py): French digit
+    # groups use a narrow no-break space, which the fallbacks turn into a Latin-1 one.
+    # (Japanese cannot be written there at all; the xorg fallback is the menu-less last resort.)
     from tray_app.core.state import Problem
     from tray_app.tray.pystray_tray import _LATIN1_FALLBACKS
 
@@ -143,4 +143,4 @@ def test_translated_titles_survive_the_xorg_latin1_title(lang: str) -> None:
         text = present(state, (), 0.0, lang=language).title
         for fancy, plain in _LATIN1_FALLBACKS.items():
             text = text.replace(fancy, plain)
-        text.encode("latin-1")
+        assert [c for c in text if ord(c) > 0xFF] == [], text

@@ -1,6 +1,6 @@
 """Builds the object graph and runs the tray app. The only wiring module.
 
-Everything OS-specific is chosen here once: the tray (`ui/choose.py`: the native
+Everything OS-specific is chosen here once: the tray (`tray/choose.py`: the native
 StatusNotifierItem on Linux, pystray elsewhere and for XEmbed-only trays), the notifier chain
 and the autostart implementation. Nothing here decides policy; it connects the parts and
 handles process-level concerns: the single-instance lock, POSIX signals, the settings dialog

@@ -1,7 +1,7 @@
 """The steps that add, rename and remove an account on disk and in the keyring, in the one
 order that never leaves an account in the config without its key nor a key without its
 account. `lensmor-tray account ...` (cli/commands/account.py) and the settings window's Accounts
-list (ui/account_actions.py) both call these; each words the outcome its own way.
+list (windows/account_actions.py) both call these; each words the outcome its own way.
 
 Each step holds the config lock (config_file.py) from its checks to its last write: the rules
 (account_rules.py) are checked against the config as it is then, not as the caller read it

@@ -138,7 +138,7 @@ def choose_tray(
         if not (probes.xembed_present(environ) or probes.watcher_present(environ)):
             notice = tray_host.no_tray_message(environ)
             if choice.kind is TrayKind.PYSTRAY_XORG:
-                # Its dock keeper (ui/xorg_dock.py) docks the icon when a tray starts.
+                # Its dock keeper (tray/xorg_dock.py) docks the icon when a tray starts.
                 return replace(choice, notice=f"{notice}; the icon docks when a tray starts")
             return TrayChoice(TrayKind.NONE, "no tray host for pystray", notice=notice)
     return choice

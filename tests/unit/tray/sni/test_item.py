@@ -140,7 +140,9 @@ def test_critical_asks_for_attention_and_signals_only_what_changed(
         icon_settled(client, tray)
         client.clear()
         tray.show(ok)  # the same view again: nothing to tell a host
-        time.sleep(0.3)
+        # A round trip after show(): the item handles show() before the call, and a
+        # sender's signals reach us before its reply, so anything it sent has arrived.
+        props(client, tray)
         assert [m.member for m in client.signals if m.sender != "org.freedesktop.DBus"] == []
 
         tray.show(critical)
@@ -192,8 +194,8 @@ def test_a_changed_icon_is_announced_once_more_after_the_last_change(
             lambda: any(t >= again - 0.1 for t in client.arrived("NewAttentionIcon")),
             what="NewAttentionIcon with the late NewIcon",
         )
-        # Once per burst: nothing more follows.
-        time.sleep(ICON_SETTLE_S + 0.3)
+        # Once per burst: no later announcement is pending, and none arrived.
+        icon_settled(client, tray)
         assert len(client.seen("NewIcon")) == 3
         assert shown(client, tray, critical.title)["Status"] == "NeedsAttention"
 
@@ -212,7 +214,7 @@ def test_a_title_change_without_a_badge_change_sends_no_new_icon(
         tray.show(after)
         wait_until(lambda: client.seen("NewToolTip"), what="NewToolTip")
         wait_until(lambda: client.seen("NewTitle"), what="NewTitle")
-        time.sleep(0.2)
+        props(client, tray)  # a round trip: a NewIcon sent with them would have arrived
         assert client.seen("NewIcon") == []
         assert client.seen("NewStatus") == []
 
@@ -256,7 +258,7 @@ def test_registration_follows_the_watcher_late_and_restarted(
 ) -> None:
     with running_tray(bus_address) as tray:
         tray.show(view())
-        time.sleep(0.3)
+        props(client, tray)  # a round trip: the item has handled its start and the view
         assert watcher.services == []  # no watcher yet: nothing registered, no error
 
         started = time.monotonic()

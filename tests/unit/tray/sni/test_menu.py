@@ -284,7 +284,9 @@ def test_a_balance_change_is_an_items_update_and_a_new_row_a_layout_update(
         client.clear()
         tray.show(view(28550))
         updated = wait_until(lambda: client.seen("ItemsPropertiesUpdated"), what="the update")
-        time.sleep(0.2)  # a LayoutUpdated would have arrived by now
+        # A round trip to the menu: a LayoutUpdated sent with the update has arrived by its
+        # reply (one sender's messages arrive in order).
+        menu_items(client, tray.bus_name)
         assert client.seen("LayoutUpdated") == []
         changed, removed = updated[0].body
         assert {str(props["label"].value) for _, props in changed} == {
