@@ -1,8 +1,8 @@
 """A real Monitor over the real simulated API on loopback, with an injected clock.
 
 Everything is real except the clock (a number the test moves), the tray (it records views)
-and the notifier (it records notifications; delivery is tested in test_notify and on the
-desktop). Used by the monitor, fault and soak tests.
+and the notifier (it records notifications; delivery is tested in tests/unit/notify/ and
+on the desktop). Used by the monitor, fault and soak tests.
 """
 
 from __future__ import annotations

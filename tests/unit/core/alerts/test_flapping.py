@@ -11,7 +11,7 @@ import logging
 import pytest
 
 from tests.support.rig import DAY, START, Rig
-from tests.unit.core.alerts.test_rules import PERIOD_MS, RESET_MS, SUB, Driver, K, acct
+from tests.unit.core.alerts.driver import PERIOD_MS, RESET_MS, SUB, Driver, K, acct
 from tray_app.config.model import AlertSettings
 from tray_app.core.alerts import (
     IMPORTANCE,
