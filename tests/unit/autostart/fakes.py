@@ -239,23 +239,23 @@ class FakeWinreg:
         key: FakeHKEY | int,
         value_name: str | None,
         reserved: int,  # ignored, as by the real function
-        type: int,  # winreg's own name for it
+        value_type: int,  # winreg calls it `type` (positional only, so the name is ours)
         value: Any,
         /,
     ) -> None:
         handle = self._check(key, self.KEY_SET_VALUE)
         if handle.path[1] in self.read_only:
             raise PermissionError(errno.EACCES, "Access is denied")
-        if type in (self.REG_SZ, self.REG_EXPAND_SZ) and not isinstance(value, str):
+        if value_type in (self.REG_SZ, self.REG_EXPAND_SZ) and not isinstance(value, str):
             raise ValueError("Could not convert the data to the specified type.")
-        if type == self.REG_BINARY:
+        if value_type == self.REG_BINARY:
             if not isinstance(value, bytes | bytearray | memoryview):
                 raise TypeError(
                     f"Objects of type '{type(value).__name__}' can not be used as binary "
                     "registry values"
                 )
             value = bytes(value)
-        self.keys[handle.path][(value_name or "").lower()] = (value, type)
+        self.keys[handle.path][(value_name or "").lower()] = (value, value_type)
 
     def DeleteValue(self, key: FakeHKEY | int, value: str, /) -> None:
         handle = self._check(key, self.KEY_SET_VALUE)
