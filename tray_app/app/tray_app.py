@@ -1,13 +1,13 @@
 """Builds the object graph and runs the tray app. The only wiring module.
 
-Everything OS-specific is chosen here once: the tray (`tray/choose.py`: the native
-StatusNotifierItem on Linux, pystray elsewhere and for XEmbed-only trays), the notifier chain
-and the autostart implementation. Nothing here decides policy; it connects the parts and
-handles process-level concerns: the single-instance lock, POSIX signals, the settings dialog
-and usage window processes, waiting for the tray host at login, and the one asyncio thread for
-D-Bus. Reloads (SIGHUP, the CLI's key and account commands, the Settings window) all go
-through one `ReloadQueue` (app/reload.py): one at a time, diffing the config against the
-running accounts.
+`build()` reads as the app's one page: settings → tray (tray/start.py picks the native
+StatusNotifierItem on Linux, pystray elsewhere and for XEmbed-only trays, or headless) →
+notifier chain → tray board and feed files → one poll scheduler → the accounts → start at
+login; `run()` takes the single-instance lock, installs the signals and runs the tray's loop.
+Nothing here decides policy: menu actions go to the part that owns them, the Settings and
+Usage windows are child processes (child_windows.py), and reloads (SIGHUP, the CLI's key and
+account commands, the Settings window) all go through one `ReloadQueue` (reload.py): one at a
+time, diffing the config against the running accounts (running_accounts.py).
 """
 
 from __future__ import annotations
