@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.desktop.test_settings_dialog import Dialog, config_path, dialog_env
+from tests.desktop.settings_dialog_rig import Dialog, config_path, dialog_env
 
 from .harness import DesktopSession
 

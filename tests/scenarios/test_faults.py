@@ -3,8 +3,9 @@
 Throughout: poll_once never raises, the last good balance stays on screen marked stale, no
 number the API did not send is shown, and the monitor recovers by itself when the fault ends.
 The expected behaviour is in each test's name. Desktop faults (tray host or notification
-daemon dying) are in tests/desktop/test_tray_app.py; store faults (read-only, full, corrupt)
-in tests/unit/history/test_opening.py; the locked keyring in tests/unit/keys/test_key_store.py.
+daemon dying) are in tests/desktop/test_tray_app_tray_host.py and
+test_tray_app_notifications.py; store faults (read-only, full, corrupt) in
+tests/unit/history/test_opening.py; the locked keyring in tests/unit/keys/test_key_store.py.
 """
 
 from __future__ import annotations

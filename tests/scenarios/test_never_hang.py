@@ -3,7 +3,7 @@ ends by its deadline, and the age of the balance shows by time alone.
 
 The real Monitor, client and simulated server over loopback (tests/support/rig.py). A poll is
 held "in flight" with the server's stall fault; the menu's calls are timed while it is.
-The desktop version (a real tray host and menu) is tests/desktop/test_tray_app.py.
+The desktop version (a real tray host and menu) is in tests/desktop/test_tray_app_menu.py.
 """
 
 from __future__ import annotations

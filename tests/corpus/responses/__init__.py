@@ -1,1 +1,1 @@
-"""Named corpora of bad input for tests/scenarios/test_bad_input.py (see `cases`)."""
+"""Named corpora of bad input for tests/scenarios/test_bad_input_*.py (see `cases`)."""

@@ -2,8 +2,9 @@
 
 Each `Case` is one answer the simulated API serves in place of the real one (a `Fault`: status,
 headers, raw body), the `ApiError` subclass(es) the client must raise for it and, for shape
-errors, the field the `BadResponse` must name. tests/scenarios/test_bad_input.py serves
-every case to the real `LensmorClient` and to the real `Monitor` over loopback.
+errors, the field the `BadResponse` must name. tests/scenarios/test_bad_input_corpus.py serves
+every case to the real `LensmorClient` over loopback, and test_bad_input_monitor.py to the real
+`Monitor`.
 
 Bodies that look like a balance are built from the example in the API documentation
 (35,050 / 30,050 / ...), never from the numbers of the account the tests poll first (30,000):
