@@ -230,3 +230,25 @@ def test_a_pin_while_another_process_holds_the_config_lock_returns_at_once(
             lambda: load_settings(config).badge_account == "Home", 20, "the pin in the config"
         )
         click.join(40)  # before the fix, the click only returns now
+
+
+def test_a_changed_account_that_lost_its_poll_job_is_handed_to_the_scheduler_again(
+    home: Home, server: SimulatedLensmorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An earlier reload that died between the account list and the scheduler left an account
+    # running with no poll job. The next reload that changed it raised KeyError (found in
+    # review) and it never polled again; now it gets its job back.
+    write_config(home, server, ["Work"])
+    store_key(home, "Work", WORK_KEY)
+    with running_app(home, monkeypatch) as app:
+        poll_until(lambda: requests_of(server, "Work"), 20, "Work's first poll")
+        scheduler = app.accounts._scheduler
+        assert scheduler is not None
+        scheduler.remove("Work")  # the job lost, the account still running
+        since = time.time()
+        store_key(home, "Work", HOME_KEY)  # a changed key: the account is reconfigured
+        assert app.reload()
+        assert names_running(app) == ["Work"]
+        # The server knows each key by its account: Work now polls with Home's key.
+        poll_until(lambda: requests_of(server, "Home", since), 20, "Work's poll after the reload")
+        assert scheduler.account("Work") is not None

@@ -1,6 +1,6 @@
 """The accounts the tray runs, in config order, and how a reload changes them.
 
-`RunningAccounts.follow` applies one reload's diff (reloading.plan_reload): it builds the
+`RunningAccounts.follow` applies one reload's diff (`app/reload.py`'s `plan_reload`): it builds the
 accounts added (all or none), then reconfigures the changed ones (a new key or base URL gets a
 new client; a monitor on "Key rejected" or "no key" polls at once), and stops the removed ones
 after the board and the feed files have let go of them, so that a poll of a removed account in
@@ -116,7 +116,11 @@ class RunningAccounts:
             runtime.monitor.show_saved(now)
             scheduler.add(runtime.name, runtime.monitor)  # polls at once
         for name in plan.changed:
-            scheduler.account(name).refresh_now()  # a rejected key's successor is tried now
+            polls = scheduler.account(name)
+            if polls is None:  # an earlier reload died before it handed the account over
+                scheduler.add(name, running[name].monitor)
+            else:
+                polls.refresh_now()  # a rejected key's successor is tried now
         return plan
 
     def stop(self, runtime: AccountRuntime) -> None:

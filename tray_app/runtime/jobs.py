@@ -1,21 +1,30 @@
 """When things run: the `Jobs` port the poll scheduler is written against, and its real
 adapter on APScheduler 3.x.
 
-`ApschedulerJobs` uses `coalesce=True`, `max_instances=1` and a generous
-`misfire_grace_time`: APScheduler's default of 1 s silently drops a run that was due while
-the laptop slept, exactly the run we want after a wake-up. Tests drive the scheduler with a
+`ApschedulerJobs` uses `coalesce=True` and a generous `misfire_grace_time`: APScheduler's
+default of 1 s silently drops a run that was due while the laptop slept, exactly the run we
+want after a wake-up. A one-off job (`run_at`) may run while the previous run under its id is
+still finishing (`max_instances=ONE_OFF_INSTANCES`): APScheduler counts running instances by
+job id, and a one-off run it skips for that reason is deleted with its trigger, never run.
+That lost an account's polls for good when it was removed during a poll and added back, or
+when "Refresh now" re-armed it just as a poll was returning. The callables guard their own
+overlap (runtime/scheduler.py: one poll of an account at a time). Tests drive the scheduler with a
 manual `Jobs` on an injected clock (tests/support/manual_jobs.py), without waiting.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from typing import Protocol
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 MISFIRE_GRACE_S = 24 * 3600
+#: Runs of one one-off job id that may overlap: a finishing run, the next one, one spare.
+ONE_OFF_INSTANCES = 3
 
 
 class Jobs(Protocol):
@@ -63,15 +72,23 @@ class ApschedulerJobs:
 
     def run_at(self, job_id: str, when: float, fn: Callable[[], None]) -> None:
         run_date = dt.datetime.fromtimestamp(when, dt.timezone.utc)
-        self.scheduler.add_job(fn, "date", run_date=run_date, id=job_id, replace_existing=True)
+        self.scheduler.add_job(
+            fn,
+            "date",
+            run_date=run_date,
+            id=job_id,
+            replace_existing=True,
+            max_instances=ONE_OFF_INSTANCES,
+        )
 
     def run_every(self, job_id: str, seconds: float, fn: Callable[[], None]) -> None:
         self.scheduler.add_job(fn, "interval", seconds=seconds, id=job_id, replace_existing=True)
 
     def cancel(self, job_id: str) -> None:
-        job = self.scheduler.get_job(job_id)
-        if job is not None:
-            job.remove()
+        # Not get_job() then remove(): a one-off job falling due in between is removed by
+        # APScheduler's own thread, and the second call would raise.
+        with contextlib.suppress(JobLookupError):
+            self.scheduler.remove_job(job_id)
 
     def next_run(self, job_id: str) -> float | None:
         job = self.scheduler.get_job(job_id) if self.scheduler.running else None

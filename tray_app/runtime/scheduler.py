@@ -177,9 +177,9 @@ class PollScheduler:
         log.warning("a poll was still running when its account was removed")
         return False
 
-    def account(self, name: str) -> AccountPolls:
+    def account(self, name: str) -> AccountPolls | None:
         with self._lock:
-            return self._accounts[name]
+            return self._accounts.get(name)
 
     def accounts(self) -> list[AccountPolls]:
         with self._lock:

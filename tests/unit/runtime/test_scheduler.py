@@ -108,13 +108,63 @@ def test_a_clock_jump_is_noticed_and_steady_time_is_not() -> None:
 def test_the_poll_job_survives_sleep_and_never_overlaps() -> None:
     # APScheduler's default grace of 1 s drops the run that was due while the laptop slept.
     scheduler = PollScheduler()
-    scheduler.add("default", SlowMonitor())  # type: ignore[arg-type]
+    monitor = SlowMonitor()
+    polls = scheduler.add("default", monitor)  # type: ignore[arg-type]
     scheduler.start(first_delay=3600)
     try:
         job = scheduler._jobs.scheduler.get_job(poll_job("default"))  # type: ignore[attr-defined]
         assert job.misfire_grace_time == MISFIRE_GRACE_S >= 3600
         assert job.coalesce is True
-        assert job.max_instances == 1
+        # APScheduler may start a second run of the id; the account's own lock refuses it.
+        runner = threading.Thread(target=polls.run_poll)
+        runner.start()
+        assert monitor.started.wait(5)
+        polls.run_poll()  # returns at once: a poll is in flight
+        assert monitor.polls == 1
+        monitor.release.set()
+        runner.join(10)
+    finally:
+        scheduler.stop()
+
+
+def test_an_account_added_back_while_its_old_poll_runs_polls_at_once() -> None:
+    # APScheduler counts running instances by job id and deletes a one-off run it skips: with
+    # one instance allowed, the account added back never polled again (found in review).
+    scheduler = PollScheduler()
+    old = SlowMonitor()
+    scheduler.add("Work", old)  # type: ignore[arg-type]
+    scheduler.start()
+    try:
+        assert old.started.wait(5)
+        assert not scheduler.remove("Work", timeout=0.1)  # its poll is still on the network
+        new = released()
+        polls = scheduler.add("Work", new)  # type: ignore[arg-type]
+        poll_until(lambda: new.polls == 1, 10, "the account added back to poll")
+        poll_until(lambda: polls.next_poll_at is not None, 5, "its next poll to be planned")
+        old.release.set()
+    finally:
+        old.release.set()
+        scheduler.stop()
+
+
+def test_refresh_now_as_a_poll_returns_is_not_lost() -> None:
+    # "Refresh now" re-arms the job at once while the run that just re-armed it has not
+    # returned yet; that run must still happen.
+    scheduler = PollScheduler()
+    monitor = released()
+    polls = scheduler.add("default", monitor)  # type: ignore[arg-type]
+    arm = scheduler.arm
+
+    def arm_then_refresh(account: object, delay: float) -> None:
+        arm(account, delay)  # type: ignore[arg-type]
+        if monitor.polls == 1 and delay > 0:
+            scheduler.arm(polls, 0.0)  # the click, before run_poll returns
+            time.sleep(0.5)  # APScheduler's thread sees the new run while this one still runs
+
+    scheduler.arm = arm_then_refresh  # type: ignore[method-assign]
+    scheduler.start()
+    try:
+        poll_until(lambda: monitor.polls >= 2, 10, "the refresh's poll")
     finally:
         scheduler.stop()
 
@@ -164,7 +214,8 @@ def test_a_planned_time_is_freed_when_its_account_goes() -> None:
     assert poll_job("B") not in jobs.jobs
     scheduler.add("D", released())  # type: ignore[arg-type]
     assert jobs.next_run(poll_job("D")) == 52.0  # B's time is free again
-    assert scheduler.account("A").next_poll_at == 50.0
+    assert scheduler.account("A").next_poll_at == 50.0  # type: ignore[union-attr]
+    assert scheduler.account("B") is None
     assert [a.name for a in scheduler.accounts()] == ["A", "C", "D"]
 
 
