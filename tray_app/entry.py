@@ -3,8 +3,8 @@
 Importing the full CLI (settings, keyring, the account commands, the API's error mapping…)
 takes longer than the 100 ms that issue 13 allows `status --cached`, which a status bar runs
 every few seconds. So the command line is read here first, by a parser built from the same
-definitions as the full one (`cli_args`): the same options, abbreviations and choices. When it
-is `status --cached` the fast path (`fast_status`) answers. Everything else goes to
+definitions as the full one (`cli/args.py`): the same options, abbreviations and choices. When it
+is `status --cached` the fast path (`cli/fast_status.py`) answers. Everything else goes to
 `cli.main` with the command line untouched: other commands, `-h`, anything this parser
 rejects, and every case the fast path declines (errors, warnings, no saved state), so each
 message the user can see is written by the CLI alone.

@@ -33,7 +33,7 @@ class ChildWindows:
             settings.wait()
             self._on_settings_closed()
 
-        in_background(wait)
+        in_background(wait, name="lensmor-child-window")
 
     def open_usage(self, account: str | None) -> None:
         """`account`: the one to show when there are several (None: the only one)."""
@@ -48,7 +48,7 @@ class ChildWindows:
         def reap() -> None:
             usage.wait()  # a closed window is reaped, not left a zombie
 
-        in_background(reap)
+        in_background(reap, name="lensmor-child-window")
 
     def close_settings(self) -> None:
         """At quit: a Settings window still open goes too."""

@@ -381,9 +381,9 @@ class TrayApp:
         elif action is Action.REFRESH:
             self._refresh()
         elif action is Action.OPEN_DASHBOARD:
-            in_background(lambda: self._open_url(DASHBOARD_URL))
+            in_background(lambda: self._open_url(DASHBOARD_URL), name="lensmor-open-url")
         elif action is Action.OPEN_API_KEYS:
-            in_background(lambda: self._open_url(API_KEYS_URL))
+            in_background(lambda: self._open_url(API_KEYS_URL), name="lensmor-open-url")
         elif action is Action.SETTINGS:
             self._windows.open_settings()
         elif action is Action.USAGE:

@@ -17,7 +17,7 @@ from tray_app.cli.status_text import status_text
 from tray_app.config.model import AccountConfig, AlertSettings, Settings
 from tray_app.config.paths import AppPaths
 from tray_app.core import feed
-from tray_app.core.feed import AccountSnapshot
+from tray_app.core.feed import BarAccount
 from tray_app.core.language import ENGLISH, Language
 from tray_app.core.state import MonitorState, PollResult, advance
 
@@ -36,7 +36,7 @@ def live_accounts(
     now: float,
     account: str = feed.DEFAULT_ACCOUNT,
     lang: Language = ENGLISH,
-) -> list[AccountSnapshot]:
+) -> list[BarAccount]:
     thresholds = _alerts_of(settings, account).thresholds
     return [feed.snapshot_of(state, thresholds, settings.poll_interval, now, account, lang=lang)]
 
@@ -62,7 +62,7 @@ def cached_accounts(
     now: float,
     account: str = feed.DEFAULT_ACCOUNT,
     lang: Language = ENGLISH,
-) -> list[AccountSnapshot]:
+) -> list[BarAccount]:
     """The account in one saved state (each account's history file holds its own)."""
     monitor = saved.get("monitor")
     version = monitor.get("version") if isinstance(monitor, dict) else None
@@ -75,9 +75,7 @@ def cached_accounts(
     return live_accounts(state, settings, now, account, lang)
 
 
-def _unknown(
-    why: str, settings: Settings, now: float, account: str, lang: Language
-) -> AccountSnapshot:
+def _unknown(why: str, settings: Settings, now: float, account: str, lang: Language) -> BarAccount:
     thresholds = _alerts_of(settings, account).thresholds
     return feed.unknown_account(why, thresholds, settings.poll_interval, now, account, lang=lang)
 
@@ -130,7 +128,7 @@ def cached_output(
 
 def render(
     name: str,
-    accounts: Sequence[AccountSnapshot],
+    accounts: Sequence[BarAccount],
     settings: Settings,
     now: float,
     *,
@@ -150,7 +148,7 @@ def render(
         return feed.xbar(accounts, badge, refresh_command)
     if name == "text":
         return text(accounts, settings, now, cached=cached)
-    line_formats: dict[str, Callable[[Sequence[AccountSnapshot]], str]] = {
+    line_formats: dict[str, Callable[[Sequence[BarAccount]], str]] = {
         "waybar": feed.waybar,
         "i3blocks": feed.i3blocks,
         "polybar": feed.polybar,
@@ -159,9 +157,7 @@ def render(
     return line_formats[name](accounts).rstrip("\n")
 
 
-def text(
-    accounts: Sequence[AccountSnapshot], settings: Settings, now: float, *, cached: bool
-) -> str:
+def text(accounts: Sequence[BarAccount], settings: Settings, now: float, *, cached: bool) -> str:
     """The shape of `status`: one account, its text; several, a block per account (its name,
     then its text indented), a blank line between them. `cached` adds how old each one is."""
     if len(accounts) == 1:
@@ -173,7 +169,7 @@ def text(
     return "\n\n".join(blocks)
 
 
-def _text_of(account: AccountSnapshot, settings: Settings, now: float, *, cached: bool) -> str:
+def _text_of(account: BarAccount, settings: Settings, now: float, *, cached: bool) -> str:
     if account.unknown is not None:
         return account.lang.gettext(account.unknown)
     if account.balance is not None:
@@ -184,7 +180,7 @@ def _text_of(account: AccountSnapshot, settings: Settings, now: float, *, cached
     return head + ("\n  " + feed.age_line(account, now) if cached else "")
 
 
-def badge_png_base64(account: AccountSnapshot) -> str:
+def badge_png_base64(account: BarAccount) -> str:
     import base64
     import io
 
@@ -204,7 +200,3 @@ def refresh_argv(config: Path | None) -> list[str]:
     if config is not None:
         argv += ["--config", str(config.resolve())]
     return [*argv, "refresh"]
-
-
-def saved_state_path(paths: AppPaths) -> Path:
-    return paths.history_db

@@ -46,10 +46,6 @@ class AppPaths:
         return self.data_dir / "accounts" / account_slug(account) / "history.sqlite3"
 
     @property
-    def state_file(self) -> Path:
-        return self.data_dir / "state.json"
-
-    @property
     def history_db(self) -> Path:
         return self.data_dir / "history.sqlite3"
 

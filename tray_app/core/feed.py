@@ -40,7 +40,7 @@ from tray_app.core.state import MonitorState, Problem
 from tray_app.core.view import Extras, TrayView, present
 
 DEFAULT_ACCOUNT = "default"
-#: Why nothing is known of an account (`AccountSnapshot.unknown`); English in JSON.
+#: Why nothing is known of an account (`BarAccount.unknown`); English in JSON.
 NOT_POLLED = N_("not polled yet")
 UNREADABLE = N_("saved state unreadable")
 NEWER_STATE = N_("saved by a newer version of lensmor-tray")
@@ -76,7 +76,7 @@ CLASS_COLOUR: dict[FeedClass, str] = {
 
 
 @dataclass(frozen=True)
-class AccountSnapshot:
+class BarAccount:
     """What the bars show of one account at `now`."""
 
     account: str
@@ -124,11 +124,11 @@ def snapshot_of(
     account: str = DEFAULT_ACCOUNT,
     *,
     lang: Language = ENGLISH,
-) -> AccountSnapshot:
+) -> BarAccount:
     """One account's snapshot from the monitor's state; `interval` is the poll interval."""
     view = present(state, thresholds, now, Extras(poll_interval=interval), lang=lang)
     balance = state.balance
-    return AccountSnapshot(
+    return BarAccount(
         account=account,
         balance=balance,
         fetched_at=state.fetched_at,
@@ -150,13 +150,13 @@ def unknown_account(
     account: str,
     *,
     lang: Language = ENGLISH,
-) -> AccountSnapshot:
+) -> BarAccount:
     """An account of the config whose state cannot be shown, and `why` (NOT_POLLED…)."""
     empty = snapshot_of(MonitorState(), thresholds, interval, now, account, lang=lang)
     return replace(empty, unknown=why)
 
 
-def reason(account: AccountSnapshot) -> str | None:
+def reason(account: BarAccount) -> str | None:
     """Why an account has no number (English, for JSON); None when it has one."""
     if account.unknown is not None:
         return account.unknown
@@ -199,7 +199,7 @@ def _saved_time(value: object) -> float | None:
     return seconds if seconds is not None and 0 <= seconds <= LATEST_SAVED_TIME else None
 
 
-def worst(accounts: Sequence[AccountSnapshot]) -> AccountSnapshot:
+def worst(accounts: Sequence[BarAccount]) -> BarAccount:
     """The account to put in a one-line bar: the highest class, then the lowest share left."""
     if not accounts:
         raise ValueError("no accounts to show")
@@ -209,7 +209,7 @@ def worst(accounts: Sequence[AccountSnapshot]) -> AccountSnapshot:
 # -- one line of text per account ----------------------------------------------------------------
 
 
-def short_text(account: AccountSnapshot, *, named: bool) -> str:
+def short_text(account: BarAccount, *, named: bool) -> str:
     """The bar text of one account: "30k (86%)", "Key rejected"; prefixed "name: " if `named`."""
     b = account.balance
     _ = account.lang.gettext
@@ -225,19 +225,19 @@ def short_text(account: AccountSnapshot, *, named: bool) -> str:
     return f"{account.account}: {text}" if named else text
 
 
-def _tooltip_line(account: AccountSnapshot, named: bool) -> str:
+def _tooltip_line(account: BarAccount, named: bool) -> str:
     title = account.view.title if account.unknown is None else account.lang.gettext(account.unknown)
     return f"{account.account} — {title}" if named else title
 
 
-def _named(accounts: Sequence[AccountSnapshot]) -> bool:
+def _named(accounts: Sequence[BarAccount]) -> bool:
     return len(accounts) > 1
 
 
 # -- waybar --------------------------------------------------------------------------------------
 
 
-def waybar(accounts: Sequence[AccountSnapshot]) -> str:
+def waybar(accounts: Sequence[BarAccount]) -> str:
     """One JSON line for a waybar custom module with `"return-type": "json"`; the text and the
     tooltip are Pango markup (`fmt.markup_escaped`), so the module must not set `"escape": true`.
     For no account (the last one removed before another has polled), `{"text": ""}`: waybar
@@ -260,7 +260,7 @@ def waybar(accounts: Sequence[AccountSnapshot]) -> str:
 # -- i3blocks and polybar ------------------------------------------------------------------------
 
 
-def i3blocks(accounts: Sequence[AccountSnapshot]) -> str:
+def i3blocks(accounts: Sequence[BarAccount]) -> str:
     """i3blocks' line protocol: full_text, short_text, color (one per line)."""
     top = worst(accounts)
     named = _named(accounts)
@@ -275,7 +275,7 @@ def polybar_text(text: str) -> str:
     return text.replace("%{", "% {").replace("\n", " ")
 
 
-def polybar(accounts: Sequence[AccountSnapshot]) -> str:
+def polybar(accounts: Sequence[BarAccount]) -> str:
     """One line for a polybar custom/script module, coloured with %{F#rrggbb}…%{F-}."""
     top = worst(accounts)
     text = polybar_text(short_text(top, named=_named(accounts)))
@@ -300,7 +300,7 @@ def xbar_text(text: str) -> str:
     return "\u200b" + text if text.startswith("-") else text
 
 
-def _xbar_rows(account: AccountSnapshot, depth: int) -> list[str]:
+def _xbar_rows(account: BarAccount, depth: int) -> list[str]:
     if account.unknown is not None:
         return ["--" * depth + xbar_text(account.lang.gettext(account.unknown))]
     lines: list[str] = []
@@ -313,9 +313,7 @@ def _xbar_rows(account: AccountSnapshot, depth: int) -> list[str]:
     return lines
 
 
-def xbar(
-    accounts: Sequence[AccountSnapshot], badge_png_b64: str, refresh_command: Sequence[str]
-) -> str:
+def xbar(accounts: Sequence[BarAccount], badge_png_b64: str, refresh_command: Sequence[str]) -> str:
     """The xbar/SwiftBar plugin output. `badge_png_b64` is the worst account's badge as a
     base64 PNG; `refresh_command` the argv that asks the running app to refresh."""
     top = worst(accounts)
@@ -372,11 +370,11 @@ def _labels(pairs: Sequence[tuple[str, str]]) -> str:
     return "{" + ",".join(f'{k}="{_label_value(v)}"' for k, v in pairs) + "}"
 
 
-def prometheus(accounts: Sequence[AccountSnapshot]) -> str:
+def prometheus(accounts: Sequence[BarAccount]) -> str:
     """The text exposition format (version 0.0.4), ending in a newline."""
     named = _named(accounts)
 
-    def account_label(a: AccountSnapshot) -> list[tuple[str, str]]:
+    def account_label(a: BarAccount) -> list[tuple[str, str]]:
         return [("account", a.account)] if named else []
 
     out: list[str] = [
@@ -427,7 +425,7 @@ def prometheus(accounts: Sequence[AccountSnapshot]) -> str:
 # -- text and JSON -------------------------------------------------------------------------------
 
 
-def age_line(account: AccountSnapshot, now: float) -> str:
+def age_line(account: BarAccount, now: float) -> str:
     """ "Updated 14:02 (3 min ago)", with "out of date" past two poll intervals."""
     lang = account.lang
     _ = lang.gettext
@@ -446,7 +444,7 @@ def age_line(account: AccountSnapshot, now: float) -> str:
     return " · ".join(parts)
 
 
-def json_object(account: AccountSnapshot) -> dict[str, object]:
+def json_object(account: BarAccount) -> dict[str, object]:
     """`status --json`'s object for one account: the seven API fields, level, percentRemaining,
     fetchedAt (ISO UTC, null when never), stale, and the problem if any. Without a balance
     (not polled yet, or no poll succeeded) the same keys, null, and the `reason` in English."""

@@ -41,7 +41,7 @@ class FeedWriter:
         self._order = tuple(accounts)
         self._lang = lang  # the words of the waybar tooltip and text
         self._lock = threading.Lock()  # one writer at a time; guards the fields below
-        self._latest: dict[str, feed.AccountSnapshot] = {}
+        self._latest: dict[str, feed.BarAccount] = {}
         self._ports: dict[str, AccountFeed] = {}  # the one live port of each account
         self._failing: set[Path] = set()  # paths whose last write failed (logged once)
 

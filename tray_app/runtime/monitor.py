@@ -27,6 +27,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import NamedTuple, Protocol, TypeVar
 
 from tray_app.api.client import ApiError, BalanceResponse, RateLimited, problem_of
@@ -148,7 +149,7 @@ class Monitor:
         jitter: Callable[[], float] = random.random,
         autostart_state: Callable[[], bool | None] = lambda: None,
         pacing: PacingProfile = PRODUCTION,
-        background: Callable[[Callable[[], None]], None] = in_background,
+        background: Callable[[Callable[[], None]], None] | None = None,
         lang: Language = ENGLISH,
         feed: FeedPort | None = None,
         name: str = "default",
@@ -165,7 +166,7 @@ class Monitor:
         self._jitter = jitter
         self._autostart_state = autostart_state
         # Where work started from the UI thread that may block (a notification send) runs.
-        self._background = background
+        self._background = background or partial(in_background, name="lensmor-deliver")
         # Guards the fields below; held for in-memory work only, never across I/O.
         self._lock = threading.Lock()
         # Order tray updates and state saves from the poll thread and the UI thread: each

@@ -46,10 +46,6 @@ _LATIN1_FALLBACKS = {
 }
 
 
-class TrayUnavailable(Exception):
-    """No usable tray on this desktop; the message says what is missing and how to get it."""
-
-
 def gi_backend_available(name: str) -> bool:
     """Whether pystray's `name` backend (gtk or appindicator) can import its GObject parts."""
     try:

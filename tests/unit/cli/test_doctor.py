@@ -1,7 +1,8 @@
 """`lensmor-tray doctor` without a desktop: the API checks against the simulated server (healthy,
 key refused, server down, server error, rate limit nearly used), the verdict and exit code
 rules, and the bounds: a check that hangs or raises is one ✗ line, never a wait or a traceback.
-The desktop checks (tray, notifications) on a real desktop are in tests/desktop/test_doctor.py."""
+The desktop checks (tray, notifications) on a real desktop are in
+tests/desktop/test_status_bar_and_doctor.py."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tray_app.cli.status_feed import badge_png_base64
 from tray_app.core import feed
 from tray_app.core.balance import parse_balance
-from tray_app.core.feed import AccountSnapshot, FeedClass
+from tray_app.core.feed import BarAccount, FeedClass
 from tray_app.core.levels import DEFAULT_THRESHOLDS
 from tray_app.core.state import MonitorState, PollResult, Problem, advance
 
@@ -45,7 +45,7 @@ def account(
     age: float = 10,
     problem: Problem | None = None,
     reset: bool = True,
-) -> AccountSnapshot:
+) -> BarAccount:
     state = advance(
         MonitorState(), PollResult(NOW - age, balance=parse_balance(balance(left, reset=reset)))
     )
@@ -54,7 +54,7 @@ def account(
     return feed.snapshot_of(state, DEFAULT_THRESHOLDS, INTERVAL, NOW, name)
 
 
-def no_balance(problem: Problem) -> AccountSnapshot:
+def no_balance(problem: Problem) -> BarAccount:
     state = advance(MonitorState(), PollResult(NOW - 1, problem=problem, message="x"))
     return feed.snapshot_of(state, DEFAULT_THRESHOLDS, INTERVAL, NOW)
 
@@ -73,7 +73,7 @@ CASES = [
 
 @pytest.mark.parametrize(("snapshot", "expected"), CASES)
 def test_waybar_is_one_json_line_with_text_tooltip_class_and_percentage(
-    snapshot: AccountSnapshot, expected: str
+    snapshot: BarAccount, expected: str
 ) -> None:
     out = feed.waybar([snapshot])
     assert "\n" not in out
@@ -101,7 +101,7 @@ def test_waybar_with_no_account_is_an_empty_text_that_hides_the_module() -> None
 
 @pytest.mark.parametrize(("snapshot", "expected"), CASES)
 def test_i3blocks_prints_full_text_short_text_and_the_levels_colour(
-    snapshot: AccountSnapshot, expected: str
+    snapshot: BarAccount, expected: str
 ) -> None:
     full, short, colour = feed.i3blocks([snapshot]).split("\n")
     assert full

@@ -20,7 +20,7 @@ GERMAN = language_from_environ({"LANG": "de_DE.UTF-8"})
 FRENCH = language_from_environ({"LANG": "fr_FR.UTF-8"})
 
 
-def snapshot(lang: Language, problem: Problem | None = None) -> feed.AccountSnapshot:
+def snapshot(lang: Language, problem: Problem | None = None) -> feed.BarAccount:
     state = advance(MonitorState(), PollResult(NOW - 10, balance=parse_balance(balance(30_050))))
     if problem is not None:
         state = advance(state, PollResult(NOW - 1, problem=problem, message="x"))
