@@ -22,7 +22,8 @@ from tray_app.core.view import AccountSnapshot, TrayView
 from tray_app.demo.server import DEMO_KEY, SimulatedAccount, SimulatedLensmorServer
 from tray_app.history.store import HistoryStore
 from tray_app.notify.base import Notification
-from tray_app.runtime.monitor import BalanceSource, FeedPort, Monitor, PollReport
+from tray_app.runtime.monitor import FeedPort, Monitor, PollReport
+from tray_app.runtime.poll_result import BalanceSource
 
 START = 1_800_000_000.0
 DAY = 86400.0

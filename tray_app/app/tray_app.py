@@ -53,7 +53,8 @@ if TYPE_CHECKING:
     from tray_app.notify.desktop_backend import DesktopNotifierBackend
     from tray_app.runtime.board import TrayBoard
     from tray_app.runtime.feeds import FeedWriter
-    from tray_app.runtime.monitor import BalanceSource, Monitor, NotifierPort
+    from tray_app.runtime.monitor import Monitor, NotifierPort
+    from tray_app.runtime.poll_result import BalanceSource
     from tray_app.runtime.scheduler import PollScheduler
 
 log = logging.getLogger(__name__)
