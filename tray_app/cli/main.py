@@ -15,7 +15,9 @@ from collections.abc import Callable, Sequence
 
 from tray_app.cli.commands.account import cmd_account
 from tray_app.cli.commands.autostart import cmd_autostart
+from tray_app.cli.commands.guard import cmd_guard
 from tray_app.cli.commands.history import cmd_history
+from tray_app.cli.commands.hooks import cmd_hooks
 from tray_app.cli.commands.key import cmd_key
 from tray_app.cli.commands.run import cmd_demo, cmd_run
 from tray_app.cli.commands.running_app import cmd_refresh
@@ -31,7 +33,9 @@ from tray_app.keys.key_store import KeyStoreFailed
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:  # the command's own usage error (`guard` ends it with 64, the others with 2)
+        parser.unrecognized(args.command, extras)
     # The command each name runs (None: no command, which starts the tray app).
     handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
         None: cmd_run,
@@ -47,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "refresh": cmd_refresh,
         "doctor": cmd_doctor,
         "account": cmd_account,
+        "hooks": cmd_hooks,
+        "guard": cmd_guard,
     }
     handler = handlers[args.command]
     # A warning logged before (or without) configure_logging, e.g. "the key file is readable
