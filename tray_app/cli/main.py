@@ -26,16 +26,14 @@ from tray_app.cli.commands.status import cmd_status
 from tray_app.cli.commands.windows import cmd_settings, cmd_usage
 from tray_app.cli.config_access import user_language
 from tray_app.cli.exits import EXIT_OK, EXIT_USAGE, CliError, print_error
-from tray_app.cli.parser import build_parser
+from tray_app.cli.parser import build_parser, parse_command_line
 from tray_app.config.model import ConfigError
 from tray_app.keys.key_store import KeyStoreFailed
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args, extras = parser.parse_known_args(argv)
-    if extras:  # the command's own usage error (`guard` ends it with 64, the others with 2)
-        parser.unrecognized(args.command, extras)
+    args = parse_command_line(parser, argv)
     # The command each name runs (None: no command, which starts the tray app).
     handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
         None: cmd_run,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -38,6 +39,15 @@ class CommandParser(argparse.ArgumentParser):
         """Arguments no parser took: the error of the command's own parser (its exit code)."""
         culprit = self.commands.get(command or "", self)
         culprit.error(f"unrecognized arguments: {' '.join(extras)}")
+
+
+def parse_command_line(parser: CommandParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """`parser.parse_args(argv)`, except that arguments nobody took are the error of the
+    command they were given to (so `guard --bogus` exits 64, `status --bogus` 2)."""
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        parser.unrecognized(args.command, extras)
+    return args
 
 
 def build_parser() -> CommandParser:

@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -186,6 +187,14 @@ def _first_line(file: IO[bytes]) -> str:
     file.seek(0)
     text = file.read(_READ_BACK).decode("utf-8", errors="replace")
     return next((line.strip() for line in text.splitlines() if line.strip()), "")[:200]
+
+
+def program_missing(hook: HookConfig) -> bool:
+    """True when the hook's program is neither a path that runs nor a name on PATH."""
+    program = hook.command[0]
+    if os.sep in program or (os.altsep and os.altsep in program):
+        return not (os.path.isfile(program) and os.access(program, os.X_OK))
+    return shutil.which(program) is None
 
 
 def matching(hooks: Iterable[HookConfig], event: HookEvent) -> list[HookConfig]:

@@ -5,15 +5,13 @@ notify/hooks.py, the same JSON, environment and timeout; one at a time, waited f
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
-import shutil
 import time
 
 from tray_app.cli.cached_state import CachedStateError, read_saved_state
 from tray_app.cli.config_access import load_config, single_account, user_language
 from tray_app.cli.exits import EXIT_NO, EXIT_OK, CliError
-from tray_app.config.model import HookConfig, Settings
+from tray_app.config.model import Settings
 from tray_app.config.paths import AppPaths
 from tray_app.core.balance import Balance, parse_balance
 from tray_app.core.hook_events import HookEvent
@@ -33,6 +31,8 @@ def cmd_hooks(args: argparse.Namespace) -> int:
 
 
 def _list(settings: Settings, lang: Language) -> int:
+    from tray_app.notify.hooks import program_missing
+
     _ = lang.gettext
     if not settings.hooks:
         print(_("no hooks: add [[hooks]] tables to the config (see the README)"))
@@ -46,14 +46,6 @@ def _list(settings: Settings, lang: Language) -> int:
         if program_missing(hook):
             print("  " + _("program not found: {program}").format(program=hook.command[0]))
     return EXIT_OK
-
-
-def program_missing(hook: HookConfig) -> bool:
-    """True when the hook's program is neither a path that runs nor a name on PATH."""
-    program = hook.command[0]
-    if os.sep in program or (os.altsep and os.altsep in program):
-        return not (os.path.isfile(program) and os.access(program, os.X_OK))
-    return shutil.which(program) is None
 
 
 def _test(args: argparse.Namespace, paths: AppPaths, settings: Settings, lang: Language) -> int:
