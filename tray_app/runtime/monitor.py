@@ -434,6 +434,9 @@ class Monitor:
 
     def _failed(self, outcome: HookOutcome) -> None:
         """A hook failed (on a hook thread): a "Recent alerts" row, in the store and the menu."""
+        with self._lock:
+            if self._closed:  # the account was removed or the app quits: its store is closed
+                return
         at = outcome.event.at + outcome.seconds
         text = outcome.failure_text(self._lang)
         key = f"hook:{outcome.program}:{outcome.event.key}"
