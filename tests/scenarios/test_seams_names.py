@@ -323,7 +323,7 @@ def test_every_command_with_account_accepts_a_name_starting_with_a_dash() -> Non
     commands = _commands_with_account_option()
     assert {("status",), ("history",), ("usage",), ("key",), ("key", "show")} <= set(commands)
     parser = build_parser()
-    needs_action = {("key",): ["show"]}
+    needs_action = {("key",): ["show"], ("hooks", "test"): ["low"], ("guard",): ["--min", "1"]}
     for command in commands:
         args = parser.parse_args([*command, "--account=-Ops", *needs_action.get(command, [])])
         assert args.account == "-Ops", command

@@ -22,7 +22,8 @@ from tray_app.core.view import AccountSnapshot, TrayView
 from tray_app.demo.server import DEMO_KEY, SimulatedAccount, SimulatedLensmorServer
 from tray_app.history.store import HistoryStore
 from tray_app.notify.base import Notification
-from tray_app.runtime.monitor import BalanceSource, FeedPort, Monitor, PollReport
+from tray_app.runtime.monitor import FeedPort, HookPort, Monitor, PollReport
+from tray_app.runtime.poll_result import BalanceSource
 
 START = 1_800_000_000.0
 DAY = 86400.0
@@ -78,6 +79,7 @@ class Rig:
     #: Every event notified, folded ones included (`Alert.parts`), oldest first.
     events: list[Alert] = field(default_factory=list)
     feed: FeedPort | None = None
+    hooks: HookPort | None = None  # the real HookRunner in the hook tests
 
     @property
     def account(self) -> SimulatedAccount:
@@ -109,6 +111,7 @@ class Rig:
             # reads them right after the call; test_monitor checks the hand-off itself.
             background=lambda fn: fn(),
             feed=self.feed,
+            hooks=self.hooks,
         )
         return self.monitor
 

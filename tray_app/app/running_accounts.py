@@ -20,7 +20,7 @@ from tray_app.app.reload import AccountRuntime, Credentials, ReloadPlan, Wiring,
 from tray_app.config.model import Settings
 
 if TYPE_CHECKING:
-    from tray_app.runtime.monitor import BalanceSource
+    from tray_app.runtime.poll_result import BalanceSource
     from tray_app.runtime.scheduler import PollScheduler
 
 

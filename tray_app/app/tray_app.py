@@ -51,9 +51,11 @@ if TYPE_CHECKING:
     # requests, APScheduler, sqlite3 and the notifiers take about 0.3 s to import, and
     # start -> item registered is a benchmarked figure (issue 9, docs/benchmarks.md).
     from tray_app.notify.desktop_backend import DesktopNotifierBackend
+    from tray_app.notify.hooks import HookRunner
     from tray_app.runtime.board import TrayBoard
     from tray_app.runtime.feeds import FeedWriter
-    from tray_app.runtime.monitor import BalanceSource, Monitor, NotifierPort
+    from tray_app.runtime.monitor import Monitor, NotifierPort
+    from tray_app.runtime.poll_result import BalanceSource
     from tray_app.runtime.scheduler import PollScheduler
 
 log = logging.getLogger(__name__)
@@ -111,6 +113,7 @@ class TrayApp:
         # One asyncio loop for every D-Bus part (desktop-notifier; the native tray too).
         self.aio = AsyncioThread()
         self._desktop_notifier: DesktopNotifierBackend | None = None
+        self._hooks: HookRunner | None = None  # runs every account's [[hooks]]
 
     # -- building ------------------------------------------------------------------------------
     def _load_settings(self) -> Settings:
@@ -180,6 +183,7 @@ class TrayApp:
             lang=self.lang,
             feed=self._feed.for_account(name) if self._feed is not None else None,
             name=name,
+            hooks=self._hooks,
         )
         return AccountRuntime(name, store, monitor, wiring)
 
@@ -237,6 +241,9 @@ class TrayApp:
         self.aio.start()
         desktop = DesktopNotifierBackend(self.aio, self._on_notification_action, icon=find_app_icon)
         self._notifier = build_default_chain(icon_provider=self._pystray_icon, first=desktop)
+        from tray_app.notify.hooks import HookRunner
+
+        self._hooks = HookRunner(self.environ)
         names = self.settings.account_names
         self.lang = language_from_environ(self.environ)  # loads the catalog: once
         self.board = TrayBoard(tray, names, self.settings.badge_account, self.lang)
@@ -297,6 +304,8 @@ class TrayApp:
         # The monitors first: each saves its state and cuts a request in flight, so the
         # scheduler's wait for that poll is short even when the server never answers.
         self.accounts.stop_all()
+        if self._hooks is not None:
+            self._hooks.close()  # a hook still running gets a moment, then is killed
         if self._desktop_notifier is not None:
             self._desktop_notifier.close()
         self.aio.stop()

@@ -4,6 +4,10 @@ Exit codes (documented in the README):
     0 ok · 1 "not enabled" answers (autostart status) · 2 usage or config error ·
     3 key missing or rejected · 4 network, server or bad response · 5 rate limited
 
+`guard` has its own, for scripts (cli/commands/guard.py): 0 enough · 1 below · 3 key missing
+or rejected · 64 bad arguments (sysexits' EX_USAGE) · 69 cannot tell (EX_UNAVAILABLE) · and
+with `-- COMMAND`, the command's own status, 126 when it cannot be run, 127 when not found.
+
 Every error the user can cause is reported as one line on stderr that says what happened and
 what to do, with the traceId when the server sent one; never a traceback, never the key.
 Apart from cli/main.py because every command raises `CliError` and several print a line of
@@ -22,6 +26,11 @@ EXIT_USAGE = 2
 EXIT_KEY = 3
 EXIT_UNAVAILABLE = 4
 EXIT_RATE_LIMITED = 5
+
+EXIT_GUARD_USAGE = 64
+EXIT_GUARD_UNKNOWN = 69
+EXIT_CANNOT_RUN = 126
+EXIT_NOT_FOUND = 127
 
 #: Exit codes from best to worst, for "the exit code is the worst of them" with several
 #: accounts: a usage/config error beats a rejected key, which beats an outage, which beats

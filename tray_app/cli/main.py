@@ -15,7 +15,9 @@ from collections.abc import Callable, Sequence
 
 from tray_app.cli.commands.account import cmd_account
 from tray_app.cli.commands.autostart import cmd_autostart
+from tray_app.cli.commands.guard import cmd_guard
 from tray_app.cli.commands.history import cmd_history
+from tray_app.cli.commands.hooks import cmd_hooks
 from tray_app.cli.commands.key import cmd_key
 from tray_app.cli.commands.run import cmd_demo, cmd_run
 from tray_app.cli.commands.running_app import cmd_refresh
@@ -24,14 +26,14 @@ from tray_app.cli.commands.status import cmd_status
 from tray_app.cli.commands.windows import cmd_settings, cmd_usage
 from tray_app.cli.config_access import user_language
 from tray_app.cli.exits import EXIT_OK, EXIT_USAGE, CliError, print_error
-from tray_app.cli.parser import build_parser
+from tray_app.cli.parser import build_parser, parse_command_line
 from tray_app.config.model import ConfigError
 from tray_app.keys.key_store import KeyStoreFailed
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_command_line(parser, argv)
     # The command each name runs (None: no command, which starts the tray app).
     handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
         None: cmd_run,
@@ -47,6 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "refresh": cmd_refresh,
         "doctor": cmd_doctor,
         "account": cmd_account,
+        "hooks": cmd_hooks,
+        "guard": cmd_guard,
     }
     handler = handlers[args.command]
     # A warning logged before (or without) configure_logging, e.g. "the key file is readable

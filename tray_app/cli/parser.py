@@ -9,19 +9,55 @@ cli/main.py), so the rest of the parser lives here rather than in args.py.
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from tray_app.cli.args import add_account_option, add_global_options, add_status_parser
+from tray_app.cli.exits import EXIT_GUARD_USAGE, EXIT_USAGE
+from tray_app.cli.guard_args import add_guard_parser
+from tray_app.core.hook_names import EVENT_NAMES
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class CommandParser(argparse.ArgumentParser):
+    """argparse's parser, with the exit code of a usage error chosen per command: 2 for all
+    but `guard`, whose scripts tell "bad arguments" (64) from "not enough credits" (1)."""
+
+    usage_exit = EXIT_USAGE
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        #: The parser of each command whose usage errors have their own exit code.
+        self.commands: dict[str, CommandParser] = {}
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(self.usage_exit, f"{self.prog}: error: {message}\n")
+
+    def unrecognized(self, command: str | None, extras: list[str]) -> NoReturn:
+        """Arguments no parser took: the error of the command's own parser (its exit code)."""
+        culprit = self.commands.get(command or "", self)
+        culprit.error(f"unrecognized arguments: {' '.join(extras)}")
+
+
+def parse_command_line(parser: CommandParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """`parser.parse_args(argv)`, except that arguments nobody took are the error of the
+    command they were given to (so `guard --bogus` exits 64, `status --bogus` 2)."""
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        parser.unrecognized(args.command, extras)
+    return args
+
+
+def build_parser() -> CommandParser:
+    parser = CommandParser(
         prog="lensmor-tray",
         description="Shows your Lensmor API credits in the system tray.",
         epilog="With no command, starts the tray app.",
     )
     add_global_options(parser)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     add_status_parser(sub)  # shared with the `status --cached` fast path (entry.py)
     sub.add_parser("refresh", help="ask the running tray app to refresh now")
     doctor = sub.add_parser("doctor", help="check the key, API, tray, notifications and files")
@@ -46,10 +82,27 @@ def build_parser() -> argparse.ArgumentParser:
     usage = sub.add_parser("usage", help="open the Usage window (charts of the history)")
     usage.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)  # the demo's history
     add_account_option(usage, "the history")
+    _add_hooks_parser(sub)
+    guard = add_guard_parser(sub)
+    guard.usage_exit = EXIT_GUARD_USAGE
+    parser.commands["guard"] = guard
     return parser
 
 
-def _add_key_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_hooks_parser(sub: argparse._SubParsersAction[CommandParser]) -> None:
+    hooks = sub.add_parser("hooks", help="list the [[hooks]] of the config, or test them")
+    actions = hooks.add_subparsers(dest="hooks_command", metavar="ACTION", required=True)
+    actions.add_parser("list", help="list the hooks: events, account, timeout, command")
+    test = actions.add_parser(
+        "test",
+        help="run the hooks of EVENT with a sample event and print what each returned",
+        usage="%(prog)s [-h] EVENT [--account NAME]",
+    )
+    test.add_argument("event", metavar="EVENT", choices=EVENT_NAMES, help=", ".join(EVENT_NAMES))
+    add_account_option(test, "a sample event")
+
+
+def _add_key_parser(sub: argparse._SubParsersAction[CommandParser]) -> None:
     key = sub.add_parser("key", help="set, show or clear the API key")
     add_account_option(key, "the key")
     key_sub = key.add_subparsers(dest="key_command", metavar="ACTION", required=True)
@@ -63,7 +116,7 @@ def _add_key_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         add_account_option(key_sub.add_parser(action, help=text), "the key", argparse.SUPPRESS)
 
 
-def _add_history_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_history_parser(sub: argparse._SubParsersAction[CommandParser]) -> None:
     history = sub.add_parser(
         "history",
         help="print recent balance changes and daily usage",
@@ -85,7 +138,7 @@ def _add_history_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     add_account_option(history, "the history")
 
 
-def _add_account_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_account_parser(sub: argparse._SubParsersAction[CommandParser]) -> None:
     account = sub.add_parser("account", help="add, list, remove or rename Lensmor accounts")
     actions = account.add_subparsers(dest="account_command", metavar="ACTION", required=True)
     add = actions.add_parser(

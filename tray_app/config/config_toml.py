@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tray_app.config.account_names import name_key
+from tray_app.config.hooks import hooks_to_toml
 from tray_app.config.model import (
     DEFAULT_ACCOUNT,
     AccountConfig,
@@ -52,6 +53,9 @@ def settings_to_toml(settings: Settings) -> dict[str, Any]:
         data["accounts"] = [account_to_toml(a) for a in settings.accounts]
     if settings.badge_account is not None:
         data["badge_account"] = settings.badge_account
+    if settings.hooks:
+        # Last of the plain values: [[hooks]] tables, and a key after them would be theirs.
+        data["hooks"] = hooks_to_toml(settings.hooks)
     return data
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from tray_app.config.account_names import name_key
 from tray_app.core.badge import BadgeStyle
+from tray_app.core.hook_names import ANY_EVENT
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Threshold
 
 APP_NAME = "lensmor-tray"
@@ -60,6 +61,25 @@ class IntegrationSettings:
     waybar_file: Path | None = None
 
 
+DEFAULT_HOOK_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class HookConfig:
+    """One `[[hooks]]` table (config/hooks.py parses it, notify/hooks.py runs it)."""
+
+    on: tuple[str, ...]  # event names (core/hook_events.py), or ("*",)
+    command: tuple[str, ...]  # argv; command[0] is looked up on PATH when it has no "/"
+    account: str | None = None  # None: every account
+    timeout: float = DEFAULT_HOOK_TIMEOUT_S
+
+    def wants(self, event: str, account: str) -> bool:
+        """Whether this hook runs for `event` of `account`."""
+        if self.account is not None and name_key(self.account) != name_key(account):
+            return False
+        return ANY_EVENT in self.on or event in self.on
+
+
 @dataclass(frozen=True)
 class Settings:
     base_url: str = DEFAULT_BASE_URL
@@ -72,6 +92,8 @@ class Settings:
     #: The account the tray badge shows, pinned from the menu; None: the one closest to
     #: running out.
     badge_account: str | None = None
+    #: Commands run on alert events ([[hooks]]), in config order.
+    hooks: tuple[HookConfig, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.accounts:

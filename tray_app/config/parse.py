@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tray_app.config.feed_settings import parse_integrations
+from tray_app.config.hooks import parse_hooks
 from tray_app.config.model import (
     MAX_POLL_INTERVAL_S,
     MIN_POLL_INTERVAL_S,
@@ -31,6 +32,7 @@ _TOP_KEYS = {
     "integrations",
     "accounts",
     "badge_account",
+    "hooks",
 }
 _ALERT_KEYS = {f.name for f in dataclasses.fields(AlertSettings)}
 _ACCOUNT_KEYS = {"name", "base_url", "alerts"}
@@ -60,22 +62,28 @@ def parse_settings(data: Mapping[str, Any], origin: str = "config") -> Settings:
             f"{origin}: poll_interval",
             "seconds",
         )
-    if "alerts" in data:
-        kwargs["alerts"] = _parse_alerts(data["alerts"], origin)
-    if "accounts" in data:
-        kwargs["accounts"] = _parse_accounts(data["accounts"], origin)
-    if "badge_account" in data:
-        if not isinstance(data["badge_account"], str):
-            raise ConfigError(f"{origin}: badge_account must be the name of an account")
-        kwargs["badge_account"] = data["badge_account"]
-    if "badge_style" in data:
-        kwargs["badge_style"] = parse_badge_style(data["badge_style"], f"{origin}: badge_style")
-    if "integrations" in data:
-        kwargs["integrations"] = parse_integrations(data["integrations"], origin)
+    # In this order: a config with several mistakes is told about the same one first.
+    parts: tuple[tuple[str, Callable[[Any, str], object]], ...] = (
+        ("alerts", _parse_alerts),
+        ("accounts", _parse_accounts),
+        ("badge_account", _parse_badge_account),
+        ("badge_style", lambda value, where: parse_badge_style(value, f"{where}: badge_style")),
+        ("integrations", parse_integrations),
+        ("hooks", parse_hooks),
+    )
+    for key, parse_part in parts:
+        if key in data:
+            kwargs[key] = parse_part(data[key], origin)
     try:
         return Settings(**kwargs)
     except ConfigError as exc:
         raise ConfigError(f"{origin}: {exc}") from None
+
+
+def _parse_badge_account(value: Any, origin: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{origin}: badge_account must be the name of an account")
+    return value
 
 
 def parse_badge_style(value: Any, name: str = "badge_style") -> BadgeStyle:

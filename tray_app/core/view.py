@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tray_app.core import errors, fmt
@@ -70,6 +71,14 @@ class MenuRow:
 
 SEPARATOR = MenuRow("", separator=True)
 RECENT_ALERTS = 5  # notifications listed under "Recent alerts"
+
+
+def newest_first(
+    rows: tuple[tuple[float, str], ...], added: Iterable[tuple[float, str]]
+) -> tuple[tuple[float, str], ...]:
+    """ "Recent alerts" `rows` (newest first) with `added` (oldest first) put in front, kept to
+    the menu's length: notifications, and hooks that failed."""
+    return (tuple(reversed(list(added))) + rows)[:RECENT_ALERTS]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@
     3. fold the result into the state  (core.state.advance, pure), evaluate the alert rules
        (core.alerts, pure), take the account's snapshot for the tray (core.view), decide the
        next poll (core.pacing, pure)
-    4. save the state, deliver the alerts (notifier), hand the snapshot to the tray board
+    4. save the state, deliver the alerts (notifier), hand each event to the hooks (queued:
+       notify/hooks.py runs them off this thread), hand the snapshot to the tray board
        (runtime/board.py, which presents every account's at once and shows the view)
 
 Threads: the poll runs on the scheduler's thread; pause, resume, the autostart toggle, a
@@ -30,10 +31,10 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import NamedTuple, Protocol, TypeVar
 
-from tray_app.api.client import ApiError, BalanceResponse, RateLimited, problem_of
-from tray_app.config.model import Settings
+from tray_app.config.model import HookConfig, Settings
 from tray_app.core import alerts as alert_rules
 from tray_app.core.forecast import Forecast, Sample, runway, spent_since
+from tray_app.core.hook_events import HookEvent, hook_events
 from tray_app.core.language import ENGLISH, Language
 from tray_app.core.notices import notice_for
 from tray_app.core.pacing import (
@@ -45,10 +46,19 @@ from tray_app.core.pacing import (
 )
 from tray_app.core.state import MonitorState, PollResult, Problem, advance, with_no_key
 from tray_app.core.usage import USAGE_WINDOW_S
-from tray_app.core.view import RECENT_ALERTS, AccountSnapshot, Extras, TrayView, present
+from tray_app.core.view import (
+    RECENT_ALERTS,
+    AccountSnapshot,
+    Extras,
+    TrayView,
+    newest_first,
+    present,
+)
 from tray_app.history.store import HistoryStore
 from tray_app.history.usage_data import usage_today
 from tray_app.notify.base import Notification, notification_for
+from tray_app.notify.hooks import HookOutcome
+from tray_app.runtime.poll_result import BalanceSource, close_source, fetch_result, outcome_of
 from tray_app.runtime.state_saver import StateSaver
 from tray_app.support.threads import in_background
 
@@ -59,14 +69,21 @@ FORECAST_WINDOW_S = 14 * 86400
 COMPACT_EVERY_S = 86400
 
 
-class BalanceSource(Protocol):
-    def fetch_balance(self) -> BalanceResponse: ...
-
-
 class NotifierPort(Protocol):
     """The notifier chain (`notify.chain.NotifierChain`); it never raises."""
 
     def send(self, n: Notification) -> object: ...
+
+
+class HookPort(Protocol):
+    """The hook runner (`notify.hooks.HookRunner`): queues the runs, never waits for them."""
+
+    def submit(
+        self,
+        hooks: tuple[HookConfig, ...],
+        events: list[HookEvent],
+        on_failure: Callable[[HookOutcome], None],
+    ) -> object: ...
 
 
 class TrayPort(Protocol):
@@ -97,28 +114,11 @@ class PollReport:
         return present(s.state, s.thresholds, s.now, s.extras)
 
 
-def _close(source: BalanceSource | None) -> None:
-    close = getattr(source, "close", None)
-    if callable(close):
-        close()
-
-
-def result_from_error(exc: ApiError, now: float) -> PollResult:
-    """Map a client error to plain data (the core never sees exceptions)."""
-    retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
-    return PollResult(
-        now,
-        problem=problem_of(exc),
-        message=exc.message,
-        trace_id=exc.trace_id,
-        retry_after=retry_after,
-    )
-
-
 class _Applied(NamedTuple):
     """What applying one poll result under the lock leaves to do outside it."""
 
     alerts: list[alert_rules.Alert]
+    hook_events: list[HookEvent]
     snapshot: AccountSnapshot
     plan: NextPoll
     compact: bool
@@ -129,12 +129,6 @@ class _Keep:
 
 
 KEEP_SOURCE = _Keep()
-
-
-def _outcome(result: PollResult) -> alert_rules.PollOutcome:
-    if result.balance is not None:
-        return result.balance
-    return result.problem or Problem.BAD_RESPONSE
 
 
 class Monitor:
@@ -153,8 +147,10 @@ class Monitor:
         lang: Language = ENGLISH,
         feed: FeedPort | None = None,
         name: str = "default",
+        hooks: HookPort | None = None,
     ) -> None:
         self.name = name
+        self._hooks = hooks
         self._feed = feed
         self._pacing = pacing
         self._lang = lang
@@ -210,7 +206,7 @@ class Monitor:
         if old is not new:
             # Its keep-alive connection would otherwise linger until GC; a request of it still
             # in flight is cut short (its answer would be dropped anyway).
-            _close(old)
+            close_source(old)
 
     def close(self) -> None:
         """At quit or when the account is removed: drop any later poll result, cut a request
@@ -219,7 +215,7 @@ class Monitor:
             self._closed = True
             source = self._source
             self._mark_for_save()
-        _close(source)
+        close_source(source)
         with self._record_lock:
             pass  # a balance being recorded right now is finished; later ones are dropped
         self._save(wait=True)
@@ -230,7 +226,7 @@ class Monitor:
             source, generation, closed = self._source, self._generation, self._closed
         if closed:
             return self._unchanged(now, NextPoll(None, "stopped"))
-        result = self._fetch(source, now)  # the network: no lock held
+        result = fetch_result(source, now)  # the network: no lock held
         dropped = self._dropped(generation)
         if dropped is not None:
             return self._unchanged(now, dropped)
@@ -255,16 +251,17 @@ class Monitor:
             state, settings = self.state, self.settings
         if applied is None:
             return self._unchanged(now, dropped or NextPoll(None, "stopped"))
-        alerts, snapshot, plan, compact = applied
+        alerts, events, snapshot, plan, compact = applied
         self._save()
         if self._feed is not None:
             self._guard("write the feed files", self._feed.publish, state, settings, now)
         self._deliver(alerts, now)
+        if events and self._hooks is not None:
+            self._guard("run the hooks", self._hooks.submit, settings.hooks, events, self._failed)
         if alerts:
             with self._lock:
-                # Newest first, kept in memory: the menu's "Recent alerts" (no store read).
-                delivered = tuple((now, alert.title) for alert in reversed(alerts))
-                self._recent = (delivered + self._recent)[:RECENT_ALERTS]
+                # Kept in memory: the menu's "Recent alerts" (no store read).
+                self._recent = newest_first(self._recent, ((now, a.title) for a in alerts))
                 snapshot = self._account_snapshot(now)
         if compact:
             # Retention: fold old rows into hourly/daily buckets (cheap once a day).
@@ -328,21 +325,33 @@ class Monitor:
             self.state = advance(self.state, result)
         self._usage = usage if self.state.balance is not None else (None, None)
         alerts: list[alert_rules.Alert] = []
+        events: list[HookEvent] = []
         if result is not None:
             last_hour: float | None = None
             if result.balance is not None and samples is not None:
                 self.forecast = runway(samples, now, result.balance.reset_at_s)
                 last_hour = spent_since(samples, now - 3600, now)
-            flap = self.alert_state.flap
-            self.alert_state, alerts = alert_rules.evaluate(
+            before = self.alert_state
+            flap = before.flap
+            self.alert_state, alerts, parts = alert_rules.evaluate_events(
                 self.alert_state,
-                _outcome(result),
+                outcome_of(result),
                 self.settings.alerts,
                 now,
                 self.forecast,
                 last_hour_spend=last_hour,
                 lang=self._lang,
             )
+            if parts and self.settings.hooks:
+                events = hook_events(
+                    parts,
+                    before,
+                    self.alert_state,
+                    account=self.name,
+                    balance=self.state.balance,
+                    thresholds=self.settings.alerts.thresholds,
+                    now=now,
+                )
             if self.alert_state.flap not in (None, flap):
                 log.info(
                     "resetAt moves back and forth between %s and %s (servers disagree); "
@@ -355,7 +364,7 @@ class Monitor:
         if compact:
             self._compacted_at = now
         self._mark_for_save()
-        return _Applied(alerts, snapshot, plan, compact)
+        return _Applied(alerts, events, snapshot, plan, compact)
 
     def _account_snapshot(self, now: float) -> AccountSnapshot:
         """The account as of `now` for the tray, numbered (call under the lock)."""
@@ -409,24 +418,6 @@ class Monitor:
         self._guard("update the tray", self._tray.show, snapshot)
 
     # -- steps ---------------------------------------------------------------------------------
-    def _fetch(self, source: BalanceSource | None, now: float) -> PollResult | None:
-        if source is None:
-            return None
-        try:
-            response = source.fetch_balance()
-        except ApiError as exc:
-            log.warning("poll failed: %s", exc)
-            return result_from_error(exc, now)
-        rl = response.rate_limit
-        return PollResult(
-            now,
-            balance=response.balance,
-            trace_id=response.trace_id,
-            rate_limit_limit=rl.limit,
-            rate_limit_remaining=rl.remaining,
-            rate_limit_reset=rl.reset_at,
-        )
-
     def _deliver(self, alerts: list[alert_rules.Alert], now: float) -> None:
         for alert in alerts:
             self._guard(
@@ -440,6 +431,28 @@ class Monitor:
             )
             notification = notification_for(notice_for(alert), self._lang)
             self._guard("notify", self._notifier.send, notification)
+
+    def _failed(self, outcome: HookOutcome) -> None:
+        """A hook failed (on a hook thread): a "Recent alerts" row, in the store and the menu."""
+        with self._lock:
+            if self._closed:  # the account was removed or the app quits: its store is closed
+                return
+        at = outcome.event.at + outcome.seconds
+        text = outcome.failure_text(self._lang)
+        key = f"hook:{outcome.program}:{outcome.event.key}"
+        self._guard(
+            "record an alert",
+            self._store.record_alert,
+            at,
+            "hook_failed",
+            key,
+            text,
+            outcome.describe(),
+        )
+        with self._lock:
+            self._recent = newest_first(self._recent, [(at, text)])
+            snapshot = self._account_snapshot(at)
+        self._show(snapshot)
 
     def _save(self, *, wait: bool = False) -> None:
         self._saver.save(wait=wait)

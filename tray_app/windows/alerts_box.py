@@ -19,13 +19,21 @@ from tray_app.windows.settings_form import (
     FormFields,
     fields_from_settings,
 )
-from tray_app.windows.settings_parts import error_label
+from tray_app.windows.settings_parts import WRAP, error_label
+from tray_app.windows.tk_base import wrap_to_width
 
 if TYPE_CHECKING:
     import tkinter as tk
     from tkinter import ttk
 
 THRESHOLDS_HINT = N_("Percent of your allowance, or credits: e.g. 20%, 5% or 1000")
+#: What scripts have besides this window (config only: a command line is no form field).
+SCRIPTS_HINT = N_(
+    "For scripts: [[hooks]] in the config file run a command on these alerts (a push to your "
+    "phone, a chat message, an email), even with notifications off; `lensmor-tray guard --min "
+    "N -- COMMAND` runs a batch job only while there are enough credits. "
+    "See `lensmor-tray hooks list` and the README."
+)
 
 
 class AlertsBox:
@@ -94,6 +102,16 @@ class AlertsBox:
         )
         badge_style.grid(row=6, column=1, sticky="w", pady=(8, 0))
         badge_style_error = error_label(box, row=7, column=1)
+
+        scripts = _(SCRIPTS_HINT)
+        if settings.hooks:
+            count = len(settings.hooks)
+            scripts += " " + lang.ngettext(
+                "{count} hook is set up.", "{count} hooks are set up.", count
+            ).format(count=count)
+        scripts_hint = ttk.Label(box, text=scripts, style="Hint.TLabel", wraplength=WRAP)
+        scripts_hint.grid(row=8, column=0, columnspan=2, sticky="ew", pady=(8, 0))
+        wrap_to_width(scripts_hint)
 
         #: The box's widgets that take the focus, by the name the tests hear, in Tab order.
         self.focusable: dict[str, tk.Widget] = {

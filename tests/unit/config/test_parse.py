@@ -44,7 +44,7 @@ def test_a_full_file_is_read(tmp_path: Path) -> None:
         (
             "colour = 1",
             "unknown key 'colour'; allowed: accounts, alerts, badge_account, badge_style, "
-            "base_url, integrations, poll_interval",
+            "base_url, hooks, integrations, poll_interval",
         ),
         ("poll_interval = 10", "poll_interval must be from 30 to 86400 seconds, got 10"),
         ('poll_interval = "5m"', "poll_interval must be a whole number of seconds"),

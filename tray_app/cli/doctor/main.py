@@ -24,6 +24,7 @@ from tray_app.cli.doctor.accounts import check_histories, check_keyring, check_k
 from tray_app.cli.doctor.api_probe import API_CONNECT_TIMEOUT_S, API_READ_TIMEOUT_S, check_api
 from tray_app.cli.doctor.context import FAIL, OK, WARN, Check, Context
 from tray_app.cli.doctor.files import check_files
+from tray_app.cli.doctor.hooks import check_guard, check_hooks
 from tray_app.config.loading import load_settings
 from tray_app.config.model import ConfigError
 from tray_app.config.paths import AppPaths
@@ -74,6 +75,8 @@ def default_checks() -> list[tuple[str, Check, float]]:
         ("files", check_files, CHECK_TIMEOUT_S),
         ("history", check_histories, CHECK_TIMEOUT_S),
         ("app", check_running, CHECK_TIMEOUT_S),
+        ("hooks", check_hooks, CHECK_TIMEOUT_S),
+        ("guard", check_guard, CHECK_TIMEOUT_S),
     ]
 
 

@@ -141,7 +141,7 @@ from tray_app.core.alerts.model import (
     PollOutcome,
     Severity,
 )
-from tray_app.core.alerts.rules import compose, evaluate, pause, resume
+from tray_app.core.alerts.rules import compose, evaluate, evaluate_events, pause, resume
 from tray_app.core.alerts.state import AlertState
 
 __all__ = [
@@ -158,6 +158,7 @@ __all__ = [
     "Severity",
     "compose",
     "evaluate",
+    "evaluate_events",
     "is_below",
     "pause",
     "rearm_margin",

@@ -69,6 +69,27 @@ def evaluate(
 
     `last_hour_spend` is the credits spent in the hour before `now`, from the history (None:
     unknown, and the unusual-spend rule stays quiet)."""
+    state, notify, _events = evaluate_events(
+        prev, outcome, settings, now, forecast, last_hour_spend=last_hour_spend, tz=tz, lang=lang
+    )
+    return state, notify
+
+
+def evaluate_events(
+    prev: AlertState,
+    outcome: PollOutcome,
+    settings: AlertConfig,
+    now: float,
+    forecast: Forecast | None = None,
+    *,
+    last_hour_spend: float | None = None,
+    tz: dt.tzinfo | None = None,
+    lang: Language = ENGLISH,
+) -> tuple[AlertState, list[Alert], list[Alert]]:
+    """`evaluate`, and also every event of this poll on its own (not folded, whatever the
+    pause and `settings.notifications` say): what the hooks hear (core/hook_events.py). The
+    pause and the notifications switch are about the desktop; the events are decided by the
+    same state, so each is still told once."""
     state = prev
     pause_over = state.pause_until is not None and now >= state.pause_until
     if isinstance(outcome, Balance):
@@ -90,10 +111,10 @@ def evaluate(
         # Summarised after this poll so that its "now N credits" is the fresh balance.
         state, summary = _end_pause(state, now, lang)
     if not settings.notifications:
-        return state, []
+        return state, [], events
     if state.paused(now):
-        return _hold(state, events), []
-    return state, compose(summary + events)
+        return _hold(state, events), [], events
+    return state, compose(summary + events), events
 
 
 def compose(alerts: list[Alert]) -> list[Alert]:
