@@ -178,9 +178,13 @@ class SettingsDialog(TkWindow):
             self.key_box.test_button.state(["disabled"])
             self.accounts.set_enabled(False)
         if self.echo:
+            # The tab row: Tk binds no <FocusIn> for a move from a field inside it (an X
+            # "NotifyInferior" event), so the tests hear the Tab key's arrival instead.
+            self.pages.notebook.bind(
+                "<<TraverseIn>>", lambda _event: self.say("focus", "tabs", force=True), add=True
+            )
             self.echo_focus(
                 {
-                    "tabs": self.pages.notebook,
                     **self.key_box.focusable,
                     **self.accounts.focusable,
                     **self.alerts.focusable,

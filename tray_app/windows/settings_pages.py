@@ -6,9 +6,10 @@ window is as tall as its tallest tab, and the buttons stay below the tabs, alway
 
 A validation error on a tab that is not shown must not go unseen: the tab's label gets a
 warning sign, and Save switches to the first tab with an error (`show_errors_on`).
-Keyboard: Ctrl+Tab / Ctrl+Shift+Tab and Ctrl+PageDown / Ctrl+PageUp move between the tabs
-(`ttk.Notebook.enable_traversal`), which focuses the first field of the tab; Tab moves within
-the tab and on to the buttons.
+Keyboard: Ctrl+Tab / Ctrl+Shift+Tab and Ctrl+PageDown / Ctrl+PageUp move between the tabs and
+focus the first field of the tab, wherever the focus is (`ttk.Notebook.enable_traversal`
+does the same only while the focus is inside the notebook, not on Save or Cancel); Tab moves
+within the tab and on to the buttons.
 """
 
 from __future__ import annotations
@@ -65,9 +66,36 @@ class SettingsPages:
             frame.columnconfigure(0, weight=1)
             self.notebook.add(frame, text=self._label(page, marked=False))
             self.frames[page] = frame
-        self.notebook.enable_traversal()
+        toplevel = self.notebook.winfo_toplevel()
+        for sequence, step in [
+            ("<Control-Tab>", 1),
+            ("<Control-Next>", 1),
+            ("<Control-Shift-Tab>", -1),
+            ("<Control-ISO_Left_Tab>", -1),  # what X11 sends for Shift+Tab
+            ("<Control-Prior>", -1),
+        ]:
+            toplevel.bind(sequence, self._cycler(step))
         self.notebook.bind("<<NotebookTabChanged>>", lambda _event: self._changed(), add=True)
         self._marked: frozenset[Page] = frozenset()
+
+    def _cycler(self, step: int) -> Callable[[tk.Event[tk.Misc]], str]:
+        def cycle(_event: tk.Event[tk.Misc]) -> str:
+            pages = list(Page)
+            self.show(pages[(pages.index(self.shown()) + step) % len(pages)])
+            self._focus_first()
+            return "break"  # not also the plain Tab's move to the next field
+
+        return cycle
+
+    def _focus_first(self) -> None:
+        """Focus the first field of the tab shown, as Tab would (an entry's text selected)."""
+        frame = self.frames[self.shown()]
+        first = frame.tk_focusNext()
+        if first is None or self.page_of(first) is not self.shown():
+            self.notebook.focus_set()
+            return
+        first.focus_set()
+        first.event_generate("<<TraverseIn>>")
 
     def frame(self, page: Page) -> ttk.Frame:
         return self.frames[page]
