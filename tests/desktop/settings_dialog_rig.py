@@ -100,9 +100,9 @@ class Dialog:
             self.key("ctrl+Tab")
             if self.wait_for("page: ") == name:
                 # The new tab's first field takes the focus (said before or after the page).
-                def focused() -> int | None:
+                def focused(start: int = before) -> int | None:
                     lines = self.lines()
-                    found = [i for i in range(before, len(lines)) if lines[i].startswith("focus:")]
+                    found = [i for i in range(start, len(lines)) if lines[i].startswith("focus:")]
                     return found[0] + 1 if found else None
 
                 wanted = f"a field of {name!r} to take the focus"

@@ -16,8 +16,10 @@ def brightness(colour: str) -> float:
 
 
 def test_light_is_light_and_dark_is_dark_with_readable_text() -> None:
-    assert not LIGHT.dark and DARK.dark
-    assert brightness(LIGHT.background) > 200 > 60 > brightness(DARK.background)
+    assert not LIGHT.dark
+    assert DARK.dark
+    assert brightness(LIGHT.background) > 200
+    assert brightness(DARK.background) < 60
     for palette in (LIGHT, DARK):
         # Text, hints and messages stand out from the background they are drawn on.
         for name in ("text", "muted", "error", "ok", "warn", "link"):
@@ -33,7 +35,8 @@ def test_every_colour_is_a_tk_colour() -> None:
         for field in dataclasses.fields(Palette):
             value = getattr(palette, field.name)
             if field.name != "dark":
-                assert len(value) == 7 and value.startswith("#"), field.name
+                assert len(value) == 7, field.name
+                assert value.startswith("#"), field.name
                 int(value[1:], 16)
 
 

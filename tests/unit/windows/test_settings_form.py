@@ -422,7 +422,8 @@ def test_badge_styles_are_shown_in_words_and_saved_by_name(tag: str) -> None:
         assert label != style.value  # words, not "percent"
         assert badge_style_value(label, lang) == style.value
         result = parse_form(form(key="", badge_style=badge_style_value(label, lang)), lang=lang)
-        assert result.settings is not None and result.settings.badge_style is style
+        assert result.settings is not None
+        assert result.settings.badge_style is style
     if tag != "en":  # translated: not the English words
         assert labels != [badge_style_label(s.value) for s in BadgeStyle]
     # Something else is passed on as it is, and parse_form names the choices.
