@@ -92,6 +92,33 @@ class Dialog:
                 return
         raise AssertionError(f"Tab never reached {name!r}:\n{self.desktop.log_of(self.proc)}")
 
+    def page(self, name: str) -> None:
+        """Press Ctrl+Tab until the tab `name` (key, accounts, alerts, appearance) is shown;
+        its first field then has the focus."""
+        for _ in range(4):
+            before = self.seen
+            self.key("ctrl+Tab")
+            if self.wait_for("page: ") == name:
+                # The new tab's first field takes the focus (said before or after the page).
+                def focused(start: int = before) -> int | None:
+                    lines = self.lines()
+                    found = [i for i in range(start, len(lines)) if lines[i].startswith("focus:")]
+                    return found[0] + 1 if found else None
+
+                wanted = f"a field of {name!r} to take the focus"
+                self.seen = max(self.seen, poll_until(focused, 10, wanted, alive=self._died))
+                return
+        raise AssertionError(f"Ctrl+Tab never showed {name!r}:\n{self.desktop.log_of(self.proc)}")
+
+    def buttons(self) -> tuple[int, int, int, int, int, int]:
+        """Where Cancel and Save are now, as the window last said: (left, top, right, bottom)
+        on the screen, and the screen's width and height."""
+        line = [x for x in self.lines() if x.startswith("buttons: ")][-1]
+        box, screen = line.removeprefix("buttons: ").split(" on ")
+        left, top, right, bottom = (int(v) for v in box.split(","))
+        width, height = (int(v) for v in screen.split("x"))
+        return left, top, right, bottom, width, height
+
     def wait_exit(self, timeout: float = 10) -> int:
         return self.proc.wait(timeout=timeout)
 

@@ -39,9 +39,11 @@ def test_accounts_are_added_tested_renamed_and_removed_from_the_keyboard(
         config = write_config(desktop, f'base_url = "{server.url}"\n')
         tray = StandInTray(desktop, config)
         dialog = Dialog(desktop, config, dialog_env(desktop))
-        assert dialog.wait_for("accounts: ") == "default — no key"
+        # The unnamed account ("default" in the config file) is shown as "Main".
+        assert dialog.wait_for("accounts: ") == "Main — no key"
 
         # Add "Work": the key is tested first; the empty placeholder account makes way.
+        dialog.page("accounts")
         dialog.tab_to("account_name")
         dialog.type("Work")
         dialog.tab_to("account_key")

@@ -41,7 +41,7 @@ def test_the_settings_window_speaks_german(desktop: DesktopSession) -> None:
     assert window.width > 400
 
     # The form's own messages, from the keyboard: bad thresholds and interval, Return.
-    dialog.tab_to("thresholds", backwards=True)
+    dialog.page("alerts")
     dialog.type("abc")
     dialog.tab_to("poll_interval")
     dialog.type("10")

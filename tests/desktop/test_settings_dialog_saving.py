@@ -38,19 +38,20 @@ def test_typing_and_saving_writes_the_config_and_stores_the_key(desktop: Desktop
     assert dialog.wait_for("key-hint: ") == "No key is stored yet: paste one above."
 
     dialog.type(KEY)
-    dialog.tab_to("thresholds")
+    dialog.page("alerts")  # Ctrl+Tab, twice: its first field, the thresholds, has the focus
     dialog.type("30%, 1,000")  # replaces "20%, 5%": Tk selects a field's text on Tab
     dialog.tab_to("poll_interval")
     dialog.type("120")
     dialog.tab_to("notifications")
     dialog.key("space")
     # The badge style from the keyboard: Down opens the read-only list, Down moves to the next
-    # style, Return picks it and gives the focus back to the box (it does not save).
-    dialog.tab_to("badge_style")
+    # style, Return picks it and gives the focus back to the box (it does not save). The list
+    # shows the styles in words; the config gets the style's name ("percent").
+    dialog.page("appearance")
     dialog.key("Down")
     dialog.key("Down")
     dialog.key("Return")
-    assert dialog.wait_for("focus: ") == "badge_style"
+    dialog.wait_for("focus: badge_style")
     dialog.tab_to("save")  # also a sync point: the keys above have been handled
     window = dialog.screenshot("settings-dialog")
     assert window.width > 300
@@ -107,7 +108,7 @@ def test_bad_fields_are_marked_and_the_window_stays_open(desktop: DesktopSession
     config = config_path(desktop)
     dialog = Dialog(desktop, config, dialog_env(desktop))
     dialog.type("uak_with space")
-    dialog.tab_to("thresholds")
+    dialog.page("alerts")
     dialog.type("abc")
     dialog.tab_to("poll_interval")
     dialog.type("10")
@@ -118,8 +119,11 @@ def test_bad_fields_are_marked_and_the_window_stays_open(desktop: DesktopSession
     assert dialog.wait_for("error poll_interval: ") == (
         "The interval must be at least 30 seconds (not 10)"
     )
+    # The tab shown has errors, so it stays in front, its first bad field focused; the key's
+    # tab is marked, so its error is not missed.
+    assert dialog.wait_for("tabs: ") == "⚠ API key | Accounts | ⚠ Alerts | Appearance"
     assert dialog.wait_for("status: ") == "Not saved: correct the fields marked in red"
-    assert dialog.wait_for("focus: ") == "key"  # the first bad field
+    assert dialog.wait_for("focus: ") == "thresholds"
     image = dialog.screenshot("settings-dialog-errors")
     # The messages are drawn in red (ERROR_COLOUR #b3261e): look for such pixels.
     red, green, blue = image.convert("RGB").split()
@@ -144,6 +148,7 @@ def test_cancelling_writes_nothing(desktop: DesktopSession, how: str) -> None:
     config = config_path(desktop)
     dialog = Dialog(desktop, config, dialog_env(desktop))
     dialog.type(KEY)
+    dialog.page("alerts")
     dialog.tab_to("poll_interval")
     dialog.type("600")
     if how == "Escape":
@@ -186,6 +191,7 @@ def test_a_config_broken_while_open_is_kept_and_so_is_the_form(desktop: DesktopS
         TEST_KEYRING_FILE=str(desktop.home / "keyring.json"),
     )
     dialog = Dialog(desktop, config, env)
+    dialog.page("alerts")
     dialog.tab_to("poll_interval")
     dialog.type("900")
     # Someone (the user, in an editor) breaks the file while the window is open.

@@ -32,6 +32,7 @@ from tray_app.windows.accounts_form import (
     plan_add,
     plan_remove,
     plan_rename,
+    shown_name,
 )
 from tray_app.windows.modal_prompt import ModalPrompt
 from tray_app.windows.settings_parts import WRAP, SettingsHost, error_label
@@ -64,7 +65,7 @@ class AccountsBox:
         _ = self.host.lang.gettext
         root = self.host.root
         box = ttk.LabelFrame(outer, text=_("Accounts"), padding=(12, 8))
-        box.grid(row=row, column=0, sticky="ew", pady=(12, 0))
+        box.grid(row=row, column=0, sticky="ew")
         box.columnconfigure(1, weight=1)
 
         self.accounts_list = tk.Listbox(
@@ -158,7 +159,13 @@ class AccountsBox:
         settings = self.host.settings
         accounts = settings.accounts if settings is not None else ()
         lines = [
-            account_line(a, self._keys.get(a.name), loaded=self._keys_loaded, lang=self.host.lang)
+            account_line(
+                a,
+                self._keys.get(a.name),
+                loaded=self._keys_loaded,
+                lang=self.host.lang,
+                name=self._shown(a.name),
+            )
             for a in accounts
         ]
         self.accounts_list.delete(0, "end")
@@ -180,6 +187,10 @@ class AccountsBox:
         if not chosen or chosen[0] >= len(settings.accounts):
             return None
         return settings.accounts[chosen[0]].name
+
+    def _shown(self, name: str) -> str:
+        """`name` as the window shows it ("Main" for the unnamed default account)."""
+        return shown_name(name, self.host.settings, self.host.lang)
 
     def _on_selected(self) -> None:
         name = self._selected()
@@ -297,7 +308,7 @@ class AccountsBox:
             return
         settings = host.settings
         self._start(
-            host.lang.gettext("Testing {name}…").format(name=name),
+            host.lang.gettext("Testing {name}…").format(name=self._shown(name)),
             lambda: check_account(host.paths, settings, name, host.environ),
             "account-test",
         )
@@ -309,14 +320,16 @@ class AccountsBox:
             return
         settings = host.settings
         _ = host.lang.gettext
+        shown = self._shown(old)
 
         def rename(new: str) -> str | None:
-            result = plan_rename(settings, old, new, host.lang)
+            # OK on the name as shown ("Main" for "default") is no rename either.
+            result = plan_rename(settings, old, old if new.strip() == shown else new, host.lang)
             if result.plan is None:
                 return result.errors[AccountField.NAME]
             plan = result.plan
             self._start(
-                _("Renaming {name}…").format(name=old),
+                _("Renaming {name}…").format(name=shown),
                 lambda: rename_account(host.paths, plan),
                 "account-rename",
             )
@@ -324,9 +337,9 @@ class AccountsBox:
 
         self._prompt(
             _("Rename account"),
-            _("New name for {name}:").format(name=old),
+            _("New name for {name}:").format(name=shown),
             rename,
-            initial=old,
+            initial=shown,
             confirm=_("OK"),
         )
 
@@ -341,10 +354,11 @@ class AccountsBox:
             return
         plan = result.plan
         _ = host.lang.gettext
+        shown = self._shown(name)
 
         def remove(_text: str) -> str | None:
             self._start(
-                _("Removing {name}…").format(name=name),
+                _("Removing {name}…").format(name=shown),
                 lambda: remove_account(host.paths, plan),
                 "account-remove",
             )
@@ -352,7 +366,7 @@ class AccountsBox:
 
         self._prompt(
             _("Remove account"),
-            _("Remove {name} and forget its key? Its history file is kept.").format(name=name),
+            _("Remove {name} and forget its key? Its history file is kept.").format(name=shown),
             remove,
             confirm=_("Remove"),
         )

@@ -1,5 +1,6 @@
 """The Settings window's "Alerts and polling" box: the warning thresholds, the poll interval,
-desktop notifications on or off, and the tray badge's style.
+desktop notifications on or off, and a hint at what scripts have (hooks, guard). (The badge's
+style is on the Appearance tab.)
 
 Its own module so the window module keeps to the window (Save, Cancel, the status line): this
 box only shows `settings_form.fields_from_settings` and hands back what was typed; parsing and
@@ -11,7 +12,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tray_app.config.model import MIN_POLL_INTERVAL_S, Settings
-from tray_app.core.badge import BadgeStyle
 from tray_app.core.language import N_, Language
 from tray_app.windows.settings_form import (
     MAX_POLL_INTERVAL_S,
@@ -47,7 +47,7 @@ class AlertsBox:
 
         _ = lang.gettext
         box = ttk.LabelFrame(outer, text=_("Alerts and polling"), padding=(12, 8))
-        box.grid(row=row, column=0, sticky="ew", pady=(12, 0))
+        box.grid(row=row, column=0, sticky="ew")
         box.columnconfigure(1, weight=1)
         fields = fields_from_settings(settings)
 
@@ -88,21 +88,6 @@ class AlertsBox:
         )
         notify.grid(row=5, column=0, columnspan=2, sticky="w", pady=(8, 0))
 
-        # Read-only: only the four styles can be chosen; arrow keys change it, Tab moves on.
-        ttk.Label(box, text=_("Tray badge:")).grid(
-            row=6, column=0, sticky="w", padx=(0, 8), pady=(8, 0)
-        )
-        self.badge_style_var = tk.StringVar(root, value=fields.badge_style)
-        badge_style = ttk.Combobox(
-            box,
-            textvariable=self.badge_style_var,
-            values=[style.value for style in BadgeStyle],
-            state="readonly",
-            width=12,
-        )
-        badge_style.grid(row=6, column=1, sticky="w", pady=(8, 0))
-        badge_style_error = error_label(box, row=7, column=1)
-
         scripts = _(SCRIPTS_HINT)
         if settings.hooks:
             count = len(settings.hooks)
@@ -110,7 +95,7 @@ class AlertsBox:
                 "{count} hook is set up.", "{count} hooks are set up.", count
             ).format(count=count)
         scripts_hint = ttk.Label(box, text=scripts, style="Hint.TLabel", wraplength=WRAP)
-        scripts_hint.grid(row=8, column=0, columnspan=2, sticky="ew", pady=(8, 0))
+        scripts_hint.grid(row=6, column=0, columnspan=2, sticky="ew", pady=(8, 0))
         wrap_to_width(scripts_hint)
 
         #: The box's widgets that take the focus, by the name the tests hear, in Tab order.
@@ -118,23 +103,22 @@ class AlertsBox:
             "thresholds": thresholds,
             "poll_interval": interval,
             "notifications": notify,
-            "badge_style": badge_style,
         }
         #: What Save disables once saved.
-        self.inputs: list[ttk.Widget] = [thresholds, interval, notify, badge_style]
+        self.inputs: list[ttk.Widget] = [thresholds, interval, notify]
         #: Each field's error label and the input focused when it is wrong.
         self.errors: dict[FormField, tuple[ttk.Label, ttk.Widget]] = {
             FormField.THRESHOLDS: (thresholds_error, thresholds),
             FormField.POLL_INTERVAL: (interval_error, interval),
-            FormField.BADGE_STYLE: (badge_style_error, badge_style),
         }
 
-    def form_fields(self, key: str) -> FormFields:
-        """The form as typed, with `key` from the key box."""
+    def form_fields(self, key: str, badge_style: str) -> FormFields:
+        """The form as typed, with `key` from the key box and `badge_style` (the config's
+        name of the style) from the Appearance box."""
         return FormFields(
             key=key,
             thresholds=self.thresholds_var.get(),
             poll_interval=self.interval_var.get(),
             notifications=bool(self.notify_var.get()),
-            badge_style=self.badge_style_var.get(),
+            badge_style=badge_style,
         )

@@ -9,13 +9,15 @@ which the tray reads to decide whether to reload the config and the key:
        is no display / no tkinter
 
 This module is the window, `SettingsDialog` (the config-error banner, Save, Cancel, the
-status line), and the entry points. Its three boxes are their own modules: `key_box`,
-`accounts_box` and `alerts_box` (what they share: `settings_parts`; the scaffolding every
-window of the app shares: `tk_base`). What it shows and saves is decided elsewhere, without
-Tk: `settings_form` parses and validates the fields into a `Settings` (pure),
-`settings_actions` does the Test and Save buttons' I/O, `accounts_form` plans the Accounts
-list's Add/Rename/Remove (pure) and `account_actions` carries them out (key store, config,
-history) and tests an account's key.
+status line), and the entry points. Its four tabs (`settings_pages`) hold one box each, their
+own modules: `key_box`, `accounts_box`, `alerts_box` and `appearance_box` (what they share:
+`settings_parts`; the scaffolding every window of the app shares: `tk_base`; the colours,
+light or dark as the desktop prefers: `palette`). The buttons are below the tabs, so they are
+on screen whichever tab is shown and however long its messages are (issue 23). What it
+shows and saves is decided elsewhere, without Tk: `settings_form` parses and validates the
+fields into a `Settings` (pure), `settings_actions` does the Test and Save buttons' I/O,
+`accounts_form` plans the Accounts list's Add/Rename/Remove (pure) and `account_actions`
+carries them out (key store, config, history) and tests an account's key.
 
 Accounts (issue 12): the list shows every account with its masked key. Add takes a name, a
 key and an optional base URL; the key is tested against the API before anything is saved.
@@ -50,9 +52,12 @@ from tray_app.support.i18n import language_from_environ
 from tray_app.support.instance import ask_to_reload
 from tray_app.windows.accounts_box import AccountsBox
 from tray_app.windows.alerts_box import AlertsBox
+from tray_app.windows.appearance_box import AppearanceBox
 from tray_app.windows.key_box import KeyBox
+from tray_app.windows.palette import LIGHT, Palette, desktop_palette
 from tray_app.windows.settings_actions import SaveOutcome, save_form
 from tray_app.windows.settings_form import FormField, FormFields, parse_form, sentence
+from tray_app.windows.settings_pages import Page, SettingsPages
 from tray_app.windows.settings_parts import (
     BANNER_PADDING,
     WRAP,
@@ -88,9 +93,16 @@ class SettingsDialog(TkWindow):
     """The window. Build it on a fresh `tk.Tk`, run `root.mainloop()`, then read `exit_code`."""
 
     def __init__(
-        self, root: tk.Tk, paths: AppPaths, environ: Mapping[str, str], *, echo: bool = False
+        self,
+        root: tk.Tk,
+        paths: AppPaths,
+        environ: Mapping[str, str],
+        *,
+        echo: bool = False,
+        palette: Palette = LIGHT,
     ) -> None:
         super().__init__(root, language_from_environ(environ), echo=echo)
+        self.palette = palette
         self.paths = paths
         self.environ = environ
         self.exit_code = EXIT_CANCELLED
@@ -118,11 +130,15 @@ class SettingsDialog(TkWindow):
         root = self.root
         root.title(_(TITLE))
         root.resizable(False, False)
-        style_settings(root)
+        style_settings(root, self.palette)
+        self.say("colours", "dark" if self.palette.dark else "light")
 
         outer = ttk.Frame(root, padding=16)
         outer.grid(sticky="nsew")
+        root.columnconfigure(0, weight=1)
+        root.rowconfigure(0, weight=1)
         outer.columnconfigure(0, weight=1)
+        outer.rowconfigure(1, weight=1)  # on a screen too small, the tabs give, not the buttons
         if self.config_error:
             banner = ttk.Label(
                 outer,
@@ -134,16 +150,27 @@ class SettingsDialog(TkWindow):
             banner.grid(row=0, column=0, sticky="ew", pady=(0, 12))
             wrap_to_width(banner, padding=BANNER_PADDING)
             self.say("config-error", self.config_error)
-        # Creation order is the Tab order: key, Show, Test, the accounts list and its inputs,
-        # thresholds, interval, notifications, badge style, Cancel, Save.
-        self.key_box = KeyBox(self, outer, row=1, env_overrides=self._env_overrides)
-        self.accounts = AccountsBox(self, outer, row=2)
-        self.alerts = AlertsBox(root, self.lang, outer, row=3, settings=self.settings or Settings())
-        self._build_buttons(outer, row=4)
-        self._inputs = [*self.key_box.inputs, *self.alerts.inputs]
+        # Creation order is the Tab order: the tabs, the shown tab's fields (key, Show, Test;
+        # the accounts list and its inputs; thresholds, interval, notifications; badge style),
+        # Cancel, Save.
+        self.pages = SettingsPages(self.lang, outer, row=1, say=self.say)
+        settings = self.settings or Settings()
+        self.key_box = KeyBox(
+            self, self.pages.frame(Page.KEY), row=0, env_overrides=self._env_overrides
+        )
+        self.accounts = AccountsBox(self, self.pages.frame(Page.ACCOUNTS), row=0)
+        self.alerts = AlertsBox(
+            root, self.lang, self.pages.frame(Page.ALERTS), row=0, settings=settings
+        )
+        self.appearance = AppearanceBox(
+            root, self.lang, self.pages.frame(Page.APPEARANCE), row=0, settings=settings
+        )
+        self._build_buttons(outer, row=2)
+        self._inputs = [*self.key_box.inputs, *self.alerts.inputs, *self.appearance.inputs]
         self._errors: dict[FormField, tuple[ttk.Label, ttk.Widget]] = {
             FormField.KEY: (self.key_box.key_error, self.key_box.key_entry),
             **self.alerts.errors,
+            **self.appearance.errors,
         }
 
         if self.config_error:
@@ -151,19 +178,40 @@ class SettingsDialog(TkWindow):
             self.key_box.test_button.state(["disabled"])
             self.accounts.set_enabled(False)
         if self.echo:
+            # The tab row: Tk binds no <FocusIn> for a move from a field inside it (an X
+            # "NotifyInferior" event), so the tests hear the Tab key's arrival instead.
+            self.pages.notebook.bind(
+                "<<TraverseIn>>", lambda _event: self.say("focus", "tabs", force=True), add=True
+            )
             self.echo_focus(
                 {
                     **self.key_box.focusable,
                     **self.accounts.focusable,
                     **self.alerts.focusable,
+                    **self.appearance.focusable,
                     "cancel": self.cancel_button,
                     "save": self.save_button,
                 }
             )
+            # Where the buttons are on the screen, each time that changes: the tests check
+            # that they are inside it, whatever the language and the messages shown.
+            self.buttons.bind("<Configure>", lambda _event: self._say_buttons(), add=True)
+            root.bind("<Configure>", self._root_moved, add=True)
         self.bind_common_keys()
         root.bind("<KP_Enter>", self._on_return)
         set_icon(root)
         place(root)
+
+    def _root_moved(self, event: tk.Event[tk.Misc]) -> None:
+        if event.widget is self.root:
+            self._say_buttons()
+
+    def _say_buttons(self) -> None:
+        buttons = self.buttons
+        left, top = buttons.winfo_rootx(), buttons.winfo_rooty()
+        right, bottom = left + buttons.winfo_width(), top + buttons.winfo_height()
+        screen = f"{buttons.winfo_screenwidth()}x{buttons.winfo_screenheight()}"
+        self.say("buttons", f"{left},{top},{right},{bottom} on {screen}")
 
     def _build_buttons(self, outer: ttk.Frame, row: int) -> None:
         from tkinter import ttk
@@ -175,6 +223,7 @@ class SettingsDialog(TkWindow):
         self.status.grid_remove()
         buttons = ttk.Frame(outer)
         buttons.grid(row=row + 1, column=0, sticky="e", pady=(12, 0))
+        self.buttons = buttons
         self.cancel_button = ttk.Button(buttons, text=_("Cancel"), command=self.close)
         self.cancel_button.grid(row=0, column=0, padx=(0, 8))
         self.save_button = ttk.Button(buttons, text=_("Save"), command=self.save, default="active")
@@ -203,10 +252,22 @@ class SettingsDialog(TkWindow):
             self.key_box.account_changed()
 
     def _show_errors(self, errors: Mapping[FormField, str]) -> None:
-        """Mark every field: its message in red under it, or nothing. Focus the first bad one."""
+        """Mark every field: its message in red under it, or nothing; mark the tabs with an
+        error, bring the first of them to the front if the shown one has none, and focus the
+        first bad field there."""
         for field in FormField:
             show_field_error(self, self._errors[field][0], field.value, errors.get(field, ""))
-        first = next((f for f in FormField if f in errors), None)
+        pages = {self.pages.page_of(self._errors[f][1]) for f in errors}
+        self.pages.show_errors_on([page for page in Page if page in pages])
+        shown = self.pages.shown()
+        first = next(
+            (
+                f
+                for f in FormField
+                if f in errors and self.pages.page_of(self._errors[f][1]) is shown
+            ),
+            None,
+        )
         if first is not None:
             self._errors[first][1].focus_set()
 
@@ -224,7 +285,7 @@ class SettingsDialog(TkWindow):
     # -- Save and close ----------------------------------------------------------------------
 
     def form_fields(self) -> FormFields:
-        return self.alerts.form_fields(self.key_box.key_var.get())
+        return self.alerts.form_fields(self.key_box.key_var.get(), self.appearance.badge_style())
 
     def save(self) -> None:
         _ = self.lang.gettext
@@ -312,7 +373,9 @@ def run_dialog(paths: AppPaths, environ: Mapping[str, str]) -> int:
     )
     if root is None:
         return EXIT_CANNOT_EDIT
-    dialog = SettingsDialog(root, paths, environ, echo=echo_requested(environ))
+    dialog = SettingsDialog(
+        root, paths, environ, echo=echo_requested(environ), palette=desktop_palette()
+    )
     main_loop(root)
     return dialog.exit_code
 

@@ -37,6 +37,14 @@ ENV_OVERRIDE_NOTE = N_(
 )
 
 
+#: The badge styles in words (the config file keeps the names: "number", "percent", ...).
+BADGE_STYLE_LABELS = {
+    BadgeStyle.NUMBER: N_("Number, in the level's colour"),
+    BadgeStyle.PERCENT: N_("Percent left, in the level's colour"),
+    BadgeStyle.GAUGE: N_("Ring gauge, no text"),
+    BadgeStyle.MONOCHROME: N_("Number only, in the panel's colours"),
+}
+
 # "1,000" is one thousand credits, not the thresholds 1 and 000: a comma between a digit and
 # exactly three digits is a thousands separator (the app itself writes 30,050).
 _THOUSANDS_COMMA = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
@@ -104,6 +112,23 @@ def fields_from_settings(settings: Settings) -> FormFields:
         notifications=settings.alerts.notifications,
         badge_style=settings.badge_style.value,
     )
+
+
+def badge_style_label(style: str, lang: Language = ENGLISH) -> str:
+    """A style's config name ("percent") -> its words in `lang`; an unknown name as it is."""
+    try:
+        return lang.gettext(BADGE_STYLE_LABELS[BadgeStyle(style)])
+    except ValueError:
+        return style
+
+
+def badge_style_value(label: str, lang: Language = ENGLISH) -> str:
+    """The words shown for a style -> its config name; anything else as it is (parse_form
+    then says what the choices are)."""
+    for style, words in BADGE_STYLE_LABELS.items():
+        if label == lang.gettext(words):
+            return style.value
+    return label
 
 
 def parse_thresholds(

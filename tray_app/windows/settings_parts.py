@@ -1,5 +1,5 @@
-"""What the boxes of the Settings window share: its look (palette, ttk styles, the red error
-label under a field) and `SettingsHost`, the part of the window a box sees.
+"""What the boxes of the Settings window share: its look (its ttk styles in the windows'
+`palette`, the red error label under a field) and `SettingsHost`, the part of the window a box sees.
 
 Separate so that the boxes (`key_box`, `accounts_box`, `alerts_box`) and the window
 (`settings_dialog`) can all use it without importing one another: the window imports the
@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from tray_app.config.model import DEFAULT_ACCOUNT, Settings
 from tray_app.config.paths import AppPaths
 from tray_app.core.language import Language
-from tray_app.windows.tk_base import themed_style, wrap_to_width
+from tray_app.windows.palette import Palette, apply_palette
+from tray_app.windows.tk_base import wrap_to_width
 
 if TYPE_CHECKING:
     import tkinter as tk
@@ -22,12 +23,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-ERROR_COLOUR = "#b3261e"
-OK_COLOUR = "#1e7b34"
-HINT_COLOUR = "#5f6368"
-LINK_COLOUR = "#1a5fb4"
-BANNER_BACKGROUND = "#fce8e6"
-WARN_COLOUR = "#8a5300"
 BANNER_PADDING = 8
 WRAP = 440  # pixels; long messages wrap instead of widening the window
 
@@ -71,18 +66,18 @@ def key_account(settings: Settings | None) -> str:
     return settings.accounts[0].name if settings is not None else DEFAULT_ACCOUNT
 
 
-def style_settings(root: tk.Tk) -> None:
-    """The Settings window's ttk styles: the label colours its messages use."""
-    style = themed_style(root)
-    style.configure("Error.TLabel", foreground=ERROR_COLOUR)
-    style.configure("Ok.TLabel", foreground=OK_COLOUR)
-    style.configure("Hint.TLabel", foreground=HINT_COLOUR)
-    style.configure("Warn.TLabel", foreground=WARN_COLOUR)
-    style.configure("Link.TLabel", foreground=LINK_COLOUR)
+def style_settings(root: tk.Tk, palette: Palette) -> None:
+    """The Settings window in `palette`, with the label colours its messages use."""
+    style = apply_palette(root, palette)
+    style.configure("Error.TLabel", foreground=palette.error)
+    style.configure("Ok.TLabel", foreground=palette.ok)
+    style.configure("Hint.TLabel", foreground=palette.muted)
+    style.configure("Warn.TLabel", foreground=palette.warn)
+    style.configure("Link.TLabel", foreground=palette.link)
     style.configure(
         "Banner.TLabel",
-        foreground=ERROR_COLOUR,
-        background=BANNER_BACKGROUND,
+        foreground=palette.error,
+        background=palette.banner,
         padding=BANNER_PADDING,
     )
 

@@ -6,7 +6,8 @@ prompt over Settings) build on this instead of each carrying its own copy.
   the "ready" line, closing, Return on a focused button, showing and hiding a label, and
   background work (a daemon thread whose result is queued and run on the Tk thread by an
   `after` poll, because Tk may only be touched from the thread that created it).
-- Functions: the ttk theme, placing a window (centred, a third down), wrapping a label at
+- Functions: the ttk theme, placing a window (centred, a third down, never larger than the
+  screen), wrapping a label at
   its cell's width, the title-bar icon, opening the root window (or one line on stderr when
   there is no tkinter or no display), and the main loop.
 
@@ -34,6 +35,8 @@ T = TypeVar("T")
 ECHO_ENV = "LENSMOR_TRAY_DIALOG_ECHO"
 WINDOW_CLASS = "lensmor-tray"  # the WM_CLASS of every window, so desktops group them
 POLL_MS = 40  # how often the Tk thread looks for finished background work
+#: Room left on the screen around a window: panels, docks and the window's title bar.
+SCREEN_MARGIN = 64
 
 
 def echo_requested(environ: Mapping[str, str]) -> bool:
@@ -196,18 +199,31 @@ def themed_style(root: tk.Misc, *, clam_everywhere: bool = False) -> ttk.Style:
 def place(window: tk.Tk | tk.Toplevel, over: tk.Misc | None = None) -> None:
     """Centre `window` horizontally over `over` (default: the screen), a third down: where a
     window manager would put a dialog, and a sensible spot on a bare X server (some kiosks, the
-    tests) that has none and would otherwise show it in the screen's corner."""
+    tests) that has none and would otherwise show it in the screen's corner.
+
+    Never larger than the screen (less `SCREEN_MARGIN` for panels and the title bar): a
+    window that asks for more is given the screen's size, and its grid decides what gives
+    (the Settings window's tabs, never its buttons)."""
     window.update_idletasks()
     width, height = window.winfo_reqwidth(), window.winfo_reqheight()
+    screen_width, screen_height = window.winfo_screenwidth(), window.winfo_screenheight()
+    fitted_width = min(width, screen_width - SCREEN_MARGIN)
+    fitted_height = min(height, screen_height - SCREEN_MARGIN)
     if over is None:
         left, top = 0, 0
-        area_width, area_height = window.winfo_screenwidth(), window.winfo_screenheight()
+        area_width, area_height = screen_width, screen_height
     else:
         left, top = over.winfo_rootx(), over.winfo_rooty()
         area_width, area_height = over.winfo_width(), over.winfo_height()
-    x = left + max(0, (area_width - width) // 2)
-    y = top + max(0, (area_height - height) // 3)
-    window.geometry(f"+{x}+{y}")
+    x = left + max(0, (area_width - fitted_width) // 2)
+    y = top + max(0, (area_height - fitted_height) // 3)
+    y = min(y, max(0, screen_height - SCREEN_MARGIN // 2 - fitted_height))
+    size = (
+        f"{fitted_width}x{fitted_height}"
+        if (fitted_width, fitted_height) != (width, height)
+        else ""
+    )
+    window.geometry(f"{size}+{x}+{y}")
 
 
 def wrap_to_width(label: ttk.Label, padding: int = 0) -> None:

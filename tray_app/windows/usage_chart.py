@@ -3,9 +3,9 @@ badge's level colours, renewals/top-ups/gifts marked, the forecast to the reset,
 spending as bars. No Tk here: the window embeds the figure, tests render it with Agg.
 
 Only the Usage window's process imports this module (matplotlib costs ~40 MB and half a second);
-the tray never does. Colours are the badge's (`tray.badge_palette.LEVEL_FILL`) on a dark
-background, and numbers, dates and words are written by `core.fmt` and the catalogs in the window's
-language, as in the menu.
+the tray never does. Colours are the badge's (`tray.badge_palette.LEVEL_FILL`) on the windows'
+`palette`, light or dark as the desktop prefers, and numbers, dates and words are written by
+`core.fmt` and the catalogs in the window's language, as in the menu.
 """
 
 from __future__ import annotations
@@ -21,24 +21,17 @@ from tray_app.core.language import ENGLISH, N_, Language
 from tray_app.core.levels import Level, Threshold, level_for
 from tray_app.core.usage_series import EventKind, UsageSeries
 from tray_app.tray.badge_palette import LEVEL_FILL
+from tray_app.windows.palette import LIGHT, Palette
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-BACKGROUND = "#1e2126"
-PANEL = "#262a30"
-TEXT = "#e8eaed"
-MUTED = "#9aa0a6"
-GRID = "#3c4148"
-LINE = "#e8eaed"
-FORECAST = "#8ab4f8"
-EVENT_STYLE: dict[EventKind, tuple[str, str]] = {
-    # kind: (marker, colour)
-    EventKind.RENEWAL: ("o", "#8ab4f8"),
-    EventKind.TOP_UP: ("^", "#81c995"),
-    EventKind.GIFT: ("*", "#c58af9"),
-    EventKind.ADDED: ("^", "#81c995"),
+EVENT_MARKERS = {
+    EventKind.RENEWAL: "o",
+    EventKind.TOP_UP: "^",
+    EventKind.GIFT: "*",
+    EventKind.ADDED: "^",
 }
 #: The label of a threshold's line, by the level below it (whole sentences for translators).
 THRESHOLD_LABELS = {
@@ -50,6 +43,15 @@ THRESHOLD_LABELS = {
 
 def hex_colour(rgb: Sequence[int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def event_colour(kind: EventKind, palette: Palette) -> str:
+    return {
+        EventKind.RENEWAL: palette.renewal,
+        EventKind.TOP_UP: palette.top_up,
+        EventKind.GIFT: palette.gift,
+        EventKind.ADDED: palette.top_up,
+    }[kind]
 
 
 def level_colour(level: Level) -> str:
@@ -76,18 +78,21 @@ def draw(
     thresholds: tuple[Threshold, ...],
     tz: dt.tzinfo | None = None,
     lang: Language = ENGLISH,
+    palette: Palette = LIGHT,
 ) -> tuple[Axes, Axes]:
-    """Draw `series` on `figure` (cleared first); return the (balance, spending) axes."""
+    """Draw `series` on `figure` (cleared first) in `palette`; return the (balance, spending)
+    axes."""
     from matplotlib import dates as mdates
     from matplotlib import ticker
 
     figure.clear()
-    figure.set_facecolor(BACKGROUND)
+    p = palette
+    figure.set_facecolor(p.background)
     grid = figure.add_gridspec(2, 1, height_ratios=(3, 2), hspace=0.12)
     top = figure.add_subplot(grid[0])
     bottom = figure.add_subplot(grid[1], sharex=top)
     for ax in (top, bottom):
-        _style_axes(ax)
+        _style_axes(ax, p)
     _ = lang.gettext
     credits_formatter = ticker.FuncFormatter(lambda v, _pos: fmt.credits(round(v), lang))
     top.yaxis.set_major_formatter(credits_formatter)
@@ -100,10 +105,10 @@ def draw(
             ax.set_xticks([])
             ax.set_yticks([])
         top.text(0.5, 0.5, _("No history yet: the tray app records every change while it runs"),
-                 color=MUTED, ha="center", va="center", transform=top.transAxes)  # fmt: skip
+                 color=p.muted, ha="center", va="center", transform=top.transAxes)  # fmt: skip
         return top, bottom
 
-    _draw_balance(top, series, total_amount, thresholds, tz, lang=lang)
+    _draw_balance(top, series, total_amount, thresholds, tz, lang=lang, palette=p)
     _draw_spending(bottom, series, total_amount, thresholds, tz, lang=lang)
 
     locator = mdates.AutoDateLocator(minticks=4, maxticks=9, tz=tz)  # type: ignore[no-untyped-call]
@@ -118,17 +123,17 @@ def draw(
     top.set_xlim(_x(series.start), _x(right + (right - series.start) * 0.01))
     top.set_ylim(bottom=0)
     if figure.get_figwidth() * figure.dpi >= 640:  # narrower, the legend needs the room
-        top.set_title(_("Balance"), color=TEXT, loc="left", fontsize=10)
-    bottom.set_title(_("Spent per day"), color=TEXT, loc="left", fontsize=10)
+        top.set_title(_("Balance"), color=p.text, loc="left", fontsize=10)
+    bottom.set_title(_("Spent per day"), color=p.text, loc="left", fontsize=10)
     return top, bottom
 
 
-def _style_axes(ax: Axes) -> None:
-    ax.set_facecolor(PANEL)
-    ax.tick_params(colors=MUTED, labelsize=8)
+def _style_axes(ax: Axes, palette: Palette) -> None:
+    ax.set_facecolor(palette.panel)
+    ax.tick_params(colors=palette.muted, labelsize=8)
     for spine in ax.spines.values():
-        spine.set_color(GRID)
-    ax.grid(True, color=GRID, linewidth=0.6)
+        spine.set_color(palette.border)
+    ax.grid(True, color=palette.border, linewidth=0.6)
     ax.set_axisbelow(True)
     # Fixed places for the titles (on the top edge: nothing is drawn above the axes) and the
     # axis labels (there are none): otherwise every draw measures the tick labels to place
@@ -146,8 +151,10 @@ def _draw_balance(
     tz: dt.tzinfo | None,
     *,
     lang: Language,
+    palette: Palette,
 ) -> None:
     _ = lang.gettext
+    p = palette
     steps = series.steps
     times = [_x(ts) for ts, _ in steps]
     values = [value for _, value in steps]
@@ -159,7 +166,7 @@ def _draw_balance(
         where = [lv is level for lv in levels]
         ax.fill_between(times, values, step="post", where=where, color=level_colour(level),
                         alpha=0.45, linewidth=0)  # fmt: skip
-    ax.step(times, values, where="post", color=LINE, linewidth=1.4, label=_("Balance"))
+    ax.step(times, values, where="post", color=p.text, linewidth=1.4, label=_("Balance"))
     for threshold in thresholds:
         line = threshold.credits(total_amount)
         level = level_of(line - 1e-9, total_amount, thresholds)
@@ -173,17 +180,17 @@ def _draw_balance(
         of_kind = [e for e in series.events if e.kind is kind]
         if not of_kind:
             continue
-        marker, colour = EVENT_STYLE[kind]
+        marker, colour = EVENT_MARKERS[kind], event_colour(kind, p)
         ax.plot([_x(e.ts) for e in of_kind], [float(e.balance) for e in of_kind], marker=marker,
                 color=colour, markersize=9 if marker == "*" else 7, linestyle="none",
-                label=_(kind.label), markeredgecolor=BACKGROUND, zorder=5)  # fmt: skip
+                label=_(kind.label), markeredgecolor=p.background, zorder=5)  # fmt: skip
         if kind is EventKind.RENEWAL:
             ax.vlines([_x(e.ts) for e in of_kind], 0, 1, transform=ax.get_xaxis_transform(),
                       colors=colour, linewidth=0.8, linestyles="--", alpha=0.6)  # fmt: skip
     proj = series.projection
     if proj is not None:
         ax.plot([_x(proj.start_ts), _x(proj.end_ts)],
-                [proj.start_balance, proj.end_balance], color=FORECAST, linestyle="--",
+                [proj.start_balance, proj.end_balance], color=p.accent, linestyle="--",
                 linewidth=1.4, label=_("At this pace"))  # fmt: skip
         if proj.runs_out_at is not None:
             colour = level_colour(Level.CRITICAL)
@@ -192,17 +199,17 @@ def _draw_balance(
             runs_out = fmt.short_date(proj.runs_out_at, tz, lang)
             ax.annotate(_("Runs out ~{date}").format(date=runs_out),
                         (_x(proj.runs_out_at), 0), textcoords="offset points",
-                        xytext=(0, 12), ha="center", color=TEXT, fontsize=8)  # fmt: skip
+                        xytext=(0, 12), ha="center", color=p.text, fontsize=8)  # fmt: skip
         if proj.ends_at_reset:
-            ax.axvline(_x(proj.end_ts), color=MUTED, linewidth=0.8, linestyle="--")
+            ax.axvline(_x(proj.end_ts), color=p.muted, linewidth=0.8, linestyle="--")
             reset = _("Reset {date}").format(date=fmt.short_date(proj.end_ts, tz, lang))
             ax.annotate(reset, (_x(proj.end_ts), 0),
                         xycoords=("data", "axes fraction"), textcoords="offset points",
-                        xytext=(-4, 4), ha="right", va="bottom", color=MUTED, fontsize=8,
-                        bbox={"facecolor": PANEL, "edgecolor": "none", "pad": 1})  # fmt: skip
+                        xytext=(-4, 4), ha="right", va="bottom", color=p.muted, fontsize=8,
+                        bbox={"facecolor": p.panel, "edgecolor": "none", "pad": 1})  # fmt: skip
     # Above the plot, right of the title: never over the line.
     ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False,
-              labelcolor=TEXT, ncols=6, borderaxespad=0.2, handletextpad=0.4,
+              labelcolor=p.text, ncols=6, borderaxespad=0.2, handletextpad=0.4,
               columnspacing=1.0)  # fmt: skip
 
 

@@ -37,7 +37,8 @@ from tray_app.core.language import ENGLISH, N_, Language
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Threshold
 from tray_app.core.usage_series import DEFAULT_PERIOD_DAYS, PERIODS_DAYS, UsageSeries
 from tray_app.support.i18n import language_from_environ
-from tray_app.windows.tk_base import TkWindow, echo_requested, main_loop, open_root, themed_style
+from tray_app.windows.palette import LIGHT, Palette, apply_palette, desktop_palette
+from tray_app.windows.tk_base import TkWindow, echo_requested, main_loop, open_root
 from tray_app.windows.usage_summary import default_export_name, summary_lines
 
 if TYPE_CHECKING:
@@ -81,8 +82,10 @@ class UsageWindow(TkWindow):
         now: float | None = None,
         lang: Language = ENGLISH,
         account: str = DEFAULT_ACCOUNT,
+        palette: Palette = LIGHT,
     ) -> None:
         super().__init__(root, lang, echo=echo)
+        self.palette = palette  # light or dark, as the desktop prefers (see `palette`)
         self.account = account  # named in every exported row
         self.store = store
         self.thresholds = thresholds
@@ -97,13 +100,11 @@ class UsageWindow(TkWindow):
         import tkinter as tk
         from tkinter import ttk
 
-        from tray_app.windows import usage_chart as chart
-
         _ = self.lang.gettext
         root = self.root
         root.title(_(TITLE))
-        root.configure(background=chart.BACKGROUND)
         self._style(root)
+        self.say("colours", "dark" if self.palette.dark else "light")
         outer = ttk.Frame(root, padding=12, style="Usage.TFrame")
         outer.pack(fill="both", expand=True)
         outer.columnconfigure(0, weight=1)
@@ -134,7 +135,9 @@ class UsageWindow(TkWindow):
         width = max(360, min(CHART_PX[0], root.winfo_screenwidth() - 380))
         height = max(260, min(CHART_PX[1], root.winfo_screenheight() - 150))
         self.chart_size = (width, height)
-        self.chart_area = tk.Frame(outer, width=width, height=height, background=chart.BACKGROUND)
+        self.chart_area = tk.Frame(
+            outer, width=width, height=height, background=self.palette.background
+        )
         self.chart_area.grid(row=1, column=0, sticky="nsew")
         self.chart_area.grid_propagate(False)
         self.chart_area.pack_propagate(False)
@@ -181,40 +184,14 @@ class UsageWindow(TkWindow):
             self.export_button.state(["disabled"])
 
     def _style(self, root: tk.Tk) -> None:
-        from tray_app.windows import usage_chart as chart
-
-        style = themed_style(root, clam_everywhere=True)
-        style.configure("Usage.TFrame", background=chart.BACKGROUND)
-        style.configure("Usage.TLabel", background=chart.BACKGROUND, foreground=chart.TEXT)
-        style.configure("Muted.TLabel", background=chart.BACKGROUND, foreground=chart.MUTED)
-        style.configure("Value.TLabel", background=chart.BACKGROUND, foreground=chart.TEXT)
-        style.configure(
-            "TButton",
-            background=chart.PANEL,
-            foreground=chart.TEXT,
-            bordercolor=chart.GRID,
-            focuscolor=chart.FORECAST,
-            lightcolor=chart.PANEL,
-            darkcolor=chart.PANEL,
-        )
-        style.map(
-            "TButton",
-            background=[("disabled", chart.BACKGROUND), ("active", chart.GRID)],
-            foreground=[("disabled", chart.MUTED)],
-        )
-        style.configure(
-            "Usage.Toolbutton",
-            background=chart.PANEL,
-            foreground=chart.TEXT,
-            padding=(10, 4),
-            focuscolor=chart.FORECAST,
-            bordercolor=chart.GRID,
-        )
-        style.map(
-            "Usage.Toolbutton",
-            background=[("selected", "#3b4a63"), ("active", chart.GRID)],
-            foreground=[("selected", "#ffffff")],
-        )
+        p = self.palette
+        style = apply_palette(root, p)
+        style.configure("Usage.TFrame", background=p.background)
+        style.configure("Usage.TLabel", background=p.background, foreground=p.text)
+        style.configure("Muted.TLabel", background=p.background, foreground=p.muted)
+        style.configure("Value.TLabel", background=p.background, foreground=p.text)
+        style.configure("Error.TLabel", background=p.background, foreground=p.error)
+        style.configure("Usage.Toolbutton", focuscolor=p.accent)
 
     # -- showing -----------------------------------------------------------------------------
 
@@ -253,6 +230,7 @@ class UsageWindow(TkWindow):
             total_amount=total_amount,
             thresholds=self.thresholds,
             lang=self.lang,
+            palette=self.palette,
         )
         # Margins in pixels, so tick labels fit whatever size the chart has.
         width, height = self.chart_size
@@ -280,13 +258,12 @@ class UsageWindow(TkWindow):
         from matplotlib.backends.backend_tkagg import FigureCanvasTkAgg
         from matplotlib.figure import Figure
 
-        from tray_app.windows import usage_chart as chart
-
         width, height = self.chart_size
-        self.figure = Figure(figsize=(width / 96, height / 96), dpi=96, facecolor=chart.BACKGROUND)
+        background = self.palette.background
+        self.figure = Figure(figsize=(width / 96, height / 96), dpi=96, facecolor=background)
         canvas = FigureCanvasTkAgg(self.figure, master=self.chart_area)  # type: ignore[no-untyped-call]
         widget = canvas.get_tk_widget()  # type: ignore[no-untyped-call]
-        widget.configure(background=chart.BACKGROUND, highlightthickness=0, takefocus=0)
+        widget.configure(background=background, highlightthickness=0, takefocus=0)
         self.canvas = canvas
         # Place the canvas and let it take its size first: a resize after drawing would render
         # the whole chart a second time.
@@ -360,7 +337,7 @@ class UsageWindow(TkWindow):
             text = self.lang.gettext("Not exported: {reason} ({path})").format(
                 reason=exc.strerror or exc, path=target
             )
-            self.status.configure(text=text, foreground="#f28b82")
+            self.status.configure(text=text, style="Error.TLabel")
             return text
         text = self.lang.ngettext(
             "Exported {rows} row to {file}", "Exported {rows} rows to {file}", rows
@@ -403,6 +380,7 @@ def run_window(paths: AppPaths, environ: Mapping[str, str], account: str = DEFAU
             echo=echo_requested(environ),
             lang=language_from_environ(environ),
             account=account,
+            palette=desktop_palette(),
         )
         main_loop(root)
     finally:

@@ -35,6 +35,7 @@ from tray_app.windows.accounts_form import (
     plan_add,
     plan_remove,
     plan_rename,
+    shown_name,
 )
 
 TWO = Settings(accounts=(AccountConfig("Work"), AccountConfig("Personal")), badge_account="Work")
@@ -288,3 +289,18 @@ def test_testing_an_account_without_a_key_says_so(paths: AppPaths, file_keyring:
     outcome = check_account(paths, TWO, "Personal", {})
     assert not outcome.ok
     assert outcome.text == "Personal: no key is stored"
+
+
+def test_the_unnamed_account_is_shown_as_main_in_the_users_language() -> None:
+    from tray_app.support.i18n import language_for
+
+    only = Settings()
+    assert only.account_names == (DEFAULT_ACCOUNT,)
+    assert shown_name(DEFAULT_ACCOUNT, only) == "Main"
+    german = language_for("de_DE")
+    assert shown_name(DEFAULT_ACCOUNT, only, german) == german.gettext("Main") != "Main"
+    # A name the user gave is shown as it is; "Main" taken by another account: the real name.
+    assert shown_name("Work", TWO) == "Work"
+    taken = Settings(accounts=(AccountConfig(DEFAULT_ACCOUNT), AccountConfig("main")))
+    assert shown_name(DEFAULT_ACCOUNT, taken) == DEFAULT_ACCOUNT
+    assert account_line(AccountConfig(DEFAULT_ACCOUNT), None, name="Main") == "Main — no key"

@@ -24,9 +24,12 @@ from tray_app.demo.server import DEMO_KEY, Fault, SimulatedLensmorServer
 from tray_app.keys.key_store import KeySource, KeyStore, StoredKey
 from tray_app.windows.settings_actions import check_key, save_form
 from tray_app.windows.settings_form import (
+    BADGE_STYLE_LABELS,
     ENV_OVERRIDE_NOTE,
     FormField,
     FormFields,
+    badge_style_label,
+    badge_style_value,
     describe_outcome,
     fields_from_settings,
     format_thresholds,
@@ -405,3 +408,24 @@ def test_without_a_display_the_window_says_so_and_exits_2(home: Home) -> None:
     assert done.stderr.startswith("lensmor-tray: cannot open the Settings window: ")
     assert len(done.stderr.strip().splitlines()) == 1
     assert not home.config_file.exists()
+
+
+@pytest.mark.parametrize("tag", ["en", "de_DE", "fr_FR", "es_ES", "ja_JP"])
+def test_badge_styles_are_shown_in_words_and_saved_by_name(tag: str) -> None:
+    from tray_app.core.badge import BadgeStyle
+    from tray_app.support.i18n import language_for
+
+    lang = language_for(tag)
+    labels = [badge_style_label(style.value, lang) for style in BadgeStyle]
+    assert len(set(labels)) == len(BadgeStyle) == len(BADGE_STYLE_LABELS)
+    for style, label in zip(BadgeStyle, labels, strict=True):
+        assert label != style.value  # words, not "percent"
+        assert badge_style_value(label, lang) == style.value
+        result = parse_form(form(key="", badge_style=badge_style_value(label, lang)), lang=lang)
+        assert result.settings is not None
+        assert result.settings.badge_style is style
+    if tag != "en":  # translated: not the English words
+        assert labels != [badge_style_label(s.value) for s in BadgeStyle]
+    # Something else is passed on as it is, and parse_form names the choices.
+    assert badge_style_value("sparkles", lang) == "sparkles"
+    assert FormField.BADGE_STYLE in parse_form(form(badge_style="sparkles")).errors
