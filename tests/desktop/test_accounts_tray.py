@@ -252,15 +252,12 @@ def test_the_menu_fits_a_small_screen_and_stays_open_across_an_update(
             last = names[-1]
             shown = "Lensmor: " if count == 1 else f"Lensmor — {last}: "
             poll_until(lambda: shown in tooltip() or None, 20, f"{shown!r} in the tooltip")
-            if count > 1:  # every account has polled: its row shows its balance
-                poll_until(
-                    lambda: (
-                        all((details(host, address, n) or [""])[0].endswith("%)") for n in names)
-                        or None
-                    ),
-                    20,
-                    "every account's balance in the menu",
-                )
+            balances = [f"{9_000 - 500 * index:,} of 10,000" for index in range(count)]
+            poll_until(  # every account has polled: the menu shows each balance
+                lambda: all(b in " ".join(labels(host, address)) for b in balances) or None,
+                20,
+                "every account's balance in the menu",
+            )
             box = poll_until(lambda: _badge_box(host, Level.OK), 10, "the ok badge in the bar")
             host.click((box[0] + box[2]) // 2, (box[1] + box[3]) // 2, 1)
             menu = poll_until(host.menus, 5.0, "the item's menu to open")[0]
