@@ -30,7 +30,7 @@ from tray_app.keys.key_store import KeyStoreFailed
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(user_language())
     args = parser.parse_args(argv)
     # The command each name runs (None: no command, which starts the tray app).
     handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {

@@ -4,98 +4,120 @@
 `status --cached` fast path reads too (the global options, `status`) come from cli/args.py,
 which must stay cheap to import; this module is not on that path (it is only imported with
 cli/main.py), so the rest of the parser lives here rather than in args.py.
+
+Every help text is in the user's language, and so are argparse's own words ("usage:",
+"options:", its error lines): the parsers are `TranslatedParser`s (cli/argparse_language.py).
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from tray_app.cli.argparse_language import TranslatedParser
 from tray_app.cli.args import add_account_option, add_global_options, add_status_parser
+from tray_app.core.language import ENGLISH, Language
+
+if TYPE_CHECKING:
+    _Sub = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser(lang: Language = ENGLISH) -> argparse.ArgumentParser:
+    """The whole command line, its help and argparse's own words in `lang`."""
+    _ = lang.gettext
+    parser = TranslatedParser(
         prog="lensmor-tray",
-        description="Shows your Lensmor API credits in the system tray.",
-        epilog="With no command, starts the tray app.",
+        description=_("Shows your Lensmor API credits in the system tray."),
+        epilog=_("With no command, starts the tray app."),
+        lang=lang,
     )
-    add_global_options(parser)
+    add_global_options(parser, lang)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    add_status_parser(sub)  # shared with the `status --cached` fast path (entry.py)
-    sub.add_parser("refresh", help="ask the running tray app to refresh now")
-    doctor = sub.add_parser("doctor", help="check the key, API, tray, notifications and files")
-    doctor.add_argument("--json", action="store_true", help="print one JSON object")
-    _add_key_parser(sub)
-    sub.add_parser("paths", help="print where the config, data and logs live")
-    run = sub.add_parser("run", help="start the tray app (the default)")
+    add_status_parser(sub, lang=lang)  # shared with the `status --cached` fast path (entry.py)
+    sub.add_parser("refresh", help=_("ask the running tray app to refresh now"))
+    doctor = sub.add_parser("doctor", help=_("check the key, API, tray, notifications and files"))
+    doctor.add_argument("--json", action="store_true", help=_("print one JSON object"))
+    _add_key_parser(sub, lang)
+    sub.add_parser("paths", help=_("print where the config, data and logs live"))
+    run = sub.add_parser("run", help=_("start the tray app (the default)"))
     run.add_argument(
-        "--autostart", action="store_true", help="started at login: wait for the tray to appear"
+        "--autostart", action="store_true", help=_("started at login: wait for the tray to appear")
     )
     run.add_argument(
         "--demo-without-key",
         action="store_true",
-        help="run the demo instead when no API key is configured (what `make run` does)",
+        help=_("run the demo instead when no API key is configured (what `make run` does)"),
     )
-    sub.add_parser("demo", help="run the tray app against a simulated account (no key needed)")
-    sub.add_parser("settings", help="open the settings window")
-    autostart = sub.add_parser("autostart", help="start the tray app at login (or not)")
-    autostart.add_argument("action", choices=("enable", "disable", "status"))
-    _add_history_parser(sub)
-    _add_account_parser(sub)
-    usage = sub.add_parser("usage", help="open the Usage window (charts of the history)")
+    sub.add_parser("demo", help=_("run the tray app against a simulated account (no key needed)"))
+    sub.add_parser("settings", help=_("open the settings window"))
+    autostart = sub.add_parser("autostart", help=_("start the tray app at login (or not)"))
+    autostart.add_argument(
+        "action", choices=("enable", "disable", "status"), help=_("enable, disable or status")
+    )
+    _add_history_parser(sub, lang)
+    _add_account_parser(sub, lang)
+    usage = sub.add_parser("usage", help=_("open the Usage window (charts of the history)"))
     usage.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)  # the demo's history
-    add_account_option(usage, "the history")
+    add_account_option(usage, _history_of_account(lang))
     return parser
 
 
-def _add_key_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    key = sub.add_parser("key", help="set, show or clear the API key")
-    add_account_option(key, "the key")
+def _history_of_account(lang: Language) -> str:
+    return lang.gettext("the history of this account (see `lensmor-tray account list`)")
+
+
+def _add_key_parser(sub: _Sub, lang: Language) -> None:
+    _ = lang.gettext
+    key = sub.add_parser("key", help=_("set, show or clear the API key"))
+    key_of_account = _("the key of this account (see `lensmor-tray account list`)")
+    add_account_option(key, key_of_account)
     key_sub = key.add_subparsers(dest="key_command", metavar="ACTION", required=True)
     for action, text in (
-        ("set", "store a key (reads stdin when piped, else prompts)"),
-        ("show", "show the key masked, and where it comes from"),
-        ("clear", "remove the stored key"),
+        ("set", _("store a key (reads stdin when piped, else prompts)")),
+        ("show", _("show the key masked, and where it comes from")),
+        ("clear", _("remove the stored key")),
     ):
         # `key --account W show` and `key show --account W` both work; SUPPRESS keeps the
         # sub-command's default from overwriting a value given before it.
-        add_account_option(key_sub.add_parser(action, help=text), "the key", argparse.SUPPRESS)
+        add_account_option(key_sub.add_parser(action, help=text), key_of_account, argparse.SUPPRESS)
 
 
-def _add_history_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_history_parser(sub: _Sub, lang: Language) -> None:
+    _ = lang.gettext
     history = sub.add_parser(
         "history",
-        help="print recent balance changes and daily usage",
+        help=_("print recent balance changes and daily usage"),
         # Written out: argparse's own synopsis wraps onto a second line with --account, and
         # an error is the synopsis plus one line.
         usage="%(prog)s [-h] [--json | --csv | --chart] [--days N] [--account NAME]",
     )
     shape = history.add_mutually_exclusive_group()
-    shape.add_argument("--json", action="store_true", help="print one JSON object")
+    shape.add_argument("--json", action="store_true", help=_("print one JSON object"))
     shape.add_argument(
-        "--csv", action="store_true", help="print every recorded change as CSV (all of it)"
+        "--csv", action="store_true", help=_("print every recorded change as CSV (all of it)")
     )
     shape.add_argument(
-        "--chart", action="store_true", help="draw the balance and daily spending (sparklines)"
+        "--chart", action="store_true", help=_("draw the balance and daily spending (sparklines)")
     )
     history.add_argument(
-        "--days", type=int, default=14, metavar="N", help="days of usage to show (14)"
+        "--days", type=int, default=14, metavar="N", help=_("days of usage to show (14)")
     )
-    add_account_option(history, "the history")
+    add_account_option(history, _history_of_account(lang))
 
 
-def _add_account_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    account = sub.add_parser("account", help="add, list, remove or rename Lensmor accounts")
+def _add_account_parser(sub: _Sub, lang: Language) -> None:
+    _ = lang.gettext
+    account = sub.add_parser("account", help=_("add, list, remove or rename Lensmor accounts"))
     actions = account.add_subparsers(dest="account_command", metavar="ACTION", required=True)
     add = actions.add_parser(
-        "add", help="add an account (reads its key from stdin when piped, else prompts)"
+        "add", help=_("add an account (reads its key from stdin when piped, else prompts)")
     )
-    add.add_argument("name", metavar="NAME")
-    add.add_argument("--base-url", metavar="URL", help="this account's API address")
-    actions.add_parser("list", help="list the accounts with their masked keys and last balances")
-    remove = actions.add_parser("remove", help="remove an account and forget its key")
-    remove.add_argument("name", metavar="NAME")
-    rename = actions.add_parser("rename", help="rename an account (keeps its key and history)")
-    rename.add_argument("old", metavar="OLD")
-    rename.add_argument("new", metavar="NEW")
+    add.add_argument("name", metavar="NAME", help=_("the new account's name"))
+    add.add_argument("--base-url", metavar="URL", help=_("this account's API address"))
+    actions.add_parser("list", help=_("list the accounts with their masked keys and last balances"))
+    remove = actions.add_parser("remove", help=_("remove an account and forget its key"))
+    remove.add_argument("name", metavar="NAME", help=_("the account to remove"))
+    rename = actions.add_parser("rename", help=_("rename an account (keeps its key and history)"))
+    rename.add_argument("old", metavar="OLD", help=_("the account's name now"))
+    rename.add_argument("new", metavar="NEW", help=_("its new name"))
