@@ -42,6 +42,7 @@ from tray_app.api.deadline import RequestWatch, WatchedAdapter
 from tray_app.config.urls import validate_base_url
 from tray_app.core.balance import Balance, BalanceFormatError, parse_balance
 from tray_app.core.fmt import mask_key
+from tray_app.core.language import N_
 from tray_app.core.pacing import PRODUCTION, PacingProfile
 from tray_app.core.state import Problem
 
@@ -471,17 +472,17 @@ def _reason(exc: BaseException) -> str:
     text = str(exc)
     lowered = text.lower()
     for needle, reason in (
-        ("name or service not known", "the host name could not be resolved"),
-        ("nodename nor servname", "the host name could not be resolved"),
-        ("temporary failure in name resolution", "the host name could not be resolved"),
-        ("getaddrinfo failed", "the host name could not be resolved"),
-        ("connection refused", "connection refused"),
-        ("certificate verify failed", "the server's certificate is not trusted"),
-        ("timed out", "timed out"),
-        ("connection reset", "the connection was reset"),
-        ("remotedisconnected", "the server closed the connection"),
-        ("connection aborted", "the connection was aborted"),
-        ("network is unreachable", "the network is unreachable"),
+        ("name or service not known", N_("the host name could not be resolved")),
+        ("nodename nor servname", N_("the host name could not be resolved")),
+        ("temporary failure in name resolution", N_("the host name could not be resolved")),
+        ("getaddrinfo failed", N_("the host name could not be resolved")),
+        ("connection refused", N_("connection refused")),
+        ("certificate verify failed", N_("the server's certificate is not trusted")),
+        ("timed out", N_("timed out")),
+        ("connection reset", N_("the connection was reset")),
+        ("remotedisconnected", N_("the server closed the connection")),
+        ("connection aborted", N_("the connection was aborted")),
+        ("network is unreachable", N_("the network is unreachable")),
     ):
         if needle in lowered:
             return reason

@@ -59,8 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_error(exc.text(user_language()))
         return exc.code
     except ConfigError as exc:
-        # The detail is worded in English by the config package (not translated yet).
-        print_error(user_language().gettext("config error: {detail}").format(detail=exc))
+        lang = user_language()
+        print_error(lang.gettext("config error: {detail}").format(detail=exc.text(lang)))
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -10,6 +10,7 @@ from typing import Any
 
 from tray_app.config.account_names import name_key
 from tray_app.core.badge import BadgeStyle
+from tray_app.core.language import ENGLISH, Language
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Threshold
 
 APP_NAME = "lensmor-tray"
@@ -24,7 +25,25 @@ DEFAULT_POLL_INTERVAL_S = 300
 
 
 class ConfigError(Exception):
-    """The configuration (file, environment or option) is not usable. Exit code 2."""
+    """The configuration (file, environment or option) is not usable. Exit code 2.
+
+    `message` is English, marked with `N_` where it is written, with {named} placeholders
+    filled from `values`; `text(lang)` words it in the user's language, a value that is itself
+    a ConfigError (the detail under "<file>: ...") in the same language. `str()` is the
+    English line (logs). A message worded already (in the user's language) is passed as is."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        self.message, self.values = message, values
+        super().__init__(self.text(ENGLISH))
+
+    def text(self, lang: Language) -> str:
+        if not self.values:
+            return lang.gettext(self.message)
+        filled = {
+            name: value.text(lang) if isinstance(value, ConfigError) else value
+            for name, value in self.values.items()
+        }
+        return lang.gettext(self.message).format(**filled)
 
 
 @dataclass(frozen=True)
