@@ -10,7 +10,7 @@ from typing import Any
 
 from tray_app.config.account_names import name_key
 from tray_app.core.badge import BadgeStyle
-from tray_app.core.language import ENGLISH, N_, Language
+from tray_app.core.language import ENGLISH, N_, Language, Phrase
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Threshold
 
 APP_NAME = "lensmor-tray"
@@ -131,10 +131,6 @@ class Settings:
 
     def base_url_for(self, name: str) -> str:
         return self.account(name).base_url or self.base_url
-
-
-class Phrase(str):
-    """Words (marked with `N_`) put into a ConfigError's message: worded in its language."""
 
 
 def validate_account_name(name: object, where: str = N_("the account name")) -> str:

@@ -14,7 +14,6 @@ from tray_app.config.model import (
     AccountConfig,
     AlertSettings,
     ConfigError,
-    Phrase,
     Settings,
     check_account_names,
     short_repr,
@@ -22,7 +21,7 @@ from tray_app.config.model import (
 )
 from tray_app.config.urls import validate_base_url
 from tray_app.core.badge import BadgeStyle
-from tray_app.core.language import N_
+from tray_app.core.language import N_, Phrase
 from tray_app.core.levels import Threshold
 
 _TOP_KEYS = {
