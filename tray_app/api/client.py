@@ -1,4 +1,5 @@
-"""The Lensmor credits API client and its error hierarchy.
+"""The Lensmor credits API client and its error hierarchy (the errors live in api/errors.py
+and are imported here, where callers look for them).
 
 One `LensmorClient` owns one `requests.Session` (keep-alive) and calls
 `GET /external/credits/balance`. Every failure is one of these, so callers decide "back off"
@@ -26,6 +27,20 @@ Safety rules kept here, in one place:
 
 from __future__ import annotations
 
+__all__ = [
+    "ApiError",
+    "AuthError",
+    "BadResponse",
+    "BalanceResponse",
+    "LensmorClient",
+    "NetworkError",
+    "RateLimitInfo",
+    "RateLimited",
+    "ServerError",
+    "client_for_profile",
+    "problem_of",
+]
+
 import email.utils
 import json
 import math
@@ -39,10 +54,19 @@ import urllib3
 
 from tray_app import __version__
 from tray_app.api.deadline import RequestWatch, WatchedAdapter
+from tray_app.api.errors import (
+    ApiError,
+    AuthError,
+    BadResponse,
+    NetworkError,
+    RateLimited,
+    ServerError,
+    failure_reason,
+)
 from tray_app.config.urls import validate_base_url
 from tray_app.core.balance import Balance, BalanceFormatError, parse_balance
 from tray_app.core.fmt import mask_key
-from tray_app.core.language import ENGLISH, N_, Language, Phrase
+from tray_app.core.language import N_, Phrase
 from tray_app.core.pacing import PRODUCTION, PacingProfile
 from tray_app.core.state import Problem
 
@@ -56,113 +80,6 @@ DEFAULT_RATE_LIMIT_WAIT_S = 60.0
 # A Retry-After larger than this is treated as this: a misconfigured server must not silence
 # the monitor for a week.
 MAX_RATE_LIMIT_WAIT_S = 6 * 3600.0
-
-
-class ApiError(Exception):
-    """Base of every error the client raises.
-
-    `message` is either our own English words, marked with `N_`, with {placeholders} filled
-    from `values` (a `Phrase` among them worded in the same language), or, when `values` is
-    None, the server's own words, shown as they came. `text(lang)` says it in `lang`; `str()`
-    in English (logs)."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        trace_id: str | None = None,
-        values: dict[str, object] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.values = values
-        self.trace_id = trace_id
-
-    def text(self, lang: Language) -> str:
-        if self.values is None:
-            words = self.message
-        else:
-            filled = {
-                name: lang.gettext(value) if isinstance(value, Phrase) else value
-                for name, value in self.values.items()
-            }
-            words = lang.gettext(self.message).format(**filled)
-        if self.trace_id:
-            return lang.gettext("{detail} (traceId {trace})").format(
-                detail=words, trace=self.trace_id
-            )
-        return words
-
-    def __str__(self) -> str:
-        return self.text(ENGLISH)
-
-
-class AuthError(ApiError):
-    """The server rejected the key (401/403). Ask the user for a new key; do not retry."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int,
-        error_key: str | None,
-        trace_id: str | None = None,
-        values: dict[str, object] | None = None,
-    ) -> None:
-        super().__init__(message, trace_id=trace_id, values=values)
-        self.status = status
-        self.error_key = error_key
-
-
-class RateLimited(ApiError):
-    """429: wait `retry_after` seconds before the next request."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        retry_after: float,
-        trace_id: str | None = None,
-        values: dict[str, object] | None = None,
-    ) -> None:
-        super().__init__(message, trace_id=trace_id, values=values)
-        self.retry_after = retry_after
-
-
-class ServerError(ApiError):
-    """A 5xx answer. Transient: retry with backoff."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int,
-        trace_id: str | None = None,
-        values: dict[str, object] | None = None,
-    ) -> None:
-        super().__init__(message, trace_id=trace_id, values=values)
-        self.status = status
-
-
-class NetworkError(ApiError):
-    """No usable answer: DNS, connect, timeout, TLS, dropped connection. Retry with backoff."""
-
-
-class BadResponse(ApiError):
-    """An answer that is not a valid balance: not JSON, wrong shape, too big, odd status."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        field: str | None = None,
-        status: int | None = None,
-        trace_id: str | None = None,
-        values: dict[str, object] | None = None,
-    ) -> None:
-        super().__init__(message, trace_id=trace_id, values=values)
-        self.field = field
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -290,7 +207,7 @@ class LensmorClient:
         except requests.exceptions.SSLError as exc:
             raise NetworkError(
                 N_("TLS error talking to {url}: {reason}"),
-                values={"url": self.base_url, "reason": Phrase(_reason(exc))},
+                values={"url": self.base_url, "reason": Phrase(failure_reason(exc))},
             ) from None
         except requests.exceptions.Timeout:
             raise NetworkError(
@@ -299,12 +216,12 @@ class LensmorClient:
         except requests.exceptions.ConnectionError as exc:
             raise NetworkError(
                 N_("cannot reach {url}: {reason}"),
-                values={"url": self.base_url, "reason": Phrase(_reason(exc))},
+                values={"url": self.base_url, "reason": Phrase(failure_reason(exc))},
             ) from None
         except requests.exceptions.RequestException as exc:
             raise NetworkError(
                 N_("request to {url} failed: {reason}"),
-                values={"url": self.base_url, "reason": Phrase(_reason(exc))},
+                values={"url": self.base_url, "reason": Phrase(failure_reason(exc))},
             ) from None
         except (ValueError, UnicodeError, urllib3.exceptions.HTTPError) as exc:
             # requests parses a redirect's Location even with allow_redirects=False
@@ -423,7 +340,7 @@ class LensmorClient:
             raise NetworkError(
                 N_("the connection to {url} broke: {reason}"),
                 trace_id=trace_id,
-                values={"url": self.base_url, "reason": Phrase(_reason(exc))},
+                values={"url": self.base_url, "reason": Phrase(failure_reason(exc))},
             ) from None
         if self._watch.expired:
             # The watch shut the socket down mid-body: what arrived is a truncated answer.
@@ -544,25 +461,3 @@ def _rate_limit_info(response: requests.Response) -> RateLimitInfo:
 def _strip_query(url: str) -> str:
     # Shown to the user; a query string could hold anything, so leave it out.
     return url.split("?", 1)[0][:200]
-
-
-def _reason(exc: BaseException) -> str:
-    """A short cause for a requests exception, without URLs or headers that might echo input."""
-    text = str(exc)
-    lowered = text.lower()
-    for needle, reason in (
-        ("name or service not known", N_("the host name could not be resolved")),
-        ("nodename nor servname", N_("the host name could not be resolved")),
-        ("temporary failure in name resolution", N_("the host name could not be resolved")),
-        ("getaddrinfo failed", N_("the host name could not be resolved")),
-        ("connection refused", N_("connection refused")),
-        ("certificate verify failed", N_("the server's certificate is not trusted")),
-        ("timed out", N_("timed out")),
-        ("connection reset", N_("the connection was reset")),
-        ("remotedisconnected", N_("the server closed the connection")),
-        ("connection aborted", N_("the connection was aborted")),
-        ("network is unreachable", N_("the network is unreachable")),
-    ):
-        if needle in lowered:
-            return reason
-    return type(exc).__name__

@@ -102,9 +102,9 @@ def probe_account(context: Context, account: str) -> list[CheckResult]:
 
 
 def _reason(exc: BaseException, lang: Language) -> str:
-    from tray_app.api.client import _reason as api_reason
+    from tray_app.api.errors import failure_reason
 
-    return lang.gettext(api_reason(exc))
+    return lang.gettext(failure_reason(exc))
 
 
 def _key_verdict(
