@@ -51,6 +51,13 @@ catalogs:
 		--project=lensmor-tray -o tray_app/locale/lensmor-tray.pot tray_app
 	$(VENV)/bin/pybabel update -i tray_app/locale/lensmor-tray.pot -d tray_app/locale \
 		-D lensmor-tray --width=100
+	# argparse's own words ("usage: ", its errors), from the argparse.py of this Python
+	# (cli/argparse_language.py).
+	$(VENV)/bin/pybabel extract --no-default-keywords -k _ -k ngettext:1,2 --no-location \
+		--sort-output --width=100 --project=argparse -o tray_app/locale/argparse.pot \
+		"$$($(PY) -c 'import argparse; print(argparse.__file__)')"
+	$(VENV)/bin/pybabel update -i tray_app/locale/argparse.pot -d tray_app/locale \
+		-D argparse --width=100
 
 # The one-folder bundle dist/lensmor-tray/ and the archive users download, tar.xz: 36 MB where
 # tar.gz would be 46 (docs/benchmarks.md: "Bundle size").

@@ -1,10 +1,12 @@
-"""Two Lensmor accounts in one tray, on a real desktop: xfce4-panel's StatusNotifier tray on
-Xvfb, a private session bus, dunst, and the real app (`python -m tray_app run`, the native SNI
-item) against one simulated server that serves two accounts, each opened by its own key.
+"""Several Lensmor accounts in one tray, on a real desktop: xfce4-panel's StatusNotifier tray
+on Xvfb (a 1366x768 laptop screen), a private session bus, dunst, and the real app (`python -m
+tray_app run`, the native SNI item) against one simulated server that serves the accounts, each
+opened by its own key.
 
 Looked at as a host does (the item's ToolTip and dbusmenu over D-Bus), as a user does (the
 badge's colour in a screenshot of the bar) and as the notification server sees it (every
-Notify call, recorded by dbus-monitor on the same bus).
+Notify call, recorded by dbus-monitor on the same bus). The menu with one, two and five
+accounts is opened on screen and measured: under 600 px, and still open after an update.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -27,7 +30,7 @@ from .conftest import running_on_ci
 from .harness import NotifyCall, parse_notify_log, poll_until
 from .hosts.base import HostSession, Process
 from .hosts.pixels import find_colour
-from .hosts.sni_client import ItemAddress
+from .hosts.sni_client import ItemAddress, MenuNode
 from .hosts.xfce import XfceHost
 
 pytestmark = [pytest.mark.desktop, pytest.mark.slow]
@@ -35,19 +38,20 @@ pytestmark = [pytest.mark.desktop, pytest.mark.slow]
 WORK_KEY = "uak_workworkworkwork0000aaaa"
 HOME_KEY = "uak_homehomehomehome1111bbbb"
 BAR_HEIGHT = 36
+#: The small laptop screen the menu must fit on (issue 23): under 600 px tall.
+MENU_HEIGHT_LIMIT = 600
 
-CONFIG = """
-[[accounts]]
-name = "Work"
 
-[[accounts]]
-name = "Home"
-"""
+class LaptopXfceHost(XfceHost):
+    """A screen taller than the limit, so a menu too tall shows its full height (on a
+    600 px screen GTK would cut it to the screen and scroll)."""
+
+    screen = "1366x768x24"
 
 
 @pytest.fixture
 def host() -> Iterator[HostSession]:
-    missing = XfceHost.missing_tools()
+    missing = LaptopXfceHost.missing_tools()
     if os.geteuid() != 0:
         missing.append("root (the hosts run as on CI)")
     if missing:
@@ -55,7 +59,7 @@ def host() -> Iterator[HostSession]:
         if running_on_ci():
             pytest.fail(f"{reason} (CI is set, so this is a failure)", pytrace=False)
         pytest.skip(reason)
-    with XfceHost() as session:
+    with LaptopXfceHost() as session:
         yield session
 
 
@@ -91,16 +95,23 @@ def record_notifications(host: HostSession) -> Path:
     return log
 
 
-def launch_app(host: HostSession, server: SimulatedLensmorServer) -> Process:
+def launch_app(
+    host: HostSession,
+    server: SimulatedLensmorServer,
+    keys: Sequence[tuple[str, str]] = (("Work", WORK_KEY), ("Home", HOME_KEY)),
+) -> Process:
+    """The app with one `[[accounts]]` entry and stored key per (name, key), its own files."""
     env = host.env
-    root = host.root / "app"
+    run = f"app-{len(list((host.root).glob('app-*')))}"
+    root = host.root / run
     for key, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data")):
         (root / sub).mkdir(parents=True, mode=0o700)
         env[key] = str(root / sub)
     config_dir = root / "config" / "lensmor-tray"
     config_dir.mkdir(mode=0o700)
-    (config_dir / "config.toml").write_text(f'base_url = "{server.url}"\n' + CONFIG)
-    for name, key in (("Work", WORK_KEY), ("Home", HOME_KEY)):
+    entries = "".join(f'\n[[accounts]]\nname = "{name}"\n' for name, _key in keys)
+    (config_dir / "config.toml").write_text(f'base_url = "{server.url}"\n' + entries)
+    for name, key in keys:
         path = account_key_file(config_dir / "api-key", name)
         path.parent.mkdir(mode=0o700, exist_ok=True)
         path.write_text(key + "\n")
@@ -112,18 +123,24 @@ def launch_app(host: HostSession, server: SimulatedLensmorServer) -> Process:
         LENSMOR_TRAY="sni",
     )
     env.pop("LENSMOR_API_KEY", None)
-    return host.launch("lensmor-tray", [sys.executable, "-m", "tray_app", "-v", "run"], env=env)
+    return host.launch(run, [sys.executable, "-m", "tray_app", "-v", "run"], env=env)
 
 
 def labels(host: HostSession, item: ItemAddress) -> list[str]:
     return [str(n.props.get("label", "")) for n in host.client.menu_layout(item)[1].walk()]
 
 
-def section(all_labels: list[str], name: str, following: str) -> list[str]:
-    """The rows of one account's section: from its name to the next account's (or the end)."""
-    start = all_labels.index(name)
-    end = all_labels.index(following, start + 1) if following in all_labels[start + 1 :] else None
-    return all_labels[start + 1 : end]
+def account_row(root: MenuNode, name: str) -> MenuNode | None:
+    """The account's summary row ("Work: 9,000 of 10,000 credits (90%) · ok")."""
+    return next(
+        (n for n in root.children if str(n.props.get("label", "")).startswith(f"{name}: ")), None
+    )
+
+
+def details(host: HostSession, item: ItemAddress, name: str) -> list[str]:
+    """The rows of one account's submenu (empty while it has none)."""
+    row = account_row(host.client.menu_layout(item)[1], name)
+    return [] if row is None else [str(n.props.get("label", "")) for n in row.children]
 
 
 def badge_in_bar(host: HostSession, level: Level) -> bool:
@@ -161,8 +178,14 @@ def test_two_accounts_share_one_icon_and_each_keeps_its_own_story(
     # Both accounts poll; Home (80 %) is closer to running out, so the badge shows Home.
     until(lambda: "Lensmor — Home: 8,000 of 10,000" in tooltip() or None, "Home on the badge")
     menu = labels(host, address)
-    assert "9,000 of 10,000 credits (90%)" in section(menu, "Work", "Home")
-    assert "8,000 of 10,000 credits (80%)" in section(menu, "Home", "Show on the icon")
+    assert "9,000 of 10,000 credits (90%)" in details(host, address, "Work")
+    assert "8,000 of 10,000 credits (80%)" in details(host, address, "Home")
+    # Home is closer to running out: its row comes first.
+    top = [str(n.props.get("label", "")) for n in host.client.menu_layout(address)[1].children]
+    assert top[:2] == [
+        "Home: 8,000 of 10,000 credits (80%) · ok",
+        "Work: 9,000 of 10,000 credits (90%) · ok",
+    ], top
     assert "Closest to running out" in menu
     assert server.accounts["Work"].requests
     assert server.accounts["Home"].requests
@@ -189,18 +212,12 @@ def test_two_accounts_share_one_icon_and_each_keeps_its_own_story(
     server.accounts["Home"].set_valid_keys(["uak_someoneelse0000000000000"])
     os.kill(app.pid, signal.SIGUSR1)
     until(
-        lambda: (
-            any("Key rejected" in row for row in section(labels(host, address), "Home", "x"))
-            or None
-        ),
+        lambda: any("Key rejected" in row for row in details(host, address, "Home")) or None,
         "Home's key rejected in its section",
     )
     server.accounts["Work"].set_balance(subscriptionBalance=1_200)
     until(
-        lambda: (
-            "1,200 of 10,000 credits (12%)" in section(labels(host, address), "Work", "Home")
-            or None
-        ),
+        lambda: "1,200 of 10,000 credits (12%)" in details(host, address, "Work") or None,
         "Work's section updated while Home's key is rejected",
     )
     # One low crossing, one notification: the later Work polls and Home's rejection add only
@@ -209,3 +226,63 @@ def test_two_accounts_share_one_icon_and_each_keeps_its_own_story(
     assert [c for c in recorded if c.body == low[0].body] == low
     assert all(c.summary.startswith(("Work: ", "Home: ")) for c in recorded), recorded
     assert "Traceback" not in app.log.read_text(errors="replace")
+
+
+@pytest.mark.parametrize("count", [1, 2, 5])
+def test_the_menu_fits_a_small_screen_and_stays_open_across_an_update(
+    host: HostSession, count: int
+) -> None:
+    names = ["Work", "Home", "Lab", "Side", "Team"][:count]
+    keys = [(name, f"uak_{name.lower():x<20}{index:04d}cccc") for index, name in enumerate(names)]
+    accounts = {
+        name: SimulatedAccount(total_subscription=10_000, gift=0, valid_keys=(key,))
+        for name, key in keys
+    }
+    with SimulatedLensmorServer(accounts=accounts) as server:
+        for index, name in enumerate(names):  # 90 %, 85 %, ...: all ok, Work the fullest
+            server.accounts[name].set_balance(subscriptionBalance=9_000 - 500 * index)
+        app = launch_app(host, server, keys)
+        try:
+            found = poll_until(lambda: host.client.items_of_pid(app.pid) or None, 20, "the item")
+            address = found[0]
+
+            def tooltip() -> str:
+                return str(host.client.item_property(address, "ToolTip")[2])
+
+            last = names[-1]
+            shown = "Lensmor: " if count == 1 else f"Lensmor — {last}: "
+            poll_until(lambda: shown in tooltip() or None, 20, f"{shown!r} in the tooltip")
+            balances = [f"{9_000 - 500 * index:,} of 10,000" for index in range(count)]
+            poll_until(  # every account has polled: the menu shows each balance
+                lambda: all(b in " ".join(labels(host, address)) for b in balances) or None,
+                20,
+                "every account's balance in the menu",
+            )
+            box = poll_until(lambda: _badge_box(host, Level.OK), 10, "the ok badge in the bar")
+            host.click((box[0] + box[2]) // 2, (box[1] + box[3]) // 2, 1)
+            menu = poll_until(host.menus, 5.0, "the item's menu to open")[0]
+            host.screenshot(f"menu-{count}-accounts")
+            assert menu.height < MENU_HEIGHT_LIMIT, (
+                f"the menu of {count} accounts is {menu.height} px tall"
+            )
+            # Work drops to 15 %: low, the worst now, so its row moves to the top (and with
+            # one account, its rows change). The open menu stays open: every row keeps its id.
+            server.accounts["Work"].set_balance(subscriptionBalance=1_500)
+            os.kill(app.pid, signal.SIGUSR1)
+            poll_until(lambda: "1,500 of 10,000" in tooltip() or None, 20, "Work low")
+            if count > 1:
+                first = host.client.menu_layout(address)[1].children[0]
+                assert str(first.props.get("label", "")).startswith("Work: 1,500"), first.props
+            deadline = time.monotonic() + 2.0
+            while time.monotonic() < deadline:
+                assert any(m.id == menu.id for m in host.menus()), "the menu closed at the update"
+                time.sleep(0.1)
+            host.screenshot(f"menu-{count}-accounts-after-update")
+            host.key("Escape")
+        finally:
+            host.stop(app.name)
+
+
+def _badge_box(host: HostSession, level: Level) -> tuple[int, int, int, int] | None:
+    image = host.screenshot()
+    return find_colour(image, LEVEL_FILL[level], (0, 0, image.width, BAR_HEIGHT))

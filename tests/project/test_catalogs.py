@@ -1,11 +1,13 @@
-"""The message catalogs: every language has every message of the template, translated, with
-the same placeholders, and compiles. (That the template matches the source, and the catalogs
+"""The message catalogs, ours and argparse's: every language has every message of the template,
+translated (no empty and no fuzzy entry), with the same placeholders ({name}, %s, %(name)s),
+and compiles. (That the template matches the source, and the catalogs
 used end to end under LANG=de_DE.UTF-8 and fr_FR.UTF-8:
 tests/scenarios/test_locale_end_to_end.py.)"""
 
 from __future__ import annotations
 
 import io
+import re
 import string
 from pathlib import Path
 
@@ -15,8 +17,10 @@ from babel.messages.pofile import read_po
 
 from tests.conftest import REPO
 from tray_app.support.i18n import (
+    ARGPARSE_DOMAIN,
     CATALOGS,
     DOMAIN,
+    DOMAINS,
     catalog_text,
     language_from_environ,
     load_catalog,
@@ -26,13 +30,19 @@ LOCALE_DIR = REPO / "tray_app" / "locale"
 NNBSP = "\u202f"
 
 
-def template() -> Catalog:
-    with (LOCALE_DIR / f"{DOMAIN}.pot").open("rb") as handle:
+#: %s, %d, %r, %(name)s ... as Python's %-formatting reads them ("%%" is a literal %). Not
+#: "% o" ("5% or", in a message that is never %-formatted): no space flag, no octal.
+PERCENT = re.compile(r"%(?:\((?P<name>[^)]*)\))?[-#0+]*\d*(?:\.\d+)?(?P<kind>[sdrifxXeEgGc%])")
+EVERY = [(language, domain) for domain in DOMAINS for language in CATALOGS]
+
+
+def template(domain: str = DOMAIN) -> Catalog:
+    with (LOCALE_DIR / f"{domain}.pot").open("rb") as handle:
         return read_po(handle)
 
 
-def catalog(language: str) -> Catalog:
-    return read_po(io.StringIO(catalog_text(language)), locale=language, domain=DOMAIN)
+def catalog(language: str, domain: str = DOMAIN) -> Catalog:
+    return read_po(io.StringIO(catalog_text(language, domain)), locale=language, domain=domain)
 
 
 def ids(cat: Catalog) -> set[str | tuple[str, ...]]:
@@ -43,9 +53,28 @@ def placeholders(text: str) -> set[str]:
     return {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name}
 
 
-@pytest.mark.parametrize("language", CATALOGS)
-def test_every_catalog_has_every_message_translated(language: str) -> None:
-    cat, pot = catalog(language), template()
+def percent_placeholders(text: str) -> tuple[list[str], set[str]]:
+    """The unnamed ones in order ("%s", "%r"), the named ones ("%(prog)s")."""
+    unnamed, named = [], set()
+    for match in PERCENT.finditer(text):
+        if match["kind"] == "%":
+            continue
+        if match["name"] is None:
+            unnamed.append(match.group(0))
+        else:
+            named.add(match.group(0))
+    return unnamed, named
+
+
+def test_percent_placeholders_are_read_as_python_reads_them() -> None:
+    assert percent_placeholders("%(prog)s: %s and %r, 100%%") == (["%s", "%r"], {"%(prog)s"})
+    assert percent_placeholders("%(prog)s: %r") != percent_placeholders("%(prog)s: %s")
+    assert percent_placeholders("e.g. 20%, 5% or 1000") == ([], set())
+
+
+@pytest.mark.parametrize(("language", "domain"), EVERY)
+def test_every_catalog_has_every_message_translated(language: str, domain: str) -> None:
+    cat, pot = catalog(language, domain), template(domain)
     assert ids(cat) == ids(pot)
     for message in cat:
         if not message.id:
@@ -57,18 +86,26 @@ def test_every_catalog_has_every_message_translated(language: str) -> None:
             assert len(forms) == cat.num_plurals, message.id
 
 
-@pytest.mark.parametrize("language", CATALOGS)
-def test_every_translation_has_the_same_placeholders(language: str) -> None:
-    for message in catalog(language):
+@pytest.mark.parametrize(("language", "domain"), EVERY)
+def test_every_translation_has_the_same_placeholders(language: str, domain: str) -> None:
+    for message in catalog(language, domain):
         if not message.id:
             continue
         sources = message.id if isinstance(message.id, tuple) else (message.id,)
-        wanted = set().union(*(placeholders(s) for s in sources))
         forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        if domain == ARGPARSE_DOMAIN:  # %-formatted by argparse
+            # Every form has the singular's placeholders (a plural's form for n = 1 too).
+            wanted_percent = percent_placeholders(sources[-1])
+            for form in forms:
+                assert percent_placeholders(form) == wanted_percent, (language, message.id, form)
+            continue
+        wanted = set().union(*(placeholders(s) for s in sources))
+        wanted_percent = percent_placeholders(sources[0])
         for form in forms:
             # Formatting with every placeholder must work: no unknown name, no stray brace.
             assert placeholders(form) == wanted, (language, message.id, form)
             form.format(**dict.fromkeys(wanted, "x"))
+            assert percent_placeholders(form) == wanted_percent, (language, message.id, form)
 
 
 @pytest.mark.parametrize("language", CATALOGS)
@@ -77,6 +114,27 @@ def test_every_catalog_compiles_and_translates(language: str) -> None:
     assert compiled is not None
     assert compiled.gettext("Refresh now") != "Refresh now"
     assert compiled.gettext("Quit") != "Quit"
+    words = load_catalog(language, ARGPARSE_DOMAIN)
+    assert words is not None
+    assert words.gettext("usage: ") != "usage: "
+    assert words.gettext("usage: ").endswith(" ")  # argparse writes the synopsis right after
+
+
+def test_the_argparse_template_holds_argparses_messages() -> None:
+    # `make catalogs` extracts them from the argparse.py of the Python it runs on; a message
+    # another Python words differently stays English there (cli/argparse_language.py).
+    import argparse
+
+    from babel.messages.extract import extract_from_file
+
+    found = {
+        message if isinstance(message, str) else tuple(message)
+        for _line, message, _comments, _context in extract_from_file(
+            "python", argparse.__file__, keywords={"_": None, "ngettext": (1, 2)}
+        )
+    }
+    in_template = {m if isinstance(m, str) else tuple(m) for m in ids(template(ARGPARSE_DOMAIN))}
+    assert found <= in_template, "run `make catalogs`: argparse has messages the template lacks"
 
 
 def test_the_settings_row_named_in_the_tooltip_is_the_menu_row() -> None:

@@ -1,4 +1,5 @@
-"""The Lensmor credits API client and its error hierarchy.
+"""The Lensmor credits API client and its error hierarchy (the errors live in api/errors.py
+and are imported here, where callers look for them).
 
 One `LensmorClient` owns one `requests.Session` (keep-alive) and calls
 `GET /external/credits/balance`. Every failure is one of these, so callers decide "back off"
@@ -26,6 +27,20 @@ Safety rules kept here, in one place:
 
 from __future__ import annotations
 
+__all__ = [
+    "ApiError",
+    "AuthError",
+    "BadResponse",
+    "BalanceResponse",
+    "LensmorClient",
+    "NetworkError",
+    "RateLimitInfo",
+    "RateLimited",
+    "ServerError",
+    "client_for_profile",
+    "problem_of",
+]
+
 import email.utils
 import json
 import math
@@ -39,9 +54,19 @@ import urllib3
 
 from tray_app import __version__
 from tray_app.api.deadline import RequestWatch, WatchedAdapter
+from tray_app.api.errors import (
+    ApiError,
+    AuthError,
+    BadResponse,
+    NetworkError,
+    RateLimited,
+    ServerError,
+    failure_reason,
+)
 from tray_app.config.urls import validate_base_url
 from tray_app.core.balance import Balance, BalanceFormatError, parse_balance
 from tray_app.core.fmt import mask_key
+from tray_app.core.language import N_, Phrase
 from tray_app.core.pacing import PRODUCTION, PacingProfile
 from tray_app.core.state import Problem
 
@@ -55,67 +80,6 @@ DEFAULT_RATE_LIMIT_WAIT_S = 60.0
 # A Retry-After larger than this is treated as this: a misconfigured server must not silence
 # the monitor for a week.
 MAX_RATE_LIMIT_WAIT_S = 6 * 3600.0
-
-
-class ApiError(Exception):
-    """Base of every error the client raises."""
-
-    def __init__(self, message: str, *, trace_id: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.trace_id = trace_id
-
-    def __str__(self) -> str:
-        if self.trace_id:
-            return f"{self.message} (traceId {self.trace_id})"
-        return self.message
-
-
-class AuthError(ApiError):
-    """The server rejected the key (401/403). Ask the user for a new key; do not retry."""
-
-    def __init__(
-        self, message: str, *, status: int, error_key: str | None, trace_id: str | None = None
-    ) -> None:
-        super().__init__(message, trace_id=trace_id)
-        self.status = status
-        self.error_key = error_key
-
-
-class RateLimited(ApiError):
-    """429: wait `retry_after` seconds before the next request."""
-
-    def __init__(self, message: str, *, retry_after: float, trace_id: str | None = None) -> None:
-        super().__init__(message, trace_id=trace_id)
-        self.retry_after = retry_after
-
-
-class ServerError(ApiError):
-    """A 5xx answer. Transient: retry with backoff."""
-
-    def __init__(self, message: str, *, status: int, trace_id: str | None = None) -> None:
-        super().__init__(message, trace_id=trace_id)
-        self.status = status
-
-
-class NetworkError(ApiError):
-    """No usable answer: DNS, connect, timeout, TLS, dropped connection. Retry with backoff."""
-
-
-class BadResponse(ApiError):
-    """An answer that is not a valid balance: not JSON, wrong shape, too big, odd status."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        field: str | None = None,
-        status: int | None = None,
-        trace_id: str | None = None,
-    ) -> None:
-        super().__init__(message, trace_id=trace_id)
-        self.field = field
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -204,7 +168,8 @@ class LensmorClient:
 
     def _too_slow(self) -> NetworkError:
         return NetworkError(
-            f"{self.base_url} answered too slowly (no complete answer in {self._deadline:g} s)"
+            N_("{url} answered too slowly (no complete answer in {seconds} s)"),
+            values={"url": self.base_url, "seconds": f"{self._deadline:g}"},
         )
 
     def _fetch(self) -> BalanceResponse:
@@ -240,18 +205,30 @@ class LensmorClient:
                 hooks={"response": keep},
             )
         except requests.exceptions.SSLError as exc:
-            raise NetworkError(f"TLS error talking to {self.base_url}: {_reason(exc)}") from None
+            raise NetworkError(
+                N_("TLS error talking to {url}: {reason}"),
+                values={"url": self.base_url, "reason": Phrase(failure_reason(exc))},
+            ) from None
         except requests.exceptions.Timeout:
-            raise NetworkError(f"{self.base_url} did not answer in time") from None
+            raise NetworkError(
+                N_("{url} did not answer in time"), values={"url": self.base_url}
+            ) from None
         except requests.exceptions.ConnectionError as exc:
-            raise NetworkError(f"cannot reach {self.base_url}: {_reason(exc)}") from None
+            raise NetworkError(
+                N_("cannot reach {url}: {reason}"),
+                values={"url": self.base_url, "reason": Phrase(failure_reason(exc))},
+            ) from None
         except requests.exceptions.RequestException as exc:
-            raise NetworkError(f"request to {self.base_url} failed: {_reason(exc)}") from None
+            raise NetworkError(
+                N_("request to {url} failed: {reason}"),
+                values={"url": self.base_url, "reason": Phrase(failure_reason(exc))},
+            ) from None
         except (ValueError, UnicodeError, urllib3.exceptions.HTTPError) as exc:
             # requests parses a redirect's Location even with allow_redirects=False
             # (Session.send -> get_redirect_target); a non-UTF-8 or malformed one raises here.
             raise BadResponse(
-                f"the API sent a malformed answer ({type(exc).__name__}); check base_url"
+                N_("the API sent a malformed answer ({error}); check base_url"),
+                values={"error": type(exc).__name__},
             ) from None
 
     def _handle(self, response: requests.Response) -> BalanceResponse:
@@ -260,10 +237,10 @@ class LensmorClient:
         if 300 <= status < 400:
             where = self._scrub(response.headers.get("Location")) or "elsewhere"
             raise BadResponse(
-                f"the server redirected to {_strip_query(where)}; refusing to follow "
-                "(check base_url)",
+                N_("the server redirected to {where}; refusing to follow (check base_url)"),
                 status=status,
                 trace_id=header_trace,
+                values={"where": _strip_query(where)},
             )
         raw = self._read_body(response, header_trace)
         data = _decode_json(raw)
@@ -272,41 +249,56 @@ class LensmorClient:
             if data is _NOT_JSON:
                 kind = response.headers.get("Content-Type", "no content type").split(";")[0]
                 raise BadResponse(
-                    f"the API answered with something that is not JSON ({kind[:60]})",
+                    N_("the API answered with something that is not JSON ({kind})"),
                     trace_id=trace_id,
+                    values={"kind": kind[:60]},
                 )
             try:
                 balance = parse_balance(data)
             except BalanceFormatError as exc:
                 raise BadResponse(
-                    f"unexpected balance from the API: {exc}", field=exc.field, trace_id=trace_id
+                    N_("unexpected balance from the API: {detail}"),
+                    field=exc.field,
+                    trace_id=trace_id,
+                    values={"detail": str(exc)},
                 ) from None
             return BalanceResponse(balance, _rate_limit_info(response), trace_id)
         message = self._scrub(_body_message(data))
         if status in (401, 403):
             error_key = data.get("errorKey") if isinstance(data, dict) else None
             raise AuthError(
-                message or "the API key was rejected",
+                message or N_("the API key was rejected"),
                 status=status,
                 error_key=self._scrub(error_key) if isinstance(error_key, str) else None,
                 trace_id=trace_id,
+                values=None if message else {},  # the server's words, or ours
             )
         if status == 429:
             raise RateLimited(
-                message or "rate limit exceeded",
+                message or N_("rate limit exceeded"),
                 retry_after=self._retry_after(response),
                 trace_id=trace_id,
+                values=None if message else {},
             )
         if 500 <= status < 600:
             raise ServerError(
-                f"the Lensmor API had a server error (HTTP {status})",
+                N_("the Lensmor API had a server error (HTTP {status})"),
                 status=status,
                 trace_id=trace_id,
+                values={"status": status},
+            )
+        if message:
+            raise BadResponse(
+                N_("unexpected HTTP {status} from the API: {message}"),
+                status=status,
+                trace_id=trace_id,
+                values={"status": status, "message": message},
             )
         raise BadResponse(
-            f"unexpected HTTP {status} from the API" + (f": {message}" if message else ""),
+            N_("unexpected HTTP {status} from the API"),
             status=status,
             trace_id=trace_id,
+            values={"status": status},
         )
 
     def _scrub(self, text: str | None) -> str | None:
@@ -325,7 +317,9 @@ class LensmorClient:
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             raise BadResponse(
-                f"the API answer is too large ({int(declared):,} bytes)", trace_id=trace_id
+                N_("the API answer is too large ({size} bytes)"),
+                trace_id=trace_id,
+                values={"size": f"{int(declared):,}"},
             )
         chunks: list[bytes] = []
         size = 0
@@ -337,13 +331,16 @@ class LensmorClient:
                 size += len(chunk)
                 if size > MAX_BODY_BYTES:
                     raise BadResponse(
-                        f"the API answer is larger than {MAX_BODY_BYTES:,} bytes",
+                        N_("the API answer is larger than {size} bytes"),
                         trace_id=trace_id,
+                        values={"size": f"{MAX_BODY_BYTES:,}"},
                     )
                 chunks.append(chunk)
         except (urllib3.exceptions.HTTPError, requests.exceptions.RequestException, OSError) as exc:
             raise NetworkError(
-                f"the connection to {self.base_url} broke: {_reason(exc)}", trace_id=trace_id
+                N_("the connection to {url} broke: {reason}"),
+                trace_id=trace_id,
+                values={"url": self.base_url, "reason": Phrase(failure_reason(exc))},
             ) from None
         if self._watch.expired:
             # The watch shut the socket down mid-body: what arrived is a truncated answer.
@@ -464,25 +461,3 @@ def _rate_limit_info(response: requests.Response) -> RateLimitInfo:
 def _strip_query(url: str) -> str:
     # Shown to the user; a query string could hold anything, so leave it out.
     return url.split("?", 1)[0][:200]
-
-
-def _reason(exc: BaseException) -> str:
-    """A short cause for a requests exception, without URLs or headers that might echo input."""
-    text = str(exc)
-    lowered = text.lower()
-    for needle, reason in (
-        ("name or service not known", "the host name could not be resolved"),
-        ("nodename nor servname", "the host name could not be resolved"),
-        ("temporary failure in name resolution", "the host name could not be resolved"),
-        ("getaddrinfo failed", "the host name could not be resolved"),
-        ("connection refused", "connection refused"),
-        ("certificate verify failed", "the server's certificate is not trusted"),
-        ("timed out", "timed out"),
-        ("connection reset", "the connection was reset"),
-        ("remotedisconnected", "the server closed the connection"),
-        ("connection aborted", "the connection was aborted"),
-        ("network is unreachable", "the network is unreachable"),
-    ):
-        if needle in lowered:
-            return reason
-    return type(exc).__name__

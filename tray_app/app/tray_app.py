@@ -329,7 +329,7 @@ class TrayApp:
         try:
             settings = self._load_settings()
         except ConfigError as exc:
-            self._config_not_reloaded(str(exc))
+            self._config_not_reloaded(exc.text(self.lang))
             return
         self._refused_config = None
         names = settings.account_names

@@ -37,7 +37,9 @@ def load_config(args: argparse.Namespace) -> tuple[AppPaths, Settings]:
         try:
             exists = args.config.exists()
         except OSError as exc:  # a name too long, a directory we may not enter
-            raise ConfigError(f"cannot use --config {args.config}: {exc.strerror}") from None
+            raise ConfigError(
+                N_("cannot use --config {path}: {error}"), path=args.config, error=exc.strerror
+            ) from None
         if not exists:
             raise CliError(
                 N_("config error: the config file {path} does not exist"),
@@ -56,7 +58,10 @@ def single_account(args: argparse.Namespace, settings: Settings) -> AccountConfi
     accounts = selected_accounts(args, settings)
     if len(accounts) > 1:
         names = ", ".join(a.name for a in accounts)
-        raise ConfigError(f"there are several accounts ({names}); choose one with --account NAME")
+        raise ConfigError(
+            N_("there are several accounts ({names}); choose one with --account NAME"),
+            names=names,
+        )
     return accounts[0]
 
 
@@ -68,5 +73,5 @@ def pacing_profile() -> PacingProfile:
     if choice == "demo":
         return DEMO
     if choice not in ("", "production"):
-        raise ConfigError("LENSMOR_TRAY_PACING must be 'demo' or 'production'")
+        raise ConfigError(N_("LENSMOR_TRAY_PACING must be 'demo' or 'production'"))
     return PRODUCTION

@@ -66,7 +66,7 @@ def api_error_to_cli(exc: ApiError, account: str = DEFAULT_ACCOUNT) -> CliError:
         return CliError(
             N_("the API key was rejected ({detail}); {advice} and run `{command}`"),
             EXIT_KEY,
-            detail=str(exc),
+            detail=exc.text,
             advice=lambda lang: errors.advice(problem, lang=lang),
             command=key_set_command(account),
         )
@@ -84,9 +84,9 @@ def api_error_to_cli(exc: ApiError, account: str = DEFAULT_ACCOUNT) -> CliError:
                 trace=exc.trace_id,
             )
         return CliError("{problem}", EXIT_RATE_LIMITED, problem=line)
-    detail = str(exc)  # the client's words (English): an HTTP status, a timeout
+    # The client's words (an HTTP status, a timeout) in the user's language.
     return CliError(
         "{problem}",
         EXIT_UNAVAILABLE,
-        problem=lambda lang: errors.one_line(problem, detail, lang=lang),
+        problem=lambda lang: errors.one_line(problem, exc.text(lang), lang=lang),
     )

@@ -32,7 +32,7 @@ from tray_app.keys.key_store import KeyStoreFailed
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(user_language())
     args = parse_command_line(parser, argv)
     # The command each name runs (None: no command, which starts the tray app).
     handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
@@ -63,8 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_error(exc.text(user_language()))
         return exc.code
     except ConfigError as exc:
-        # The detail is worded in English by the config package (not translated yet).
-        print_error(user_language().gettext("config error: {detail}").format(detail=exc))
+        lang = user_language()
+        print_error(lang.gettext("config error: {detail}").format(detail=exc.text(lang)))
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

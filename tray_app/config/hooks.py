@@ -26,6 +26,7 @@ from tray_app.config.model import (
     validate_account_name,
 )
 from tray_app.core.hook_names import ANY_EVENT, EVENT_NAMES
+from tray_app.core.language import N_
 
 MIN_HOOK_TIMEOUT_S = 1.0
 MAX_HOOK_TIMEOUT_S = 300.0
@@ -35,23 +36,30 @@ _KEYS = ("on", "command", "account", "timeout")
 def parse_hooks(data: Any, origin: str) -> tuple[HookConfig, ...]:
     """The hooks of a decoded `[[hooks]]` array; ConfigError names the table and the key."""
     if not isinstance(data, list) or not all(isinstance(table, dict) for table in data):
-        raise ConfigError(f"{origin}: hooks must be [[hooks]] tables, each with `on` and `command`")
+        raise ConfigError(
+            N_("{origin}: hooks must be [[hooks]] tables, each with `on` and `command`"),
+            origin=origin,
+        )
     return tuple(_parse_hook(table, f"{origin}: hooks[{i}]") for i, table in enumerate(data))
 
 
 def _parse_hook(table: dict[str, Any], where: str) -> HookConfig:
     unknown = sorted(set(table) - set(_KEYS))
     if unknown:
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(_KEYS)}")
+        raise ConfigError(
+            N_("{where}: unknown key {key}; allowed: {keys}"),
+            where=where,
+            key=repr(unknown[0]),
+            keys=", ".join(_KEYS),
+        )
     for key in ("on", "command"):
         if key not in table:
-            raise ConfigError(f"{where}.{key} is missing; every hook needs `on` and `command`")
+            raise ConfigError(
+                N_("{key} is missing; every hook needs `on` and `command`"), key=f"{where}.{key}"
+            )
     account = None
     if "account" in table:
-        try:
-            account = validate_account_name(table["account"], f"{where}.account")
-        except ConfigError as exc:
-            raise ConfigError(str(exc)) from None
+        account = validate_account_name(table["account"], f"{where}.account")
     timeout = DEFAULT_HOOK_TIMEOUT_S
     if "timeout" in table:
         timeout = _timeout(table["timeout"], f"{where}.timeout")
@@ -59,42 +67,64 @@ def _parse_hook(table: dict[str, Any], where: str) -> HookConfig:
 
 
 def _events(value: Any, where: str) -> tuple[str, ...]:
-    allowed = f'{", ".join(EVENT_NAMES)} (or "*" for all)'
+    events = ", ".join(EVENT_NAMES)
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f'{where}.on must be a list of events like ["low", "empty"]: {allowed}')
+        raise ConfigError(
+            N_('{key} must be a list of events like ["low", "empty"]: {events} (or "*" for all)'),
+            key=f"{where}.on",
+            events=events,
+        )
     for name in value:
         if name != ANY_EVENT and name not in EVENT_NAMES:
-            raise ConfigError(f"{where}.on: unknown event {short_repr(name)}; use {allowed}")
+            raise ConfigError(
+                N_('{key}: unknown event {name}; use {events} (or "*" for all)'),
+                key=f"{where}.on",
+                name=short_repr(name),
+                events=events,
+            )
     return tuple(dict.fromkeys(value))
 
 
 def _argv(value: Any, where: str) -> tuple[str, ...]:
     if isinstance(value, str):
         raise ConfigError(
-            f'{where}.command must be a list of words, not a shell string: like ["notify-send", '
-            '"Lensmor"] (no shell runs it; for pipes, write ["sh", "-c", "..."])'
+            N_(
+                '{key} must be a list of words, not a shell string: like ["notify-send", '
+                '"Lensmor"] (no shell runs it; for pipes, write ["sh", "-c", "..."])'
+            ),
+            key=f"{where}.command",
         )
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise ConfigError(
-            f'{where}.command must be a non-empty list of strings, like ["curl", "-d", "@-", "URL"]'
+            N_('{key} must be a non-empty list of strings, like ["curl", "-d", "@-", "URL"]'),
+            key=f"{where}.command",
         )
     if not value[0].strip():
-        raise ConfigError(f"{where}.command[0] is empty; it must name the program to run")
+        raise ConfigError(
+            N_("{key} is empty; it must name the program to run"), key=f"{where}.command[0]"
+        )
     if any("\x00" in word for word in value):
-        raise ConfigError(f"{where}.command must not contain a NUL character")
+        raise ConfigError(N_("{key} must not contain a NUL character"), key=f"{where}.command")
     return tuple(value)
 
 
 def _timeout(value: Any, where: str) -> float:
-    allowed = (
-        f"{where} must be a number of seconds from {MIN_HOOK_TIMEOUT_S:g} to {MAX_HOOK_TIMEOUT_S:g}"
+    in_range = (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and MIN_HOOK_TIMEOUT_S <= value <= MAX_HOOK_TIMEOUT_S
     )
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{allowed}, got {short_repr(value)}")
-    if not math.isfinite(value) or not MIN_HOOK_TIMEOUT_S <= value <= MAX_HOOK_TIMEOUT_S:
-        raise ConfigError(f"{allowed}, got {short_repr(value)}")
+    if not in_range:
+        raise ConfigError(
+            N_("{key} must be a number of seconds from {minimum} to {maximum}, got {value}"),
+            key=where,
+            minimum=f"{MIN_HOOK_TIMEOUT_S:g}",
+            maximum=f"{MAX_HOOK_TIMEOUT_S:g}",
+            value=short_repr(value),
+        )
     return float(value)
 
 

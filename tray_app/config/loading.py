@@ -11,6 +11,9 @@ from pathlib import Path
 
 from tray_app.config.model import ConfigError, Settings
 from tray_app.config.parse import parse_settings
+from tray_app.core.language import N_
+
+_CANNOT_READ = N_("cannot read config {path}: {error}")
 
 
 def load_settings(path: Path) -> Settings:
@@ -50,24 +53,31 @@ def read_config_bytes(path: Path) -> tuple[bytes, int] | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
+        raise ConfigError(_CANNOT_READ, path=path, error=exc.strerror) from None
     try:
         mode = os.fstat(fd).st_mode  # of the file read, not a later one
         if not stat.S_ISREG(mode):
             raise ConfigError(
-                f"cannot read config {path}: it is not a file (a folder, a device or a pipe); "
-                "move it away or point --config at a file"
+                N_(
+                    "cannot read config {path}: it is not a file (a folder, a device or a "
+                    "pipe); move it away or point --config at a file"
+                ),
+                path=path,
             )
         with os.fdopen(fd, "rb", closefd=False) as handle:
             raw = handle.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
-        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
+        raise ConfigError(_CANNOT_READ, path=path, error=exc.strerror) from None
     finally:
         os.close(fd)
     if len(raw) > MAX_CONFIG_BYTES:
         raise ConfigError(
-            f"config {path} is larger than {MAX_CONFIG_BYTES >> 20} MiB, which no lensmor-tray "
-            "config is; check that it is the right file (it was left untouched)"
+            N_(
+                "config {path} is larger than {size} MiB, which no lensmor-tray config is; "
+                "check that it is the right file (it was left untouched)"
+            ),
+            path=path,
+            size=MAX_CONFIG_BYTES >> 20,
         )
     return raw, mode
 
@@ -84,13 +94,20 @@ def settings_from_bytes(path: Path, raw: bytes, mode: int) -> tuple[Settings, li
     except (UnicodeDecodeError, ValueError) as exc:
         # TOMLDecodeError is a ValueError; so is tomllib's "integer too long" (over 4,300 digits).
         raise ConfigError(
-            f"config {path} is not valid TOML ({_one_line(exc)}); fix or delete it "
-            "(it was left untouched)"
+            N_(
+                "config {path} is not valid TOML ({error}); fix or delete it "
+                "(it was left untouched)"
+            ),
+            path=path,
+            error=_one_line(exc),
         ) from None
     except RecursionError:
         raise ConfigError(
-            f"config {path} nests arrays or tables too deeply; fix or delete it "
-            "(it was left untouched)"
+            N_(
+                "config {path} nests arrays or tables too deeply; fix or delete it "
+                "(it was left untouched)"
+            ),
+            path=path,
         ) from None
     settings = parse_settings(data, origin=str(path))
     # We create it 0600 (config_file.py); a looser mode means it was copied in or edited under

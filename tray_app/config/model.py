@@ -11,6 +11,7 @@ from typing import Any
 from tray_app.config.account_names import name_key
 from tray_app.core.badge import BadgeStyle
 from tray_app.core.hook_names import ANY_EVENT
+from tray_app.core.language import ENGLISH, N_, Language, Phrase
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Threshold
 
 APP_NAME = "lensmor-tray"
@@ -25,7 +26,30 @@ DEFAULT_POLL_INTERVAL_S = 300
 
 
 class ConfigError(Exception):
-    """The configuration (file, environment or option) is not usable. Exit code 2."""
+    """The configuration (file, environment or option) is not usable. Exit code 2.
+
+    `message` is English, marked with `N_` where it is written, with {named} placeholders
+    filled from `values`; `text(lang)` words it in the user's language, a value that is itself
+    a ConfigError (the detail under "<file>: ...") in the same language. `str()` is the
+    English line (logs). A message worded already (in the user's language) is passed as is."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        self.message, self.values = message, values
+        super().__init__(self.text(ENGLISH))
+
+    def text(self, lang: Language) -> str:
+        if not self.values:
+            return lang.gettext(self.message)
+        filled = {name: _worded(value, lang) for name, value in self.values.items()}
+        return lang.gettext(self.message).format(**filled)
+
+
+def _worded(value: object, lang: Language) -> object:
+    if isinstance(value, ConfigError):
+        return value.text(lang)
+    if isinstance(value, Phrase):
+        return lang.gettext(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -97,12 +121,13 @@ class Settings:
 
     def __post_init__(self) -> None:
         if not self.accounts:
-            raise ConfigError("at least one account is needed")
+            raise ConfigError(N_("at least one account is needed"))
         check_account_names([a.name for a in self.accounts], "accounts")
         if self.badge_account is not None and self.badge_account not in self.account_names:
             raise ConfigError(
-                f"badge_account {self.badge_account!r} names no account; "
-                f"use one of: {', '.join(self.account_names)}"
+                N_("badge_account {name} names no account; use one of: {names}"),
+                name=repr(self.badge_account),
+                names=", ".join(self.account_names),
             )
 
     @property
@@ -117,7 +142,11 @@ class Settings:
         for account in self.accounts:
             if name_key(account.name) == name_key(name):
                 return account
-        raise ConfigError(f"no account named {name!r}; accounts: {', '.join(self.account_names)}")
+        raise ConfigError(
+            N_("no account named {name}; accounts: {names}"),
+            name=repr(name),
+            names=", ".join(self.account_names),
+        )
 
     def alerts_for(self, name: str) -> AlertSettings:
         return self.account(name).alerts or self.alerts
@@ -126,22 +155,35 @@ class Settings:
         return self.account(name).base_url or self.base_url
 
 
-def validate_account_name(name: object, where: str = "account name") -> str:
-    """Return `name` if it can name an account, else raise a one-line ConfigError."""
+def validate_account_name(name: object, where: str = N_("the account name")) -> str:
+    """Return `name` if it can name an account, else raise a one-line ConfigError. `where`:
+    the key in the file ("accounts[0].name") or words marked with `N_` ("the new name")."""
+    place = Phrase(where)
     if not isinstance(name, str):
-        raise ConfigError(f"{where} must be a string, got {short_repr(name)}")
+        raise ConfigError(
+            N_("{where} must be a string, got {value}"), where=place, value=short_repr(name)
+        )
     if not name.strip():
-        raise ConfigError(f"{where} is empty; give the account a name")
+        raise ConfigError(N_("{where} is empty; give the account a name"), where=place)
     if name != name.strip():
-        raise ConfigError(f"{where} {name!r} starts or ends with spaces")
+        raise ConfigError(
+            N_("{where} {name} starts or ends with spaces"), where=place, name=repr(name)
+        )
     if len(name) > MAX_ACCOUNT_NAME:
         raise ConfigError(
-            f"{where} {short_repr(name)} is longer than {MAX_ACCOUNT_NAME} characters"
+            N_("{where} {name} is longer than {count} characters"),
+            where=place,
+            name=short_repr(name),
+            count=MAX_ACCOUNT_NAME,
         )
     if any(not c.isprintable() for c in name):
-        raise ConfigError(f"{where} {name!r} contains control characters")
+        raise ConfigError(
+            N_("{where} {name} contains control characters"), where=place, name=repr(name)
+        )
     if name.casefold() in RESERVED_ACCOUNT_NAMES:
-        raise ConfigError(f"{where} {name!r} is reserved; choose another name")
+        raise ConfigError(
+            N_("{where} {name} is reserved; choose another name"), where=place, name=repr(name)
+        )
     return name
 
 
@@ -151,7 +193,11 @@ def check_account_names(names: list[str], where: str) -> None:
         validate_account_name(name, f"{where}[{index}].name")
         folded = name_key(name)
         if folded in seen:
-            raise ConfigError(f"{where}[{index}].name {name!r} is used twice; names must be unique")
+            raise ConfigError(
+                N_("{where} {name} is used twice; names must be unique"),
+                where=f"{where}[{index}].name",
+                name=repr(name),
+            )
         seen.add(folded)
 
 
@@ -159,20 +205,22 @@ def without_account(settings: Settings, name: str) -> Settings:
     """`settings` with account `name` removed (and unpinned); the last one cannot go."""
     remaining = tuple(a for a in settings.accounts if a.name != name)
     if len(remaining) == len(settings.accounts):
-        raise ConfigError(f"no account named {name!r}")
+        raise ConfigError(N_("no account named {name}"), name=repr(name))
     if not remaining:
-        raise ConfigError(f"{name!r} is the only account; add another before removing it")
+        raise ConfigError(
+            N_("{name} is the only account; add another before removing it"), name=repr(name)
+        )
     badge = None if settings.badge_account == name else settings.badge_account
     return dataclasses.replace(settings, accounts=remaining, badge_account=badge)
 
 
 def with_account_renamed(settings: Settings, old: str, new: str) -> Settings:
-    validate_account_name(new, "the new name")
+    validate_account_name(new, N_("the new name"))
     accounts = tuple(
         dataclasses.replace(a, name=new) if a.name == old else a for a in settings.accounts
     )
     if accounts == settings.accounts:
-        raise ConfigError(f"no account named {old!r}")
+        raise ConfigError(N_("no account named {name}"), name=repr(old))
     badge = new if settings.badge_account == old else settings.badge_account
     return dataclasses.replace(settings, accounts=accounts, badge_account=badge)
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from tray_app.config.model import DEFAULT_ACCOUNT, DEFAULT_BASE_URL, ConfigError, Settings
+from tray_app.core.language import N_
 
 
 def validate_base_url(url: str) -> str:
@@ -16,23 +17,34 @@ def validate_base_url(url: str) -> str:
     and local proxies): the key must never cross a network in clear text.
     """
     if any(c.isspace() or not c.isprintable() for c in url):
-        raise ConfigError(f"base_url {url[:80]!r} contains spaces or control characters")
+        raise ConfigError(
+            N_("base_url {url} contains spaces or control characters"), url=repr(url[:80])
+        )
     try:
         parts = urlsplit(url)
         host = parts.hostname
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError as exc:
-        raise ConfigError(f"base_url {url!r} is not a valid URL ({exc})") from None
+        raise ConfigError(
+            N_("base_url {url} is not a valid URL ({error})"), url=repr(url), error=exc
+        ) from None
     if parts.scheme not in ("https", "http") or not host:
-        raise ConfigError(f"base_url {url!r} is not an http(s) URL; use e.g. {DEFAULT_BASE_URL}")
+        raise ConfigError(
+            N_("base_url {url} is not an http(s) URL; use e.g. {example}"),
+            url=repr(url),
+            example=DEFAULT_BASE_URL,
+        )
     if parts.username or parts.password:
-        raise ConfigError("base_url must not contain a user name or password")
+        raise ConfigError(N_("base_url must not contain a user name or password"))
     if parts.query or parts.fragment:
-        raise ConfigError(f"base_url {url!r} must not have a query or fragment")
+        raise ConfigError(N_("base_url {url} must not have a query or fragment"), url=repr(url))
     if parts.scheme == "http" and not is_loopback_host(host):
         raise ConfigError(
-            f"base_url {url!r} uses plain http to a non-loopback host; use https "
-            "(plain http is allowed only for 127.0.0.1, ::1 and localhost)"
+            N_(
+                "base_url {url} uses plain http to a non-loopback host; use https "
+                "(plain http is allowed only for 127.0.0.1, ::1 and localhost)"
+            ),
+            url=repr(url),
         )
     return url.rstrip("/")
 
@@ -59,5 +71,5 @@ def effective_base_url(
         try:
             return validate_base_url(override)
         except ConfigError as exc:
-            raise ConfigError(f"LENSMOR_BASE_URL: {exc}") from None
+            raise ConfigError("LENSMOR_BASE_URL: {detail}", detail=exc) from None
     return settings.base_url

@@ -6,17 +6,20 @@ a user with one key. With several:
 - the badge and the tooltip are those of the account closest to running out (worst level,
   then lowest fraction remaining; accounts whose balance is not known yet come last, ties go
   to the order of the config), unless the user pinned one in the menu; the tooltip names it;
-- the menu has a section per account (its name, then its own rows), or, with more than
-  `SECTIONS_UP_TO` accounts, one submenu per account; then "Show on the icon" (the pin), then
-  the rows every account shares (Refresh, Settings, Pause, Quit ...), as the badge's account
-  has them.
+- the menu has one summary row per account (its name, balance and level in words) whose
+  submenu holds the account's own rows, the pinned account first, then the others from the
+  closest to running out (the badge's order); then "Show on the icon" (the pin), then the rows
+  every account shares (Refresh, Settings, Pause, Quit ...), as the badge's account has them.
+  So the menu grows by one row per account and stays well under a 600 px screen's height with
+  any number of them (sections of every account's rows did not with two).
+- each summary row is keyed by its account's name (`MenuRow.slot`), not its position: when
+  the order changes, every row keeps its menu id, so a menu open on screen stays open.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 
 from tray_app.core.language import ENGLISH, Language
 from tray_app.core.view import (
@@ -26,22 +29,28 @@ from tray_app.core.view import (
     PinAccount,
     TrayView,
     account_rows,
+    amounts,
     badge,
+    level_name,
     present,
     shared_rows,
     title,
 )
-
-#: Up to this many accounts the menu shows them as sections; more get a submenu each.
-SECTIONS_UP_TO = 2
 
 
 def badge_account(
     names: Sequence[str], snapshots: Mapping[str, AccountSnapshot], pinned: str | None
 ) -> str:
     """The name of the account the badge shows. `names` (config order) must not be empty."""
-    if pinned is not None and pinned in names:
-        return pinned
+    return menu_order(names, snapshots, pinned)[0]
+
+
+def menu_order(
+    names: Sequence[str], snapshots: Mapping[str, AccountSnapshot], pinned: str | None
+) -> list[str]:
+    """`names` as the menu lists them: the pinned account first, then from the closest to
+    running out (worst level, then lowest fraction remaining) to the furthest; accounts whose
+    balance is not known yet last; ties in config order."""
 
     def urgency(indexed: tuple[int, str]) -> tuple[int, int, float, int]:
         index, name = indexed
@@ -52,7 +61,11 @@ def badge_account(
         fraction = snapshot.state.balance.fraction_remaining
         return (0, -level.severity, 1.0 if fraction is None else fraction, index)
 
-    return min(enumerate(names), key=urgency)[1]
+    ordered = [name for _index, name in sorted(enumerate(names), key=urgency)]
+    if pinned is not None and pinned in names:
+        ordered.remove(pinned)
+        ordered.insert(0, pinned)
+    return ordered
 
 
 def present_accounts(
@@ -75,7 +88,7 @@ def present_accounts(
     chosen = snapshots.get(chosen_name, known[0])
     outdated = chosen.state.is_outdated(chosen.now, chosen.extras.poll_interval)
     rows = (
-        *_account_sections(names, snapshots, tz, lang),
+        *_account_rows(names, snapshots, pinned, tz, lang),
         SEPARATOR,
         _pin_row(names, pinned, lang),
         *shared_rows(chosen.state, chosen.now, chosen.extras, tz, lang),
@@ -103,29 +116,36 @@ def _own_rows(
     return account_rows(snapshot.state, snapshot.now, snapshot.extras, tz, lang)
 
 
-def _account_sections(
+def _account_rows(
     names: Sequence[str],
     snapshots: Mapping[str, AccountSnapshot],
+    pinned: str | None,
     tz: dt.tzinfo | None,
     lang: Language,
 ) -> tuple[MenuRow, ...]:
-    rows: list[MenuRow] = []
-    if len(names) > SECTIONS_UP_TO:
-        for name in names:
-            own = _own_rows(snapshots.get(name), tz, lang)
-            rows.append(MenuRow(f"{name}: {own[0].text}", children=own))
-        return tuple(rows)
-    for index, name in enumerate(names):
-        if index:
-            rows.append(SEPARATOR)
-        rows.append(MenuRow(name))
-        # Side by side, each account's named rows ("recent-alerts") need their own slot, or
-        # the menu adapters would give two rows one id.
-        rows.extend(
-            replace(row, slot=f"{name}/{row.slot}") if row.slot else row
-            for row in _own_rows(snapshots.get(name), tz, lang)
+    return tuple(
+        _summary_row(name, snapshots.get(name), tz, lang)
+        for name in menu_order(names, snapshots, pinned)
+    )
+
+
+def _summary_row(
+    name: str, snapshot: AccountSnapshot | None, tz: dt.tzinfo | None, lang: Language
+) -> MenuRow:
+    """ "Work: 800 of 10,000 credits · critical", its own rows in the submenu."""
+    _ = lang.gettext
+    own = _own_rows(snapshot, tz, lang)
+    level = None if snapshot is None else snapshot.level
+    if snapshot is None or snapshot.state.balance is None or level is None:
+        # No balance yet: what the account's status row says ("Checking…", "Key rejected").
+        text = _("{account}: {status}").format(account=name, status=own[0].text)
+    else:
+        text = _("{account}: {balance} · {level}").format(
+            account=name,
+            balance=amounts(snapshot.state.balance, lang),
+            level=level_name(level, lang),
         )
-    return tuple(rows)
+    return MenuRow(text, children=own, slot=f"account:{name}")
 
 
 def _pin_row(names: Sequence[str], pinned: str | None, lang: Language) -> MenuRow:

@@ -10,6 +10,8 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tray_app.core.language import ENGLISH, Language
+
 
 class Verdict(str, enum.Enum):
     OK = "ok"
@@ -29,6 +31,8 @@ class Verdict(str, enum.Enum):
 @dataclass(frozen=True)
 class CheckResult:
     """One line of the report: `name: detail`, and for a warning or failure what to do.
+    `name` is English (marked with `N_` by the check, the key of --json) and translated when
+    printed; `detail` and `fix` are worded by the check in the report's language.
     `account`: the account a per-account check is about (None: the app as a whole, or the
     one unnamed account of a config without [[accounts]], whose lines read as they always
     did)."""
@@ -39,9 +43,9 @@ class CheckResult:
     fix: str = ""
     account: str | None = None
 
-    @property
-    def label(self) -> str:
-        return self.name if self.account is None else f"{self.name} ({self.account})"
+    def label(self, lang: Language = ENGLISH) -> str:
+        name = lang.gettext(self.name)
+        return name if self.account is None else f"{name} ({self.account})"
 
 
 def exit_code(results: Sequence[CheckResult]) -> int:
@@ -55,12 +59,14 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def report_lines(results: Sequence[CheckResult], *, ascii_only: bool = False) -> list[str]:
+def report_lines(
+    results: Sequence[CheckResult], *, ascii_only: bool = False, lang: Language = ENGLISH
+) -> list[str]:
     lines = []
     arrow = "->" if ascii_only else "→"
     for r in results:
         mark = r.verdict.ascii_mark if ascii_only else r.verdict.mark
-        line = f"{mark} {r.label}: {_one_line(r.detail)}"
+        line = f"{mark} {r.label(lang)}: {_one_line(r.detail)}"
         if r.verdict is not Verdict.OK and r.fix:
             line += f" {arrow} {_one_line(r.fix)}"
         lines.append(line)

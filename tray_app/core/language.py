@@ -45,6 +45,11 @@ class Language:
 ENGLISH = Language()
 
 
+class Phrase(str):
+    """Words marked with `N_` that go into another message as a value (a unit, a cause):
+    the error that carries them words them in the language it is shown in."""
+
+
 def N_(message: str) -> str:
     """Mark `message` for extraction without translating it (translated where it is shown)."""
     return message

@@ -248,7 +248,7 @@ def _title_details(
         if state.problem is not None:
             return _problem_text(state, now, tz, lang)
         return _("checking your credits…")
-    text = _amounts(b, lang)
+    text = amounts(b, lang)
     if b.reset_at_s is not None and b.reset_at_s > now:
         text += _(" · resets in {duration}").format(duration=fmt.duration(b.reset_at_s - now, lang))
     level = level_for(b, thresholds)
@@ -281,7 +281,8 @@ def level_name(level: Level, lang: Language = ENGLISH) -> str:
     return names[level]
 
 
-def _amounts(b: Balance, lang: Language) -> str:
+def amounts(b: Balance, lang: Language) -> str:
+    """ "800 of 10,000 credits (8%)": the balance row, and the start of the tooltip."""
     _ = lang.gettext
     fraction = b.fraction_remaining
     balance, total = fmt.credits(b.total_balance, lang), fmt.credits(b.total_amount, lang)
@@ -306,7 +307,7 @@ def account_rows(
     rows: list[MenuRow] = []
     b = state.balance
     if b is not None:
-        rows.append(MenuRow(_amounts(b, lang)))
+        rows.append(MenuRow(amounts(b, lang)))
         rows.append(
             MenuRow(
                 _("Subscription: {balance} of {total}").format(

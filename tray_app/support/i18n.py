@@ -6,7 +6,9 @@ set and not empty wins), e.g. "de_DE.UTF-8" -> German messages and German number
 built-in formats). A known locale without a catalog (say it_IT) gets English messages with its
 own number and date formats. Windows and macOS GUI sessions often set none of these: English.
 
-Catalogs are the .po files under tray_app/locale/<lang>/LC_MESSAGES/lensmor-tray.po, the only
+Catalogs are the .po files under tray_app/locale/<lang>/LC_MESSAGES/lensmor-tray.po (and
+argparse.po beside it: argparse's own words, "usage:", "options", its error lines, which the
+CLI's parser speaks through `argparse_catalog`, cli/argparse_language.py), the only
 form kept in the repository and shipped; they are compiled in memory when loaded (Babel's
 read_po + write_mo, a few milliseconds), so there is no build step and no binary to go stale.
 
@@ -39,6 +41,10 @@ def _log() -> logging.Logger:
 
 
 DOMAIN = "lensmor-tray"
+#: argparse's gettext domain: its messages ("usage: ", "invalid choice: %(value)r ..."),
+#: translated in our catalogs since Python ships none.
+ARGPARSE_DOMAIN = "argparse"
+DOMAINS = (DOMAIN, ARGPARSE_DOMAIN)
 #: Languages with a message catalog besides English.
 CATALOGS = ("de", "fr", "es", "ja")
 _LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
@@ -88,21 +94,31 @@ def language_for(tag: str) -> Language:
     )
 
 
-def catalog_text(language: str) -> str:
-    """The .po source of `language`'s catalog."""
+def argparse_catalog(lang: Language) -> gettext.NullTranslations:
+    """argparse's messages in `lang` (English: none to load)."""
+    language = lang.tag.split("_", 1)[0]
+    if language not in CATALOGS:
+        return gettext.NullTranslations()
+    return load_catalog(language, ARGPARSE_DOMAIN) or gettext.NullTranslations()
+
+
+def catalog_text(language: str, domain: str = DOMAIN) -> str:
+    """The .po source of `language`'s catalog of `domain`."""
     from importlib import resources  # 13 ms: only non-English starts read a catalog
 
-    path = resources.files("tray_app") / "locale" / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    path = resources.files("tray_app") / "locale" / language / "LC_MESSAGES" / f"{domain}.po"
     return path.read_text(encoding="utf-8")
 
 
-def load_catalog(language: str) -> gettext.GNUTranslations | None:
-    """`language`'s catalog compiled in memory, or None (logged) when it cannot be read."""
+def load_catalog(language: str, domain: str = DOMAIN) -> gettext.GNUTranslations | None:
+    """`language`'s catalog of `domain` compiled in memory, or None (logged) when it cannot
+    be read."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
     try:
-        catalog = read_po(io.StringIO(catalog_text(language)), locale=language, domain=DOMAIN)
+        text = catalog_text(language, domain)
+        catalog = read_po(io.StringIO(text), locale=language, domain=domain)
     except (OSError, ValueError) as exc:
         _log().warning("the %s message catalog cannot be read (%s); using English", language, exc)
         return None

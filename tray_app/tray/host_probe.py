@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 
+from tray_app.core.language import N_
 from tray_app.support.aio_loop import AsyncioThread
 
 log = logging.getLogger(__name__)
@@ -121,18 +122,20 @@ def wait_for_tray_host(
 
 
 def no_tray_message(environ: Mapping[str, str]) -> str:
+    """Why there is no tray and what to do, in English (marked for translation: a caller that
+    shows it to a person translates it)."""
     desktop = environ.get("XDG_CURRENT_DESKTOP", "").upper()
     if "GNOME" in desktop:
-        return (
+        return N_(
             "no system tray found: GNOME needs the 'AppIndicator and KStatusNotifierItem "
             "Support' extension (Debian/Ubuntu: gnome-shell-extension-appindicator); "
             "notifications still work"
         )
     if environ.get("WAYLAND_DISPLAY") and not environ.get("DISPLAY"):
-        return (
+        return N_(
             "no system tray found: this Wayland session has no StatusNotifier host; use a "
             "panel with a tray (waybar, KDE, XFCE) — notifications still work"
         )
-    return (
+    return N_(
         "no system tray found on this desktop: start a panel with a tray; notifications still work"
     )

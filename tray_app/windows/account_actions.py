@@ -7,6 +7,7 @@ add|rename|remove` (cli/commands/account.py): a key is tested before anything is
 account is never left in the config without its key, nor a key stored without its account.
 They change the config as it is on disk when they run (the plan's settings may be older: the CLI
 can have changed the file while the window was open), and the outcome carries what it says now.
+Each outcome is worded in `lang`, the window's language.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from dataclasses import dataclass
 from tray_app.config.model import ConfigError, Settings
 from tray_app.config.paths import AppPaths
 from tray_app.config.urls import effective_base_url
+from tray_app.core.language import ENGLISH, N_, Language
 from tray_app.keys import account_files
 from tray_app.keys.account_files import default_is_a_placeholder
-from tray_app.keys.key_store import KeyStore, StoredKey
+from tray_app.keys.key_store import KeySource, KeyStore, StoredKey
 from tray_app.windows.accounts_form import AccountPlan
 from tray_app.windows.settings_actions import check_key
 
@@ -33,9 +35,11 @@ class AccountOutcome:
     settings: Settings | None = None
 
 
-def _why(exc: BaseException) -> str:
+def _why(exc: BaseException, lang: Language) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    if isinstance(exc, ConfigError):
+        return exc.text(lang)
     return str(exc)
 
 
@@ -55,60 +59,88 @@ def placeholder_is_empty(paths: AppPaths, settings: Settings, environ: Mapping[s
     return default_is_a_placeholder(paths, settings, environ)
 
 
-def add_account(paths: AppPaths, plan: AccountPlan, environ: Mapping[str, str]) -> AccountOutcome:
+#: Where an added account's key was stored, as the outcome says it.
+_STORED_IN = {
+    KeySource.ENVIRONMENT: N_(
+        "Added {name} (key {key} in the environment (LENSMOR_API_KEY)): {result}"
+    ),
+    KeySource.KEYRING: N_("Added {name} (key {key} in the OS keyring): {result}"),
+    KeySource.FILE: N_("Added {name} (key {key} in the file): {result}"),
+}
+
+
+def add_account(
+    paths: AppPaths, plan: AccountPlan, environ: Mapping[str, str], lang: Language = ENGLISH
+) -> AccountOutcome:
     """Test the key against the API; only if it works, store it and add the account to the
     config as it is on disk now (account_files: the name is checked again there)."""
+    _ = lang.gettext
+    not_added = _("Not added: {reason}")
     if plan.key is None:
-        return AccountOutcome(False, "Not added: no key")
+        return AccountOutcome(False, not_added.format(reason=_("no key")))
     try:
         url = effective_base_url(plan.settings, environ, plan.name)
         account = plan.settings.account(plan.name)
     except ConfigError as exc:
-        return AccountOutcome(False, f"Not added: {exc}")
-    tested = check_key(url, plan.key)
+        return AccountOutcome(False, not_added.format(reason=exc.text(lang)))
+    tested = check_key(url, plan.key, lang)
     if not tested.ok:
-        return AccountOutcome(False, f"Not added: {tested.text}")
+        return AccountOutcome(False, not_added.format(reason=tested.text))
     try:
         stored, saved = account_files.add_account(paths, account, plan.key, environ=environ)
     except (ConfigError, OSError) as exc:
-        return AccountOutcome(False, f"Not added: {_why(exc)}")
-    where = f"key {stored.masked} in the {stored.source.value}"
-    return AccountOutcome(True, f"Added {plan.name} ({where}): {tested.text}", saved)
+        return AccountOutcome(False, not_added.format(reason=_why(exc, lang)))
+    text = _(_STORED_IN[stored.source]).format(
+        name=plan.name, key=stored.masked, result=tested.text
+    )
+    return AccountOutcome(True, text, saved)
 
 
-def rename_account(paths: AppPaths, plan: AccountPlan) -> AccountOutcome:
+def rename_account(paths: AppPaths, plan: AccountPlan, lang: Language = ENGLISH) -> AccountOutcome:
     """Move the key, the config entry and the history of `plan.old_name` to `plan.name`."""
+    _ = lang.gettext
+    not_renamed = _("Not renamed: {reason}")
     old, new = plan.old_name, plan.name
     if old is None:
-        return AccountOutcome(False, "Not renamed: no account chosen")
+        return AccountOutcome(False, not_renamed.format(reason=_("no account chosen")))
     try:
         renamed = account_files.rename_account(paths, old, new)
     except (ConfigError, OSError) as exc:
-        return AccountOutcome(False, f"Not renamed: {_why(exc)}")
+        return AccountOutcome(False, not_renamed.format(reason=_why(exc, lang)))
     if renamed is None:
-        return AccountOutcome(False, f"Not renamed: {new} has that name already")
-    return AccountOutcome(True, f"Renamed {renamed.old} to {new}", renamed.settings)
+        reason = _("{name} has that name already").format(name=new)
+        return AccountOutcome(False, not_renamed.format(reason=reason))
+    text = _("Renamed {old} to {new}").format(old=renamed.old, new=new)
+    return AccountOutcome(True, text, renamed.settings)
 
 
-def remove_account(paths: AppPaths, plan: AccountPlan) -> AccountOutcome:
+def remove_account(paths: AppPaths, plan: AccountPlan, lang: Language = ENGLISH) -> AccountOutcome:
     """Save the config without the account, then forget its key (the history file stays)."""
+    _ = lang.gettext
     try:
         removed = account_files.remove_account(paths, plan.name)
     except (ConfigError, OSError) as exc:
-        return AccountOutcome(False, f"Not removed: {_why(exc)}")
-    return AccountOutcome(True, f"Removed {removed.name} and forgot its key", removed.settings)
+        reason = _why(exc, lang)
+        return AccountOutcome(False, _("Not removed: {reason}").format(reason=reason))
+    text = _("Removed {name} and forgot its key").format(name=removed.name)
+    return AccountOutcome(True, text, removed.settings)
 
 
 def check_account(
-    paths: AppPaths, settings: Settings, name: str, environ: Mapping[str, str]
+    paths: AppPaths,
+    settings: Settings,
+    name: str,
+    environ: Mapping[str, str],
+    lang: Language = ENGLISH,
 ) -> AccountOutcome:
     """One balance request with the account's stored key, against its base URL."""
+    _ = lang.gettext
     stored = KeyStore(paths.key_file, name, environ=environ).load()
     if stored is None:
-        return AccountOutcome(False, f"{name}: no key is stored")
+        return AccountOutcome(False, _("{name}: no key is stored").format(name=name))
     try:
         url = effective_base_url(settings, environ, name)
     except ConfigError as exc:
-        return AccountOutcome(False, f"{name}: {exc}")
-    tested = check_key(url, stored.value)
+        return AccountOutcome(False, f"{name}: {exc.text(lang)}")
+    tested = check_key(url, stored.value, lang)
     return AccountOutcome(tested.ok, f"{name}: {tested.text}", settings)

@@ -115,26 +115,47 @@ def test_one_account_looks_exactly_as_before() -> None:
     assert present_accounts(["Work", "Home"], {}, None) is None  # nothing to show yet
 
 
-def test_two_accounts_get_a_section_each_the_pin_and_the_shared_rows() -> None:
+def test_two_accounts_get_a_summary_row_each_the_pin_and_the_shared_rows() -> None:
     work = view_of(800)
-    combined = present_all(snap("Work", 800), snap("Home", 9_000))
+    combined = present_all(snap("Home", 9_000), snap("Work", 800))
     assert combined is not None
     assert combined.badge == work.badge
     assert combined.title.startswith("Lensmor — Work: 800 of 10,000 credits")
     rows = texts(combined.rows)
-    assert rows[0] == "Work"
-    assert rows[1] == "800 of 10,000 credits (8%)"
-    home_at = rows.index("Home")
-    assert rows[home_at + 1] == "9,000 of 10,000 credits (90%)"
+    # Worst first: Work (8 %, low) above Home (90 %), each one row with its details below.
+    assert rows[:2] == [
+        "Work: 800 of 10,000 credits (8%) · low",
+        "Home: 9,000 of 10,000 credits (90%) · ok",
+    ]
+    assert texts(combined.rows[0].children)[:2] == [
+        "800 of 10,000 credits (8%)",
+        "Subscription: 800 of 10,000",
+    ]
+    assert combined.rows[1].children == view_of(9_000).rows[: len(combined.rows[1].children)]
     pin = next(row for row in combined.rows if row.text == "Show on the icon")
     assert [(r.text, r.action, r.checked) for r in pin.children] == [
         ("Closest to running out", PinAccount(None), True),
-        ("Work", PinAccount("Work"), False),
         ("Home", PinAccount("Home"), False),
+        ("Work", PinAccount("Work"), False),
     ]
     assert combined.default_action is Action.REFRESH
     assert rows[-1] == "Quit"
     assert rows.count("Refresh now") == 1
+
+
+def test_the_menu_grows_by_one_row_per_account() -> None:
+    def top_rows(count: int) -> int:
+        accounts = [snap(f"Account {i}", 1_000 * (i + 1)) for i in range(count)]
+        combined = present_all(*accounts)
+        assert combined is not None
+        return len(combined.rows)
+
+    assert top_rows(3) == top_rows(2) + 1
+    assert top_rows(10) == top_rows(2) + 8
+    alone = present_all(snap("Only", 1_000))
+    assert alone is not None
+    # Two accounts are at most a few rows taller than one: no account's details on the top.
+    assert top_rows(2) <= len(alone.rows) + 2
 
 
 def test_pinning_moves_the_badge_and_the_tooltip() -> None:
@@ -147,20 +168,49 @@ def test_pinning_moves_the_badge_and_the_tooltip() -> None:
     assert [r.checked for r in pin.children] == [False, False, True]
 
 
-def test_more_than_two_accounts_get_a_submenu_each() -> None:
-    combined = present_accounts(
-        ["A", "B", "C"],
-        {"A": snap("A", 8_000), "B": snap("B", None, problem=Problem.KEY_REJECTED)},
-        None,
-    )
+def test_the_worst_account_comes_first_unknown_ones_last_the_pinned_one_on_top() -> None:
+    accounts = {
+        "A": snap("A", 8_000),
+        "B": snap("B", None, problem=Problem.KEY_REJECTED),
+        "D": snap("D", 500),
+    }
+    combined = present_accounts(["A", "B", "C", "D"], accounts, None)
     assert combined is not None
-    first = combined.rows[:3]
-    assert texts(first) == [
-        "A: 8,000 of 10,000 credits (80%)",
+    assert texts(combined.rows[:4]) == [
+        "D: 500 of 10,000 credits (5%) · low",
+        "A: 8,000 of 10,000 credits (80%) · ok",
         "B: Key rejected — set a new key",
         "C: Checking…",
     ]
-    assert "Subscription: 8,000 of 10,000" in texts(first[0].children)
+    assert "Subscription: 8,000 of 10,000" in texts(combined.rows[1].children)
+    pinned = present_accounts(["A", "B", "C", "D"], accounts, "B")
+    assert pinned is not None
+    assert [row.text.split(":")[0] for row in pinned.rows[:4]] == ["B", "D", "A", "C"]
+
+
+def test_an_accounts_row_keeps_its_menu_id_when_the_order_changes() -> None:
+    from tray_app.tray.sni.menu_model import MenuIds, build_menu, diff
+
+    ids = MenuIds()
+
+    def menu(work: int, home: int) -> dict[str, int]:
+        combined = present_all(snap("Work", work), snap("Home", home))
+        assert combined is not None
+        root = build_menu(combined.rows, ids)
+        return {str(item.props.get("label", "")).split(":")[0]: item.id for item in root.walk()}
+
+    before = menu(800, 9_000)  # Work first
+    after = menu(9_500, 700)  # Home first now
+    assert before["Work"] == after["Work"]
+    assert before["Home"] == after["Home"]
+    first = present_all(snap("Work", 800), snap("Home", 9_000))
+    second = present_all(snap("Work", 790), snap("Home", 9_000))
+    assert first is not None
+    assert second is not None
+    # A balance that changes is a label update of the same rows, not a new menu.
+    change = diff(build_menu(first.rows, ids), build_menu(second.rows, ids))
+    assert not change.layout_changed
+    assert change.updated
 
 
 def test_spaced_keeps_polls_apart_and_never_earlier() -> None:
@@ -224,8 +274,8 @@ def test_the_board_keeps_each_accounts_newest_snapshot() -> None:
     board.slot("Home").show(snap("Home", 9_900))
 
     def work_rows() -> list[str]:
-        rows = texts(tray.shown[-1].rows)
-        return rows[rows.index("Work") + 1 : rows.index("Home")]
+        row = next(r for r in tray.shown[-1].rows if r.text.startswith("Work: "))
+        return texts(row.children)
 
     work = board.slot("Work")
     work.show(snap("Work", 700, seq=2))  # a pause's snapshot, shown first
@@ -255,7 +305,7 @@ def test_the_combined_view_speaks_the_users_language() -> None:
     assert "Im Symbol anzeigen" in texts(combined.rows)
 
 
-def test_two_sections_with_recent_alerts_get_distinct_menu_ids() -> None:
+def test_two_accounts_with_recent_alerts_get_distinct_menu_ids() -> None:
     from tray_app.tray.sni.menu_model import MenuIds, build_menu
 
     recent = ((NOW - 60, "Lensmor credits low"),)
@@ -268,4 +318,5 @@ def test_two_sections_with_recent_alerts_get_distinct_menu_ids() -> None:
     ids = [item.id for item in menu.walk()]
     # Each account's "Recent alerts" submenu is its own row: ids never repeat in one menu.
     assert len(ids) == len(set(ids))
-    assert [r.text for r in combined.rows].count("Recent alerts") == 2
+    submenus = [texts(row.children) for row in combined.rows[:2]]
+    assert [rows.count("Recent alerts") for rows in submenus] == [1, 1]

@@ -41,7 +41,7 @@ from tray_app.config.model import ConfigError, Settings
 from tray_app.config.paths import AppPaths
 from tray_app.core import fmt
 from tray_app.core.balance import Balance
-from tray_app.core.language import Language
+from tray_app.core.language import N_, Language
 from tray_app.core.state import Problem
 
 
@@ -93,13 +93,13 @@ def _verdict(args: argparse.Namespace, lang: Language, now: float) -> Verdict:
     try:
         paths, settings = load_config(args)
     except ConfigError as exc:
-        return Verdict(EXIT_GUARD_UNKNOWN, name, reason=str(exc), line=str(exc))
+        return Verdict(EXIT_GUARD_UNKNOWN, name, reason=str(exc), line=exc.text(lang))
     except CliError as exc:  # --config names no file
         return Verdict(EXIT_GUARD_USAGE, name, reason=str(exc), line=exc.text(lang))
     try:
         name = _account(args, settings)
     except ConfigError as exc:
-        return Verdict(EXIT_GUARD_USAGE, name, reason=str(exc), line=str(exc))
+        return Verdict(EXIT_GUARD_USAGE, name, reason=str(exc), line=exc.text(lang))
     saved = _saved_balance(paths, name, now, args.max_age)
     source = "saved" if saved is not None else "request"
     if saved is not None:
@@ -134,7 +134,10 @@ def _account(args: argparse.Namespace, settings: Settings) -> str:
         return settings.account(args.account).name
     if len(settings.accounts) > 1:
         names = ", ".join(settings.account_names)
-        raise ConfigError(f"there are several accounts ({names}); choose one with --account NAME")
+        raise ConfigError(
+            N_("there are several accounts ({names}); choose one with --account NAME"),
+            names=names,
+        )
     return settings.accounts[0].name
 
 

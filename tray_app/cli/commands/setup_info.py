@@ -35,4 +35,4 @@ def cmd_paths(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from tray_app.cli.doctor.main import run_doctor
 
-    return run_doctor(args.config, json_output=args.json)
+    return run_doctor(args.config, json_output=args.json, lang=user_language())

@@ -15,8 +15,9 @@ from tray_app.cli.hints import key_set_command
 from tray_app.config.model import DEFAULT_ACCOUNT
 from tray_app.core import fmt
 from tray_app.core.doctor import CheckResult
+from tray_app.core.language import N_, Language
 from tray_app.core.state import STALE_AFTER_INTERVALS
-from tray_app.keys.key_store import KeyringAnswer, keyring_call
+from tray_app.keys.key_store import KeyringAnswer, KeySource, keyring_call
 from tray_app.support.bounded import all_within
 
 #: Every keyring call of the round trip gets this long (a locked keyring waits for the user).
@@ -36,7 +37,9 @@ def check_keys(context: Context) -> list[CheckResult]:
     """Each account's key as the app would read it: found where, masked; or what to run."""
     from tray_app.keys.key_store import KeyStore
 
+    _ = context.lang.gettext
     accounts = context.settings.account_names
+    key = N_("key")
 
     def load(name: str) -> CheckResult:
         store = KeyStore(context.paths.key_file, name, environ=context.environ)
@@ -44,31 +47,41 @@ def check_keys(context: Context) -> list[CheckResult]:
         label = context.label(name)
         if stored is None:
             context.keys[name] = None
-            detail = "no API key is set"
+            detail = _("no API key is set")
             if store.warnings:
                 detail += f" ({store.warnings[0]})"
             return CheckResult(
-                "key",
+                key,
                 FAIL,
                 detail,
-                f"run `{key_set_command(name)}` (create one in the Lensmor app under "
-                "Settings -> API Keys)",
+                _(
+                    "run `{command}` (create one in the Lensmor app under Settings -> API Keys)"
+                ).format(command=key_set_command(name)),
                 label,
             )
         context.keys[name] = stored.value
         if name == DEFAULT_ACCOUNT:
             context.key = stored.value
-        detail = f"{stored.masked} from the {stored.source.value}"
+        detail = _(FROM_SOURCE[stored.source]).format(key=stored.masked)
         if store.warnings:
-            return CheckResult("key", WARN, detail, store.warnings[0], label)
-        return CheckResult("key", OK, detail, account=label)
+            return CheckResult(key, WARN, detail, store.warnings[0], label)
+        return CheckResult(key, OK, detail, account=label)
 
     # The key store's own keyring timeout bounds each load; they run side by side.
     answers = all_within([(functools.partial(load, name), 5.0) for name in accounts], "doctor-key")
     return [
-        answer or CheckResult("key", FAIL, "reading it did not finish", account=context.label(name))
+        answer
+        or CheckResult(key, FAIL, _("reading it did not finish"), account=context.label(name))
         for name, answer in zip(accounts, answers, strict=True)
     ]
+
+
+#: Where a key was found, as the key line says it.
+FROM_SOURCE = {
+    KeySource.ENVIRONMENT: N_("{key} from the environment (LENSMOR_API_KEY)"),
+    KeySource.KEYRING: N_("{key} from the OS keyring"),
+    KeySource.FILE: N_("{key} from the file"),
+}
 
 
 # -- history and last poll ----------------------------------------------------------------------
@@ -85,32 +98,43 @@ def check_histories(context: Context) -> list[CheckResult]:
 def _history_of(context: Context, name: str, running: bool) -> CheckResult:
     from tray_app.cli.cached_state import CachedStateError, read_saved_state
 
+    _ = context.lang.gettext
+    history = N_("history")
     label = context.label(name)
     path = context.paths.history_db_for(name)
     if not path.exists():
-        return CheckResult("history", OK, f"none yet at {path} (never polled)", account=label)
+        detail = _("none yet at {path} (never polled)").format(path=path)
+        return CheckResult(history, OK, detail, account=label)
     if not path.is_file():
-        fix = "move it away; the app starts a new one"
-        return CheckResult("history", FAIL, f"{path} is not a file", fix, label)
+        fix = _("move it away; the app starts a new one")
+        return CheckResult(history, FAIL, _("{path} is not a file").format(path=path), fix, label)
     try:
         saved = read_saved_state(path)
     except CachedStateError as exc:
         return CheckResult(
-            "history", WARN, str(exc), "the app rebuilds its state at its next poll", label
+            history, WARN, str(exc), _("the app rebuilds its state at its next poll"), label
         )
     last = _last_poll(saved)
     now = time.time()
-    polled = "never polled" if last is None else f"last polled {fmt.duration(now - last)} ago"
+    polled = _polled(last, now, context.lang)
     stale_after = STALE_AFTER_INTERVALS * context.settings.poll_interval + 60
     if running and last is not None and now - last > stale_after:
         return CheckResult(
-            "history",
+            history,
             WARN,
             f"{path}, {polled}",
-            "see the app's log (`lensmor-tray paths`) or send it `lensmor-tray refresh`",
+            _("see the app's log (`lensmor-tray paths`) or send it `lensmor-tray refresh`"),
             label,
         )
-    return CheckResult("history", OK, f"{path}, {polled}", account=label)
+    return CheckResult(history, OK, f"{path}, {polled}", account=label)
+
+
+def _polled(last: float | None, now: float, lang: Language) -> str:
+    if last is None:
+        return lang.gettext("never polled")
+    return lang.gettext("last polled {duration} ago").format(
+        duration=fmt.duration(now - last, lang)
+    )
 
 
 def _last_poll(saved: dict[str, object] | None) -> float | None:
@@ -168,44 +192,37 @@ def keyring_round_trip(timeout: float = KEYRING_CALL_TIMEOUT_S) -> RoundTrip:
 
 
 def check_keyring(context: Context) -> list[CheckResult]:
+    _ = context.lang.gettext
+    keyring = N_("keyring")
     trip = keyring_round_trip()
     from_env_only = context.settings.account_names == (DEFAULT_ACCOUNT,) and bool(
         context.environ.get("LENSMOR_API_KEY", "").strip()
     )
-    no_keyring = "; keys are kept in files readable only by you"
-    install = "install and unlock a Secret Service keyring (GNOME Keyring, KWallet)"
+    install = _("install and unlock a Secret Service keyring (GNOME Keyring, KWallet)")
     if trip.timed_out:
-        return [
-            CheckResult(
-                "keyring",
-                FAIL,
-                f"{trip.backend} did not answer ({trip.timed_out}) within "
-                f"{KEYRING_CALL_TIMEOUT_S:g} s",
-                "unlock the keyring (it may be waiting for your password)",
-            )
-        ]
-    if not trip.stored or not trip.kept:
-        what = (
-            f"refuses to store ({trip.error})"
-            if not trip.stored
-            else "does not return what is written"
+        detail = _("{backend} did not answer ({step}) within {seconds} s").format(
+            backend=trip.backend, step=trip.timed_out, seconds=f"{KEYRING_CALL_TIMEOUT_S:g}"
         )
-        return [
-            CheckResult(
-                "keyring",
-                OK if from_env_only else WARN,
-                f"no OS keyring: {trip.backend} {what}{no_keyring}",
-                install,
-            )
-        ]
+        fix = _("unlock the keyring (it may be waiting for your password)")
+        return [CheckResult(keyring, FAIL, detail, fix)]
+    if not trip.stored or not trip.kept:
+        if not trip.stored:
+            detail = _(
+                "no OS keyring: {backend} refuses to store ({error}); keys are kept in files "
+                "readable only by you"
+            ).format(backend=trip.backend, error=trip.error)
+        else:
+            detail = _(
+                "no OS keyring: {backend} does not return what is written; keys are kept in "
+                "files readable only by you"
+            ).format(backend=trip.backend)
+        return [CheckResult(keyring, OK if from_env_only else WARN, detail, install)]
     if not trip.removed:
-        return [
-            CheckResult(
-                "keyring",
-                WARN,
-                f"{trip.backend} keeps what is written but not what is removed: an older key "
-                "there would be used instead of a newer one",
-                "remove old lensmor-tray entries with your keyring's own tool",
-            )
-        ]
-    return [CheckResult("keyring", OK, f"{trip.backend}: keeps what is written (test entry)")]
+        detail = _(
+            "{backend} keeps what is written but not what is removed: an older key there would "
+            "be used instead of a newer one"
+        ).format(backend=trip.backend)
+        fix = _("remove old lensmor-tray entries with your keyring's own tool")
+        return [CheckResult(keyring, WARN, detail, fix)]
+    detail = _("{backend}: keeps what is written (test entry)").format(backend=trip.backend)
+    return [CheckResult(keyring, OK, detail)]

@@ -15,8 +15,10 @@ from tray_app.config.model import ConfigError
 from tray_app.config.urls import effective_base_url
 from tray_app.core import fmt
 from tray_app.core.doctor import CheckResult
+from tray_app.core.language import ENGLISH, N_, Language
 from tray_app.support.bounded import all_within
 
+API = N_("API")
 API_CONNECT_TIMEOUT_S = 3.0
 API_READ_TIMEOUT_S = 5.0
 #: More clock difference than this with the server is reported (TLS and resetAt need a sane
@@ -36,7 +38,8 @@ def check_api(context: Context) -> list[CheckResult]:
     )
     results: list[CheckResult] = []
     for name, answer in zip(accounts, answers, strict=True):
-        lines = answer or [CheckResult("API", FAIL, f"no answer within {timeout:g} s")]
+        silent = context.lang.gettext("no answer within {seconds} s").format(seconds=f"{timeout:g}")
+        lines = answer or [CheckResult(API, FAIL, silent)]
         results.extend(dataclasses.replace(r, account=context.label(name)) for r in lines)
     return results
 
@@ -48,10 +51,12 @@ def probe_account(context: Context, account: str) -> list[CheckResult]:
 
     from tray_app.api.client import BALANCE_PATH, USER_AGENT
 
+    lang = context.lang
+    _ = lang.gettext
     try:
         base_url = effective_base_url(context.settings, context.environ, account)
     except ConfigError as exc:
-        return [CheckResult("API", FAIL, str(exc), "fix LENSMOR_BASE_URL or unset it")]
+        return [CheckResult(API, FAIL, exc.text(lang), _("fix LENSMOR_BASE_URL or unset it"))]
     key = context.key_of(account)
     headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
     if key:
@@ -65,107 +70,110 @@ def probe_account(context: Context, account: str) -> list[CheckResult]:
             allow_redirects=False,
         )
     except requests.exceptions.SSLError as exc:
-        return [
-            CheckResult(
-                "API",
-                FAIL,
-                f"TLS to {base_url} failed: {_reason(exc)}",
-                "check the system clock and CA certificates (a proxy that intercepts TLS?)",
-            )
-        ]
+        detail = _("TLS to {url} failed: {reason}").format(url=base_url, reason=_reason(exc, lang))
+        fix = _("check the system clock and CA certificates (a proxy that intercepts TLS?)")
+        return [CheckResult(API, FAIL, detail, fix)]
     except requests.exceptions.RequestException as exc:
-        return [
-            CheckResult(
-                "API",
-                FAIL,
-                f"cannot reach {base_url}: {_reason(exc)}",
-                "check your network connection (and base_url in the config)",
-            )
-        ]
-    latency_ms = (time.monotonic() - started) * 1000
+        detail = _("cannot reach {url}: {reason}").format(url=base_url, reason=_reason(exc, lang))
+        fix = _("check your network connection (and base_url in the config)")
+        return [CheckResult(API, FAIL, detail, fix)]
+    latency_ms = f"{(time.monotonic() - started) * 1000:.0f}"
     response.close()
-    transport = "TLS verified" if base_url.startswith("https:") else "plain HTTP (loopback)"
     results = []
     status = response.status_code
     if status >= 500:
-        results.append(
-            CheckResult(
-                "API",
-                FAIL,
-                f"{base_url} answers HTTP {status} (server error) in {latency_ms:.0f} ms",
-                "Lensmor has a problem; the app retries by itself, try again later",
-            )
+        detail = _("{url} answers HTTP {status} (server error) in {ms} ms").format(
+            url=base_url, status=status, ms=latency_ms
         )
+        fix = _("Lensmor has a problem; the app retries by itself, try again later")
+        results.append(CheckResult(API, FAIL, detail, fix))
+    elif base_url.startswith("https:"):
+        detail = _("{url} answers in {ms} ms, TLS verified").format(url=base_url, ms=latency_ms)
+        results.append(CheckResult(API, OK, detail))
     else:
-        results.append(
-            CheckResult("API", OK, f"{base_url} answers in {latency_ms:.0f} ms, {transport}")
+        detail = _("{url} answers in {ms} ms, plain HTTP (loopback)").format(
+            url=base_url, ms=latency_ms
         )
-    results.append(_key_verdict(status, key is not None, key_set_command(account)))
-    results.append(_clock_verdict(response.headers.get("Date")))
-    results.append(_rate_limit_verdict(response.headers, status))
+        results.append(CheckResult(API, OK, detail))
+    results.append(_key_verdict(status, key is not None, key_set_command(account), lang))
+    results.append(_clock_verdict(response.headers.get("Date"), lang))
+    results.append(_rate_limit_verdict(response.headers, status, lang))
     return results
 
 
-def _reason(exc: BaseException) -> str:
-    from tray_app.api.client import _reason as api_reason
+def _reason(exc: BaseException, lang: Language) -> str:
+    from tray_app.api.errors import failure_reason
 
-    return api_reason(exc)
+    return lang.gettext(failure_reason(exc))
 
 
-def _key_verdict(status: int, have_key: bool, command: str) -> CheckResult:
+def _key_verdict(
+    status: int, have_key: bool, command: str, lang: Language = ENGLISH
+) -> CheckResult:
+    _ = lang.gettext
+    name = N_("key accepted")
     if not have_key:
-        return CheckResult("key accepted", WARN, "not checked: no key", "set a key first")
+        return CheckResult(name, WARN, _("not checked: no key"), _("set a key first"))
     if status in (401, 403):
         return CheckResult(
-            "key accepted",
+            name,
             FAIL,
-            f"the API refused the key (HTTP {status})",
-            f"create a new key in the Lensmor app and run `{command}`",
+            _("the API refused the key (HTTP {status})").format(status=status),
+            _("create a new key in the Lensmor app and run `{command}`").format(command=command),
         )
     if status == 200:
-        return CheckResult("key accepted", OK, "the API accepted the key")
+        return CheckResult(name, OK, _("the API accepted the key"))
     if status == 429:
-        return CheckResult("key accepted", WARN, "not known: rate limited (HTTP 429)", "wait")
-    return CheckResult("key accepted", WARN, f"not known: the API answered HTTP {status}", "")
+        return CheckResult(name, WARN, _("not known: rate limited (HTTP 429)"), _("wait"))
+    detail = _("not known: the API answered HTTP {status}").format(status=status)
+    return CheckResult(name, WARN, detail, "")
 
 
-def _clock_verdict(date_header: str | None) -> CheckResult:
+def _clock_verdict(date_header: str | None, lang: Language = ENGLISH) -> CheckResult:
+    _ = lang.gettext
+    name = N_("clock")
     if not date_header:
-        return CheckResult("clock", WARN, "the server sent no Date header to compare with", "")
+        return CheckResult(name, WARN, _("the server sent no Date header to compare with"), "")
     try:
         server = email.utils.parsedate_to_datetime(date_header).timestamp()
     except (TypeError, ValueError):
-        return CheckResult("clock", WARN, f"unreadable Date header {date_header[:40]!r}", "")
+        detail = _("unreadable Date header {header}").format(header=repr(date_header[:40]))
+        return CheckResult(name, WARN, detail, "")
     skew = time.time() - server
     if abs(skew) > CLOCK_SKEW_WARN_S:
-        side = "ahead of" if skew > 0 else "behind"
-        return CheckResult(
-            "clock",
-            WARN,
-            f"this computer's clock is {fmt.duration(abs(skew))} {side} the server's",
-            "turn on time sync (e.g. `timedatectl set-ntp true`)",
-        )
-    return CheckResult("clock", OK, f"within {abs(skew):.0f} s of the server's")
+        duration = fmt.duration(abs(skew), lang)
+        if skew > 0:
+            detail = _("this computer's clock is {duration} ahead of the server's")
+        else:
+            detail = _("this computer's clock is {duration} behind the server's")
+        fix = _("turn on time sync (e.g. `timedatectl set-ntp true`)")
+        return CheckResult(name, WARN, detail.format(duration=duration), fix)
+    detail = _("within {seconds} s of the server's").format(seconds=f"{abs(skew):.0f}")
+    return CheckResult(name, OK, detail)
 
 
-def _rate_limit_verdict(headers: Mapping[str, str], status: int) -> CheckResult:
+def _rate_limit_verdict(
+    headers: Mapping[str, str], status: int, lang: Language = ENGLISH
+) -> CheckResult:
+    _ = lang.gettext
+    name = N_("rate limit")
     if status == 429:
         return CheckResult(
-            "rate limit",
+            name,
             WARN,
-            "rate limited right now (HTTP 429)",
-            "other tools share this key's limit; the app waits by itself",
+            _("rate limited right now (HTTP 429)"),
+            _("other tools share this key's limit; the app waits by itself"),
         )
     limit, remaining = headers.get("X-RateLimit-Limit"), headers.get("X-RateLimit-Remaining")
     if not (limit and remaining and limit.isdigit() and remaining.isdigit()):
-        return CheckResult("rate limit", OK, "no rate-limit headers in the answer")
+        return CheckResult(name, OK, _("no rate-limit headers in the answer"))
     total, left = int(limit), int(remaining)
-    detail = f"{left} of {total} requests left in this window"
+    detail = _("{left} of {total} requests left in this window").format(left=left, total=total)
     if total and left < total * RATE_LIMIT_WARN_SHARE:
         return CheckResult(
-            "rate limit",
+            name,
             WARN,
             detail,
-            "other tools use the same key heavily; use `status --cached` in scripts",
+            _("other tools use the same key heavily; use `status --cached` in scripts"),
         )
-    return CheckResult("rate limit", OK, detail)
+    return CheckResult(name, OK, detail)

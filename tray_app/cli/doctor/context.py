@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from tray_app.config.model import DEFAULT_ACCOUNT, Settings
 from tray_app.config.paths import AppPaths
 from tray_app.core.doctor import CheckResult, Verdict
+from tray_app.core.language import ENGLISH, Language
 
 OK, WARN, FAIL = Verdict.OK, Verdict.WARN, Verdict.FAIL
 
@@ -22,6 +23,8 @@ class Context:
 
     paths: AppPaths
     environ: Mapping[str, str]
+    #: The language of every detail and fix (English for --json).
+    lang: Language = ENGLISH
     settings: Settings = field(default_factory=Settings)
     config_error: str = ""
     key: str | None = None

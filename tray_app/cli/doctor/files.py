@@ -15,55 +15,63 @@ from pathlib import Path
 
 from tray_app.cli.doctor.context import FAIL, OK, Context
 from tray_app.core.doctor import CheckResult
+from tray_app.core.language import ENGLISH, N_, Language
 
 FEEDS = ("prometheus_textfile", "waybar_file")
 
 
 def check_files(context: Context) -> list[CheckResult]:
+    _ = context.lang.gettext
     paths = context.paths
     broken: list[str] = []
     fixes: list[str] = []
     for label, folder in (
-        ("config folder", paths.config_file.parent),
-        ("data folder", paths.data_dir),
-        ("log folder", paths.log_dir),
+        (N_("config folder {path}: {problem}"), paths.config_file.parent),
+        (N_("data folder {path}: {problem}"), paths.data_dir),
+        (N_("log folder {path}: {problem}"), paths.log_dir),
     ):
-        problem = creatable_in(folder)
+        problem = creatable_in(folder, context.lang)
         if problem:
-            broken.append(f"{label} {folder}: {problem}")
-            fixes.append("fix the permissions (chmod u+w) or free space")
+            broken.append(_(label).format(path=folder, problem=problem))
+            fixes.append(_("fix the permissions (chmod u+w) or free space"))
     integrations = context.settings.integrations
     for name in FEEDS:
         target = getattr(integrations, name)
         if target is None:
             continue
-        problem = feed_writable(target)
+        problem = feed_writable(target, context.lang)
         if problem:
             broken.append(f"integrations.{name} {target}: {problem}")
             if not target.parent.exists():
-                fixes.append(f"create the folder (`mkdir -p {target.parent}`) or change {name}")
+                fix = _("create the folder (`mkdir -p {folder}`) or change {setting}")
+                fixes.append(fix.format(folder=target.parent, setting=name))
             else:
-                fixes.append(f"fix that folder's permissions or change {name}")
+                fix = _("fix that folder's permissions or change {setting}")
+                fixes.append(fix.format(setting=name))
     if broken:
         unique_fixes = list(dict.fromkeys(fixes))
-        return [CheckResult("files", FAIL, "; ".join(broken), "; ".join(unique_fixes))]
-    written = "config, data and log folders are writable"
+        return [CheckResult(N_("files"), FAIL, "; ".join(broken), "; ".join(unique_fixes))]
     feeds = [name for name in FEEDS if getattr(integrations, name) is not None]
     if feeds:
-        written += f", and the folder of {' and '.join(feeds)}"
-    return [CheckResult("files", OK, written)]
+        written = _(
+            "config, data and log folders are writable, and the folder of {settings}"
+        ).format(settings=" + ".join(feeds))
+    else:
+        written = _("config, data and log folders are writable")
+    return [CheckResult(N_("files"), OK, written)]
 
 
-def creatable_in(folder: Path) -> str:
+def creatable_in(folder: Path, lang: Language = ENGLISH) -> str:
     """ "" when a file can be created in `folder` (or in its nearest existing parent, where the
     app would create it), else why not."""
+    _ = lang.gettext
     probe = folder
     while not probe.exists():
         if probe.parent == probe:
-            return "no existing parent folder"
+            return _("no existing parent folder")
         probe = probe.parent
     if not probe.is_dir():
-        return f"{probe} is not a folder"
+        return _("{path} is not a folder").format(path=probe)
     try:
         with tempfile.TemporaryFile(dir=probe):
             pass
@@ -72,15 +80,16 @@ def creatable_in(folder: Path) -> str:
     return ""
 
 
-def feed_writable(target: Path) -> str:
+def feed_writable(target: Path, lang: Language = ENGLISH) -> str:
     """ "" when the app can write `target` as feeds.write_atomically does, else why not."""
+    _ = lang.gettext
     folder = target.parent
     if not folder.exists():
-        return f"the folder {folder} does not exist"
+        return _("the folder {path} does not exist").format(path=folder)
     if not folder.is_dir():
-        return f"{folder} is not a folder"
+        return _("{path} is not a folder").format(path=folder)
     if target.is_dir():
-        return "it is a folder"
+        return _("it is a folder")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".doctor", dir=folder)
     except OSError as exc:
@@ -90,7 +99,7 @@ def feed_writable(target: Path) -> str:
     try:
         os.replace(tmp, renamed)
     except OSError as exc:
-        return f"cannot rename a file there: {exc.strerror or exc}"
+        return _("cannot rename a file there: {error}").format(error=exc.strerror or exc)
     finally:
         for leftover in (tmp, renamed):
             with contextlib.suppress(OSError):

@@ -12,56 +12,69 @@ from tray_app.cli.guard_args import DEFAULT_MAX_AGE_S
 from tray_app.config.account_names import name_key
 from tray_app.core import fmt
 from tray_app.core.doctor import CheckResult
+from tray_app.core.language import N_
 from tray_app.notify.hooks import program_missing
 
 
 def check_hooks(context: Context) -> list[CheckResult]:
+    _ = context.lang.gettext
     hooks = context.settings.hooks
+    name = N_("hooks")
     if not hooks:
-        return [CheckResult("hooks", OK, "none ([[hooks]] in the config run commands on alerts)")]
+        return [CheckResult(name, OK, _("none ([[hooks]] in the config run commands on alerts)"))]
     missing = [
-        f"hooks[{i}] runs {hook.command[0]}, which is not found"
-        + ("" if "/" in hook.command[0] else " on PATH")
+        (
+            _("hooks[{index}] runs {program}, which is not found")
+            if "/" in hook.command[0]
+            else _("hooks[{index}] runs {program}, which is not found on PATH")
+        ).format(index=i, program=hook.command[0])
         for i, hook in enumerate(hooks)
         if program_missing(hook)
     ]
     if missing:
         return [
             CheckResult(
-                "hooks",
+                name,
                 FAIL,
                 "; ".join(missing),
-                "install it, or write its full path as the command's first word",
+                _("install it, or write its full path as the command's first word"),
             )
         ]
-    known = {name_key(name) for name in context.settings.account_names}
+    known = {name_key(account) for account in context.settings.account_names}
     strays = [
-        f"hooks[{i}].account {hook.account!r} names no account"
+        _("hooks[{index}].account {name} names no account").format(index=i, name=repr(hook.account))
         for i, hook in enumerate(hooks)
         if hook.account is not None and name_key(hook.account) not in known
     ]
     if strays:
         names = ", ".join(context.settings.account_names)
-        return [CheckResult("hooks", WARN, "; ".join(strays), f"use one of: {names}")]
+        fix = _("use one of: {names}").format(names=names)
+        return [CheckResult(name, WARN, "; ".join(strays), fix)]
     described = "; ".join(
-        f"hooks[{i}] {hook.command[0]} on {', '.join(hook.on)}" for i, hook in enumerate(hooks)
+        _("hooks[{index}] {program} on {events}").format(
+            index=i, program=hook.command[0], events=", ".join(hook.on)
+        )
+        for i, hook in enumerate(hooks)
     )
-    return [CheckResult("hooks", OK, described)]
+    return [CheckResult(name, OK, described)]
 
 
 def check_guard(context: Context) -> list[CheckResult]:
     """Informational: where `guard` would take each account's balance from right now."""
+    _ = context.lang.gettext
     now = time.time()
     parts = []
     for name in context.settings.account_names:
         age = _saved_age(context, name, now)
-        label = context.label(name)
-        prefix = f"{label}: " if label else ""
         if age is not None and age <= DEFAULT_MAX_AGE_S:
-            parts.append(f"{prefix}from the app's saved balance ({fmt.duration(age)} old)")
+            part = _("from the app's saved balance ({age} old)").format(
+                age=fmt.duration(age, context.lang)
+            )
         else:
-            parts.append(f"{prefix}one request (no saved balance younger than 10 min)")
-    return [CheckResult("guard", OK, "; ".join(parts))]
+            part = _("one request (no saved balance younger than 10 min)")
+        label = context.label(name)
+        parts.append(f"{label}: {part}" if label else part)
+    return [CheckResult(N_("guard"), OK, "; ".join(parts))]
 
 
 def _saved_age(context: Context, account: str, now: float) -> float | None:
