@@ -133,10 +133,12 @@ class PollScheduler:
         self._jobs: Jobs = jobs if jobs is not None else ApschedulerJobs()
         self.pacing = pacing
         self._gap = gap
-        self._lock = threading.Lock()  # guards the two dicts below
+        self._lock = threading.Lock()  # guards the fields below
         self._accounts: dict[str, AccountPolls] = {}
         #: When each account's next poll is planned, to keep the others' `gap` away.
         self._planned: dict[str, float] = {}
+        #: When the view refresh is planned (None: not planned).
+        self._view_at: float | None = None
         self._last_wall = clock()
         self._last_mono = monotonic()
 
@@ -224,11 +226,20 @@ class PollScheduler:
         latest = now + self.pacing.view_refresh
         at = latest if when is None else max(min(when, latest), now + MIN_VIEW_GAP_S)
         with self._lock:
-            if self._jobs.running:
-                self._jobs.run_at(VIEW_JOB, at, self._refresh_views)
+            if not self._jobs.running:
+                return
+            if self._view_at is not None and now < self._view_at <= at:
+                # A refresh planned sooner stays: it re-plans when it runs. Each poll moves the
+                # moment its balance becomes outdated; re-planning for that would cost every
+                # poll a job change and a wake of APScheduler's thread (issue 20).
+                return
+            self._view_at = at
+            self._jobs.run_at(VIEW_JOB, at, self._refresh_views)
 
     def _refresh_views(self) -> None:
         # The fallback first: the board plans an earlier time as the views are shown.
+        with self._lock:
+            self._view_at = None
         self.plan_view(None)
         now = self.clock()
         for account in self.accounts():

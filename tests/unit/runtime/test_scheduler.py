@@ -271,10 +271,17 @@ def test_the_view_is_refreshed_when_it_changes_not_on_a_tick() -> None:
     # Never sooner than a second away, and at the latest after pacing.view_refresh.
     scheduler.plan_view(clock.now - 50)
     assert jobs.next_run(VIEW_JOB) == clock.now + 1.0
+    # A later moment leaves the sooner refresh planned (a poll moves its stale moment each
+    # time); that refresh re-plans when it runs.
     scheduler.plan_view(None)
+    assert jobs.next_run(VIEW_JOB) == clock.now + 1.0
+    jobs.advance(1)
+    assert monitor.views == 2
     assert jobs.next_run(VIEW_JOB) == clock.now + scheduler.pacing.view_refresh
     scheduler.plan_view(clock.now + 10 * scheduler.pacing.view_refresh)
     assert jobs.next_run(VIEW_JOB) == clock.now + scheduler.pacing.view_refresh
+    scheduler.plan_view(clock.now + 60)  # sooner: planned
+    assert jobs.next_run(VIEW_JOB) == clock.now + 60
 
 
 def test_the_clock_watchdog_runs_in_the_schedulers_own_thread() -> None:
