@@ -136,15 +136,17 @@ def test_an_account_added_back_while_its_old_poll_runs_polls_at_once() -> None:
     scheduler.start()
     try:
         assert old.started.wait(5)
+        old_polls = scheduler.account("Work")
+        assert old_polls is not None
         assert not scheduler.remove("Work", timeout=0.1)  # its poll is still on the network
         new = released()
         polls = scheduler.add("Work", new)  # type: ignore[arg-type]
         poll_until(lambda: new.polls == 1, 10, "the account added back to poll")
         poll_until(lambda: polls.next_poll_at is not None, 5, "its next poll to be planned")
-        old.release.set()
     finally:
         old.release.set()
         scheduler.stop()
+    assert old_polls.wait_idle(10)  # no poll thread left behind for the next test
 
 
 def test_refresh_now_as_a_poll_returns_is_not_lost() -> None:
@@ -155,16 +157,21 @@ def test_refresh_now_as_a_poll_returns_is_not_lost() -> None:
     polls = scheduler.add("default", monitor)  # type: ignore[arg-type]
     arm = scheduler.arm
 
+    clicked = threading.Event()
+
     def arm_then_refresh(account: object, delay: float) -> None:
         arm(account, delay)  # type: ignore[arg-type]
-        if monitor.polls == 1 and delay > 0:
+        if monitor.polls == 1 and delay > 0 and not clicked.is_set():
             scheduler.arm(polls, 0.0)  # the click, before run_poll returns
             time.sleep(0.5)  # APScheduler's thread sees the new run while this one still runs
+            clicked.set()
 
     scheduler.arm = arm_then_refresh  # type: ignore[method-assign]
     scheduler.start()
     try:
         poll_until(lambda: monitor.polls >= 2, 10, "the refresh's poll")
+        assert clicked.wait(5)
+        assert polls.wait_idle(5)
     finally:
         scheduler.stop()
 
