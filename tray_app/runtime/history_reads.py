@@ -40,11 +40,13 @@ class Guard(Protocol):
 
 @dataclass(frozen=True)
 class _Kept(Generic[V]):
+    #: Up to when `value` has been brought, and when it was last read in full.
     at: float
+    full_at: float
     value: V
 
     def reusable(self, now: float) -> bool:
-        return 0 <= now - self.at < REUSE_S and _day(now) == _day(self.at)
+        return self.at <= now and 0 <= now - self.full_at < REUSE_S and _day(now) == _day(self.at)
 
 
 class HistoryReads:
@@ -56,12 +58,13 @@ class HistoryReads:
         self._lock = threading.Lock()  # guards the fields below
         self._samples: _Kept[list[Sample]] | None = None
         self._usage: _Kept[Usage] | None = None
-        self._recorded = False  # a row was written since the reads kept
+        # A row was written since the samples / the usage kept were read.
+        self._samples_grown = self._usage_grown = False
 
     def recorded(self) -> None:
         """The monitor wrote a row (or may have: a write that failed)."""
         with self._lock:
-            self._recorded = True
+            self._samples_grown = self._usage_grown = True
 
     def forget(self) -> None:
         """The rows changed under us (the compaction): read in full next time."""
@@ -71,7 +74,7 @@ class HistoryReads:
     def samples(self, now: float) -> list[Sample]:
         """The balances of the forecast window."""
         with self._lock:
-            kept, grown = self._samples, self._recorded
+            kept, grown = self._samples, self._samples_grown
         if kept is not None and kept.reusable(now):
             if not grown:
                 return kept.value
@@ -80,18 +83,18 @@ class HistoryReads:
             if added is not None:
                 start = now - FORECAST_WINDOW_S
                 samples = [s for s in kept.value if s[0] >= start] + added
-                self._keep(now, samples=samples)
+                self._keep(samples=_Kept(now, kept.full_at, samples))
                 return samples
         samples = (
             self._guard("read history", self._store.spending_samples, now - FORECAST_WINDOW_S) or []
         )
-        self._keep(now, samples=samples)
+        self._keep(samples=_Kept(now, now, samples))
         return samples
 
     def usage(self, now: float) -> Usage:
         """Credits spent today and over the usage window (None: unknown)."""
         with self._lock:
-            kept, grown = self._usage, self._recorded
+            kept, grown = self._usage, self._usage_grown
         if kept is not None and kept.reusable(now) and None not in kept.value:
             if not grown:
                 return kept.value
@@ -100,26 +103,24 @@ class HistoryReads:
             if added is not None:
                 today, window = kept.value
                 usage = (today + added if today is not None else None, (window or 0.0) + added)
-                self._keep(now, usage=usage)
+                self._keep(usage=_Kept(now, kept.full_at, usage))
                 return usage
         today = self._guard("read usage", usage_today, self._store, now, None)
         window = self._guard("read usage", self._store.usage_between, now - USAGE_WINDOW_S, now + 1)
-        self._keep(now, usage=(today, window))
+        self._keep(usage=_Kept(now, now, (today, window)))
         return today, window
 
     def _keep(
-        self, now: float, *, samples: list[Sample] | None = None, usage: Usage | None = None
+        self,
+        *,
+        samples: _Kept[list[Sample]] | None = None,
+        usage: _Kept[Usage] | None = None,
     ) -> None:
         with self._lock:
             if samples is not None:
-                self._samples = _Kept(now, samples)
+                self._samples, self._samples_grown = samples, False
             if usage is not None:
-                self._usage = _Kept(now, usage)
-            # Both brought up to `now`: nothing recorded since (a poll reads both in turn).
-            samples_now = self._samples is not None and self._samples.at == now
-            usage_now = self._usage is not None and self._usage.at == now
-            if samples_now and usage_now:
-                self._recorded = False
+                self._usage, self._usage_grown = usage, False
 
 
 def _day(at: float) -> object:
