@@ -83,3 +83,21 @@ def test_the_menuless_xorg_fallback_redocks_when_the_tray_host_returns(
     desktop.wait_for_tray_icon(timeout=20)
     app.wait_colour("ok")
     assert "asked the tray host again" in desktop.log_of(app.proc)  # type: ignore[arg-type]
+
+
+def test_the_xembed_probe_asks_libx11_and_follows_the_tray_host(desktop: DesktopSession) -> None:
+    # The probe runs in a child on the session's display, as the app's start does, and must
+    # not import python-xlib (issue 20: 14 ms of the XEmbed start).
+    probe = (
+        "import sys; from tray_app.tray.host_probe import xembed_tray_present as p; "
+        "print(p(sys.argv[1]), p(':4711'), p(''), 'Xlib' in sys.modules)"
+    )
+
+    def ask() -> str:
+        return desktop.run([sys.executable, "-c", probe, desktop.display]).strip()
+
+    assert ask() == "True False False False"
+    desktop.stop_tray()
+    assert ask() == "False False False False"
+    desktop.start_tray()
+    assert ask() == "True False False False"

@@ -37,7 +37,9 @@ class ManualJobs:
     def run_at(self, job_id: str, when: float, fn: Callable[[], None]) -> None:
         self.jobs[job_id] = _Job(when, None, fn)
 
-    def run_every(self, job_id: str, seconds: float, fn: Callable[[], None]) -> None:
+    def run_every(
+        self, job_id: str, seconds: float, fn: Callable[[], None], *, inline: bool = False
+    ) -> None:
         self.jobs[job_id] = _Job(self.clock.now + seconds, seconds, fn)
 
     def cancel(self, job_id: str) -> None:

@@ -249,6 +249,7 @@ class TrayApp:
         self.board = TrayBoard(tray, names, self.settings.badge_account, self.lang)
         self._feed = FeedWriter(names, self.lang)
         self.scheduler = PollScheduler(pacing=self.options.pacing)
+        self.board.set_view_timer(self.scheduler.plan_view)
         self.accounts.start_with(
             [
                 self._build_account(name, self.settings, self._credentials(self.settings, name))

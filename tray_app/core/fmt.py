@@ -88,27 +88,72 @@ def percent(fraction: float, lang: Language = ENGLISH) -> str:
     return prefix + babel_numbers.format_percent(whole / 100, locale=lang.locale)
 
 
+_ENGLISH_UNITS = {"second": "s", "minute": "min", "hour": "h", "day": "days"}
+
+
 def duration(seconds: float, lang: Language = ENGLISH) -> str:
     """A coarse human duration: "45 s", "12 min", "3 h", "5 days" ("5 Tage", "5 jours")."""
-    s = max(0, int(seconds))
-    if s < 60:
-        amount, unit, english = s, "second", f"{s} s"
-    elif s < 3600:
-        amount, unit, english = s // 60, "minute", f"{s // 60} min"
-    elif s < 2 * 86400:
-        amount = max(1, s // 3600)
-        unit, english = "hour", f"{amount} h"
-    else:
-        amount = round(s / 86400)
-        unit, english = "day", f"{amount} days"
+    unit, amount = _duration_bucket(max(0, int(seconds)))
     if lang.locale is None:
-        return english
+        return f"{amount} {_ENGLISH_UNITS[unit]}"
     from babel import units as babel_units
 
     # Days in full ("5 Tage"), the others abbreviated ("12 Min."), as in the English forms.
     if unit == "day":
         return str(babel_units.format_unit(amount, "duration-day", "long", locale=lang.locale))
     return str(babel_units.format_unit(amount, f"duration-{unit}", "short", locale=lang.locale))
+
+
+def _duration_bucket(whole: int) -> tuple[str, int]:
+    """What `duration` writes for `whole` seconds, as (unit, amount): the one place that
+    decides it, so `duration_changes_in` knows exactly when the text changes."""
+    if whole < 60:
+        return "second", whole
+    if whole < 3600:
+        return "minute", whole // 60
+    if whole < 2 * 86400:
+        return "hour", max(1, whole // 3600)
+    return "day", round(whole / 86400)
+
+
+def duration_changes_in(seconds: float, *, counting_down: bool) -> float:
+    """Seconds until `duration(...)` writes something else, for a duration that shrinks as
+    time passes (`counting_down`: "resets in 3 h") or grows ("updated 12 min ago"). The tray
+    re-presents its view then, instead of on a fixed tick."""
+    s = max(0.0, seconds)
+    whole = int(s)
+    bucket = _duration_bucket(whole)
+    if counting_down:
+        # The first second of this bucket: the text changes once `s` drops below it.
+        guess = _bucket_edge(whole, down=True)
+        start = next(
+            c
+            for c in range(max(guess - 2, 0), whole + 1)
+            if _duration_bucket(c) == bucket and (c == 0 or _duration_bucket(c - 1) != bucket)
+        )
+        return s - start + 1e-3
+    # The first second of the next bucket: the text changes once `s` reaches it.
+    guess = _bucket_edge(whole, down=False)
+    end = next(
+        c for c in range(max(guess - 2, whole + 1), guess + 3) if _duration_bucket(c) != bucket
+    )
+    return end - s
+
+
+def _bucket_edge(whole: int, *, down: bool) -> int:
+    """About where `whole`'s bucket starts (`down`) or the next one begins (within 2 s)."""
+    unit, amount = _duration_bucket(whole)
+    if unit == "second":
+        return whole if down else whole + 1
+    if unit == "minute":
+        return amount * 60 if down else (amount + 1) * 60
+    if unit == "hour":
+        return (
+            (3600 if amount == 1 else amount * 3600)
+            if down
+            else min((amount + 1) * 3600, 2 * 86400)
+        )
+    return max(int((amount - 0.5) * 86400), 2 * 86400) if down else int((amount + 0.5) * 86400)
 
 
 def local_datetime(epoch_s: float, tz: dt.tzinfo | None = None) -> dt.datetime:

@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import pairwise
+from operator import itemgetter
 
 from tray_app.core import fmt
 from tray_app.core.balance import Balance
@@ -92,15 +92,14 @@ def runway(
 ) -> Forecast:
     """Forecast from history `samples` of `(unix_seconds, total_balance, spent)` (see the module
     docstring)."""
-    points = sorted(
-        (
-            (float(t), float(b), float(spent))
-            for t, b, spent in samples
-            if math.isfinite(t) and math.isfinite(b) and math.isfinite(spent)
-        ),
-        key=lambda p: p[0],
-    )
-    points = [p for p in points if p[0] <= now]
+    # List comprehensions and a C key: a year of history passes 4,000 samples here each poll.
+    isfinite = math.isfinite
+    points = [
+        (float(t), float(b), float(spent))
+        for t, b, spent in samples
+        if t <= now and isfinite(t) and isfinite(b) and isfinite(spent)
+    ]
+    points.sort(key=itemgetter(0))
     if not points:
         return Forecast(0.0, None, False, 0.0, reset_at_s, 0)
     balance = points[-1][1]
@@ -124,7 +123,12 @@ def daily_spend(points: list[Sample], now: float, days: int) -> list[float]:
     """
     totals = [0.0] * days
     window_start = now - days * DAY_S
-    for (t0, _, _), (t1, _, drop) in pairwise(points):
+    # A year of history passes about 2,000 intervals here on every poll (issue 20): only the
+    # ones that spent anything are looked at, and each only for the days it overlaps (day
+    # `index` is (now - (index + 1) DAY, now - index DAY]), with the same arithmetic as ever.
+    previous = points[0][0] if points else 0.0
+    for t1, _, drop in points[1:]:
+        t0, previous = previous, t1
         if drop <= 0:
             continue
         if t1 <= t0:
@@ -132,7 +136,17 @@ def daily_spend(points: list[Sample], now: float, days: int) -> list[float]:
             if window_start < t1 <= now:
                 totals[_day_index(t1, now, days)] += drop
             continue
-        for index in range(days):
+        index = int((now - t1) // DAY_S)  # the day t1 is in
+        hi = now - index * DAY_S
+        lo = hi - DAY_S
+        if 0 <= index < days and t0 >= lo:  # the whole interval is in that day
+            overlap = min(t1, hi) - max(t0, lo)
+            if overlap > 0:
+                totals[index] += drop * overlap / (t1 - t0)
+            continue
+        first = max(0, index - 1)
+        last = min(days - 1, int((now - t0) // DAY_S) + 1)
+        for index in range(first, last + 1):
             hi = now - index * DAY_S
             lo = hi - DAY_S
             overlap = min(t1, hi) - max(t0, lo)

@@ -43,8 +43,9 @@ class PacingProfile:
     request_deadline: float = 30.0
     #: After a poll that crashed (a bug, not a network error): try again this much later.
     crash_retry: float = 300.0
-    #: How often the tray view is re-presented between polls (the balance's age, "resets in").
-    view_refresh: float = 30.0
+    #: The longest the tray view goes without being re-presented between polls. It is
+    #: re-presented when it changes by time alone (core/view_clock.py); this is the safety net.
+    view_refresh: float = 3600.0
 
 
 PRODUCTION = PacingProfile()

@@ -18,8 +18,8 @@ from tray_app.core.usage_series import UsageSeries, build
 from tray_app.history.retention import DAY
 from tray_app.history.store import HistoryStore
 
-#: The samples the forecast sees, as the monitor gives it (monitor.FORECAST_WINDOW_S): the
-#: forecast's own window plus room for the anchor before it.
+#: The samples the forecast sees, as each poll reads them (FORECAST_WINDOW_S in
+#: runtime/history_reads.py): the forecast's own window plus room for the anchor before it.
 FORECAST_SAMPLES_S = 14 * DAY
 
 

@@ -19,6 +19,7 @@ from typing import Protocol
 from tray_app.core.accounts_view import badge_account, present_accounts
 from tray_app.core.language import ENGLISH, Language
 from tray_app.core.view import AccountSnapshot, TrayView
+from tray_app.core.view_clock import changes_at
 from tray_app.notify.base import Notification
 from tray_app.runtime.monitor import NotifierPort
 
@@ -50,6 +51,10 @@ class TrayBoard:
         self._made = 0
         self._shown = 0
         self._on_screen: TrayView | None = None
+        #: Told when the view next changes by time alone (`set_view_timer`).
+        self._view_timer: Callable[[float | None], None] | None = None
+        self._timer_lock = threading.Lock()
+        self._timed = 0
 
     def slot(self, name: str) -> _Slot:
         """`name`'s tray port; a slot handed out earlier for the same name stops showing (a
@@ -96,15 +101,34 @@ class TrayBoard:
             combined, seq = self._combine()
         self._show(combined, seq)
 
+    def set_view_timer(self, timer: Callable[[float | None], None]) -> None:
+        """`timer(when)` is called whenever the shown snapshots change, with the earliest time
+        their view changes by time alone (core/view_clock.py; None: never): the scheduler
+        re-presents the view then, instead of on a fixed tick."""
+        with self._lock:
+            self._view_timer = timer
+
     def _combine(self) -> tuple[TrayView | None, int]:
         """Present every account's latest snapshot (under the lock), numbered."""
         self._made += 1
         view = present_accounts(self._names, self._snapshots, self._pinned, lang=self._lang)
         return view, self._made
 
+    def _next_change(self) -> float | None:
+        """When the view of the latest snapshots next changes by time alone (under the lock)."""
+        times = [t for s in self._snapshots.values() if (t := changes_at(s)) is not None]
+        return min(times) if times else None
+
     def _show(self, view: TrayView | None, seq: int) -> None:
         # Views are numbered under the lock; an older one never replaces a newer one on
         # screen when two threads (two accounts' polls, a menu's pause) show at once.
+        with self._lock:
+            timer, when = self._view_timer, self._next_change()
+        if timer is not None:
+            with self._timer_lock:
+                if seq > self._timed:  # the newest snapshots' time wins, as for the view
+                    self._timed = seq
+                    timer(when)
         if view is None:
             return
         with self._show_lock:

@@ -19,12 +19,16 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Protocol
 
+from apscheduler.executors.debug import DebugExecutor
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 MISFIRE_GRACE_S = 24 * 3600
 #: Runs of one one-off job id that may overlap: a finishing run, the next one, one spare.
 ONE_OFF_INSTANCES = 3
+#: The executor of quick jobs that run in the scheduler's own thread.
+INLINE = "inline"
 
 
 class Jobs(Protocol):
@@ -39,7 +43,10 @@ class Jobs(Protocol):
 
     def run_at(self, job_id: str, when: float, fn: Callable[[], None]) -> None: ...
 
-    def run_every(self, job_id: str, seconds: float, fn: Callable[[], None]) -> None: ...
+    def run_every(
+        self, job_id: str, seconds: float, fn: Callable[[], None], *, inline: bool = False
+    ) -> None:
+        """`inline`: `fn` is quick and never blocks, and runs in the scheduler's own thread."""
 
     def cancel(self, job_id: str) -> None: ...
 
@@ -51,6 +58,9 @@ class ApschedulerJobs:
 
     def __init__(self) -> None:
         self.scheduler = BackgroundScheduler(
+            # APScheduler's DebugExecutor runs a job in the scheduler's own thread: a quick job
+            # then wakes one thread instead of the scheduler's and a pool worker's.
+            executors={"default": ThreadPoolExecutor(), INLINE: DebugExecutor()},
             job_defaults={
                 "coalesce": True,
                 "max_instances": 1,
@@ -81,8 +91,17 @@ class ApschedulerJobs:
             max_instances=ONE_OFF_INSTANCES,
         )
 
-    def run_every(self, job_id: str, seconds: float, fn: Callable[[], None]) -> None:
-        self.scheduler.add_job(fn, "interval", seconds=seconds, id=job_id, replace_existing=True)
+    def run_every(
+        self, job_id: str, seconds: float, fn: Callable[[], None], *, inline: bool = False
+    ) -> None:
+        self.scheduler.add_job(
+            fn,
+            "interval",
+            seconds=seconds,
+            id=job_id,
+            replace_existing=True,
+            executor=INLINE if inline else "default",
+        )
 
     def cancel(self, job_id: str) -> None:
         # Not get_job() then remove(): a one-off job falling due in between is removed by

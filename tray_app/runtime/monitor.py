@@ -45,7 +45,6 @@ from tray_app.core.pacing import (
     refresh_delay,
 )
 from tray_app.core.state import MonitorState, PollResult, Problem, advance, with_no_key
-from tray_app.core.usage import USAGE_WINDOW_S
 from tray_app.core.view import (
     RECENT_ALERTS,
     AccountSnapshot,
@@ -55,9 +54,9 @@ from tray_app.core.view import (
     present,
 )
 from tray_app.history.store import HistoryStore
-from tray_app.history.usage_data import usage_today
 from tray_app.notify.base import Notification, notification_for
 from tray_app.notify.hooks import HookOutcome
+from tray_app.runtime.history_reads import HistoryReads
 from tray_app.runtime.poll_result import BalanceSource, close_source, fetch_result, outcome_of
 from tray_app.runtime.state_saver import StateSaver
 from tray_app.support.threads import in_background
@@ -65,7 +64,6 @@ from tray_app.support.threads import in_background
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-FORECAST_WINDOW_S = 14 * 86400
 COMPACT_EVERY_S = 86400
 
 
@@ -185,6 +183,7 @@ class Monitor:
         self._closed = False
         self._snapshots_made = 0  # the account snapshots handed to the tray (under _lock)
         self._saver = StateSaver(lambda data: self._guard("save state", store.save_state, data))
+        self._history = HistoryReads(store, self._guard)
 
     # -- configuration changes (a reload: SIGHUP, the CLI, the settings window) ----------------
     def reconfigure(
@@ -235,15 +234,18 @@ class Monitor:
             with self._record_lock:  # close() and reconfigure() wait for it: see there
                 dropped = self._dropped(generation)
                 if dropped is None:
-                    self._guard("record history", self._store.record_balance, now, result.balance)
+                    recorded = self._guard(
+                        "record history", self._store.record_balance, now, result.balance
+                    )
+                    if recorded is not False:  # a row written (or perhaps: the write failed)
+                        self._history.recorded()
             if dropped is not None:
                 return self._unchanged(now, dropped)
-            since = now - FORECAST_WINDOW_S
-            samples = self._guard("read history", self._store.spending_samples, since) or []
+            samples = self._history.samples(now)
         knows_balance = self.state.balance is not None or (
             result is not None and result.balance is not None
         )
-        usage = self._read_usage(now) if knows_balance else (None, None)
+        usage = self._history.usage(now) if knows_balance else (None, None)
         with self._lock:
             dropped = self._dropped_locked(generation)
             # Reconfigured or closed while we read the history: drop it too.
@@ -266,6 +268,7 @@ class Monitor:
         if compact:
             # Retention: fold old rows into hourly/daily buckets (cheap once a day).
             self._guard("compact history", self._store.compact, now)
+            self._history.forget()
         self._show(snapshot)
         log.info(
             "poll: %s; next in %s (%s)",
@@ -456,12 +459,6 @@ class Monitor:
 
     def _save(self, *, wait: bool = False) -> None:
         self._saver.save(wait=wait)
-
-    def _read_usage(self, now: float) -> tuple[float | None, float | None]:
-        """Credits spent today and over the usage window, from the history (None: unknown)."""
-        today = self._guard("read usage", usage_today, self._store, now, None)
-        window = self._guard("read usage", self._store.usage_between, now - USAGE_WINDOW_S, now + 1)
-        return today, window
 
     def _read_recent_alerts(self) -> tuple[tuple[float, str], ...]:
         records = self._guard("read alerts", self._store.alerts, 0.0, RECENT_ALERTS) or []

@@ -5,11 +5,15 @@ One scheduler for all accounts, on one `Jobs` (jobs.py):
   the delay `core.pacing` chose (adaptive pacing cannot be expressed as a fixed interval).
   Each planned poll keeps `STAGGER_GAP_S` from the other accounts' (core/stagger.py), so
   accounts that share a network never fire in the same second.
-- `view-refresh` shows every account's view again periodically, so the age of a balance
-  shows even while a poll is stuck on the network.
+- `view-refresh` shows every account's view again when it next changes by time alone
+  ("resets in 3 h" becoming "2 h", the balance becoming outdated while a poll is stuck on the
+  network): the tray board says when (`plan_view`, core/view_clock.py), and at the latest
+  after `pacing.view_refresh`. Not a fixed tick: an idle tray does not wake to find nothing
+  changed (issue 20).
 - `clock-watchdog` compares the wall clock with `time.monotonic()` once a minute and polls
   every account at once after a jump of more than a minute: APScheduler does not notice sleep
-  or clock changes.
+  or clock changes. It runs in APScheduler's own thread (it only compares two clocks and
+  plans jobs), so its minute wakes one thread, not two.
 
 "Refresh now" joins a poll already in flight instead of starting a second one, and never
 polls before a 429's Retry-After has passed. Accounts come and go with reloads (`add`,
@@ -37,6 +41,8 @@ CLOCK_JUMP_S = 60.0
 #: How long stop() and remove() wait for a poll in flight (the monitor has cut its request
 #: by then).
 STOP_WAIT_S = 1.0
+#: The soonest the view is re-presented again (a burst of changes costs one wake-up).
+MIN_VIEW_GAP_S = 1.0
 
 
 def poll_job(name: str) -> str:
@@ -127,10 +133,12 @@ class PollScheduler:
         self._jobs: Jobs = jobs if jobs is not None else ApschedulerJobs()
         self.pacing = pacing
         self._gap = gap
-        self._lock = threading.Lock()  # guards the two dicts below
+        self._lock = threading.Lock()  # guards the fields below
         self._accounts: dict[str, AccountPolls] = {}
         #: When each account's next poll is planned, to keep the others' `gap` away.
         self._planned: dict[str, float] = {}
+        #: When the view refresh is planned (None: not planned).
+        self._view_at: float | None = None
         self._last_wall = clock()
         self._last_mono = monotonic()
 
@@ -139,8 +147,8 @@ class PollScheduler:
         """Start the jobs; every account added so far polls `first_delay` seconds from now
         (spaced apart), every account added later at once."""
         self._jobs.start()
-        self._jobs.run_every(WATCHDOG_JOB, WATCHDOG_INTERVAL_S, self._check_clock)
-        self._jobs.run_every(VIEW_JOB, self.pacing.view_refresh, self._refresh_views)
+        self._jobs.run_every(WATCHDOG_JOB, WATCHDOG_INTERVAL_S, self._check_clock, inline=True)
+        self.plan_view(None)
         for account in self.accounts():
             self.arm(account, first_delay)
 
@@ -211,7 +219,28 @@ class PollScheduler:
     def next_run(self, job_id: str) -> float | None:
         return self._jobs.next_run(job_id) if self._jobs.running else None
 
+    def plan_view(self, when: float | None) -> None:
+        """Re-present every account's view at `when` (None: nothing changes by time alone),
+        at the latest after `pacing.view_refresh`, never sooner than `MIN_VIEW_GAP_S` away."""
+        now = self.clock()
+        latest = now + self.pacing.view_refresh
+        at = latest if when is None else max(min(when, latest), now + MIN_VIEW_GAP_S)
+        with self._lock:
+            if not self._jobs.running:
+                return
+            if self._view_at is not None and now < self._view_at <= at:
+                # A refresh planned sooner stays: it re-plans when it runs. Each poll moves the
+                # moment its balance becomes outdated; re-planning for that would cost every
+                # poll a job change and a wake of APScheduler's thread (issue 20).
+                return
+            self._view_at = at
+            self._jobs.run_at(VIEW_JOB, at, self._refresh_views)
+
     def _refresh_views(self) -> None:
+        # The fallback first: the board plans an earlier time as the views are shown.
+        with self._lock:
+            self._view_at = None
+        self.plan_view(None)
         now = self.clock()
         for account in self.accounts():
             try:

@@ -260,3 +260,44 @@ def test_refresh_now_of_the_scheduler_polls_every_account() -> None:
     scheduler.refresh_now()
     jobs.advance(60)
     assert [m.polls for m in monitors] == [1, 1]
+
+
+def test_the_view_is_refreshed_when_it_changes_not_on_a_tick() -> None:
+    clock = Clock(1000.0)
+    jobs = ManualJobs(clock)
+    scheduler = PollScheduler(clock=clock, jobs=jobs)
+    monitor = released(delay=None)  # polls once, then waits for something to change
+    scheduler.add("A", monitor)  # type: ignore[arg-type]
+    scheduler.start()
+    jobs.advance(1)
+    scheduler.plan_view(1001.0 + 3000)  # the board: "resets in 51 min" becomes "50 min" then
+    jobs.advance(2999)
+    assert monitor.views == 0  # 50 idle minutes: not one refresh
+    jobs.advance(2)
+    assert monitor.views == 1
+    # Never sooner than a second away, and at the latest after pacing.view_refresh.
+    scheduler.plan_view(clock.now - 50)
+    assert jobs.next_run(VIEW_JOB) == clock.now + 1.0
+    # A later moment leaves the sooner refresh planned (a poll moves its stale moment each
+    # time); that refresh re-plans when it runs.
+    scheduler.plan_view(None)
+    assert jobs.next_run(VIEW_JOB) == clock.now + 1.0
+    jobs.advance(1)
+    assert monitor.views == 2
+    assert jobs.next_run(VIEW_JOB) == clock.now + scheduler.pacing.view_refresh
+    scheduler.plan_view(clock.now + 10 * scheduler.pacing.view_refresh)
+    assert jobs.next_run(VIEW_JOB) == clock.now + scheduler.pacing.view_refresh
+    scheduler.plan_view(clock.now + 60)  # sooner: planned
+    assert jobs.next_run(VIEW_JOB) == clock.now + 60
+
+
+def test_the_clock_watchdog_runs_in_the_schedulers_own_thread() -> None:
+    # One thread wakes each minute instead of the scheduler's and a pool worker's.
+    scheduler = PollScheduler()
+    scheduler.start()
+    try:
+        jobs = scheduler._jobs.scheduler  # type: ignore[attr-defined]
+        assert jobs.get_job(WATCHDOG_JOB).executor == "inline"
+        assert jobs.get_job(VIEW_JOB).executor == "default"  # it calls the tray: may block
+    finally:
+        scheduler.stop()
