@@ -289,7 +289,7 @@ class AccountsBox:
             if result.plan is None:
                 problem = next(iter(result.errors.values()))
                 return AccountOutcome(False, _("Not added: {problem}").format(problem=problem))
-            return add_account(host.paths, result.plan, host.environ)
+            return add_account(host.paths, result.plan, host.environ, host.lang)
 
         # The fields are checked here first, so a typo is marked at once, without a request.
         first = plan_add(settings, fields, replace_placeholder=True, lang=host.lang)
@@ -309,7 +309,7 @@ class AccountsBox:
         settings = host.settings
         self._start(
             host.lang.gettext("Testing {name}…").format(name=self._shown(name)),
-            lambda: check_account(host.paths, settings, name, host.environ),
+            lambda: check_account(host.paths, settings, name, host.environ, lang=host.lang),
             "account-test",
         )
 
@@ -330,7 +330,7 @@ class AccountsBox:
             plan = result.plan
             self._start(
                 _("Renaming {name}…").format(name=shown),
-                lambda: rename_account(host.paths, plan),
+                lambda: rename_account(host.paths, plan, host.lang),
                 "account-rename",
             )
             return None
@@ -359,7 +359,7 @@ class AccountsBox:
         def remove(_text: str) -> str | None:
             self._start(
                 _("Removing {name}…").format(name=shown),
-                lambda: remove_account(host.paths, plan),
+                lambda: remove_account(host.paths, plan, host.lang),
                 "account-remove",
             )
             return None

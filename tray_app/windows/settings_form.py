@@ -270,7 +270,7 @@ def _error_text(error: ApiError | ConfigError, lang: Language) -> str:
     from tray_app.api.client import ApiError, AuthError, RateLimited, ServerError, problem_of
 
     if not isinstance(error, ApiError):
-        return sentence(str(error))
+        return sentence(error.text(lang))
     problem = problem_of(error)
     if isinstance(error, AuthError):
         # Here the key was just typed: checking it is the first thing to do.
@@ -281,4 +281,5 @@ def _error_text(error: ApiError | ConfigError, lang: Language) -> str:
         return errors.labelled(problem, None, error.retry_after, lang)
     if isinstance(error, ServerError):
         return errors.labelled(problem, f"HTTP {error.status}", lang=lang)
-    return errors.labelled(problem, str(error), lang=lang)
+    # The client's words (a timeout, a refused connection) in the window's language too.
+    return errors.labelled(problem, error.text(lang), lang=lang)

@@ -22,6 +22,7 @@ from tray_app.core import fmt
 from tray_app.core.levels import Threshold
 from tray_app.demo.server import DEMO_KEY, Fault, SimulatedLensmorServer
 from tray_app.keys.key_store import KeySource, KeyStore, StoredKey
+from tray_app.support.i18n import language_from_environ
 from tray_app.windows.settings_actions import check_key, save_form
 from tray_app.windows.settings_form import (
     BADGE_STYLE_LABELS,
@@ -291,6 +292,20 @@ def test_an_unreachable_server_says_cannot_reach() -> None:
     assert not outcome.ok
     assert outcome.text.startswith("Cannot reach Lensmor: ")
     assert "connection refused" in outcome.text
+
+
+def test_an_unreachable_server_is_worded_in_the_windows_language() -> None:
+    german = language_from_environ({"LANG": "de_DE.UTF-8"})
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    outcome = check_key(f"http://127.0.0.1:{port}", DEMO_KEY, german)
+    assert not outcome.ok
+    # The client's own detail too, not only the label before it.
+    refused = german.gettext("connection refused")
+    assert refused != "connection refused"
+    assert refused in outcome.text
+    assert "cannot reach" not in outcome.text
 
 
 def test_a_bad_base_url_is_reported_not_raised() -> None:
