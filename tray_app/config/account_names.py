@@ -1,4 +1,5 @@
-"""Account names as people type them, and the file names the app derives from them.
+"""The file names the app derives from account names (whether two names are the same account:
+`core.account_label.name_key`).
 
 An account's history folder (`accounts/<slug>/`) and its key file (`api-keys/<slug>`) are named
 by `account_slug`, the one place that turns a name into a file name. The spelling is the name
@@ -24,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import unicodedata
 from urllib.parse import quote
 
 #: The longest file name most file systems allow (ext4, APFS, NTFS: 255).
@@ -33,13 +33,6 @@ MAX_FILE_NAME = 255
 #: for Windows' 260-character paths).
 _KEPT_OF_LONG = 96
 _WINDOWS_DEVICE = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])", re.ASCII)
-
-
-def name_key(name: str) -> str:
-    """What two names must not share to be different accounts: the same letters in another
-    case (`Work`, `work`) or another Unicode spelling (an accented letter typed as one
-    character or as a letter and an accent, full-width letters) name the same account."""
-    return unicodedata.normalize("NFKC", name).casefold()
 
 
 def account_slug(name: str, *, windows: bool | None = None) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from tray_app.config.account_names import name_key
 from tray_app.config.model import (
     DEFAULT_ACCOUNT,
     AccountConfig,
@@ -20,6 +19,7 @@ from tray_app.config.model import (
     validate_account_name,
     with_account_added,
 )
+from tray_app.core.account_label import name_key
 from tray_app.core.language import ENGLISH, Language
 
 

@@ -20,7 +20,6 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tray_app.config.account_names import name_key
 from tray_app.config.hooks import hooks_to_toml
 from tray_app.config.model import (
     DEFAULT_ACCOUNT,
@@ -31,6 +30,7 @@ from tray_app.config.model import (
     Settings,
 )
 from tray_app.config.parse import parse_settings
+from tray_app.core.account_label import name_key
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tray_app.config.account_names import name_key
+from tray_app.core import account_label
+from tray_app.core.account_label import name_key
 from tray_app.core.badge import BadgeStyle
 from tray_app.core.hook_names import ANY_EVENT
 from tray_app.core.language import ENGLISH, N_, Language, Phrase
@@ -61,7 +62,9 @@ class AlertSettings:
     notifications: bool = True
 
 
-DEFAULT_ACCOUNT = "default"
+#: The account of a config without [[accounts]]: core's spelling (core/account_label.py shows
+#: it as "Main"), here with the rest of the settings model for the config's users.
+DEFAULT_ACCOUNT = account_label.DEFAULT_ACCOUNT
 MAX_ACCOUNT_NAME = 40
 #: The keyring user name of the default account before issue 12; other accounts use their
 #: own name, so no account may be called this (it would read the default account's key).

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
+from tray_app.core.account_label import shown_name
 from tray_app.core.language import ENGLISH, Language
 from tray_app.core.view import (
     SEPARATOR,
@@ -102,7 +103,7 @@ def present_accounts(
             tz,
             lang,
             outdated=outdated,
-            account=chosen.name,
+            account=shown_name(chosen.name, names, lang),
         ),
         rows=rows,
     )
@@ -124,24 +125,29 @@ def _account_rows(
     lang: Language,
 ) -> tuple[MenuRow, ...]:
     return tuple(
-        _summary_row(name, snapshots.get(name), tz, lang)
+        _summary_row(name, shown_name(name, names, lang), snapshots.get(name), tz, lang)
         for name in menu_order(names, snapshots, pinned)
     )
 
 
 def _summary_row(
-    name: str, snapshot: AccountSnapshot | None, tz: dt.tzinfo | None, lang: Language
+    name: str,
+    shown: str,
+    snapshot: AccountSnapshot | None,
+    tz: dt.tzinfo | None,
+    lang: Language,
 ) -> MenuRow:
-    """ "Work: 800 of 10,000 credits · critical", its own rows in the submenu."""
+    """ "Work: 800 of 10,000 credits · critical", its own rows in the submenu. `shown`: the
+    name as people see it ("Main"); the row's slot keeps the real `name`."""
     _ = lang.gettext
     own = _own_rows(snapshot, tz, lang)
     level = None if snapshot is None else snapshot.level
     if snapshot is None or snapshot.state.balance is None or level is None:
         # No balance yet: what the account's status row says ("Checking…", "Key rejected").
-        text = _("{account}: {status}").format(account=name, status=own[0].text)
+        text = _("{account}: {status}").format(account=shown, status=own[0].text)
     else:
         text = _("{account}: {balance} · {level}").format(
-            account=name,
+            account=shown,
             balance=amounts(snapshot.state.balance, lang),
             level=level_name(level, lang),
         )
@@ -153,6 +159,9 @@ def _pin_row(names: Sequence[str], pinned: str | None, lang: Language) -> MenuRo
     pinned = pinned if pinned in names else None
     choices = (
         MenuRow(_("Closest to running out"), PinAccount(None), checked=pinned is None),
-        *(MenuRow(name, PinAccount(name), checked=pinned == name) for name in names),
+        *(
+            MenuRow(shown_name(name, names, lang), PinAccount(name), checked=pinned == name)
+            for name in names
+        ),
     )
     return MenuRow(_("Show on the icon"), children=choices)

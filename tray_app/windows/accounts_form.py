@@ -13,10 +13,8 @@ import enum
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from tray_app.config.account_names import name_key
 from tray_app.config.account_rules import account_to_rename, check_new_name, with_new_account
 from tray_app.config.model import (
-    DEFAULT_ACCOUNT,
     AccountConfig,
     ConfigError,
     Settings,
@@ -24,24 +22,16 @@ from tray_app.config.model import (
     without_account,
 )
 from tray_app.config.urls import validate_base_url
-from tray_app.core.language import ENGLISH, N_, Language
+from tray_app.core import account_label
+from tray_app.core.language import ENGLISH, Language
 from tray_app.keys.key_store import InvalidKey, StoredKey, normalise_key
-
-#: What the window calls the account nobody named: the config file (and the files named after
-#: it) call it "default", a word for programmers.
-MAIN_ACCOUNT = N_("Main")
 
 
 def shown_name(name: str, settings: Settings | None, lang: Language = ENGLISH) -> str:
-    """The account's name as the window shows it: the one the user gave, or "Main" (in `lang`)
-    for the unnamed "default" account, unless another account is called that. Only what is
-    shown: plans and the config file keep the real name."""
-    if name != DEFAULT_ACCOUNT:
-        return name
-    main = lang.gettext(MAIN_ACCOUNT)
+    """The account's name as the window shows it (core/account_label.py: "Main" for the
+    unnamed "default" account, as the tray menu shows it too)."""
     names = settings.account_names if settings is not None else ()
-    taken = any(name_key(other) == name_key(main) for other in names)
-    return name if taken else main
+    return account_label.shown_name(name, names, lang)
 
 
 class AccountField(str, enum.Enum):

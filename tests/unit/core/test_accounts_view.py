@@ -305,6 +305,34 @@ def test_the_combined_view_speaks_the_users_language() -> None:
     assert "Im Symbol anzeigen" in texts(combined.rows)
 
 
+def test_the_unnamed_account_is_main_in_the_menu_as_in_the_settings_window() -> None:
+    from tray_app.support.i18n import language_from_environ
+
+    german = language_from_environ({"LANG": "de_DE.UTF-8"})
+    main = german.gettext("Main")
+    assert main != "Main"
+    snapshots = {"default": snap("default", 800), "Work": snap("Work", 9_000)}
+    combined = present_accounts(["default", "Work"], snapshots, None, lang=german)
+    assert combined is not None
+    assert combined.title.startswith(f"Lensmor — {main}: 800")
+    summary = combined.rows[0]
+    assert summary.text.startswith(f"{main}: 800")
+    assert summary.slot == "account:default"  # the menu id keeps the real name
+    pin = next(row for row in combined.rows if row.text == german.gettext("Show on the icon"))
+    assert [(r.text, r.action) for r in pin.children[1:]] == [
+        (main, PinAccount("default")),
+        ("Work", PinAccount("Work")),
+    ]
+    # An account the user named "Main" keeps that name; the unnamed one is then "default".
+    taken = {"default": snap("default", 800), "Main": snap("Main", 9_000)}
+    both = present_all(*taken.values())
+    assert both is not None
+    assert texts(both.rows)[:2] == [
+        "default: 800 of 10,000 credits (8%) · low",
+        "Main: 9,000 of 10,000 credits (90%) · ok",
+    ]
+
+
 def test_two_accounts_with_recent_alerts_get_distinct_menu_ids() -> None:
     from tray_app.tray.sni.menu_model import MenuIds, build_menu
 

@@ -9,8 +9,8 @@ import time
 from tray_app.cli.cached_state import CachedStateError, read_saved_state
 from tray_app.cli.doctor.context import FAIL, OK, WARN, Context
 from tray_app.cli.guard_args import DEFAULT_MAX_AGE_S
-from tray_app.config.account_names import name_key
 from tray_app.core import fmt
+from tray_app.core.account_label import name_key
 from tray_app.core.doctor import CheckResult
 from tray_app.core.language import N_
 from tray_app.notify.hooks import program_missing
