@@ -13,8 +13,8 @@ from __future__ import annotations
 import pytest
 
 from tests.desktop.settings_dialog_rig import KEY, Dialog, config_path, dialog_env
+from tray_app.core.account_label import MAIN_ACCOUNT
 from tray_app.support.i18n import language_for
-from tray_app.windows.accounts_form import MAIN_ACCOUNT
 from tray_app.windows.settings_pages import ERROR_MARK, PAGE_LABELS, Page
 
 from .harness import DesktopSession
