@@ -178,3 +178,41 @@ def test_with_the_running_app_the_guard_asks_nothing(
         assert run_cli(home, "guard", "--min", "5000").code == 0
         assert _requests(server) - before <= 2  # only the app's own polls, if any
         assert run_cli(home, "guard", "--min", "5000", "--max-age", "0s").code == 1
+
+
+def test_min_percent_of_an_account_with_no_total_cannot_tell(
+    home: Home, server: SimulatedLensmorServer, tmp_path: Path
+) -> None:
+    _save(home, Balance(0, 0, 0, 0, 0, 0, None), age=5)
+    marker = tmp_path / "ran"
+    result = run_cli(home, "guard", "--min-percent", "10", "--", "touch", str(marker))
+    assert result.code == 69, result.err
+    assert not marker.exists()
+    assert len(result.err.strip().splitlines()) == 1
+    assert "totalAmount is 0" in result.err
+    assert run_cli(home, "guard", "--min-percent", "10", "--fail-open").code == 0
+
+
+def test_max_age_0_asks_the_api_even_for_a_balance_from_the_near_future(
+    home: Home, server: SimulatedLensmorServer
+) -> None:
+    _save(home, _balance(2_000), age=-30)  # stamped 30 s ahead: a clock a little off
+    asked = run_cli(home, "guard", "--min", "5000", "--max-age", "0", "--json")
+    assert json.loads(asked.out)["source"] == "request"
+    assert asked.code == 0
+    assert _requests(server) == 1
+
+
+def test_the_command_gets_default_signals_and_no_key(
+    home: Home, server: SimulatedLensmorServer
+) -> None:
+    # `yes | head -1`: with SIGPIPE still ignored, yes would print "Broken pipe" and fail.
+    script = "yes | head -1; env | grep -c LENSMOR_API_KEY || true; grep SigIgn /proc/self/status"
+    ran = run_cli(home, "guard", "--min", "1", "--", "sh", "-c", f"exec sh -c '{script}' 2>&1")
+    assert ran.code == 0, ran.err
+    lines = ran.out.splitlines()
+    assert lines[0] == "y"
+    assert lines[1] == "0"  # the key is not in the command's environment
+    assert "Broken pipe" not in ran.out + ran.err
+    ignored = int(lines[2].split()[1], 16)
+    assert not ignored & (1 << (13 - 1))  # SIGPIPE

@@ -11,7 +11,9 @@ Exit codes (cli/exits.py): 0 enough · 1 below · 3 key missing or rejected · 6
 · 69 cannot tell (offline, rate limited, no config), 0 instead with `--fail-open`. With
 `-- COMMAND` the command replaces this process (exec, no shell) only when the answer is 0,
 so its status is the exit status (126: it cannot be run, 127: not found); otherwise one line
-on stderr says why it was not run.
+on stderr says why it was not run. The command gets this environment without LENSMOR_API_KEY,
+and SIGPIPE/SIGXFSZ back at their defaults (Python ignores them; exec would keep that).
+`--min-percent` of an account whose totalAmount is 0 cannot tell (69): there is no share.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -43,6 +46,7 @@ from tray_app.core import fmt
 from tray_app.core.balance import Balance
 from tray_app.core.language import N_, Language
 from tray_app.core.state import Problem
+from tray_app.keys.key_store import ENV_VAR as KEY_ENV_VAR
 
 
 @dataclass(frozen=True)
@@ -73,8 +77,9 @@ def cmd_guard(args: argparse.Namespace) -> int:
         return code
     sys.stdout.flush()
     sys.stderr.flush()
+    _restore_default_signals()
     try:
-        os.execvp(command[0], command)  # noqa: S606 - no shell, by design
+        os.execvpe(command[0], command, _child_environment())  # noqa: S606 - no shell
     except FileNotFoundError:
         print_error(lang.gettext("{program}: command not found").format(program=command[0]))
         return EXIT_NOT_FOUND
@@ -86,6 +91,22 @@ def cmd_guard(args: argparse.Namespace) -> int:
         )
         return EXIT_CANNOT_RUN
     return EXIT_OK  # pragma: no cover - exec does not return
+
+
+def _restore_default_signals() -> None:
+    """Python ignores SIGPIPE and SIGXFSZ, and an ignored signal stays ignored across exec:
+    `guard ... -- yes | head -1` would end in "Broken pipe" errors instead of quietly."""
+    for name in ("SIGPIPE", "SIGXFSZ"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            signal.signal(number, signal.SIG_DFL)
+
+
+def _child_environment() -> dict[str, str]:
+    """This process's environment without the API key: the command never gets the secret."""
+    env = dict(os.environ)
+    env.pop(KEY_ENV_VAR, None)
+    return env
 
 
 def _verdict(args: argparse.Namespace, lang: Language, now: float) -> Verdict:
@@ -111,6 +132,23 @@ def _verdict(args: argparse.Namespace, lang: Language, now: float) -> Verdict:
             code = EXIT_KEY if exc.code == EXIT_KEY else EXIT_GUARD_UNKNOWN
             return Verdict(code, name, source=source, reason=str(exc), line=exc.text(lang))
         age = max(0.0, time.time() - fetched_at)
+    if args.min is None and balance.total_amount <= 0:
+        # A share of nothing is 0, and "0 left >= 0 needed" would say yes with no credits.
+        return Verdict(
+            EXIT_GUARD_UNKNOWN,
+            name,
+            balance,
+            source=source,
+            age=age,
+            reason=(
+                "the account's totalAmount is 0, so --min-percent has nothing to measure; "
+                "use --min N"
+            ),
+            line=lang.gettext(
+                "{account}: the account's totalAmount is 0, so --min-percent has nothing to "
+                "measure; use --min N"
+            ).format(account=name),
+        )
     need = args.min if args.min is not None else args.min_percent * balance.total_amount / 100
     enough = balance.total_balance >= need
     left = fmt.credits(balance.total_balance, lang)
@@ -158,6 +196,8 @@ def _saved_balance(
     if state.balance is None or state.fetched_at is None or state.problem is Problem.KEY_REJECTED:
         return None
     age = now - state.fetched_at
+    if max_age <= 0:  # --max-age 0: always ask the API
+        return None
     if not -60 <= age <= max_age:  # from the future: a clock that jumped; ask the API
         return None
     return state.balance, max(0.0, age)
