@@ -79,12 +79,14 @@ def stand_in() -> Iterator[StandIn]:
 
 
 def _fake(home: Home, program: str) -> Path:
-    """`program` on the home's PATH: records its argv and stdin under home/<program>.*."""
+    """`program` on the home's PATH: records its argv, stdin and environment under
+    home/<program>.*."""
     bin_dir = home.root / "fakebin"
     bin_dir.mkdir(exist_ok=True)
     script = bin_dir / program
     argv, stdin = home.root / f"{program}.argv", home.root / f"{program}.stdin"
-    script.write_text(f'#!/bin/sh\necho "$@" >> {argv}\ncat >> {stdin}\n')
+    env = home.root / f"{program}.env"
+    script.write_text(f'#!/bin/sh\necho "$@" >> {argv}\ncat >> {stdin}\nenv >> {env}\n')
     script.chmod(0o755)
     home.env["PATH"] = f"{bin_dir}:{home.env['PATH']}"
     return home.root / program
@@ -128,7 +130,12 @@ def test_webhook_recipe_posts_slack_style_text(home: Home, stand_in: StandIn) ->
 
 def test_email_recipe_hands_sendmail_a_mail_with_the_title_as_subject(home: Home) -> None:
     recorded = _fake(home, "sendmail")
-    home.write_config(snippets()["hook-email"])
+    assert "/usr/sbin/sendmail -t" in snippets()["hook-email"]  # not on a user's PATH
+    home.write_config(
+        snippets()["hook-email"].replace(
+            "/usr/sbin/sendmail", str(recorded.parent / "fakebin" / "sendmail")
+        )
+    )
     result = run_cli(home, "hooks", "test", "rejected_key", env={"LANG": "de_DE.UTF-8"})
     assert result.code == 0, result.out + result.err
     assert recorded.with_suffix(".argv").read_text().split() == ["-t"]
@@ -142,6 +149,11 @@ def test_email_recipe_hands_sendmail_a_mail_with_the_title_as_subject(home: Home
 
 def test_systemd_recipe_stops_the_timer_when_low_and_starts_it_when_renewed(home: Home) -> None:
     recorded = _fake(home, "systemctl")
+    session = {
+        "XDG_RUNTIME_DIR": str(home.root / "run"),
+        "DBUS_SESSION_BUS_ADDRESS": f"unix:path={home.root / 'run' / 'bus'}",
+    }
+    home.env.update({**session, "LENSMOR_API_KEY": KEY})
     home.write_config(snippets()["hook-systemd"])
     assert run_cli(home, "hooks", "test", "critical").code == 0
     assert run_cli(home, "hooks", "test", "renewed").code == 0
@@ -150,6 +162,10 @@ def test_systemd_recipe_stops_the_timer_when_low_and_starts_it_when_renewed(home
         "--user stop unlock-batch.timer",
         "--user start unlock-batch.timer",
     ]
+    # What systemctl --user needs to reach the user manager arrives; the key does not.
+    env = recorded.with_suffix(".env").read_text().splitlines()
+    assert {f"{name}={value}" for name, value in session.items()} <= set(env)
+    assert not any("LENSMOR_API_KEY" in line or KEY in line for line in env)
 
 
 def test_the_nightly_guard_runs_the_batch_only_with_enough_credits(home: Home) -> None:

@@ -26,7 +26,14 @@ from tray_app.demo.server import SimulatedAccount, SimulatedLensmorServer
 from tray_app.notify.hooks import HookRunner
 
 HOUR = 3600.0
-HOOK_ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+HOOK_ENV = {
+    "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+    "LANG": "C.UTF-8",
+    "XDG_RUNTIME_DIR": "/run/user/4242",
+    "DBUS_SESSION_BUS_ADDRESS": "unix:path=/run/user/4242/bus",
+    "LENSMOR_API_KEY": "uak_neverneverneverneverever0000",  # must not reach a hook
+    "PYTHONPATH": "/nowhere",  # nor anything else of the app's
+}
 
 
 @pytest.fixture
@@ -95,13 +102,18 @@ def test_every_event_kind_runs_its_hook_once_with_the_documented_json(
         assert env["LENSMOR_ACCOUNT"] == "default"
         # Built from scratch: nothing of this process's environment but what is listed
         # (Python itself adds LC_CTYPE when it coerces the C locale, PEP 538).
+        # XDG_RUNTIME_DIR and DBUS_SESSION_BUS_ADDRESS pass through (the session's sockets).
         assert set(env) - {"LC_CTYPE"} == {
             "PATH",
             "HOME",
             "LANG",
             "LENSMOR_EVENT",
             "LENSMOR_ACCOUNT",
+            "XDG_RUNTIME_DIR",
+            "DBUS_SESSION_BUS_ADDRESS",
         }
+        assert env["DBUS_SESSION_BUS_ADDRESS"] == HOOK_ENV["DBUS_SESSION_BUS_ADDRESS"]
+        assert HOOK_ENV["LENSMOR_API_KEY"] not in env.values()
     by_event = {run["payload"]["event"]: run["payload"] for run in runs}
     assert by_event["low"]["thresholds"] == ["20%"]
     assert by_event["low"]["level"] == "low"
@@ -179,10 +191,15 @@ def test_a_hook_that_never_ends_is_killed_at_its_timeout_and_the_monitor_answers
         monitor.refresh_view(rig.clock.now)
         assert time.monotonic() - began < 0.5
     poll_until(lambda: not _alive(hook_pid) and not _alive(child_pid), 10, "the hook killed")
-    assert runner.running() == 0
+    # The worker forgets the process just after reaping it: a moment after it is gone.
+    poll_until(lambda: runner.running() == 0, 5, "the runner to forget the hook")
     poll_until(lambda: rig.hooks.failures, 5, "the failure reported")  # type: ignore[union-attr]
+    poll_until(
+        lambda: "killed after 1 s" in rig.tray.snapshots[-1].extras.recent_alerts[0][1],
+        5,
+        "the failure under Recent alerts",
+    )
     recent = rig.tray.snapshots[-1].extras.recent_alerts
-    assert "killed after 1 s" in recent[0][1]
     assert "low" in recent[0][1]
     assert rig.store is not None
     assert rig.store.alerts(0.0, 5)[0].kind == "hook_failed"

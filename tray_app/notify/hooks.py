@@ -6,8 +6,10 @@ hook that outlives its `timeout` is killed with everything it started. A hook ge
 
 - on stdin, one JSON object (core/hook_events.py, `HookEvent.payload`), then end of file;
 - an environment built from scratch: PATH, HOME, LANG (the language the app speaks),
-  LENSMOR_EVENT and LENSMOR_ACCOUNT. Nothing else of the app's environment reaches it, so
-  never LENSMOR_API_KEY, and the key is in neither the JSON nor the argv (the user's own);
+  LENSMOR_EVENT and LENSMOR_ACCOUNT, and XDG_RUNTIME_DIR and DBUS_SESSION_BUS_ADDRESS when the
+  app has them (not secrets: where the session's sockets are, which `systemctl --user` and
+  `notify-send` need to reach the session). Nothing else of the app's environment reaches it,
+  so never LENSMOR_API_KEY, and the key is in neither the JSON nor the argv (the user's own);
 - its stdout and stderr in temporary files (a chatty hook cannot fill a pipe and hang, nor
   fill the memory): their first lines are what `hooks test` prints and the log keeps.
 
@@ -44,6 +46,10 @@ MAX_WAITING = 100
 #: How much of a hook's stdout and stderr is read back.
 _READ_BACK = 4096
 _LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
+#: Passed through as they are: where the user's session bus and runtime sockets are. Not
+#: secrets (any process of the user can list them), and without them `systemctl --user` and
+#: `notify-send` cannot reach the session.
+_SESSION_VARIABLES = ("XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS")
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,7 @@ def hook_environment(event: HookEvent, environ: Mapping[str, str]) -> dict[str, 
     home = environ.get("HOME") or os.path.expanduser("~")
     if home and home != "~":
         env["HOME"] = home
+    env.update({name: environ[name] for name in _SESSION_VARIABLES if environ.get(name)})
     return env
 
 

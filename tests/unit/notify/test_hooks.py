@@ -34,6 +34,17 @@ def test_the_environment_is_made_from_scratch() -> None:
     }
 
 
+def test_the_session_bus_and_runtime_dir_pass_through_the_key_never() -> None:
+    session = {
+        "XDG_RUNTIME_DIR": "/run/user/1000",
+        "DBUS_SESSION_BUS_ADDRESS": "unix:path=/run/user/1000/bus",
+    }
+    env = hook_environment(EVENT, {**ENV, **session, "LENSMOR_API_KEY": "uak_secret"})
+    assert {name: env.get(name) for name in session} == session
+    assert "LENSMOR_API_KEY" not in env
+    assert "uak_secret" not in env.values()
+
+
 def test_stdin_is_the_json_and_the_first_lines_come_back() -> None:
     code = (
         "import json, os, sys; e = json.load(sys.stdin); "
