@@ -13,8 +13,10 @@ hook that outlives its `timeout` is killed with everything it started. A hook ge
 - its stdout and stderr in temporary files (a chatty hook cannot fill a pipe and hang, nor
   fill the memory): their first lines are what `hooks test` prints and the log keeps.
 
-Each outcome is logged (the program's name only: an argv may hold a token); a failure is
-also handed to the `on_failure` callback, which the monitor turns into a "Recent alerts" row.
+Each outcome is logged (the program's name only: an argv may hold a token); a failure, or a
+run dropped because `MAX_WAITING` runs already wait, is also handed to the `on_failure`
+callback, which the monitor turns into a "Recent alerts" row. Runs still waiting at quit are
+dropped too, each logged.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class HookOutcome:
     stdout: str = ""  # the first line of each
     stderr: str = ""
     seconds: float = 0.0
+    dropped: int = 0  # not run: this many runs were already waiting (MAX_WAITING)
 
     @property
     def ok(self) -> bool:
@@ -75,6 +78,8 @@ class HookOutcome:
 
     def describe(self) -> str:
         """One English line for the log and `hooks test --json`: how it ended, no argv."""
+        if self.dropped:
+            return f"not run: {self.dropped} hook runs were already waiting"
         if self.missing:
             return f"could not start: {self.missing}"
         if self.timed_out:
@@ -85,6 +90,10 @@ class HookOutcome:
     def failure_text(self, lang: Language) -> str:
         """The "Recent alerts" row of a failed run, in the user's language."""
         _ = lang.gettext
+        if self.dropped:
+            return _("Hook {program} not run on {event}: {count} hook runs were waiting").format(
+                program=self.program, event=self.event.event, count=self.dropped
+            )
         if self.missing:
             why = _("could not start it ({reason})").format(reason=self.missing)
         elif self.timed_out:
@@ -248,13 +257,7 @@ class HookRunner:
                     self._jobs.put_nowait((hook, event, on_failure))
                     queued += 1
                 except queue.Full:
-                    log.warning(
-                        "hook %s for %s (%s) dropped: %d hooks are already waiting",
-                        os.path.basename(hook.command[0]),
-                        event.event,
-                        event.account,
-                        MAX_WAITING,
-                    )
+                    self._report(HookOutcome(hook, event, None, dropped=MAX_WAITING), on_failure)
         return queued
 
     def close(self, grace: float = 2.0) -> None:
@@ -265,9 +268,17 @@ class HookRunner:
             workers = list(self._workers)
         while True:
             try:
-                self._jobs.get_nowait()
+                job = self._jobs.get_nowait()
             except queue.Empty:
                 break
+            if job is not None:
+                hook, event, _on_failure = job
+                log.warning(
+                    "hook %s for %s (%s) not run: the app quit before its turn",
+                    HookOutcome(hook, event, None).program,
+                    event.event,
+                    event.account,
+                )
         for _worker in workers:
             try:
                 self._jobs.put_nowait(None)
@@ -324,7 +335,9 @@ class HookRunner:
         if outcome.ok:
             log.info("%s: exit status 0 in %.1f s", what, outcome.seconds)
             return
-        log.warning("%s failed: %s", what, outcome.describe())
+        log.warning(
+            "%s %s: %s", what, "dropped" if outcome.dropped else "failed", outcome.describe()
+        )
         if on_failure is not None:
             try:
                 on_failure(outcome)

@@ -5,15 +5,25 @@ at most MAX_RUNNING run at once, and quitting kills what still runs."""
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from tests.support.waiting import poll_until
 from tray_app.config.model import HookConfig
 from tray_app.core.hook_events import HookEvent
 from tray_app.core.language import ENGLISH
-from tray_app.notify.hooks import MAX_RUNNING, HookOutcome, HookRunner, hook_environment, run_hook
+from tray_app.notify.hooks import (
+    MAX_RUNNING,
+    MAX_WAITING,
+    HookOutcome,
+    HookRunner,
+    hook_environment,
+    run_hook,
+)
 
 EVENT = HookEvent("low", "Work", "k1", "Lensmor credits low", "1,000 left.", 1.8e9, None, None)
 ENV = {"PATH": "/usr/bin:/bin", "HOME": "/home/someone", "LANG": "fr_FR.UTF-8"}
@@ -133,3 +143,28 @@ def test_closing_kills_a_hook_still_running(tmp_path: Path) -> None:
     runner.close(grace=0.2)
     poll_until(lambda: not _running(int(pid_file.read_text())), 5, "the hook killed at quit")
     assert runner.submit([_python("")], [EVENT]) == 0  # closed: nothing more runs
+
+
+def test_runs_past_a_full_queue_are_reported_and_those_waiting_at_quit_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    gate = tmp_path / "go"
+    code = f"import os, time\nwhile not os.path.exists({str(gate)!r}): time.sleep(0.02)\n"
+    runner = HookRunner(ENV, max_running=1)
+    failures: list[HookOutcome] = []
+    caplog.set_level(logging.INFO, logger="tray_app.notify.hooks")
+    try:
+        submitted = MAX_WAITING + 5
+        queued = runner.submit([_python(code, timeout=30)], [EVENT] * submitted, failures.append)
+        dropped = [outcome for outcome in failures if outcome.dropped]
+        assert queued < submitted
+        assert len(dropped) == submitted - queued
+        assert dropped[0].failure_text(ENGLISH) == (
+            f"Hook {Path(sys.executable).name} not run on low: {MAX_WAITING} hook runs were waiting"
+        )
+        assert "dropped" in caplog.text
+    finally:
+        runner.close(grace=0.2)
+    at_quit = [r for r in caplog.records if "the app quit before its turn" in r.getMessage()]
+    assert len(at_quit) >= MAX_WAITING - 1
+    assert f"hook {Path(sys.executable).name} for low (Work)" in at_quit[0].getMessage()
