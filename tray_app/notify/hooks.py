@@ -152,6 +152,11 @@ def run_hook(
         on_start(proc)
         try:
             timed_out = _feed_and_wait(proc, data, hook.timeout)
+        except BaseException:
+            # Ctrl-C in `hooks test` (or any interruption): the hook is in its own session,
+            # out of the terminal's reach, so it would run on after us. Kill its group.
+            kill_group(proc)
+            raise
         finally:
             on_end(proc)
         return HookOutcome(

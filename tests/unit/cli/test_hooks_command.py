@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import Home, run_cli
 from tests.support.hook_recorder import recorder_command, records
+from tests.support.waiting import poll_until
 
 
 def test_list_names_each_hook_and_a_missing_program(home: Home) -> None:
@@ -55,3 +60,37 @@ def test_test_runs_the_matching_hooks_with_a_sample_event(home: Home) -> None:
     unknown = run_cli(home, "hooks", "test", "low", "--account", "Nobody")
     assert unknown.code == 2
     assert "no account named 'Nobody'" in unknown.err
+
+
+def test_ctrl_c_during_hooks_test_kills_the_hook_too(home: Home) -> None:
+    pid_file = home.root / "hook.pid"
+    code = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(300)"
+    home.write_config(
+        f'[[hooks]]\non = ["*"]\ncommand = [{json.dumps(sys.executable)}, "-c", "{code}"]\n'
+        "timeout = 300\n"
+    )
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "tray_app", "hooks", "test", "low"],
+        env=home.env,
+        cwd=home.root,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        hook = int(poll_until(lambda: pid_file.exists() and pid_file.read_text(), 20, "the hook"))
+        cli.send_signal(signal.SIGINT)  # the terminal's Ctrl-C: not to the hook's own session
+        assert cli.wait(timeout=20) == 130
+        poll_until(lambda: not _alive(hook), 10, "the hook killed with the command")
+    finally:
+        cli.kill()
+        cli.wait()
+        if pid_file.exists() and _alive(int(pid_file.read_text())):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)  # not left behind on a failure
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
