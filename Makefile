@@ -52,9 +52,10 @@ catalogs:
 	$(VENV)/bin/pybabel update -i tray_app/locale/lensmor-tray.pot -d tray_app/locale \
 		-D lensmor-tray --width=100
 	# argparse's own words ("usage: ", its errors), from the argparse.py of this Python
-	# (cli/argparse_language.py).
+	# (cli/argparse_language.py); its version is the template's (tests/project/test_catalogs.py).
 	$(VENV)/bin/pybabel extract --no-default-keywords -k _ -k ngettext:1,2 --no-location \
 		--sort-output --width=100 --project=argparse -o tray_app/locale/argparse.pot \
+		--version="$$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
 		"$$($(PY) -c 'import argparse; print(argparse.__file__)')"
 	$(VENV)/bin/pybabel update -i tray_app/locale/argparse.pot -d tray_app/locale \
 		-D argparse --width=100
