@@ -10,7 +10,8 @@ extracted from argparse.py by `make catalogs`), loaded like our own (support/i18
 it builds the parser (titles and the -h help are worded in the constructor) and while it
 parses, prints help or reports an error, and restores argparse's own functions after, so no
 state outlives the call and English parsers elsewhere in the process are untouched. The CLI
-parses once per process, on one thread; the swap is not meant for parsers used from threads.
+parses once per process, on one thread; parsers used from threads take turns (one lock, held
+for the whole block), so no thread can leave another's language installed.
 A message argparse words differently in another Python version than the catalogs were
 extracted from stays English (the catalogs follow the Python the project is built with).
 """
@@ -21,6 +22,7 @@ import argparse
 import contextlib
 import functools
 import gettext
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 
@@ -36,6 +38,14 @@ def argparse_words(lang: Language) -> gettext.NullTranslations | None:
     return argparse_catalog(lang)
 
 
+class _Lending:
+    """Who may swap argparse's functions: one thread at a time, for its whole block. Without
+    it, thread B could save A's German functions as "argparse's own" and put them back after
+    A restored the real ones. Re-entrant: a parser's error() runs inside its parse_args()."""
+
+    lock = threading.RLock()
+
+
 @contextlib.contextmanager
 def speaking(words: gettext.NullTranslations | None) -> Iterator[None]:
     """argparse's module functions `_` and `ngettext` from `words` for the `with` block."""
@@ -43,12 +53,13 @@ def speaking(words: gettext.NullTranslations | None) -> Iterator[None]:
         yield
         return
     module: Any = argparse
-    saved = module._, module.ngettext
-    module._, module.ngettext = words.gettext, words.ngettext
-    try:
-        yield
-    finally:
-        module._, module.ngettext = saved
+    with _Lending.lock:
+        saved = module._, module.ngettext
+        module._, module.ngettext = words.gettext, words.ngettext
+        try:
+            yield
+        finally:
+            module._, module.ngettext = saved
 
 
 class TranslatedParser(argparse.ArgumentParser):
