@@ -85,7 +85,8 @@ class TrayProcess:
         env = {**home.env, "LENSMOR_TRAY_PACING": "demo"}
         for name in ("DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS"):
             env.pop(name, None)
-        self.log_file = Path(run_cli(home, "paths").out.split("logs:", 1)[1].strip())
+        paths = run_cli(home, "paths", env={"LC_ALL": "C.UTF-8"}).out  # English labels
+        self.log_file = Path(paths.split("logs:", 1)[1].strip())
         self.proc = subprocess.Popen(
             [sys.executable, *program, "run"],
             env=env,

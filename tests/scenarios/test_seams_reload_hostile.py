@@ -133,3 +133,25 @@ def test_the_settings_window_reloads_whatever_its_exit_code(
         app._on_action(Action.SETTINGS)  # the menu's Settings… row
         poll_until(lambda: names_running(app) == ["Work", "Home"], 60, "the reload")
         poll_until(lambda: requests_of(server, "Home"), 20, "Home polled")
+
+
+def test_a_config_not_reloaded_is_logged_in_english_and_said_in_german(
+    home: Home, server: SimulatedLensmorServer
+) -> None:
+    home.env["LANG"] = "de_DE.UTF-8"
+    write_config(home, server, ["Work"])
+    store_key(home, "Work", WORK_KEY)
+    with tray_process(home) as tray:
+        tray.wait_started()
+        tray.wait_for(lambda: requests_of(server, "Work"), 20, "Work's first poll")
+        home.config_file.write_text(home.config_file.read_text() + "poll_interval = 'soon'\n")
+        tray.send(signal.SIGHUP)
+        tray.wait_for(lambda: "[config-invalid]" in tray.log(), 20, "the notification")
+        log = tray.log()
+        err = tray.stop()
+    # The log stays English for whoever reads it later; the person at the terminal reads German.
+    [logged] = [line for line in log.splitlines() if "config not reloaded, still using" in line]
+    assert "unknown key 'accounts[0].poll_interval'" in logged
+    assert "unbekannter" not in logged
+    assert "Konfiguration nicht neu geladen, die bisherige gilt weiter: " in err
+    assert "unbekannter Schlüssel 'accounts[0].poll_interval'" in err

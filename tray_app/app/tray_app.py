@@ -330,7 +330,7 @@ class TrayApp:
         try:
             settings = self._load_settings()
         except ConfigError as exc:
-            self._config_not_reloaded(exc.text(self.lang))
+            self._config_not_reloaded(exc)
             return
         self._refused_config = None
         names = settings.account_names
@@ -344,18 +344,25 @@ class TrayApp:
         plan = self.accounts.follow(settings, credentials, let_go)
         log.info("reloaded the config and the keys (%d accounts: %s)", len(names), plan)
 
-    def _config_not_reloaded(self, detail: str) -> None:
+    def _config_not_reloaded(self, exc: ConfigError) -> None:
         """A config that became invalid: the tray keeps running on the one it has, and says
-        so where the person who changed it will see it (once per problem, not per SIGHUP)."""
+        so where the person who changed it will see it (once per problem, not per SIGHUP):
+        on stderr and in a notification in their language, in the log in English."""
         from tray_app.app.reload import config_not_reloaded
 
+        detail = str(exc)
         if detail == self._refused_config:
             log.info("config still not reloaded: %s", detail)
             return
         self._refused_config = detail
-        self._say(f"config not reloaded, still using the previous one: {detail}")
+        log.warning("config not reloaded, still using the previous one: %s", detail)
+        text = exc.text(self.lang)
+        line = self.lang.gettext(
+            "config not reloaded, still using the previous one: {detail}"
+        ).format(detail=text)
+        print(f"lensmor-tray: {line}", file=sys.stderr, flush=True)
         if self._notifier is not None:
-            self._notifier.send(config_not_reloaded(detail, self.lang))
+            self._notifier.send(config_not_reloaded(text, self.lang))
 
     # -- start at login ------------------------------------------------------------------------
     def _init_autostart(self) -> None:

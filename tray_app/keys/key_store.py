@@ -34,6 +34,7 @@ from pathlib import Path
 from tray_app.config.model import DEFAULT_ACCOUNT
 from tray_app.config.paths import account_key_file
 from tray_app.core.fmt import mask_key
+from tray_app.core.language import ENGLISH, N_, Language
 from tray_app.keys.key_lock import KeySaveBusy, key_save_lock
 from tray_app.support.atomic_files import write_private_file
 from tray_app.support.bounded import CallTimedOut, call_with_timeout
@@ -55,7 +56,16 @@ class KeySource(str, enum.Enum):
 
 
 class InvalidKey(ValueError):
-    """The text cannot be an API key (empty, control characters, too long)."""
+    """The text cannot be an API key (empty, control characters, too long). Like ConfigError:
+    `message` is English (marked with N_), `str()` is the English line (logs), `text(lang)` the
+    line in the user's language."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        self.message, self.values = message, values
+        super().__init__(self.text(ENGLISH))
+
+    def text(self, lang: Language) -> str:
+        return lang.gettext(self.message).format(**self.values)
 
 
 class KeyStoreFailed(OSError):
@@ -101,11 +111,11 @@ def normalise_key(text: str) -> str:
     # A byte-order mark is what Notepad puts before a key saved to a file and piped in.
     key = text.strip().removeprefix("\ufeff").strip()
     if not key:
-        raise InvalidKey("the key is empty")
+        raise InvalidKey(N_("the key is empty"))
     if len(key) > MAX_KEY_LENGTH:
-        raise InvalidKey(f"the key is longer than {MAX_KEY_LENGTH} characters")
+        raise InvalidKey(N_("the key is longer than {maximum} characters"), maximum=MAX_KEY_LENGTH)
     if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
-        raise InvalidKey("the key contains spaces or characters that cannot be part of a key")
+        raise InvalidKey(N_("the key contains spaces or characters that cannot be part of a key"))
     return key
 
 

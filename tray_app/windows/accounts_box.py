@@ -348,7 +348,7 @@ class AccountsBox:
         name = self._selected()
         if self.busy or host.settings is None or name is None:
             return
-        result = plan_remove(host.settings, name)
+        result = plan_remove(host.settings, name, host.lang)
         if result.plan is None:
             self._show_result(False, result.errors[AccountField.NAME])
             return

@@ -82,14 +82,14 @@ def plan_add(
 ) -> PlanResult:
     """Validate the Add inputs. `replace_placeholder`: the implicit "default" account has no
     key and no history, so the first named account takes its place instead of joining it.
-    Messages in `lang` (those of the config package and keys/key_store.py stay English for now)."""
+    Messages in `lang`, those of the config package and keys/key_store.py too."""
     _ = lang.gettext
     errors: dict[AccountField, str] = {}
     name = fields.name.strip()
     try:
         check_new_name(settings, name, lang, replaces_placeholder=replace_placeholder)
     except ConfigError as exc:
-        errors[AccountField.NAME] = _sentence(str(exc))
+        errors[AccountField.NAME] = _sentence(exc.text(lang))
     key: str | None = None
     if not fields.key.strip():
         errors[AccountField.KEY] = _("Paste the account's API key")
@@ -97,13 +97,13 @@ def plan_add(
         try:
             key = normalise_key(fields.key)
         except InvalidKey as exc:
-            errors[AccountField.KEY] = _sentence(str(exc))
+            errors[AccountField.KEY] = _sentence(exc.text(lang))
     base_url: str | None = None
     if fields.base_url.strip():
         try:
             base_url = validate_base_url(fields.base_url.strip())
         except ConfigError as exc:
-            errors[AccountField.BASE_URL] = _sentence(str(exc))
+            errors[AccountField.BASE_URL] = _sentence(exc.text(lang))
     if errors:
         return PlanResult(None, errors)
     account = AccountConfig(name, base_url)
@@ -119,7 +119,7 @@ def plan_rename(
     try:
         account = account_to_rename(settings, old, new, lang)
     except ConfigError as exc:
-        return PlanResult(None, {AccountField.NAME: _sentence(str(exc))})
+        return PlanResult(None, {AccountField.NAME: _sentence(exc.text(lang))})
     if account is None:  # nothing to do: keep the prompt open for a new name
         return PlanResult(
             None, {AccountField.NAME: lang.gettext("Type a new name for the account")}
@@ -128,12 +128,12 @@ def plan_rename(
     return PlanResult(AccountPlan(renamed, new, old_name=account.name), {})
 
 
-def plan_remove(settings: Settings, name: str) -> PlanResult:
+def plan_remove(settings: Settings, name: str, lang: Language = ENGLISH) -> PlanResult:
     """Validate removing `name` (the last account cannot go)."""
     try:
         remaining = without_account(settings, name)
     except ConfigError as exc:
-        return PlanResult(None, {AccountField.NAME: _sentence(str(exc))})
+        return PlanResult(None, {AccountField.NAME: _sentence(exc.text(lang))})
     return PlanResult(AccountPlan(remaining, name), {})
 
 

@@ -177,7 +177,7 @@ class KeyBox:
         _ = host.lang.gettext
         if self.testing or host.settings is None:
             return
-        key, error = parse_key(self.key_var.get())
+        key, error = parse_key(self.key_var.get(), host.lang)
         show_field_error(host, self.key_error, FormField.KEY.value, error or "")
         if error:
             return
@@ -195,7 +195,7 @@ class KeyBox:
         try:
             base_url = effective_base_url(host.settings, host.environ, key_account(host.settings))
         except ConfigError as exc:
-            host.show(self.test_result, str(exc), "Error.TLabel", "test")
+            host.show(self.test_result, sentence(exc.text(host.lang)), "Error.TLabel", "test")
             return
         self.testing = True
         self.test_button.state(["disabled"])

@@ -52,6 +52,7 @@ def save_form(
     store: KeyStore,
     *,
     shown: Settings | None = None,
+    lang: Language = ENGLISH,
 ) -> SaveOutcome:
     """Write the settings, then the key if one was typed (blocking: may wait on a keyring).
 
@@ -59,25 +60,35 @@ def save_form(
     written, onto the config as it is on disk now (config_file.update_config): an account
     the CLI added while the window was open, or a badge pinned from the tray, stays.
     The settings go first: a config file that does not parse is never replaced, and when
-    it is not, nothing else is changed either.
+    it is not, nothing else is changed either. What went wrong is worded in `lang`.
     """
+    _ = lang.gettext
     try:
         if shown is None:
             save_settings(config_file, settings)
         else:
             update_config(config_file, lambda current: apply_edits(current, shown, settings))
     except ConfigError as exc:
-        return SaveOutcome(False, f"Not saved: {exc}")
+        return SaveOutcome(False, _("Not saved: {reason}").format(reason=exc.text(lang)))
     except OSError as exc:
-        return SaveOutcome(False, f"Not saved: cannot write {config_file}: {exc.strerror}")
+        return SaveOutcome(
+            False,
+            _("Not saved: cannot write {file}: {reason}").format(
+                file=config_file, reason=exc.strerror or exc
+            ),
+        )
     if key is None:
         return SaveOutcome(True)
     try:
         stored = store.save(key)
     except (OSError, InvalidKey) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return SaveOutcome(True, f"Settings saved, but the key could not be stored: {reason}")
+        # A KeyStoreFailed is worded whole by keys/key_store.py (English for now).
+        reason = exc.text(lang) if isinstance(exc, InvalidKey) else exc.strerror or str(exc)
+        return SaveOutcome(
+            True,
+            _("Settings saved, but the key could not be stored: {reason}").format(reason=reason),
+        )
     warnings = list(store.warnings)
     if store.environment_overrides:
-        warnings.append(ENV_OVERRIDE_NOTE)
+        warnings.append(_(ENV_OVERRIDE_NOTE))
     return SaveOutcome(True, None, tuple(sentence(w) for w in warnings), stored)

@@ -113,7 +113,7 @@ class SettingsDialog(TkWindow):
             self.config_error: str | None = None
         except ConfigError as exc:
             self.settings = None
-            self.config_error = str(exc)
+            self.config_error = exc.text(self.lang)  # read in the banner: the user's language
             self.exit_code = EXIT_CANNOT_EDIT
         self._env_overrides = KeyStore(
             paths.key_file, key_account(self.settings), environ=environ
@@ -316,7 +316,9 @@ class SettingsDialog(TkWindow):
         self.set_status(_("Saving…"), "Hint.TLabel")
         store = KeyStore(self.paths.key_file, key_account(shown), environ=self.environ)
         self.in_background(
-            lambda: save_form(self.paths.config_file, settings, key, store, shown=shown),
+            lambda: save_form(
+                self.paths.config_file, settings, key, store, shown=shown, lang=self.lang
+            ),
             self._on_saved,
             "save",
         )

@@ -179,24 +179,23 @@ def parse_poll_interval(text: str, lang: Language = ENGLISH) -> tuple[int, str |
     return seconds, None
 
 
-def parse_key(text: str) -> tuple[str | None, str | None]:
+def parse_key(text: str, lang: Language = ENGLISH) -> tuple[str | None, str | None]:
     """An empty field keeps the stored key (None); otherwise the cleaned key or a message."""
     if not text.strip():
         return None, None
     try:
         return normalise_key(text), None
     except InvalidKey as exc:
-        return None, sentence(str(exc))
+        return None, sentence(exc.text(lang))
 
 
 def parse_form(
     fields: FormFields, base: Settings | None = None, lang: Language = ENGLISH
 ) -> FormResult:
     """Validate every field; settings not on the form (base_url, ...) are kept from `base`.
-    The messages are in `lang` (a key or threshold out of range: worded by the lower layers,
-    in English for now)."""
+    The messages are in `lang` (a threshold out of range: worded by core, in English for now)."""
     errors: dict[FormField, str] = {}
-    key, key_error = parse_key(fields.key)
+    key, key_error = parse_key(fields.key, lang)
     if key_error:
         errors[FormField.KEY] = key_error
     thresholds, thresholds_error = parse_thresholds(fields.thresholds, lang)
@@ -208,7 +207,7 @@ def parse_form(
     try:
         badge_style = parse_badge_style(fields.badge_style, "Badge style")
     except ConfigError as exc:
-        errors[FormField.BADGE_STYLE] = str(exc)
+        errors[FormField.BADGE_STYLE] = exc.text(lang)
     if errors:
         return FormResult(None, None, errors)
     base = base or Settings()

@@ -304,3 +304,18 @@ def test_the_unnamed_account_is_shown_as_main_in_the_users_language() -> None:
     taken = Settings(accounts=(AccountConfig(DEFAULT_ACCOUNT), AccountConfig("main")))
     assert shown_name(DEFAULT_ACCOUNT, taken) == DEFAULT_ACCOUNT
     assert account_line(AccountConfig(DEFAULT_ACCOUNT), None, name="Main") == "Main — no key"
+
+
+def test_add_and_remove_errors_are_worded_in_the_windows_language() -> None:
+    from tray_app.support.i18n import language_for
+
+    german = language_for("de_DE")
+    fields = NewAccountFields("Work", "uak with spaces", "ftp://example.com")
+    errors = plan_add(TWO, fields, lang=german).errors
+    assert errors[AccountField.KEY].startswith("Der Schlüssel enthält Leerzeichen")
+    for field in (AccountField.NAME, AccountField.BASE_URL):
+        assert errors[field] == errors[field][:1].upper() + errors[field][1:]
+        assert plan_add(TWO, fields).errors[field] != errors[field]  # not the English line
+    last = plan_remove(Settings(accounts=(AccountConfig("Work"),)), "Work", german)
+    english = plan_remove(Settings(accounts=(AccountConfig("Work"),)), "Work")
+    assert last.errors[AccountField.NAME] != english.errors[AccountField.NAME]

@@ -36,6 +36,7 @@ from tray_app.windows.settings_form import (
     format_thresholds,
     key_hint,
     parse_form,
+    parse_key,
 )
 
 KEY = "uak_FORMtest0123456789abcdWXYZ"
@@ -444,3 +445,34 @@ def test_badge_styles_are_shown_in_words_and_saved_by_name(tag: str) -> None:
     # Something else is passed on as it is, and parse_form names the choices.
     assert badge_style_value("sparkles", lang) == "sparkles"
     assert FormField.BADGE_STYLE in parse_form(form(badge_style="sparkles")).errors
+
+
+def test_a_bad_key_and_a_broken_config_are_worded_in_the_windows_language(
+    tmp_path: Path,
+) -> None:
+    german = language_from_environ({"LANG": "de_DE.UTF-8"})
+    assert parse_key("uak with spaces", german) == (
+        None,
+        "Der Schlüssel enthält Leerzeichen oder Zeichen, die nicht Teil eines Schlüssels sein "
+        "können",
+    )
+    config = tmp_path / "config.toml"
+    config.write_text("poll_interval = 'soon'\n")
+    outcome = save_form(config, Settings(), None, file_store(tmp_path), lang=german)
+    assert outcome.error is not None
+    assert outcome.error.startswith("Nicht gespeichert: ")
+    assert outcome.error == "Nicht gespeichert: " + _config_error(config).text(german)
+    assert "must be" not in outcome.error  # the config's detail in German too
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    unwritable = save_form(
+        blocker / "config.toml", Settings(), None, file_store(tmp_path), lang=german
+    )
+    assert unwritable.error is not None
+    assert unwritable.error.startswith(f"Nicht gespeichert: {blocker / 'config.toml'} kann nicht")
+
+
+def _config_error(config: Path) -> ConfigError:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    return caught.value

@@ -84,7 +84,7 @@ class AccountCommands:
         except InvalidKey as exc:
             raise ConfigError(
                 _("{problem}; paste the key exactly as the Lensmor app showed it").format(
-                    problem=exc
+                    problem=exc.text(self.lang)
                 )
             ) from None
         if not looks_like_lensmor_key(key):

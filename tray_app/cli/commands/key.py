@@ -102,11 +102,10 @@ def _key_set(store: KeyStore) -> int:
     try:
         key = normalise_key(text)
     except InvalidKey as exc:
-        # What was wrong with the key is worded by keys/key_store.py (English for now).
         raise CliError(
             N_("{problem}; paste the key exactly as the Lensmor app showed it"),
             EXIT_USAGE,
-            problem=exc,
+            problem=exc.text,  # worded by keys/key_store.py, in the language CliError is
         ) from None
     if not looks_like_lensmor_key(key):
         print_error(
