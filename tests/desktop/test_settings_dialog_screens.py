@@ -4,7 +4,8 @@ account, the LENSMOR_API_KEY note, the status line), on a 1366x768 screen (and 1
 the longest languages), its Cancel and Save buttons are inside the screen on every tab, the
 tabs with errors are marked, and the first account is called "Main" in the user's language.
 
-Screenshots: test-artifacts/desktop/settings-<lang>-<screen>-<tab>.png (look at them).
+Screenshots: test-artifacts/desktop/settings-<lang>-<screen>-<tab>.png (look at them; the
+appearance tab's badge-style list shows its widest label whole).
 Cost: one window per language and screen, 3-5 s each.
 """
 
@@ -89,6 +90,10 @@ def run(desktop: DesktopSession, language: str) -> None:
     check_fits(dialog, f"settings-{language}-{screen}-key")
     dialog.page("accounts")
     check_fits(dialog, f"settings-{language}-{screen}-accounts")
+    # The badge-style list is as wide as its widest label drawn (Japanese: wide characters).
+    dialog.page("appearance")
+    check_fits(dialog, f"settings-{language}-{screen}-appearance")
+    dialog.page("accounts")
     # The unnamed first account is "Main" in the user's language, never "default".
     accounts = [x for x in dialog.lines() if x.startswith("accounts: ")][-1]
     assert accounts.removeprefix("accounts: ").startswith(f"{lang.gettext(MAIN_ACCOUNT)} — ")

@@ -8,6 +8,8 @@ and their mapping back to the config's names are `settings_form`'s (pure, tested
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tray_app.config.model import Settings
@@ -25,6 +27,22 @@ from tray_app.windows.tk_base import wrap_to_width
 if TYPE_CHECKING:
     import tkinter as tk
     from tkinter import ttk
+
+
+def chars_for(labels: list[str], measure: Callable[[str], int]) -> int:
+    """The width, in Tk's entry units (the width of "0" in the widget's font), that shows the
+    widest of `labels` whole: measured as drawn, so Japanese (each character about two "0"s
+    wide) is not clipped as a count of characters would clip it. Two more for the arrow."""
+    zero = max(1, measure("0"))
+    return max(math.ceil(measure(label) / zero) for label in labels) + 2
+
+
+def _entry_width(widget: ttk.Combobox, labels: list[str]) -> int:
+    from tkinter import font
+
+    measured = font.Font(root=widget, font=str(widget.cget("font")) or "TkTextFont")
+    return chars_for(labels, measured.measure)
+
 
 COLOURS_NOTE = N_("The Settings and Usage windows follow your desktop's light or dark preference.")
 
@@ -54,8 +72,8 @@ class AppearanceBox:
             textvariable=self.badge_style_var,
             values=labels,
             state="readonly",
-            width=max(len(label) for label in labels) + 2,
         )
+        badge_style.configure(width=_entry_width(badge_style, labels))
         badge_style.grid(row=0, column=1, sticky="w")
         badge_style_error = error_label(box, row=1, column=1)
         note = ttk.Label(outer, text=_(COLOURS_NOTE), style="Hint.TLabel", wraplength=WRAP)
