@@ -10,10 +10,15 @@ a user with one key. With several:
   submenu holds the account's own rows, the pinned account first, then the others from the
   closest to running out (the badge's order); then "Show on the icon" (the pin), then the rows
   every account shares (Refresh, Settings, Pause, Quit ...), as the badge's account has them.
-  So the menu grows by one row per account and stays well under a 600 px screen's height with
-  any number of them (sections of every account's rows did not with two).
+  At most `SUMMARY_ROWS` account rows stand on the top level: with more accounts, the first
+  `SUMMARY_ROWS - 1` in that order and one "More accounts (N)" row whose submenu holds the
+  rest, the same summary rows with the same submenus. So the menu stays under a 600 px
+  screen's height with any number of accounts (one ~25 px row each passed it at about 16).
 - each summary row is keyed by its account's name (`MenuRow.slot`), not its position: when
-  the order changes, every row keeps its menu id, so a menu open on screen stays open.
+  the order changes, every row keeps its menu id, so a menu open on screen stays open. An
+  account that moves between the top level and "More accounts" gets a new id (a menu id
+  belongs to a row's place under its parent, tray/sni/menu_model.py): that is a layout change
+  the host redraws, rare next to the balance updates that keep every id.
 """
 
 from __future__ import annotations
@@ -37,6 +42,10 @@ from tray_app.core.view import (
     shared_rows,
     title,
 )
+
+#: The most account rows on the menu's top level, "More accounts" included: 8 rows of ~25 px
+#: with the pin and the shared rows stay well under 600 px.
+SUMMARY_ROWS = 8
 
 
 def badge_account(
@@ -124,10 +133,16 @@ def _account_rows(
     tz: dt.tzinfo | None,
     lang: Language,
 ) -> tuple[MenuRow, ...]:
-    return tuple(
+    summaries = tuple(
         _summary_row(name, shown_name(name, names, lang), snapshots.get(name), tz, lang)
         for name in menu_order(names, snapshots, pinned)
     )
+    if len(summaries) <= SUMMARY_ROWS:
+        return summaries
+    top, rest = summaries[: SUMMARY_ROWS - 1], summaries[SUMMARY_ROWS - 1 :]
+    more = lang.gettext("More accounts ({count})").format(count=len(rest))
+    # Its own slot: the row keeps its id (and an open submenu stays open) when N changes.
+    return (*top, MenuRow(more, children=rest, slot="more-accounts"))
 
 
 def _summary_row(

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import threading
 
-from tray_app.core.accounts_view import badge_account, present_accounts
+import pytest
+
+from tray_app.core.accounts_view import SUMMARY_ROWS, badge_account, present_accounts
 from tray_app.core.balance import Balance
 from tray_app.core.levels import DEFAULT_THRESHOLDS
 from tray_app.core.stagger import spaced
@@ -143,7 +145,7 @@ def test_two_accounts_get_a_summary_row_each_the_pin_and_the_shared_rows() -> No
     assert rows.count("Refresh now") == 1
 
 
-def test_the_menu_grows_by_one_row_per_account() -> None:
+def test_the_menu_grows_by_one_row_per_account_up_to_the_cap() -> None:
     def top_rows(count: int) -> int:
         accounts = [snap(f"Account {i}", 1_000 * (i + 1)) for i in range(count)]
         combined = present_all(*accounts)
@@ -151,11 +153,76 @@ def test_the_menu_grows_by_one_row_per_account() -> None:
         return len(combined.rows)
 
     assert top_rows(3) == top_rows(2) + 1
-    assert top_rows(10) == top_rows(2) + 8
+    assert top_rows(SUMMARY_ROWS) == top_rows(2) + SUMMARY_ROWS - 2
+    # Beyond the cap the menu does not grow: the rest are under "More accounts".
+    assert top_rows(SUMMARY_ROWS + 1) == top_rows(SUMMARY_ROWS)
+    assert top_rows(30) == top_rows(SUMMARY_ROWS)
     alone = present_all(snap("Only", 1_000))
     assert alone is not None
     # Two accounts are at most a few rows taller than one: no account's details on the top.
     assert top_rows(2) <= len(alone.rows) + 2
+
+
+def summaries_of(view: TrayView) -> list[MenuRow]:
+    """Every account's summary row, in menu order, those under "More accounts" included."""
+    found: list[MenuRow] = []
+    for row in view.rows:
+        if row.slot == "more-accounts":
+            found.extend(row.children)
+        elif row.slot is not None and row.slot.startswith("account:"):
+            found.append(row)
+    return found
+
+
+@pytest.mark.parametrize("count", [1, 5, 8, 9, 30])
+def test_every_account_is_reachable_and_the_top_level_stays_capped(count: int) -> None:
+    # Account i has 100 * (i + 1) credits: Account 0 is the worst, then in config order.
+    accounts = [snap(f"Account {i}", 100 * (i + 1)) for i in range(count)]
+    names = [a.name for a in accounts]
+    two = present_all(snap("A", 100), snap("B", 200))
+    assert two is not None
+    shared = len(two.rows) - 2  # the pin, the separator and the rows every account shares
+    for pinned in (None, names[-1]):
+        view = present_all(*accounts, pinned=pinned)
+        assert view is not None
+        if count == 1:
+            assert view == view_of(100)
+            continue
+        assert len(view.rows) <= SUMMARY_ROWS + shared
+        summaries = summaries_of(view)
+        order = [row.slot.removeprefix("account:") for row in summaries if row.slot]
+        expected = names if pinned is None else [pinned, *names[:-1]]
+        assert order == expected  # every account once, the pinned one then the worst first
+        assert all(row.children for row in summaries)  # each with its own rows below
+        more = [row for row in view.rows if row.slot == "more-accounts"]
+        if count <= SUMMARY_ROWS:
+            assert not more
+        else:
+            assert [row.text for row in more] == [f"More accounts ({count - SUMMARY_ROWS + 1})"]
+            assert view.rows[0].slot == f"account:{expected[0]}"
+
+
+def test_more_accounts_keeps_its_id_and_is_translated() -> None:
+    from tray_app.support.i18n import language_from_environ
+    from tray_app.tray.sni.menu_model import MenuIds, build_menu
+
+    ids = MenuIds()
+
+    def more_id(count: int) -> int:
+        view = present_all(*(snap(f"A{i}", 100 * (i + 1)) for i in range(count)))
+        assert view is not None
+        root = build_menu(view.rows, ids)
+        labels = {str(item.props.get("label", "")): item.id for item in root.walk()}
+        return next(i for label, i in labels.items() if label.startswith("More accounts"))
+
+    assert more_id(12) == more_id(20)
+    german = language_from_environ({"LANG": "de_DE.UTF-8"})
+    accounts = {f"A{i}": snap(f"A{i}", 100) for i in range(10)}
+    view = present_accounts(list(accounts), accounts, None, lang=german)
+    assert view is not None
+    more = next(row for row in view.rows if row.slot == "more-accounts")
+    assert more.text == german.gettext("More accounts ({count})").format(count=3)
+    assert "More accounts" not in more.text
 
 
 def test_pinning_moves_the_badge_and_the_tooltip() -> None:
