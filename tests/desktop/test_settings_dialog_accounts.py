@@ -71,10 +71,13 @@ def test_accounts_are_added_tested_renamed_and_removed_from_the_keyboard(
         dialog.key("Return")
         assert dialog.wait_for("account: ") == "Testing the key of Personal…"
         assert dialog.wait_for("account: ") == "Not added: Key rejected — check it and try again"
+        # The error marks the Accounts tab, as a wrong field marks its tab (seen from any tab).
+        assert dialog.wait_for("tabs: ") == "API key | ⚠ Accounts | Alerts | Appearance"
         dialog.tab_to("account_key", backwards=True)
         dialog.type(PERSONAL_DEMO_KEY)  # replaces the wrong key: Tk selected it on the way in
         dialog.key("Return")
         assert dialog.wait_for("account: ") == "Testing the key of Personal…"
+        assert dialog.wait_for("tabs: ") == "API key | Accounts | Alerts | Appearance"
         assert dialog.wait_for("account: ").startswith("Added Personal (key ")
         masked_personal = fmt.mask_key(PERSONAL_DEMO_KEY)
         assert dialog.wait_for("accounts: ") == (

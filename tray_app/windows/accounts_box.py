@@ -52,6 +52,10 @@ class AccountsBox:
         self._prompt_open = False
         self._keys: dict[str, StoredKey | None] = {}
         self._keys_loaded = False
+        # What the box shows in red: the Add inputs' messages, the last action's failure. The
+        # Accounts tab is marked while either is shown (the host's `accounts_error`).
+        self._input_error = False
+        self._result_error = False
         #: The box's widgets that take the focus, by the name the tests hear, in Tab order.
         self.focusable: dict[str, tk.Widget] = {}
         self._build(outer, row)
@@ -202,11 +206,15 @@ class AccountsBox:
     def _show_result(self, ok: bool | None, text: str) -> None:
         style = "Hint.TLabel" if ok is None else ("Ok.TLabel" if ok else "Error.TLabel")
         self.host.show(self.result, text, style, kind="account")
+        self._result_error = ok is False
+        self.host.accounts_error(self._input_error or self._result_error)
 
     def _show_errors(self, errors: Mapping[AccountField, str]) -> None:
         """All the Add inputs' messages in red under them, and the first bad input focused."""
         messages = [errors[f] for f in AccountField if f in errors]
         self.host.show(self.error, "\n".join(messages), "Error.TLabel")
+        self._input_error = bool(messages)
+        self.host.accounts_error(self._input_error or self._result_error)
         for field in AccountField:
             if field in errors:
                 self.host.say(f"error {field.value}", errors[field], force=True)

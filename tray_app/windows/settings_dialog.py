@@ -251,6 +251,9 @@ class SettingsDialog(TkWindow):
         if key_account(settings) != before:
             self.key_box.account_changed()
 
+    def accounts_error(self, shown: bool) -> None:
+        self.pages.flag(Page.ACCOUNTS, shown)
+
     def _show_errors(self, errors: Mapping[FormField, str]) -> None:
         """Mark every field: its message in red under it, or nothing; mark the tabs with an
         error, bring the first of them to the front if the shown one has none, and focus the

@@ -5,7 +5,9 @@ than a 1366x768 laptop's screen, so Save and Cancel were off its bottom edge. In
 window is as tall as its tallest tab, and the buttons stay below the tabs, always in view.
 
 A validation error on a tab that is not shown must not go unseen: the tab's label gets a
-warning sign, and Save switches to the first tab with an error (`show_errors_on`).
+warning sign, and Save switches to the first tab with an error (`show_errors_on`). The Accounts
+tab's own errors (an account not added, a failed test: often known only after the user went to
+another tab) mark it too (`flag`), apart from the form's fields, so Save leaves that mark alone.
 Keyboard: Ctrl+Tab / Ctrl+Shift+Tab and Ctrl+PageDown / Ctrl+PageUp move between the tabs and
 focus the first field of the tab, wherever the focus is (`ttk.Notebook.enable_traversal`
 does the same only while the focus is inside the notebook, not on Save or Cancel); Tab moves
@@ -77,6 +79,8 @@ class SettingsPages:
             toplevel.bind(sequence, self._cycler(step))
         self.notebook.bind("<<NotebookTabChanged>>", lambda _event: self._changed(), add=True)
         self._marked: frozenset[Page] = frozenset()
+        self._field_errors: frozenset[Page] = frozenset()  # the form's fields (`mark`)
+        self._flagged: frozenset[Page] = frozenset()  # the tabs' own errors (`flag`)
 
     def _cycler(self, step: int) -> Callable[[tk.Event[tk.Misc]], str]:
         def cycle(_event: tk.Event[tk.Misc]) -> str:
@@ -125,8 +129,19 @@ class SettingsPages:
         return None
 
     def mark(self, pages: Collection[Page]) -> None:
-        """Put the warning sign on exactly the tabs in `pages`."""
-        marked = frozenset(pages)
+        """The form's fields are wrong on exactly the tabs in `pages`: mark them (and the tabs
+        `flag`ged)."""
+        self._field_errors = frozenset(pages)
+        self._relabel()
+
+    def flag(self, page: Page, error: bool) -> None:
+        """`page` shows an error of its own (not a form field's), or no longer does."""
+        self._flagged = (self._flagged | {page}) if error else (self._flagged - {page})
+        self._relabel()
+
+    def _relabel(self) -> None:
+        """The warning sign on exactly the tabs with an error."""
+        marked = self._field_errors | self._flagged
         if marked == self._marked:
             return
         self._marked = marked

@@ -60,6 +60,10 @@ class SettingsHost(Protocol):
         """An account was added, renamed or removed; `settings`: the config file now."""
         ...
 
+    def accounts_error(self, shown: bool) -> None:
+        """The Accounts box shows an error (its tab is marked), or no longer does."""
+        ...
+
 
 def key_account(settings: Settings | None) -> str:
     """The account whose key the "API key" box edits: the first one."""
