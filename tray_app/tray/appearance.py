@@ -6,6 +6,9 @@ session bus (xdg-desktop-portal, the interface documented at
 https://flatpak.github.io/xdg-desktop-portal/docs/doc-org.freedesktop.portal.Settings.html):
 1 = prefer dark, 2 = prefer light, 0 = no preference. Best effort with a short timeout: no bus,
 no portal, no dbus-python, an old portal without the key or a slow answer all mean "unknown".
+The whole read is bounded, connecting included: libdbus's connection to a bus that accepts and
+never answers (a hung dbus-daemon) waits with no bound (minutes in the tests), so the read runs
+in a daemon thread and whoever asks waits at most the timeout (a window must open at once).
 
 Unknown and "no preference" are drawn for a light panel (dark ink), the freedesktop default
 appearance. Known exception, left to the user: GNOME Shell's top bar is dark whatever the
@@ -19,6 +22,7 @@ Windows 10 1903, which we do not query: light is assumed there too.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from tray_app.tray.badge_palette import Panel
@@ -43,11 +47,28 @@ def panel_for_color_scheme(value: int | None) -> Panel:
 def read_color_scheme(
     timeout_s: float = PORTAL_TIMEOUT_S, bus_address: str | None = None
 ) -> int | None:
-    """The desktop's color-scheme preference from the portal, or None when it cannot be read.
+    """The desktop's color-scheme preference from the portal, or None when it cannot be read
+    within `timeout_s`, from the connection to the answer.
 
     `bus_address` defaults to the session bus (libdbus reads DBUS_SESSION_BUS_ADDRESS once per
     process, so a caller that knows better passes the address).
     """
+    answer: list[int | None] = []
+
+    def read() -> None:
+        answer.append(_read_color_scheme(timeout_s, bus_address))
+
+    # A daemon thread: one stuck in libdbus is left behind and does not hold up the exit.
+    reader = threading.Thread(target=read, name="colour-scheme", daemon=True)
+    reader.start()
+    reader.join(timeout_s)
+    if not answer:
+        log.debug("no colour scheme within %.1f s: the session bus did not answer", timeout_s)
+        return None
+    return answer[0]
+
+
+def _read_color_scheme(timeout_s: float, bus_address: str | None) -> int | None:
     try:
         import dbus
         import dbus.bus

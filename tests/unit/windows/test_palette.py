@@ -4,9 +4,15 @@ only when the desktop says it prefers dark, and the chart draws in the palette i
 from __future__ import annotations
 
 import dataclasses
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+from tests.conftest import REPO
 from tray_app.windows.palette import DARK, LIGHT, Palette, desktop_palette
 
 
@@ -52,6 +58,39 @@ def test_without_a_session_bus_linux_gets_the_light_palette(
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
     monkeypatch.setenv("XDG_RUNTIME_DIR", "/nonexistent")
     assert desktop_palette("linux") is LIGHT
+
+
+def test_a_session_bus_that_never_answers_gives_the_light_palette_at_once(
+    tmp_path: Path,
+) -> None:
+    # A hung dbus-daemon: it accepts the connection and never speaks. The window opens light
+    # within the half second, not whenever libdbus gives up. In a child process: libdbus reads
+    # DBUS_SESSION_BUS_ADDRESS once per process.
+    pytest.importorskip("dbus")
+    path = tmp_path / "bus"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(path))
+        listener.listen(8)
+        code = (
+            "import time\n"
+            "from tray_app.windows.palette import LIGHT, desktop_palette\n"
+            "started = time.monotonic()\n"
+            "light = desktop_palette('linux') is LIGHT\n"
+            "print(light, round(time.monotonic() - started, 2))\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": f"unix:path={path}"},
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    light, seconds = done.stdout.split()
+    assert light == "True"
+    assert float(seconds) < 1.0, done.stdout
 
 
 @pytest.mark.parametrize("palette", [LIGHT, DARK])
