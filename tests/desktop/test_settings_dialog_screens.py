@@ -78,12 +78,13 @@ def run(desktop: DesktopSession, language: str) -> None:
     screen = desktop.screen.rsplit("x", 1)[0]
     lang = language_for(LOCALES[language])
     dialog = with_every_error(desktop, language)
-    # Save stays on the Alerts tab (it has errors); the key's tab is marked too.
+    # Save stays on the Alerts tab (it has errors); the key's tab is marked too, and the
+    # Accounts tab while its box shows the new account's errors.
     assert dialog.lines()[-1]  # the window is still running
     tabs = [x for x in dialog.lines() if x.startswith("tabs: ")][-1].removeprefix("tabs: ")
+    marked = (Page.KEY, Page.ACCOUNTS, Page.ALERTS)
     assert tabs.split(" | ") == [
-        (ERROR_MARK if page in (Page.KEY, Page.ALERTS) else "") + lang.gettext(PAGE_LABELS[page])
-        for page in Page
+        (ERROR_MARK if page in marked else "") + lang.gettext(PAGE_LABELS[page]) for page in Page
     ]
     check_fits(dialog, f"settings-{language}-{screen}-alerts")
     dialog.page("key")
