@@ -252,3 +252,18 @@ def test_a_changed_account_that_lost_its_poll_job_is_handed_to_the_scheduler_aga
         # The server knows each key by its account: Work now polls with Home's key.
         poll_until(lambda: requests_of(server, "Home", since), 20, "Work's poll after the reload")
         assert scheduler.account("Work") is not None
+
+
+def test_an_unchanged_account_that_lost_its_poll_job_gets_it_back_at_any_reload(
+    home: Home, server: SimulatedLensmorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_config(home, server, ["Work"])
+    store_key(home, "Work", WORK_KEY)
+    with running_app(home, monkeypatch) as app:
+        poll_until(lambda: requests_of(server, "Work"), 20, "Work's first poll")
+        scheduler = app.accounts._scheduler
+        assert scheduler is not None
+        scheduler.remove("Work")
+        since = time.time()
+        assert app.reload()  # nothing changed
+        poll_until(lambda: requests_of(server, "Work", since), 20, "Work's poll after the reload")

@@ -114,12 +114,13 @@ class RunningAccounts:
         now = time.time()
         for runtime in added:
             runtime.monitor.show_saved(now)
-            scheduler.add(runtime.name, runtime.monitor)  # polls at once
-        for name in plan.changed:
-            polls = scheduler.account(name)
-            if polls is None:  # an earlier reload died before it handed the account over
-                scheduler.add(name, running[name].monitor)
-            else:
+        # Every running account has its poll job afterwards: the added ones, and any an
+        # earlier reload that died half way left without one.
+        for runtime in self.all():
+            polls = scheduler.account(runtime.name)
+            if polls is None:
+                scheduler.add(runtime.name, runtime.monitor)  # polls at once
+            elif runtime.name in plan.changed:
                 polls.refresh_now()  # a rejected key's successor is tried now
         return plan
 
