@@ -39,9 +39,13 @@ lint:
 	$(PY) -m ruff check tray_app tests scripts
 	$(PY) -m ruff format --check tray_app tests scripts
 
+# Every figure of docs/benchmarks.md: the tray against the skeleton, `status --cached` against
+# `python -c pass`, the Usage window with a year of history.
 bench:
 	@scripts/bootstrap.sh desktop,dev
 	$(PY) scripts/bench.py
+	$(PY) scripts/bench_status_cached.py
+	$(PY) scripts/bench_usage_window.py
 
 # Messages marked with _(), N_() or ngettext() -> the template -> every language's .po
 # (then translate the new and fuzzy entries; tests/project/test_catalogs.py checks them).

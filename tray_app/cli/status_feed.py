@@ -16,10 +16,11 @@ from tray_app.cli.cached_state import CachedStateError, read_saved_state
 from tray_app.cli.status_text import status_text
 from tray_app.config.model import AccountConfig, AlertSettings, Settings
 from tray_app.config.paths import AppPaths
-from tray_app.core import feed
+from tray_app.core import feed, fmt, view_clock
 from tray_app.core.feed import BarAccount
 from tray_app.core.language import ENGLISH, Language
 from tray_app.core.state import MonitorState, PollResult, advance
+from tray_app.core.view import AccountSnapshot, Extras
 
 #: Badge size for xbar/SwiftBar: menu bar images are 18 pt, drawn at 2x for Retina screens.
 XBAR_BADGE_PX = 36
@@ -52,6 +53,13 @@ def fetched_state(result: PollResult) -> MonitorState:
     return advance(MonitorState(), result)
 
 
+#: `cached_timeline` looks at most this many moments per output it keeps.
+MOMENTS_PER_OUTPUT = 8
+#: How much earlier than `view_clock.changes_at` an output of `cached_timeline` stops being
+#: claimed: changes_at answers up to 1 ms after a change (a countdown's next second, the
+#: moment a balance is outdated), so that the tray's timer lands after it, not on it.
+TIMELINE_EDGE_S = 0.01
+
 #: The version of the monitor state this copy writes (core.state.MonitorState.to_json).
 STATE_VERSION = 1
 
@@ -64,15 +72,30 @@ def cached_accounts(
     lang: Language = ENGLISH,
 ) -> list[BarAccount]:
     """The account in one saved state (each account's history file holds its own)."""
+    return [_bar_account(account, _saved_monitor(saved), settings, now, lang)]
+
+
+#: One account as read for `status --cached`: its monitor state, or why there is none
+#: (feed.NOT_POLLED, feed.UNREADABLE, feed.NEWER_STATE).
+_Read = tuple[str, MonitorState | str]
+
+
+def _saved_monitor(saved: dict[str, object]) -> MonitorState | str:
     monitor = saved.get("monitor")
     version = monitor.get("version") if isinstance(monitor, dict) else None
     if version != STATE_VERSION:
         # Not this copy's format: a newer one (after a downgrade), or no poll saved yet.
         newer = type(version) is int and version > STATE_VERSION
-        why = feed.NEWER_STATE if newer else feed.NOT_POLLED
-        return [_unknown(why, settings, now, account, lang)]
-    state = feed.state_from_saved(monitor)
-    return live_accounts(state, settings, now, account, lang)
+        return feed.NEWER_STATE if newer else feed.NOT_POLLED
+    return feed.state_from_saved(monitor)
+
+
+def _bar_account(
+    account: str, read: MonitorState | str, settings: Settings, now: float, lang: Language
+) -> BarAccount:
+    if isinstance(read, str):
+        return _unknown(read, settings, now, account, lang)
+    return live_accounts(read, settings, now, account, lang)[0]
 
 
 def _unknown(why: str, settings: Settings, now: float, account: str, lang: Language) -> BarAccount:
@@ -103,7 +126,66 @@ def cached_output(
 
     The one implementation behind both the full CLI and the fast path (tray_app/entry.py), so
     that the two cannot print different things."""
-    snapshots = []
+    reads = _read_accounts(paths, accounts, on_unreadable)
+    if reads is None:
+        return None
+    refresh = refresh_argv(config) if name == "xbar" else []
+    return _render_reads(name, reads, settings, now, lang=lang, refresh=refresh)
+
+
+def cached_timeline(
+    name: str,
+    paths: AppPaths,
+    settings: Settings,
+    accounts: Sequence[AccountConfig],
+    *,
+    config: Path | None,
+    now: float,
+    lang: Language,
+    on_unreadable: Callable[[str, CachedStateError], None] | None = None,
+    max_entries: int,
+) -> list[tuple[float, float | None, str]] | None:
+    """`cached_output` from `now` on, as long as the saved states stay as they are: up to
+    `max_entries` (start, until, output), each output what `cached_output` prints at every
+    moment from `start` up to (not including) `until`; None as the last `until`: the output
+    no longer changes by time. Between one `until` and the next `start` (TIMELINE_EDGE_S)
+    nothing is claimed. The states are read once.
+
+    `status --cached` keeps these (cli/status_memo.py), so that the next runs print the
+    output of their moment without reading anything but the memo."""
+    reads = _read_accounts(paths, accounts, on_unreadable)
+    if reads is None:
+        return None
+    refresh = refresh_argv(config) if name == "xbar" else []
+    timeline: list[tuple[float, float | None, str]] = []
+    at = now
+    # Bounded twice: in outputs kept, and in moments looked at (an output may stay the same
+    # over many of them, e.g. a problem's "since 14:02" each minute in a format without it).
+    for _ in range(max_entries * MOMENTS_PER_OUTPUT):
+        output = _render_reads(name, reads, settings, at, lang=lang, refresh=refresh)
+        changes = _output_changes_at(name, reads, settings, at)
+        until = None if changes is None else max(at, changes - TIMELINE_EDGE_S)
+        if timeline and timeline[-1][2] == output:
+            timeline[-1] = (timeline[-1][0], until, output)  # unchanged since its start
+        elif len(timeline) == max_entries:
+            return timeline
+        elif not timeline or until is None or until > at:
+            # The first is `now`'s output even when a change is due within TIMELINE_EDGE_S
+            # (it then claims no moment after `now`); a later one that claims none is left out.
+            timeline.append((at, until, output))
+        if changes is None or changes <= at:  # never expected (view_clock): stop, not loop
+            return timeline
+        at = changes
+    return timeline
+
+
+def _read_accounts(
+    paths: AppPaths,
+    accounts: Sequence[AccountConfig],
+    on_unreadable: Callable[[str, CachedStateError], None] | None,
+) -> list[_Read] | None:
+    """Each account's saved state, read once (see `cached_output` for `on_unreadable`)."""
+    reads: list[_Read] = []
     saved_any = False
     for account in accounts:
         try:
@@ -112,18 +194,50 @@ def cached_output(
             if on_unreadable is None or len(accounts) == 1:
                 raise
             on_unreadable(account.name, exc)
-            snapshots.append(_unknown(feed.UNREADABLE, settings, now, account.name, lang))
+            reads.append((account.name, feed.UNREADABLE))
             saved_any = True
             continue
         if saved is None:
-            snapshots.append(_unknown(feed.NOT_POLLED, settings, now, account.name, lang))
+            reads.append((account.name, feed.NOT_POLLED))
         else:
             saved_any = True
-            snapshots += cached_accounts(saved, settings, now, account.name, lang)
-    if not saved_any:
-        return None
-    refresh = refresh_argv(config) if name == "xbar" else []
+            reads.append((account.name, _saved_monitor(saved)))
+    return reads if saved_any else None
+
+
+def _render_reads(
+    name: str,
+    reads: Sequence[_Read],
+    settings: Settings,
+    now: float,
+    *,
+    lang: Language,
+    refresh: Sequence[str],
+) -> str:
+    snapshots = [_bar_account(account, read, settings, now, lang) for account, read in reads]
     return render(name, snapshots, settings, now, refresh_command=refresh, cached=True)
+
+
+def _output_changes_at(
+    name: str, reads: Sequence[_Read], settings: Settings, now: float
+) -> float | None:
+    """The earliest time after `now` at which `status --cached --format name` could print
+    something else with the same saved states: when any account's view changes by time
+    (core/view_clock.py) or, in the text format, its "Updated 14:02 (3 min ago)" line."""
+    times = []
+    for account, read in reads:
+        if isinstance(read, str):
+            continue  # "not polled yet" and the like do not change by time
+        extras = Extras(poll_interval=settings.poll_interval)
+        snapshot = AccountSnapshot(
+            account, read, _alerts_of(settings, account).thresholds, now, extras
+        )
+        times.append(view_clock.changes_at(snapshot))
+        if name == "text" and read.fetched_at is not None:
+            age = now - read.fetched_at
+            times.append(now + fmt.duration_changes_in(age, counting_down=False))
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
 
 
 def render(

@@ -63,6 +63,7 @@ from tray_app.history.opening import (
 )
 from tray_app.history.queries import AlertRecord, BalanceChange, DailyUsage
 from tray_app.history.retention import DAY, DEFAULT_HOURLY_DAYS, DEFAULT_RAW_DAYS, HOUR
+from tray_app.history.state_token import bump_state_token
 
 T = TypeVar("T")
 
@@ -244,6 +245,7 @@ class HistoryStore:
             )
 
         self._write("state", upsert, None)
+        self._state_changed()
 
     def load_state(self) -> dict[str, object] | None:
         """The saved state, or None if there is none or it cannot be read (logged, kept aside)."""
@@ -272,7 +274,14 @@ class HistoryStore:
             conn.execute("DELETE FROM app_state WHERE name = ?", (_STATE,))
 
         self._write("state", set_aside, None)
+        self._state_changed()
         return None
+
+    def _state_changed(self) -> None:
+        """After the saved state changed: a new token beside the file (history/state_token.py),
+        for `status --cached`'s memo. Not for a history kept in memory: no reader sees it."""
+        if self.persistent:
+            bump_state_token(self.path)
 
     # -- reading -------------------------------------------------------------------------------
 

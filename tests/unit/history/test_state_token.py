@@ -1,0 +1,71 @@
+"""The state token beside a history file (history/state_token.py): new after every change of
+the saved state, so that `status --cached`'s memo can tell two saves apart."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from tray_app.history import state_token
+from tray_app.history.opening import SCHEMA_VERSION
+from tray_app.history.state_token import state_token_path
+from tray_app.history.store import HistoryStore
+
+
+def token(db: Path) -> str:
+    return state_token_path(db).read_text()
+
+
+def test_every_save_writes_a_new_private_token(store: HistoryStore, db: Path) -> None:
+    assert not state_token_path(db).exists()  # opening alone changes no state
+    seen = set()
+    for _ in range(5):
+        store.save_state({"monitor": {"version": 1}, "alerts": {}})  # the same state each time
+        seen.add(token(db))
+    assert len(seen) == 5
+    assert all(len(t) == 16 and int(t, 16) >= 0 for t in seen)
+    assert stat.S_IMODE(state_token_path(db).stat().st_mode) == 0o600
+    assert state_token_path(db).name == "history.state-token"
+    assert [p.name for p in db.parent.glob("*.tmp")] == []  # written in one rename
+
+
+def test_setting_an_unreadable_state_aside_writes_a_new_token(
+    store: HistoryStore, db: Path
+) -> None:
+    store.save_state({"monitor": {"version": 1}})
+    before = token(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE app_state SET json = 'not json' WHERE name = 'state'")
+    conn.close()
+    assert store.load_state() is None  # set aside: `status --cached` now has no state
+    assert token(db) != before
+
+
+def test_a_history_kept_in_memory_writes_no_token(db: Path) -> None:
+    HistoryStore.open(db).close()
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")  # a newer app's file
+    conn.close()
+    with HistoryStore.open(db) as store:
+        assert not store.persistent
+        store.save_state({"monitor": {"version": 1}})
+    assert not state_token_path(db).exists()
+
+
+def test_a_token_that_cannot_be_written_is_removed(
+    store: HistoryStore, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk: the old token must not stay, or a memo would trust it after the save."""
+    store.save_state({"monitor": {"version": 1}})
+    assert state_token_path(db).exists()
+
+    def disk_full(*_args: object, **_kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(state_token, "replace_atomically", disk_full)
+    store.save_state({"monitor": {"version": 2}})  # never raises: the state itself is saved
+    assert not state_token_path(db).exists()
+    assert store.load_state() == {"monitor": {"version": 2}}
