@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from tests.conftest import REPO
 from tray_app.demo.server import SimulatedLensmorServer
 
 from .app_env import app_env
@@ -33,3 +34,44 @@ def test_the_xembed_tray_quits_in_one_line_when_the_x_server_goes_away(
         log = desktop.log_of(proc)
         assert "Traceback" not in log, log
         assert "the X display connection closed" in log, log
+
+
+#: The dock keeper of the xorg backend on its own, checking every 50 ms, on the given display;
+#: it says "watching" once it has checked.
+DOCK_KEEPER = """
+import sys
+from tray_app.tray import xorg_dock
+xorg_dock.FAST_CHECK_S = 0.05
+check_once = xorg_dock.XorgDockKeeper.check_once
+def checking(self, disp, said=[]):
+    if not said:  # connected and checking: the parent may now take the X server away
+        said.append(print("watching", flush=True))
+    return check_once(self, disp)
+xorg_dock.XorgDockKeeper.check_once = checking
+keeper = xorg_dock.XorgDockKeeper(0x1234567, sys.argv[1])
+keeper.start()
+keeper._thread.join(20)
+print("still running" if keeper._thread.is_alive() else "ended", flush=True)
+"""
+
+
+@pytest.mark.parametrize("desktop", [{"tray": False, "notifications": False}], indirect=True)
+def test_the_dock_keeper_stops_quietly_when_the_x_server_goes_away(
+    desktop: DesktopSession,
+) -> None:
+    """Seen stopping `xvfb-run make run` with no tray host: the keeper's thread died on
+    python-xlib's ConnectionClosedError, raised again by its close(), with a traceback; the
+    socket left open then raised a ResourceWarning (an error here, with -X dev -W error)."""
+    env = {**desktop.env, "PYTHONPATH": str(REPO)}
+    proc = desktop.popen(
+        [sys.executable, "-X", "dev", "-W", "error", "-c", DOCK_KEEPER, desktop.display],
+        env=env,
+        name="dock-keeper",
+    )
+    desktop.wait_for_output(proc, "watching", timeout=10)
+    desktop._stop_service("Xvfb")
+    assert proc.wait(timeout=30) == 0
+    log = desktop.log_of(proc)
+    assert "ended" in log, log
+    for bad in ("Traceback", "Exception", "ResourceWarning", "cannot watch"):
+        assert bad not in log, log

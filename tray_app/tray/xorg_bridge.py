@@ -73,15 +73,28 @@ class XorgBridge:
             self._display.flush()
 
     def _run_pending(self) -> None:
-        while True:
-            try:
-                fn = self._calls.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                fn()
-            except Exception:
-                log.exception("a tray update failed")
+        run_queued(self._calls)
 
     def close(self) -> None:
         self._display.close()
+
+
+def run_queued(calls: queue.SimpleQueue[Callable[[], None]]) -> None:
+    """Run every queued call, in order; one that fails is logged and the others still run.
+
+    One that finds the X server gone (the session ended, Xvfb stopped just after a poll) is
+    not a bug: pystray's loop ends on the same closed connection, and the app says so in one
+    line (pystray_tray._let_go_of_a_lost_display), so no traceback here."""
+    from Xlib.error import ConnectionClosedError
+
+    while True:
+        try:
+            fn = calls.get_nowait()
+        except queue.Empty:
+            return
+        try:
+            fn()
+        except ConnectionClosedError as exc:
+            log.debug("a tray update found the X display gone: %s", exc)
+        except Exception:
+            log.exception("a tray update failed")

@@ -43,7 +43,7 @@ class XorgDockKeeper:
 
     def _run(self) -> None:
         from Xlib import display as xdisplay
-        from Xlib.error import DisplayError
+        from Xlib.error import ConnectionClosedError, DisplayError
 
         try:
             disp = xdisplay.Display(self._display_name)
@@ -58,8 +58,12 @@ class XorgDockKeeper:
                     return
                 waited += interval
                 self.check_once(disp)
+        except (ConnectionClosedError, OSError) as exc:
+            # The X server went away (the session ended, `xvfb-run` returned): the app's own
+            # loop ends on it and says so; this thread only stops, without a traceback.
+            log.debug("dock keeper: the X display connection closed (%s)", exc)
         finally:
-            disp.close()
+            _close(disp)
 
     def check_once(self, disp: Any) -> bool:
         """Re-dock if needed; True when a dock request was sent."""
@@ -90,3 +94,14 @@ class XorgDockKeeper:
         self.redocks += 1
         log.info("the tray icon was not docked: asked the tray host again")
         return True
+
+
+def _close(disp: Any) -> None:
+    """Close our X connection; on a dead one python-xlib's close() raises the same
+    ConnectionClosedError again and leaves the socket open, so close the socket itself."""
+    try:
+        disp.close()
+    except Exception:  # noqa: BLE001 - any failure here: the connection is gone either way
+        socket = getattr(getattr(disp, "display", None), "socket", None)
+        if socket is not None:
+            socket.close()
