@@ -366,7 +366,7 @@ def test_changes_in_a_read_only_config_folder_fail_before_anything_is_stored(
         saved = save_form(home.config_file, Settings(poll_interval=60), None, store)
         assert not saved.saved
         assert saved.error is not None
-        assert "Read-only file system" in saved.error
+        assert "the disk is read-only" in saved.error  # as the CLI says it (file_problems)
         assert home.config_file.read_bytes() == before
         assert _keyring(shared_keyring) == {
             "lensmor-tray/Alpha": KEYS["Alpha"],

@@ -33,7 +33,7 @@ from tray_app.config.loading import load_settings
 from tray_app.config.model import API_KEYS_URL, DASHBOARD_URL, AccountConfig, ConfigError, Settings
 from tray_app.config.paths import AppPaths
 from tray_app.config.urls import effective_base_url
-from tray_app.core.language import ENGLISH
+from tray_app.core.language import ENGLISH, Message
 from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
 from tray_app.core.pause import for_an_hour, tomorrow_morning
 from tray_app.core.view import Action, MenuAction, PinAccount
@@ -175,7 +175,9 @@ class TrayApp:
         monitor = Monitor(
             source=self._source(credentials),
             store=store,
-            notifier=NamedNotifier(self._notifier, name, self._several),
+            notifier=NamedNotifier(
+                self._notifier, name, self._several, self.lang, lambda: self.settings.account_names
+            ),
             tray=self.board.slot(name),
             settings=wiring.settings,
             pacing=self.options.pacing,
@@ -187,10 +189,11 @@ class TrayApp:
         )
         return AccountRuntime(name, store, monitor, wiring)
 
-    @staticmethod
-    def _say(message: str) -> None:
+    def _say(self, message: str) -> None:
+        # The log in English; the person in their language (a Message words itself).
         log.warning("%s", message)
-        print(f"lensmor-tray: {message}", file=sys.stderr, flush=True)
+        text = message.text(self.lang) if isinstance(message, Message) else message
+        print(f"lensmor-tray: {text}", file=sys.stderr, flush=True)
 
     # -- running -------------------------------------------------------------------------------
     def run(self) -> int:
@@ -228,6 +231,7 @@ class TrayApp:
     def build(self) -> Tray:
         """Everything but the main loop: settings, tray, notifier, board, feeds, accounts."""
         self.settings = self._load_settings()
+        self.lang = language_from_environ(self.environ)  # loads the catalog: once
         tray = self.tray = open_tray(
             self.environ, self._on_action, self.aio, at_login=self.options.autostart, say=self._say
         )
@@ -245,7 +249,6 @@ class TrayApp:
 
         self._hooks = HookRunner(self.environ)
         names = self.settings.account_names
-        self.lang = language_from_environ(self.environ)  # loads the catalog: once
         self.board = TrayBoard(tray, names, self.settings.badge_account, self.lang)
         self._feed = FeedWriter(names, self.lang)
         self.scheduler = PollScheduler(pacing=self.options.pacing)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Final
 from tray_app.autostart.base import Autostart, AutostartStatus, RunCommand
 from tray_app.autostart.launcher import AUTOSTART_ARGS, LaunchCommand, resolve_launch_command
 from tray_app.config.model import ConfigError
+from tray_app.core.language import N_
 
 if TYPE_CHECKING:
     from tray_app.autostart.windows import Winreg
@@ -54,7 +55,12 @@ def backend_name(platform: str, environ: Mapping[str, str]) -> str:
     if override:
         if override not in BACKENDS:
             allowed = ", ".join(BACKENDS)
-            raise ConfigError(f"{BACKEND_ENV}={override!r}: expected one of {allowed}")
+            raise ConfigError(
+                N_("{name}={value}: expected one of {allowed}"),
+                name=BACKEND_ENV,
+                value=repr(override),
+                allowed=allowed,
+            )
         return override
     if platform == "darwin":
         return "macos"

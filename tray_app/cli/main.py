@@ -28,6 +28,7 @@ from tray_app.cli.config_access import user_language
 from tray_app.cli.exits import EXIT_OK, EXIT_USAGE, CliError, print_error
 from tray_app.cli.parser import build_parser, parse_command_line
 from tray_app.config.model import ConfigError
+from tray_app.core.language import N_, Message
 from tray_app.keys.key_store import KeyStoreFailed
 
 
@@ -78,13 +79,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A KeyStoreFailed (an OSError too) is worded whole by keys/key_store.py.
         from tray_app.support.file_problems import one_line
 
-        print_error(str(exc) if isinstance(exc, KeyStoreFailed) else one_line(exc, user_language()))
+        lang = user_language()
+        print_error(exc.text(lang) if isinstance(exc, KeyStoreFailed) else one_line(exc, lang))
         return EXIT_USAGE
 
 
 class _OneLineLastResort(logging.Handler):
+    """A warning logged without a log file, as one line in the user's language: a `Message`
+    logged (`log.warning("%s", message)`, English for the log) is worded here in theirs."""
+
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
 
     def emit(self, record: logging.LogRecord) -> None:
-        print_error(f"{record.levelname.lower()}: {record.getMessage()}")
+        lang = user_language()
+        detail = record.getMessage()
+        if isinstance(record.args, tuple) and any(isinstance(a, Message) for a in record.args):
+            worded = tuple(a.text(lang) if isinstance(a, Message) else a for a in record.args)
+            detail = str(record.msg) % worded
+        error = record.levelno >= logging.ERROR
+        print_error(lang.gettext(_ERROR if error else _WARNING).format(message=detail))
+
+
+_WARNING, _ERROR = N_("warning: {message}"), N_("error: {message}")

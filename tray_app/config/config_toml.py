@@ -31,6 +31,7 @@ from tray_app.config.model import (
 )
 from tray_app.config.parse import parse_settings
 from tray_app.core.account_label import name_key
+from tray_app.core.language import N_
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ def edit_config_text(text: str, old: Settings, new: Settings, origin: str = "con
     )
     fresh = fresh_config_text(new)
     if not _says(fresh, new):  # pragma: no cover - a bug in settings_to_toml
-        raise ConfigError(f"{origin}: the new settings cannot be written as TOML")
+        raise ConfigError(N_("{origin}: the new settings cannot be written as TOML"), origin=origin)
     return fresh
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tray_app.config.model import ConfigError, Settings
 from tray_app.config.parse import parse_settings
-from tray_app.core.language import N_
+from tray_app.core.language import N_, Message
 
 _CANNOT_READ = N_("cannot read config {path}: {error}")
 
@@ -28,8 +28,9 @@ def load_settings(path: Path) -> Settings:
     return settings
 
 
-def read_settings(path: Path) -> tuple[Settings, list[str]]:
-    """`load_settings` without logging: the settings and the warnings about the file. The
+def read_settings(path: Path) -> tuple[Settings, list[Message]]:
+    """`load_settings` without logging: the settings and the warnings about the file (English
+    as strings, `text(lang)` for a person: cli/main.py words them when it prints them). The
     `status --cached` fast path (fast_status.py) uses it to leave those to the full CLI, and so
     to start without the logging module; the heavier parsers are imported here, on use, for
     the same reason (docs/benchmarks.md)."""
@@ -82,7 +83,7 @@ def read_config_bytes(path: Path) -> tuple[bytes, int] | None:
     return raw, mode
 
 
-def settings_from_bytes(path: Path, raw: bytes, mode: int) -> tuple[Settings, list[str]]:
+def settings_from_bytes(path: Path, raw: bytes, mode: int) -> tuple[Settings, list[Message]]:
     """Parse a config file's bytes (`read_config_bytes`); ConfigError naming what is wrong."""
     if sys.version_info >= (3, 11):
         import tomllib
@@ -115,7 +116,10 @@ def settings_from_bytes(path: Path, raw: bytes, mode: int) -> tuple[Settings, li
     # after parsing, so that a broken config still exits with its one error line.
     if os.name == "posix" and stat.S_IMODE(mode) & 0o077:
         return settings, [
-            f"the config file {path} is readable by other users; run `chmod 600 {path}`"
+            Message(
+                N_("the config file {path} is readable by other users; run `chmod 600 {path}`"),
+                path=path,
+            )
         ]
     return settings, []
 

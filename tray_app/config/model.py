@@ -12,7 +12,7 @@ from tray_app.core import account_label
 from tray_app.core.account_label import name_key
 from tray_app.core.badge import BadgeStyle
 from tray_app.core.hook_names import ANY_EVENT
-from tray_app.core.language import ENGLISH, N_, Language, Phrase
+from tray_app.core.language import ENGLISH, N_, Language, Phrase, worded
 from tray_app.core.levels import DEFAULT_THRESHOLDS, Threshold
 
 APP_NAME = "lensmor-tray"
@@ -48,9 +48,7 @@ class ConfigError(Exception):
 def _worded(value: object, lang: Language) -> object:
     if isinstance(value, ConfigError):
         return value.text(lang)
-    if isinstance(value, Phrase):
-        return lang.gettext(value)
-    return value
+    return worded(value, lang)  # a Message or a Phrase in `lang` too
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from tray_app.config.model import (
 from tray_app.config.urls import validate_base_url
 from tray_app.core.badge import BadgeStyle
 from tray_app.core.language import N_, Phrase
-from tray_app.core.levels import Threshold
+from tray_app.core.levels import Threshold, ThresholdError
 
 _TOP_KEYS = {
     "base_url",
@@ -190,12 +190,12 @@ def _parse_alerts(data: Any, origin: str, prefix: str = "alerts") -> AlertSettin
         for item in raw:
             try:
                 parsed.append(Threshold.parse(item))
-            except (ValueError, TypeError) as exc:
+            except ThresholdError as exc:
                 raise ConfigError(
                     "{origin}: {key}: {detail}",
                     origin=origin,
                     key=f"{prefix}.thresholds",
-                    detail=Phrase(str(exc)),
+                    detail=exc.words,  # worded in the language the ConfigError is shown in
                 ) from None
         kwargs["thresholds"] = tuple(parsed)
     for name, unit in (

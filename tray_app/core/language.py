@@ -53,3 +53,43 @@ class Phrase(str):
 def N_(message: str) -> str:
     """Mark `message` for extraction without translating it (translated where it is shown)."""
     return message
+
+
+class Message(str):
+    """A sentence for a person, marked with `N_` where it is written, with {named} `values`:
+    the string itself is the English (what the log gets, what `str()` and `%s` give), and
+    `text(lang)` is the same sentence in the user's language. For warnings that are kept in
+    lists and logged before anyone shows them (a file readable by others, no tray host).
+
+    A value that is a Message or a Phrase is worded in the same language; a callable value is
+    called with the language (a number in the locale's format)."""
+
+    template: str
+    values: dict[str, object]
+
+    def __new__(cls, template: str, /, **values: object) -> Message:
+        self = super().__new__(cls, _filled(template, values, ENGLISH))
+        self.template, self.values = template, values
+        return self
+
+    def text(self, lang: Language) -> str:
+        return _filled(self.template, self.values, lang)
+
+
+def _filled(template: str, values: dict[str, object], lang: Language) -> str:
+    words = lang.gettext(template)
+    if not values:
+        return words  # as ConfigError: a template without values is not formatted
+    return words.format(**{name: worded(value, lang) for name, value in values.items()})
+
+
+def worded(value: object, lang: Language) -> object:
+    """A message's value as shown in `lang`: Messages and Phrases translated, callables
+    called with `lang`, anything else as it is."""
+    if isinstance(value, Message):
+        return value.text(lang)
+    if isinstance(value, Phrase):
+        return lang.gettext(value)
+    if callable(value):
+        return value(lang)
+    return value

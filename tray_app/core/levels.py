@@ -12,9 +12,23 @@ import math
 import re
 from dataclasses import dataclass
 
+from tray_app.core import fmt
 from tray_app.core.balance import Balance, Number
+from tray_app.core.language import N_, Language, Message
 
 _THRESHOLD_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
+
+
+class ThresholdError(ValueError):
+    """A threshold that cannot be: `str()` is the English line (logs), `text(lang)` the line in
+    the user's language (the config error, the Settings window's field)."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        self.words = Message(message, **values)
+        super().__init__(str(self.words))
+
+    def text(self, lang: Language) -> str:
+        return self.words.text(lang)
 
 
 class Level(str, enum.Enum):
@@ -40,22 +54,28 @@ class Threshold:
 
     @classmethod
     def parse(cls, text: str | int | float) -> Threshold:
-        """Parse "20%", "5 %", "500" or a number; raise ValueError saying what is allowed."""
-        if isinstance(text, bool):
-            raise ValueError('expected a percentage like "20%" or a number of credits like 500')
+        """Parse "20%", "5 %", "500" or a number; raise ThresholdError saying what is allowed."""
+        if isinstance(text, bool) or not isinstance(text, str | int | float):
+            # A TOML table or list where a threshold belongs, true or false.
+            raise ThresholdError(
+                N_('expected a percentage like "20%" or a number of credits like 500')
+            )
         if isinstance(text, int | float):
             return cls(_credit_value(text), is_percent=False)
         match = _THRESHOLD_RE.match(text)
         if not match:
-            raise ValueError(
-                f'{text!r} is not a threshold; use a percentage like "20%" or credits like 500'
+            raise ThresholdError(
+                N_('{text} is not a threshold; use a percentage like "20%" or credits like 500'),
+                text=repr(text),
             )
         is_percent = match.group(2) == "%"
         if not is_percent:
             return cls(_credit_value(float(match.group(1))), is_percent=False)
         value = float(match.group(1))
         if not 0 < value < 100:
-            raise ValueError(f"{text!r}: a percentage threshold must be between 0% and 100%")
+            raise ThresholdError(
+                N_("{text}: a percentage threshold must be between 0% and 100%"), text=repr(text)
+            )
         return cls(value, is_percent)
 
     def credits(self, total_amount: Number) -> float:
@@ -101,11 +121,16 @@ def _credit_value(value: float) -> float:
     except OverflowError:
         number = math.inf
     if not math.isfinite(number) or number < 0 or number > MAX_CREDIT_THRESHOLD:
-        raise ValueError(
-            f"a credit threshold must be a number from 0 to {MAX_CREDIT_THRESHOLD:,}, "
-            f"got {str(value)[:40]}"
+        raise ThresholdError(
+            N_("a credit threshold must be a number from 0 to {maximum}, got {value}"),
+            maximum=_max_credits_worded,
+            value=str(value)[:40],
         )
     return number
+
+
+def _max_credits_worded(lang: Language) -> str:
+    return fmt.credits(MAX_CREDIT_THRESHOLD, lang)
 
 
 DEFAULT_THRESHOLDS = (Threshold(20.0, is_percent=True), Threshold(5.0, is_percent=True))

@@ -24,6 +24,7 @@ The key never appears in a log message, a repr or an exception: use `fmt.mask_ke
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import os
 import stat
@@ -34,10 +35,11 @@ from pathlib import Path
 from tray_app.config.model import DEFAULT_ACCOUNT
 from tray_app.config.paths import account_key_file
 from tray_app.core.fmt import mask_key
-from tray_app.core.language import ENGLISH, N_, Language
+from tray_app.core.language import ENGLISH, N_, Language, Message, Phrase
 from tray_app.keys.key_lock import KeySaveBusy, key_save_lock
 from tray_app.support.atomic_files import write_private_file
 from tray_app.support.bounded import CallTimedOut, call_with_timeout
+from tray_app.support.file_problems import reason
 
 KEYRING_SERVICE = "lensmor-tray"
 KEYRING_USERNAME = "api-key"  # the default account's user name, kept from before issue 12
@@ -50,9 +52,15 @@ log = logging.getLogger(__name__)
 
 
 class KeySource(str, enum.Enum):
-    ENVIRONMENT = "environment (LENSMOR_API_KEY)"
-    KEYRING = "OS keyring"
-    FILE = "file"
+    """Where a key was found; the value is the English name (logs, JSON), `text(lang)` the
+    name a person reads."""
+
+    ENVIRONMENT = N_("environment (LENSMOR_API_KEY)")
+    KEYRING = N_("OS keyring")
+    FILE = N_("file")
+
+    def text(self, lang: Language) -> str:
+        return lang.gettext(self.value)
 
 
 class InvalidKey(ValueError):
@@ -71,7 +79,15 @@ class InvalidKey(ValueError):
 class KeyStoreFailed(OSError):
     """The key could not be stored (or removed) so that the next read sees it: one line that
     says what to do, never the key. An OSError, as a file that cannot be written is, so every
-    caller that reports "cannot write" reports this too."""
+    caller that reports "cannot write" reports this too. Like InvalidKey: `str()` is the
+    English line (logs), `text(lang)` the line in the user's language."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        self.words = Message(message, **values)
+        super().__init__(str(self.words))
+
+    def text(self, lang: Language) -> str:
+        return self.words.text(lang)
 
 
 @dataclass(frozen=True)
@@ -149,7 +165,9 @@ class KeyStore:
         self._timeout = keyring_timeout
         self._use_keyring = use_keyring
         self._read_in_child = read_keyring_in_child
-        self.warnings: list[str] = []
+        #: What a person should know about the last load/save/clear: English as strings (the
+        #: log gets them so), `text(lang)` for the person.
+        self.warnings: list[Message] = []
 
     # -- reading ---------------------------------------------------------------------------
     def load(self, *, include_environment: bool = True) -> StoredKey | None:
@@ -194,10 +212,13 @@ class KeyStore:
             return None
         return value.strip() if isinstance(value, str) and value.strip() else None
 
-    def _timed_out_message(self) -> str:
-        return (
-            f"the OS keyring did not answer within {self._timeout:g} s (locked?); "
-            "unlock it or store the key with `lensmor-tray key set`"
+    def _timed_out_message(self) -> Message:
+        return Message(
+            N_(
+                "the OS keyring did not answer within {seconds} s (locked?); "
+                "unlock it or store the key with `lensmor-tray key set`"
+            ),
+            seconds=f"{self._timeout:g}",
         )
 
     def _file_get(self) -> StoredKey | None:
@@ -206,8 +227,11 @@ class KeyStore:
             if not stat.S_ISREG(info.st_mode):
                 # A FIFO would block the read forever; a folder or a device is no key file.
                 self._warn(
-                    f"the key file {self.key_file} is not a regular file; move it away and "
-                    "set the key again with `lensmor-tray key set`"
+                    N_(
+                        "the key file {path} is not a regular file; move it away and "
+                        "set the key again with `lensmor-tray key set`"
+                    ),
+                    path=self.key_file,
                 )
                 return None
             with self.key_file.open("rb") as handle:
@@ -217,13 +241,16 @@ class KeyStore:
         except FileNotFoundError:
             return None
         except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not text"
-            self._warn(f"cannot read the key file {self.key_file}: {reason}")
+            self._warn(
+                N_("cannot read the key file {path}: {reason}"),
+                path=self.key_file,
+                reason=_why(exc),
+            )
             return None
         if os.name == "posix" and stat.S_IMODE(info.st_mode) & 0o077:
             self._warn(
-                f"the key file {self.key_file} is readable by other users; "
-                f"run `chmod 600 {self.key_file}`"
+                N_("the key file {path} is readable by other users; run `chmod 600 {path}`"),
+                path=self.key_file,
             )
         if not text.strip():
             return None
@@ -233,8 +260,12 @@ class KeyStore:
             # Zeros from a crash, a file overwritten by something else: not sent as a bearer
             # token; the person is told what to do instead.
             self._warn(
-                f"the key file {self.key_file} does not hold a usable key ({exc}); "
-                "set it again with `lensmor-tray key set`"
+                N_(
+                    "the key file {path} does not hold a usable key ({problem}); "
+                    "set it again with `lensmor-tray key set`"
+                ),
+                path=self.key_file,
+                problem=exc.text,
             )
             return None
         return StoredKey(key, KeySource.FILE, str(self.key_file))
@@ -250,11 +281,11 @@ class KeyStore:
                 return self._save_locked(key)
         except KeySaveBusy:
             raise KeyStoreFailed(
-                "another lensmor-tray is saving a key and did not finish; try again"
+                N_("another lensmor-tray is saving a key and did not finish; try again")
             ) from None
 
     def _save_locked(self, key: str) -> StoredKey:
-        why_not = "no OS keyring is available"
+        why_not = Phrase(N_("no OS keyring is available"))
         keyring_answers = self._use_keyring
         if self._use_keyring:
             answer = self._keyring_call("set_password", key)
@@ -266,22 +297,31 @@ class KeyStore:
                     self._drop_file_copy()
                     return StoredKey(key, KeySource.KEYRING, f"service {KEYRING_SERVICE!r}")
                 if answer.done:
-                    kept = "nothing" if answer.text is None else "a different value"
-                    why_not = f"the OS keyring kept {kept} when the key was read back"
+                    why_not = Phrase(
+                        N_("the OS keyring kept nothing when the key was read back")
+                        if answer.text is None
+                        else N_("the OS keyring kept a different value when the key was read back")
+                    )
             if answer.timed_out:
-                why_not = "the OS keyring did not answer"
+                why_not = Phrase(N_("the OS keyring did not answer"))
                 keyring_answers = False  # every further call would wait the timeout again
         self._write_file(key)
         if keyring_answers:
             self._forget_keyring_copy(key)
         self._warn(
-            f"{why_not}, so the key is stored in {self.key_file} "
-            "(readable only by you, but less safe than a keyring)"
+            N_(
+                "{why_not}, so the key is stored in {path} "
+                "(readable only by you, but less safe than a keyring)"
+            ),
+            why_not=why_not,
+            path=self.key_file,
         )
         if self._use_keyring and not keyring_answers:
             self._warn(
-                "if the keyring holds an older key for this account, it will be used again "
-                "once the keyring answers; then save the key again"
+                N_(
+                    "if the keyring holds an older key for this account, it will be used again "
+                    "once the keyring answers; then save the key again"
+                )
             )
         return StoredKey(key, KeySource.FILE, str(self.key_file))
 
@@ -294,10 +334,16 @@ class KeyStore:
             self._warn(self._timed_out_message())
         elif answer.done and answer.text is not None and answer.text != key:
             raise KeyStoreFailed(
-                f"the OS keyring keeps an older key for {self.account!r} that could not be "
-                "removed, and it would be used instead of the new one (saved in "
-                f"{self.key_file}); remove the entry (service {KEYRING_SERVICE!r}, user "
-                f"{self._username!r}) with your keyring's own tool"
+                N_(
+                    "the OS keyring keeps an older key for {account} that could not be "
+                    "removed, and it would be used instead of the new one (saved in "
+                    "{path}); remove the entry (service {service}, user {user}) with your "
+                    "keyring's own tool"
+                ),
+                account=repr(self.account),
+                path=self.key_file,
+                service=repr(KEYRING_SERVICE),
+                user=repr(self._username),
             )
 
     def _write_file(self, key: str) -> None:
@@ -305,12 +351,16 @@ class KeyStore:
         target = self._file_target()
         if target.is_dir():
             raise KeyStoreFailed(
-                f"the key file {self.key_file} is a folder; move it away, then save the key again"
+                N_("the key file {path} is a folder; move it away, then save the key again"),
+                path=self.key_file,
             )
         if target.exists() and not target.is_file():
             raise KeyStoreFailed(
-                f"the key file {self.key_file} is not a regular file; move it away, then save "
-                "the key again"
+                N_(
+                    "the key file {path} is not a regular file; move it away, then save "
+                    "the key again"
+                ),
+                path=self.key_file,
             )
         # A file that cannot be written (a full or read-only disk) is an OSError naming the
         # file: the CLI words it like every other one (file_problems.one_line).
@@ -321,8 +371,11 @@ class KeyStore:
             written = None
         if written != key:
             raise KeyStoreFailed(
-                f"the key file {target} does not hold the key after writing it; check that "
-                "folder's file system (free space, a sync tool rewriting it)"
+                N_(
+                    "the key file {path} does not hold the key after writing it; check that "
+                    "folder's file system (free space, a sync tool rewriting it)"
+                ),
+                path=target,
             )
 
     def _file_target(self) -> Path:
@@ -341,7 +394,9 @@ class KeyStore:
                 return False
             target.unlink()
         except OSError as exc:
-            self._warn(f"cannot remove the old key file {target}: {exc.strerror or exc}")
+            self._warn(
+                N_("cannot remove the old key file {path}: {reason}"), path=target, reason=_why(exc)
+            )
             return False
         return True
 
@@ -354,21 +409,31 @@ class KeyStore:
         if stored.timed_out:
             # Not known to be empty: a key kept there would be used again once it answers.
             self._warn(
-                f"the OS keyring did not answer within {self._timeout:g} s (locked?), so a key "
-                "stored there was not removed; unlock it and run this again"
+                N_(
+                    "the OS keyring did not answer within {seconds} s (locked?), so a key "
+                    "stored there was not removed; unlock it and run this again"
+                ),
+                seconds=f"{self._timeout:g}",
             )
         elif stored.text is not None:
             self._keyring_call("delete_password")
             left = self._keyring_call("get_password")
             if left.text is not None:
                 raise KeyStoreFailed(
-                    f"the OS keyring still returns a key for {self.account!r} after removing "
-                    f"it; remove the entry (service {KEYRING_SERVICE!r}, user "
-                    f"{self._username!r}) with your keyring's own tool"
+                    N_(
+                        "the OS keyring still returns a key for {account} after removing it; "
+                        "remove the entry (service {service}, user {user}) with your "
+                        "keyring's own tool"
+                    ),
+                    account=repr(self.account),
+                    service=repr(KEYRING_SERVICE),
+                    user=repr(self._username),
                 )
             removed.append(KeySource.KEYRING)
         if self._file_target().is_dir():
-            self._warn(f"the key file {self.key_file} is a folder; it was left as it is")
+            self._warn(
+                N_("the key file {path} is a folder; it was left as it is"), path=self.key_file
+            )
         elif self._drop_file_copy():
             removed.append(KeySource.FILE)
         return removed
@@ -384,9 +449,17 @@ class KeyStore:
     def environment_overrides(self) -> bool:
         return self._env_applies and bool(self._environ.get(ENV_VAR, "").strip())
 
-    def _warn(self, message: str) -> None:
-        self.warnings.append(message)
-        log.warning("%s", message)
+    def _warn(self, message: str, **values: object) -> None:
+        warning = message if isinstance(message, Message) else Message(message, **values)
+        self.warnings.append(warning)
+        log.warning("%s", warning)  # English in the log; cli/main.py words it for a terminal
+
+
+def _why(exc: OSError | UnicodeDecodeError) -> object:
+    """Why a file could not be read, worded in the language it is shown in."""
+    if isinstance(exc, OSError):
+        return functools.partial(reason, exc)
+    return Phrase(N_("not text"))
 
 
 def keyring_call(method: str, service: str, user: str, *args: str, timeout: float) -> KeyringAnswer:

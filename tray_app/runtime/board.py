@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from tray_app.core.account_label import shown_name
 from tray_app.core.accounts_view import badge_account, present_accounts
 from tray_app.core.language import ENGLISH, Language
 from tray_app.core.view import AccountSnapshot, TrayView
@@ -153,18 +154,30 @@ class _Slot:
 
 
 class NamedNotifier:
-    """`inner` with the account named in every notification while `several()` is true."""
+    """`inner` with the account named in every notification while `several()` is true: by
+    the name people see (core/account_label.py: "Main" in `lang` for the unnamed account,
+    unless one of `names()`, the accounts now, is called that), as the menu names it."""
 
-    def __init__(self, inner: NotifierPort, name: str, several: Callable[[], bool]) -> None:
+    def __init__(
+        self,
+        inner: NotifierPort,
+        name: str,
+        several: Callable[[], bool],
+        lang: Language = ENGLISH,
+        names: Callable[[], Sequence[str]] = tuple,
+    ) -> None:
         self._inner = inner
         self.name = name
         self._several = several
+        self._lang = lang
+        self._names = names
 
     def send(self, n: Notification) -> object:
         if self._several():
+            shown = shown_name(self.name, self._names(), self._lang)
             n = dataclasses.replace(
                 n,
-                title=f"{self.name}: {n.title}",
+                title=self._lang.gettext("{account}: {title}").format(account=shown, title=n.title),
                 # One account's notification must not replace another's on screen.
                 family=f"{self.name}/{n.family}" if n.family else "",
                 key=f"{self.name}/{n.key}" if n.key else "",

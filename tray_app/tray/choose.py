@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from tray_app.core.language import N_, Message
 from tray_app.core.view import MenuAction
 from tray_app.support.aio_loop import AsyncioThread
 from tray_app.tray import host_probe as tray_host
@@ -64,8 +65,13 @@ class TrayChoice:
     reason: str
     #: The explicit pystray backend for TrayKind.PYSTRAY (from PYSTRAY_BACKEND), if any.
     pystray_backend: str = ""
-    #: What the user should be told (no tray yet, no graphical session), or "".
+    #: What the user should be told (no tray yet, no graphical session), or "": a `Message`,
+    #: English in the log, worded in the user's language on stderr.
     notice: str = ""
+
+
+#: No display at all: the tray cannot show anything.
+NO_GRAPHICAL_SESSION = N_("no graphical session (DISPLAY is not set)")
 
 
 def session_bus_reachable(environ: Mapping[str, str]) -> bool:
@@ -129,17 +135,21 @@ def choose_tray(
     if platform != "linux":
         return choice
     if choice.kind is TrayKind.SNI and not probes.watcher_present(environ):
-        notice = f"{tray_host.no_tray_message(environ)}; the icon appears when a panel starts"
+        notice = Message(
+            N_("{problem}; the icon appears when a panel starts"),
+            problem=Message(tray_host.no_tray_message(environ)),
+        )
         return replace(choice, notice=notice)
     if choice.kind.pystray_backend is not None:
         if not environ.get("DISPLAY") and not environ.get("WAYLAND_DISPLAY"):
-            notice = "no graphical session (DISPLAY is not set)"
+            notice = Message(NO_GRAPHICAL_SESSION)
             return TrayChoice(TrayKind.NONE, notice, notice=notice)
         if not (probes.xembed_present(environ) or probes.watcher_present(environ)):
-            notice = tray_host.no_tray_message(environ)
+            notice = Message(tray_host.no_tray_message(environ))
             if choice.kind is TrayKind.PYSTRAY_XORG:
                 # Its dock keeper (tray/xorg_dock.py) docks the icon when a tray starts.
-                return replace(choice, notice=f"{notice}; the icon docks when a tray starts")
+                docks = Message(N_("{problem}; the icon docks when a tray starts"), problem=notice)
+                return replace(choice, notice=docks)
             return TrayChoice(TrayKind.NONE, "no tray host for pystray", notice=notice)
     return choice
 
@@ -163,7 +173,7 @@ def _pick(  # noqa: PLR0911 - one return per rule of the module docstring's list
             return TrayChoice(TrayKind(f"pystray-{backend}"), "an XEmbed tray only; GTK menu")
         return TrayChoice(TrayKind.PYSTRAY_XORG, "an XEmbed tray only, no GTK")
     if not environ.get("DISPLAY") and not environ.get("WAYLAND_DISPLAY"):
-        notice = "no graphical session (DISPLAY is not set)"
+        notice = Message(NO_GRAPHICAL_SESSION)
         return TrayChoice(TrayKind.NONE, notice, notice=notice)
     if probes.session_bus(environ):
         return TrayChoice(TrayKind.SNI, "no tray yet; the item registers when a watcher appears")

@@ -21,7 +21,8 @@ from tray_app.config.urls import effective_base_url
 from tray_app.core.language import ENGLISH, N_, Language
 from tray_app.keys import account_files
 from tray_app.keys.account_files import default_is_a_placeholder
-from tray_app.keys.key_store import KeySource, KeyStore, StoredKey
+from tray_app.keys.key_store import KeySource, KeyStore, KeyStoreFailed, StoredKey
+from tray_app.support import file_problems
 from tray_app.windows.accounts_form import AccountPlan
 from tray_app.windows.settings_actions import check_key
 
@@ -36,8 +37,11 @@ class AccountOutcome:
 
 
 def _why(exc: BaseException, lang: Language) -> str:
+    if isinstance(exc, KeyStoreFailed):
+        return exc.text(lang)
     if isinstance(exc, OSError) and exc.strerror:
-        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+        why = file_problems.reason(exc, lang)
+        return f"{exc.filename}: {why}" if exc.filename else why
     if isinstance(exc, ConfigError):
         return exc.text(lang)
     return str(exc)

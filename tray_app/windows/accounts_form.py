@@ -152,7 +152,7 @@ def account_line(
     elif stored is None:
         key = lang.gettext("no key")
     else:
-        key = f"{stored.masked} ({stored.source.value})"
+        key = f"{stored.masked} ({stored.source.text(lang)})"
     parts = [account.name if name is None else name, key]
     if account.base_url:
         parts.append(account.base_url)

@@ -131,7 +131,7 @@ class KeyBox:
         # Its own KeyStore: a Save running at the same time must not share the warnings list.
         store = KeyStore(self.host.paths.key_file, account, environ=self.host.environ)
         stored = store.load()
-        return stored, list(store.warnings)
+        return stored, [warning.text(self.host.lang) for warning in store.warnings]
 
     def _on_loaded(self, loaded: tuple[StoredKey | None, list[str]]) -> None:
         stored, warnings = loaded

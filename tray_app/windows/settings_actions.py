@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from tray_app.config.config_file import apply_edits, save_settings, update_config
 from tray_app.config.model import ConfigError, Settings
 from tray_app.core.language import ENGLISH, Language
-from tray_app.keys.key_store import InvalidKey, KeyStore, StoredKey
+from tray_app.keys.key_store import InvalidKey, KeyStore, KeyStoreFailed, StoredKey
+from tray_app.support import file_problems
 
 if TYPE_CHECKING:
     pass
@@ -74,7 +75,7 @@ def save_form(
         return SaveOutcome(
             False,
             _("Not saved: cannot write {file}: {reason}").format(
-                file=config_file, reason=exc.strerror or exc
+                file=config_file, reason=file_problems.reason(exc, lang)
             ),
         )
     if key is None:
@@ -82,13 +83,16 @@ def save_form(
     try:
         stored = store.save(key)
     except (OSError, InvalidKey) as exc:
-        # A KeyStoreFailed is worded whole by keys/key_store.py (English for now).
-        reason = exc.text(lang) if isinstance(exc, InvalidKey) else exc.strerror or str(exc)
+        # InvalidKey and KeyStoreFailed are worded whole by keys/key_store.py.
+        if isinstance(exc, InvalidKey | KeyStoreFailed):
+            reason = exc.text(lang)
+        else:
+            reason = file_problems.reason(exc, lang)
         return SaveOutcome(
             True,
             _("Settings saved, but the key could not be stored: {reason}").format(reason=reason),
         )
-    warnings = list(store.warnings)
+    warnings = [warning.text(lang) for warning in store.warnings]
     if store.environment_overrides:
         warnings.append(_(ENV_OVERRIDE_NOTE))
     return SaveOutcome(True, None, tuple(sentence(w) for w in warnings), stored)

@@ -22,7 +22,7 @@ from tray_app.config.parse import parse_badge_style
 from tray_app.core import errors, fmt
 from tray_app.core.badge import BadgeStyle
 from tray_app.core.language import ENGLISH, N_, Language
-from tray_app.core.levels import Threshold
+from tray_app.core.levels import Threshold, ThresholdError
 from tray_app.keys.key_store import InvalidKey, KeySource, StoredKey, normalise_key
 
 if TYPE_CHECKING:
@@ -147,8 +147,8 @@ def parse_thresholds(
             )
         try:
             threshold = Threshold.parse(part)
-        except ValueError as exc:  # the right shape but out of range, e.g. 150%
-            return (), sentence(str(exc))
+        except ThresholdError as exc:  # the right shape but out of range, e.g. 150%
+            return (), sentence(exc.text(lang))
         if threshold not in found:
             found.append(threshold)
     if not found:

@@ -415,3 +415,25 @@ def test_two_accounts_with_recent_alerts_get_distinct_menu_ids() -> None:
     assert len(ids) == len(set(ids))
     submenus = [texts(row.children) for row in combined.rows[:2]]
     assert [rows.count("Recent alerts") for rows in submenus] == [1, 1]
+
+
+def test_notifications_call_the_unnamed_account_main_in_the_users_language() -> None:
+    from tray_app.core.account_label import DEFAULT_ACCOUNT
+    from tray_app.support.i18n import language_from_environ
+
+    german = language_from_environ({"LANG": "de_DE.UTF-8"})
+    inner = Recording()
+    names = [DEFAULT_ACCOUNT, "Work"]
+    NamedNotifier(inner, DEFAULT_ACCOUNT, lambda: True, german, lambda: names).send(
+        Notification("Lensmor-Credits niedrig", "20 % übrig", key="low:1", family="level")
+    )
+    assert inner.sent[0].title == f"{german.gettext('Main')}: Lensmor-Credits niedrig"
+    assert "default" not in inner.sent[0].title
+    # What tells notifications apart keeps the real name.
+    assert (inner.sent[0].family, inner.sent[0].key) == ("default/level", "default/low:1")
+    # An account the user called "Hauptkonto" keeps that name; the unnamed one its real one.
+    names.append(german.gettext("Main"))
+    NamedNotifier(inner, DEFAULT_ACCOUNT, lambda: True, german, lambda: names).send(
+        Notification("t", "b")
+    )
+    assert inner.sent[1].title == "default: t"

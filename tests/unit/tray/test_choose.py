@@ -134,3 +134,24 @@ def test_the_real_watcher_probe_on_a_private_bus() -> None:
         tray_host.sni_watcher_present({"DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent"})
         is False
     )
+
+
+def test_the_notices_are_english_for_the_log_and_worded_in_the_users_language() -> None:
+    from tray_app.core.language import Message
+    from tray_app.support.i18n import language_for
+
+    german = language_for("de_DE")
+    none = choose_tray({"DBUS_SESSION_BUS_ADDRESS": "x"}, platform="linux", probes=probes())
+    waiting = choose_tray(X11, platform="linux", probes=probes())
+    docking = choose_tray({"DISPLAY": ":1"}, platform="linux", probes=probes())
+    for choice in (none, waiting, docking):
+        assert isinstance(choice.notice, Message)
+    assert none.notice.text(german) == "keine grafische Sitzung (DISPLAY ist nicht gesetzt)"
+    assert waiting.notice.text(german) == (
+        german.gettext(tray_host.no_tray_message(X11))
+        + "; das Symbol erscheint, sobald eine Leiste startet"
+    )
+    assert docking.notice.text(german).endswith(
+        "; das Symbol wird angedockt, sobald ein Tray startet"
+    )
+    assert "no system tray found" not in docking.notice.text(german)

@@ -319,3 +319,16 @@ def test_add_and_remove_errors_are_worded_in_the_windows_language() -> None:
     last = plan_remove(Settings(accounts=(AccountConfig("Work"),)), "Work", german)
     english = plan_remove(Settings(accounts=(AccountConfig("Work"),)), "Work")
     assert last.errors[AccountField.NAME] != english.errors[AccountField.NAME]
+
+
+def test_where_a_key_lives_is_said_in_the_windows_language() -> None:
+    from tray_app.support.i18n import language_for
+
+    german = language_for("de_DE")
+    stored = StoredKey("uak_" + "e" * 40, KeySource.ENVIRONMENT, "LENSMOR_API_KEY")
+    line = account_line(AccountConfig(DEFAULT_ACCOUNT), stored, lang=german, name="Hauptkonto")
+    assert line == f"Hauptkonto — {stored.masked} (Umgebung (LENSMOR_API_KEY))"
+    in_file = StoredKey("uak_" + "e" * 40, KeySource.FILE, "/k")
+    assert account_line(AccountConfig("Work"), in_file, lang=german).endswith("(Datei)")
+    # English as before.
+    assert account_line(AccountConfig("Work"), stored).endswith("(environment (LENSMOR_API_KEY))")

@@ -37,6 +37,7 @@ from tray_app.windows.settings_form import (
     key_hint,
     parse_form,
     parse_key,
+    parse_thresholds,
 )
 
 KEY = "uak_FORMtest0123456789abcdWXYZ"
@@ -476,3 +477,11 @@ def _config_error(config: Path) -> ConfigError:
     with pytest.raises(ConfigError) as caught:
         load_settings(config)
     return caught.value
+
+
+def test_a_threshold_out_of_range_is_said_in_the_windows_language() -> None:
+    german = language_from_environ({"LANG": "de_DE.UTF-8"})
+    assert parse_thresholds("20%, 150%", german) == (
+        (),
+        "'150%': eine Prozent-Schwelle muss zwischen 0% und 100% liegen",
+    )

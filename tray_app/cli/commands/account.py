@@ -100,7 +100,7 @@ class AccountCommands:
             _("added {name}: {key} in the {place}; {balance} of {total} credits").format(
                 name=name,
                 key=stored.masked,
-                place=stored.source.value,
+                place=stored.source.text(self.lang),
                 balance=fmt.credits(balance.total_balance, self.lang),
                 total=fmt.credits(balance.total_amount, self.lang),
             )
@@ -111,7 +111,7 @@ class AccountCommands:
         for account in self.settings.accounts:
             stored = KeyStore(self.paths.key_file, account.name).load()
             key = (
-                f"{stored.masked} ({stored.source.value})"
+                f"{stored.masked} ({stored.source.text(self.lang)})"
                 if stored
                 else self.lang.gettext("no key")
             )
@@ -141,7 +141,7 @@ class AccountCommands:
         removed = remove_account(self.paths, name)
         _ = self.lang.gettext
         if removed.sources:
-            where = ", ".join(source.value for source in removed.sources)
+            where = ", ".join(source.text(self.lang) for source in removed.sources)
             print(
                 _("removed {name}; its key was removed from: {places}").format(
                     name=removed.name, places=where

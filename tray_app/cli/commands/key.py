@@ -42,7 +42,8 @@ def cmd_key(args: argparse.Namespace) -> int:
         # Without --account the one account is meant (a config with several asks which).
         account = single_account(args, load_config(args)[1]).name
     store = key_store(paths, account)
-    _ = user_language().gettext
+    lang = user_language()
+    _ = lang.gettext
     if args.key_command == "set":
         return tell_the_running_app(paths, _key_set(store))
     if args.key_command == "show":
@@ -53,22 +54,23 @@ def cmd_key(args: argparse.Namespace) -> int:
                 EXIT_KEY,
                 command=key_set_command(account),
             )
-        # The source names ("environment", "keyring", "file") are the same in every language.
         print(
             _("{key} (from {source}: {location})").format(
-                key=stored.masked, source=stored.source.value, location=stored.location
+                key=stored.masked, source=stored.source.text(lang), location=stored.location
             )
         )
         return EXIT_OK
     try:
         removed = store.clear()
     except KeyStoreFailed as exc:
-        # Worded by keys/key_store.py (English for now), like InvalidKey.
-        raise CliError(N_("the key was not removed: {problem}"), EXIT_USAGE, problem=exc) from None
+        # Worded by keys/key_store.py, like InvalidKey, in the language CliError is.
+        raise CliError(
+            N_("the key was not removed: {problem}"), EXIT_USAGE, problem=exc.text
+        ) from None
     if removed:
         print(
             _("removed the key from: {places}").format(
-                places=", ".join(source.value for source in removed)
+                places=", ".join(source.text(lang) for source in removed)
             )
         )
     else:
@@ -97,7 +99,8 @@ def read_key_input(command: str = "lensmor-tray key set") -> str:
 
 
 def _key_set(store: KeyStore) -> int:
-    _ = user_language().gettext
+    lang = user_language()
+    _ = lang.gettext
     text = read_key_input(key_set_command(store.account))
     try:
         key = normalise_key(text)
@@ -114,8 +117,10 @@ def _key_set(store: KeyStore) -> int:
     try:
         stored = store.save(key)
     except KeyStoreFailed as exc:
-        raise CliError(N_("the key was not saved: {problem}"), EXIT_USAGE, problem=exc) from None
-    print(_("saved {key} in the {place}").format(key=stored.masked, place=stored.source.value))
+        raise CliError(
+            N_("the key was not saved: {problem}"), EXIT_USAGE, problem=exc.text
+        ) from None
+    print(_("saved {key} in the {place}").format(key=stored.masked, place=stored.source.text(lang)))
     if store.environment_overrides:
         print_error(_("warning: LENSMOR_API_KEY is set in the environment and takes precedence"))
     return EXIT_OK

@@ -126,6 +126,7 @@ def _status_cached(
     from tray_app.cli import status_feed
     from tray_app.cli.cached_state import CachedStateError
 
+    lang = user_language()
     unreadable: list[str] = []  # of several accounts: listed as such, said on stderr, exit 4
     try:
         output = status_feed.cached_output(
@@ -135,11 +136,11 @@ def _status_cached(
             accounts,
             config=args.config,
             now=time.time(),
-            lang=user_language(),
-            on_unreadable=lambda name, exc: unreadable.append(f"{name}: {exc}"),
+            lang=lang,
+            on_unreadable=lambda name, exc: unreadable.append(f"{name}: {exc.text(lang)}"),
         )
     except CachedStateError as exc:
-        raise CliError(str(exc), EXIT_UNAVAILABLE) from None
+        raise CliError("{problem}", EXIT_UNAVAILABLE, problem=exc.text) from None
     if output is None:
         raise CliError(status_feed.NEVER_RAN_HINT, EXIT_NO)
     print(output)

@@ -49,7 +49,7 @@ def check_keys(context: Context) -> list[CheckResult]:
             context.keys[name] = None
             detail = _("no API key is set")
             if store.warnings:
-                detail += f" ({store.warnings[0]})"
+                detail += f" ({store.warnings[0].text(context.lang)})"
             return CheckResult(
                 key,
                 FAIL,
@@ -64,7 +64,7 @@ def check_keys(context: Context) -> list[CheckResult]:
             context.key = stored.value
         detail = _(FROM_SOURCE[stored.source]).format(key=stored.masked)
         if store.warnings:
-            return CheckResult(key, WARN, detail, store.warnings[0], label)
+            return CheckResult(key, WARN, detail, store.warnings[0].text(context.lang), label)
         return CheckResult(key, OK, detail, account=label)
 
     # The key store's own keyring timeout bounds each load; they run side by side.
