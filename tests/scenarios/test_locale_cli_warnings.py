@@ -120,3 +120,12 @@ def test_the_tray_says_there_is_no_display_in_german_and_logs_it_in_english(home
     assert "lensmor-tray: keine grafische Sitzung (DISPLAY ist nicht gesetzt)\n" in err
     assert "no graphical session" not in err
     assert "WARNING tray_app.app.tray_app: no graphical session (DISPLAY is not set)" in log
+
+
+def test_status_cached_before_the_app_ever_ran_says_so_in_german(home: Home) -> None:
+    result = run_cli(home, "status", "--cached", "--format", "waybar", env=GERMAN)
+    assert result.code == 1
+    assert result.err == (
+        "lensmor-tray: noch kein gespeicherter Stand: starten Sie die Tray-App (`lensmor-tray`); "
+        "`status --cached` zeigt, was sie zuletzt abgerufen hat\n"
+    )

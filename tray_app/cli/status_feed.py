@@ -18,14 +18,14 @@ from tray_app.config.model import AccountConfig, AlertSettings, Settings
 from tray_app.config.paths import AppPaths
 from tray_app.core import feed, fmt, view_clock
 from tray_app.core.feed import BarAccount
-from tray_app.core.language import ENGLISH, Language
+from tray_app.core.language import ENGLISH, N_, Language
 from tray_app.core.state import MonitorState, PollResult, advance
 from tray_app.core.view import AccountSnapshot, Extras
 
 #: Badge size for xbar/SwiftBar: menu bar images are 18 pt, drawn at 2x for Retina screens.
 XBAR_BADGE_PX = 36
 
-NEVER_RAN_HINT = (
+NEVER_RAN_HINT = N_(
     "no saved state yet: start the tray app (`lensmor-tray`); `status --cached` shows what it "
     "last fetched"
 )
