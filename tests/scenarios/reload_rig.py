@@ -19,7 +19,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import Home, run_cli
 from tests.support.waiting import poll_until
-from tray_app.app.tray_app import AppOptions, TrayApp
+from tray_app.app.options import AppOptions
+from tray_app.app.tray_app import TrayApp
 from tray_app.config.paths import AppPaths
 from tray_app.core.balance import Balance
 from tray_app.core.pacing import DEMO

@@ -18,23 +18,22 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tray_app.app.child_windows import ChildWindows
+from tray_app.app.options import AppOptions
 from tray_app.app.pin_memory import PinMemory
 from tray_app.app.reload import AccountRuntime, Credentials, ReloadQueue
 from tray_app.app.running_accounts import RunningAccounts, wiring_of
 from tray_app.app.start_files import claim_at_start
 from tray_app.autostart import Autostart, autostart_for, resolve_launch_command
 from tray_app.config.loading import load_settings
-from tray_app.config.model import API_KEYS_URL, DASHBOARD_URL, AccountConfig, ConfigError, Settings
-from tray_app.config.paths import AppPaths
+from tray_app.config.model import API_KEYS_URL, DASHBOARD_URL, ConfigError, Settings
 from tray_app.config.urls import effective_base_url
 from tray_app.core.language import ENGLISH, Message
-from tray_app.core.pacing import DEMO, PRODUCTION, PacingProfile
 from tray_app.core.pause import for_an_hour, tomorrow_morning
 from tray_app.core.view import Action, MenuAction, PinAccount
 from tray_app.keys.key_store import KeyStore
@@ -60,28 +59,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-
-def open_in_browser(url: str) -> bool:
-    """`webbrowser.open`, imported on the first menu click rather than at start: the idle
-    tray does not need it (issue 9's memory target)."""
-    import webbrowser
-
-    return webbrowser.open(url)
-
-
-@dataclass(frozen=True)
-class AppOptions:
-    paths: AppPaths
-    autostart: bool = False
-    #: A fixed source (the demo's simulated API); None means "the user's key and base URL".
-    demo_source: Callable[[], BalanceSource] | None = None
-    demo_settings: Settings | None = None
-    #: The demo's key per account name (issue 12: the simulated server tells accounts apart by
-    #: key); demo_source serves the first account for code that watches one account only.
-    demo_keys: Mapping[str, str] | None = None
-    pacing: PacingProfile = PRODUCTION
-    #: Opens a web page (webbrowser.open honours $BROWSER; the desktop tests set it).
-    open_url: Callable[[str], bool] = open_in_browser
+#: How long quitting waits for the accounts still being built behind the icon.
+BUILD_WAIT_S = 10.0
 
 
 class TrayApp:
@@ -91,6 +70,9 @@ class TrayApp:
         self.environ = dict(os.environ if environ is None else environ)
         self.settings = Settings()
         self._quit = threading.Event()
+        #: Set once the accounts are built (`_build_accounts`), or their building ended.
+        self._built = threading.Event()
+        self._start_error: BaseException | None = None
         self.tray: Tray | None = None
         #: One per account, in the config's order (issue 12); changed by reloads only.
         self.accounts = RunningAccounts(self._build_account, self._source)
@@ -220,21 +202,57 @@ class TrayApp:
                 self._signals.close()
 
     def _run_locked(self) -> int:
-        tray = self.build()
+        tray = self._open_tray()
         self._install_signal_handlers()
         try:
-            tray.run(self._started)
+            tray.run(self._start_behind_the_icon)
         finally:
+            # A quit while the accounts were being built waits for that to end (bounded: a
+            # keyring that never answers is not waited for).
+            self._built.wait(BUILD_WAIT_S)
             self._shutdown()
+        if self._start_error is not None:
+            raise self._start_error  # as if build() had raised: cli/main.py words it
         return 0
 
     def build(self) -> Tray:
         """Everything but the main loop: settings, tray, notifier, board, feeds, accounts."""
+        tray = self._open_tray()
+        self._build_accounts()
+        return tray
+
+    def _open_tray(self) -> Tray:
+        """The settings, the language and the tray: what the icon needs to show."""
         self.settings = self._load_settings()
         self.lang = language_from_environ(self.environ)  # loads the catalog: once
-        tray = self.tray = open_tray(
+        self.tray = open_tray(
             self.environ, self._on_action, self.aio, at_login=self.options.autostart, say=self._say
         )
+        return self.tray
+
+    def _start_behind_the_icon(self) -> None:
+        """Once the tray's loop is up (its setup thread): the accounts are built, then polled.
+
+        Built here, not before the loop, so that on pystray's trays (XEmbed) the icon shows
+        while requests, APScheduler, the history files and the notifiers are imported and
+        opened behind it: about 0.1 s sooner (issue 20; the native item is on the bus from
+        `open_tray` on). Until then a menu click other than Quit does nothing."""
+        try:
+            if not self._quit.is_set():
+                self._build_accounts()
+        except BaseException as exc:  # noqa: BLE001 - raised again on the main thread
+            self._start_error = exc
+            self.quit()
+            return
+        finally:
+            self._built.set()
+        if not self._quit.is_set():
+            self._started()
+
+    def _build_accounts(self) -> None:
+        """The notifier chain, the board and feeds, the scheduler, the accounts, autostart."""
+        tray = self.tray
+        assert tray is not None  # noqa: S101 - _open_tray first
         from tray_app.notify.chain import build_default_chain
         from tray_app.notify.desktop_backend import DesktopNotifierBackend
         from tray_app.notify.plyer_backend import find_app_icon
@@ -261,7 +279,7 @@ class TrayApp:
             self.scheduler,
         )
         self._init_autostart()
-        return tray
+        self._built.set()
 
     def _pystray_icon(self) -> object | None:
         return self.tray.notify_icon() if self.tray is not None else None
@@ -394,6 +412,9 @@ class TrayApp:
 
     # -- menu actions --------------------------------------------------------------------------
     def _on_action(self, action: MenuAction) -> None:
+        if not self._built.is_set() and action is not Action.QUIT:
+            log.debug("menu action %s before the accounts are built: ignored", action)
+            return
         if isinstance(action, PinAccount):
             self._pin(action.account)
         elif action in (Action.PAUSE_HOUR, Action.PAUSE_TOMORROW, Action.RESUME):
@@ -453,26 +474,3 @@ class TrayApp:
     def _open_url(self, url: str) -> None:
         if not self.options.open_url(url):
             log.warning("no web browser found to open %s", url)
-
-
-def demo_options(paths: AppPaths, base_url: str, keys: Mapping[str, str]) -> AppOptions:
-    """Options for `lensmor-tray demo`: the simulated API, fast pacing, a separate data dir.
-
-    `keys` maps each demo account's name to its key, in order (the first is the default)."""
-    from tray_app.api.client import client_for_profile
-
-    demo_paths = AppPaths(
-        config_file=paths.config_file,
-        data_dir=paths.data_dir / "demo",
-        log_dir=paths.log_dir,
-    )
-    accounts = tuple(AccountConfig(name) for name in keys)
-    settings = Settings(base_url=base_url, poll_interval=5, accounts=accounts)
-    first_key = next(iter(keys.values()))
-    return AppOptions(
-        paths=demo_paths,
-        demo_source=lambda: client_for_profile(base_url, first_key, DEMO),
-        demo_settings=settings,
-        demo_keys=dict(keys),
-        pacing=DEMO,
-    )

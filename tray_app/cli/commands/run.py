@@ -21,7 +21,8 @@ from tray_app.support.log_setup import configure_logging
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from tray_app.app.tray_app import AppOptions, TrayApp
+    from tray_app.app.options import AppOptions
+    from tray_app.app.tray_app import TrayApp
 
     paths, _settings = load_config(args)  # a broken config stops here with exit 2
     if getattr(args, "demo_without_key", False) and not any(
@@ -43,7 +44,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from tray_app.app.tray_app import TrayApp, demo_options
+    from tray_app.app.options import demo_options
+    from tray_app.app.tray_app import TrayApp
     from tray_app.demo.demo_accounts import DEMO_ACCOUNTS, demo_runners, simulated_demo_accounts
     from tray_app.demo.server import SimulatedLensmorServer
 
