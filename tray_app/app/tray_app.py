@@ -3,7 +3,8 @@
 `build()` reads as the app's one page: settings → tray (tray/start.py picks the native
 StatusNotifierItem on Linux, pystray elsewhere and for XEmbed-only trays, or headless) →
 notifier chain → tray board and feed files → one poll scheduler → the accounts → start at
-login; `run()` takes the single-instance lock, installs the signals and runs the tray's loop.
+login; `run()` takes the single-instance lock, installs the signals and runs the tray's loop,
+building everything after the tray once the loop is up (`_start_behind_the_icon`).
 Nothing here decides policy: menu actions go to the part that owns them, the Settings and
 Usage windows are child processes (child_windows.py), and reloads (SIGHUP, the CLI's key and
 account commands, the Settings window) all go through one `ReloadQueue` (reload.py): one at a
