@@ -6,6 +6,8 @@ Policy lives in `core/view.py`; this module only translates. Rules it keeps:
   crashes when the menu is changed off the main thread; gtk/appindicator marshal themselves
   through GLib.idle_add, which we keep using for every update).
 - The badge is re-rendered only when the `BadgeSpec` changes (rendering is the costly part).
+- The menu is built again only when its rows change in more than their words; new words go
+  into the GTK menu already built (`tray/gtk_menu_labels.py`).
 - Each platform gets the badge drawn for the size it shows (`badge_geometry`): Windows its small
   icon size per DPI (16/20/24/32 px), macOS 22 pt at 2x (a 44 px image handed over as 22 pt,
   a template image for the monochrome style), Linux 32 px times the GDK scale for the
@@ -16,6 +18,7 @@ Policy lives in `core/view.py`; this module only translates. Rules it keeps:
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import os
@@ -91,6 +94,10 @@ class PystrayTray:
         self._spec = state_badge(BadgeKind.STARTING)
         self._lock = threading.Lock()
         self._view: TrayView | None = None
+        #: The rows the native menu was last built or relabelled from (UI thread only), and
+        #: the words its pystray items read (`_items`).
+        self._menu_rows: tuple[MenuRow, ...] | None = None
+        self._texts: dict[tuple[int, ...], str] = {}
         self._dock_keeper: XorgDockKeeper | None = None
         self._bridge: XorgBridge | None = None
         # pystray refuses to show an icon without an image: start with the "starting" badge.
@@ -256,9 +263,33 @@ class PystrayTray:
         title = self._title(view.title)
         if self._icon.title != title:
             self._icon.title = title
+        if self._relabel(view.rows):
+            return
         # The menu setter rebuilds the native menu itself (pystray _base.Icon.menu); calling
         # update_menu() again built it twice per change (22 % of a re-render poll's CPU).
-        self._icon.menu = self._pystray.Menu(*self._items(view.rows))
+        texts: dict[tuple[int, ...], str] = {}
+        self._icon.menu = self._pystray.Menu(*self._items(view.rows, texts, ()))
+        self._menu_rows, self._texts = view.rows, texts
+
+    def _relabel(self, rows: tuple[MenuRow, ...]) -> bool:
+        """Put the words of `rows` into the GTK menu on screen when nothing but words changed
+        since it was built (tray/gtk_menu_labels.py); False: the menu needs building."""
+        if self._menu_rows is None or self.backend not in ("gtk", "appindicator"):
+            return False
+        if _shape(rows) != _shape(self._menu_rows):
+            return False
+        gtk_menu = getattr(self._icon, "_menu_handle", None)  # pystray's, set as it builds
+        if gtk_menu is None:
+            return False
+        # The pystray items read their words from this mapping (see `_items`): pystray's own
+        # menu says the same as the one on screen if it is ever built from it again.
+        _texts_of(rows, self._texts, ())
+        from tray_app.tray.gtk_menu_labels import relabel
+
+        if not relabel(self._icon.menu, gtk_menu, self._pystray.Menu.SEPARATOR):
+            return False
+        self._menu_rows = rows
+        return True
 
     def _title(self, text: str) -> str:
         if self.backend != "xorg":
@@ -270,24 +301,32 @@ class PystrayTray:
             text = text.replace(fancy, plain)
         return text.encode("latin-1", "replace").decode("latin-1")
 
-    def _items(self, rows: tuple[MenuRow, ...]) -> list[Any]:
+    def _items(
+        self, rows: tuple[MenuRow, ...], texts: dict[tuple[int, ...], str], path: tuple[int, ...]
+    ) -> list[Any]:
+        """pystray items for `rows`; each reads its words from `texts` under its path (the
+        row's indices), so new words need no new items (`_relabel`)."""
         pystray = self._pystray
         items: list[Any] = []
-        for row in rows:
+        for i, row in enumerate(rows):
+            here = (*path, i)
+            texts[here] = row.text
+            text = functools.partial(_text_at, texts, here)
             if row.separator:
                 items.append(pystray.Menu.SEPARATOR)
             elif row.children:
-                items.append(pystray.MenuItem(row.text, pystray.Menu(*self._items(row.children))))
+                submenu = pystray.Menu(*self._items(row.children, texts, here))
+                items.append(pystray.MenuItem(text, submenu))
             else:
-                items.append(self._item(row))
+                items.append(self._item(row, text))
         return items
 
-    def _item(self, row: MenuRow) -> Any:
+    def _item(self, row: MenuRow, text: Callable[[Any], str]) -> Any:
         action = row.action
         callback = (lambda _icon, _item: None) if action is None else self._callback(action)
         checked = None if row.checked is None else (lambda _item, v=row.checked: v)
         return self._pystray.MenuItem(
-            row.text,
+            text,
             callback,
             default=row.default,
             checked=checked,
@@ -323,6 +362,29 @@ class PystrayTray:
         else:
             # win32 posts window messages to its own thread: safe from any thread.
             fn()
+
+
+def _text_at(texts: dict[tuple[int, ...], str], path: tuple[int, ...], _item: Any) -> str:
+    return texts[path]
+
+
+def _texts_of(
+    rows: tuple[MenuRow, ...], texts: dict[tuple[int, ...], str], path: tuple[int, ...]
+) -> None:
+    """Write the words of `rows` into `texts` by path, as `PystrayTray._items` numbers them."""
+    for i, row in enumerate(rows):
+        here = (*path, i)
+        texts[here] = row.text
+        _texts_of(row.children, texts, here)
+
+
+def _shape(rows: tuple[MenuRow, ...]) -> tuple[object, ...]:
+    """Everything about `rows` but their words: equal shapes give equal menus but for the
+    labels (the same items, actions, check marks, bold default, greyed rows and submenus)."""
+    return tuple(
+        (row.separator, row.action, row.default, row.checked, row.enabled, _shape(row.children))
+        for row in rows
+    )
 
 
 def badge_geometry(backend: str) -> tuple[int, int]:
