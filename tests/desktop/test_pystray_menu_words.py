@@ -13,7 +13,7 @@ from .harness import DesktopSession
 
 pytestmark = pytest.mark.desktop
 
-# Runs PystrayTray on the main thread; a helper thread shows three views and, after each, asks
+# Runs PystrayTray on the main thread; a helper thread shows four views and, after each, asks
 # the GTK thread which Gtk.Menu pystray holds and what its labels say.
 CHILD = r"""
 import json, sys, threading, time
@@ -64,6 +64,7 @@ def drive():
         rows("Balance: 20,000", "Updated just now"),
         rows("Balance: 19,000", "Updated 1 min"),
         rows("Balance: 19,000", "Updated 1 min", checked=True),
+        rows("Balance: 18,000", "Updated 2 min", checked=True),
     ):
         tray.show(TrayView(badge, "Lensmor", view_rows))
         time.sleep(0.3)
@@ -85,7 +86,7 @@ def test_new_words_relabel_the_menu_and_a_new_shape_rebuilds_it(
     env["PYSTRAY_BACKEND"] = backend
     child = desktop.popen([sys.executable, "-c", CHILD], env=env, name=f"menu-{backend}")
     log = desktop.wait_for_output(child, "SEEN ", timeout=30)
-    first, words, shape = json.loads(log.split("SEEN ", 1)[1].splitlines()[0])
+    first, words, shape, again = json.loads(log.split("SEEN ", 1)[1].splitlines()[0])
     assert first["labels"] == [
         "Balance: 20,000",
         "Updated just now",
@@ -104,4 +105,8 @@ def test_new_words_relabel_the_menu_and_a_new_shape_rebuilds_it(
     # A check mark changed: a new menu (setting it in place would run the toggle's action).
     assert shape["menu"] != words["menu"]
     assert shape["labels"] == words["labels"]
+    # New words again: the labels of that new menu (not of the one it replaced) are set.
+    assert again["menu"] == shape["menu"]
+    assert again["labels"][:2] == ["Balance: 18,000", "Updated 2 min"]
+    assert again["labels"][4] == ["Updated 2 min ago: low", "older"]
     desktop.stop_process(child)

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from tray_app.core.badge import BadgeKind, BadgeSpec, BadgeStyle, state_badge
 from tray_app.core.view import MenuAction, MenuRow, TrayView
 from tray_app.tray.badge_renderer import BadgeRenderer
+from tray_app.tray.gtk_menu_labels import labels_of, menu_shape, set_words, text_at, texts_of
 
 if TYPE_CHECKING:
     from tray_app.tray.xorg_bridge import XorgBridge
@@ -98,6 +99,10 @@ class PystrayTray:
         #: the words its pystray items read (`_items`).
         self._menu_rows: tuple[MenuRow, ...] | None = None
         self._texts: dict[tuple[int, ...], str] = {}
+        #: The path of each pystray item built (by id), and the GTK labels found for them in
+        #: pystray's Gtk.Menu (with that menu, to notice another one), for `_relabel`.
+        self._paths: dict[int, tuple[int, ...]] = {}
+        self._labels: tuple[Any, dict[tuple[int, ...], tuple[Any, bool]]] | None = None
         self._dock_keeper: XorgDockKeeper | None = None
         self._bridge: XorgBridge | None = None
         # pystray refuses to show an icon without an image: start with the "starting" badge.
@@ -267,29 +272,47 @@ class PystrayTray:
             return
         # The menu setter rebuilds the native menu itself (pystray _base.Icon.menu); calling
         # update_menu() again built it twice per change (22 % of a re-render poll's CPU).
-        texts: dict[tuple[int, ...], str] = {}
-        self._icon.menu = self._pystray.Menu(*self._items(view.rows, texts, ()))
-        self._menu_rows, self._texts = view.rows, texts
+        self._texts, self._paths, self._labels = {}, {}, None
+        self._icon.menu = self._pystray.Menu(*self._items(view.rows, ()))
+        self._menu_rows = view.rows
 
     def _relabel(self, rows: tuple[MenuRow, ...]) -> bool:
         """Put the words of `rows` into the GTK menu on screen when nothing but words changed
         since it was built (tray/gtk_menu_labels.py); False: the menu needs building."""
         if self._menu_rows is None or self.backend not in ("gtk", "appindicator"):
             return False
-        if _shape(rows) != _shape(self._menu_rows):
+        if menu_shape(rows) != menu_shape(self._menu_rows):
             return False
-        gtk_menu = getattr(self._icon, "_menu_handle", None)  # pystray's, set as it builds
-        if gtk_menu is None:
+        labels = self._labels_of_menu()
+        if labels is None:
             return False
-        # The pystray items read their words from this mapping (see `_items`): pystray's own
-        # menu says the same as the one on screen if it is ever built from it again.
-        _texts_of(rows, self._texts, ())
-        from tray_app.tray.gtk_menu_labels import relabel
 
-        if not relabel(self._icon.menu, gtk_menu, self._pystray.Menu.SEPARATOR):
-            return False
+        texts: dict[tuple[int, ...], str] = {}
+        texts_of(rows, texts, ())
+        for path, text in texts.items():
+            if text != self._texts.get(path) and path in labels:
+                label, default = labels[path]
+                set_words(label, text, default=default)
+        # In place: the pystray items read their words from it (see `_items`), so pystray's
+        # own menu says the same as the one on screen if it is ever built from it again.
+        self._texts.update(texts)
         self._menu_rows = rows
         return True
+
+    def _labels_of_menu(self) -> dict[tuple[int, ...], tuple[Any, bool]] | None:
+        """The GTK label of each row (by path) and whether it is the bold default, found once
+        per menu pystray built (`_menu_handle`, pystray's); None when it cannot be paired."""
+        gtk_menu = getattr(self._icon, "_menu_handle", None)
+        if gtk_menu is None:
+            return None
+        if self._labels is None or self._labels[0] is not gtk_menu:
+            pairs = labels_of(self._icon.menu, gtk_menu, self._pystray.Menu.SEPARATOR)
+            if pairs is None:
+                return None
+            paths = self._paths
+            found = {paths[id(item)]: (label, bool(item.default)) for item, label in pairs}
+            self._labels = (gtk_menu, found)
+        return self._labels[1]
 
     def _title(self, text: str) -> str:
         if self.backend != "xorg":
@@ -301,24 +324,25 @@ class PystrayTray:
             text = text.replace(fancy, plain)
         return text.encode("latin-1", "replace").decode("latin-1")
 
-    def _items(
-        self, rows: tuple[MenuRow, ...], texts: dict[tuple[int, ...], str], path: tuple[int, ...]
-    ) -> list[Any]:
-        """pystray items for `rows`; each reads its words from `texts` under its path (the
+    def _items(self, rows: tuple[MenuRow, ...], path: tuple[int, ...]) -> list[Any]:
+        """pystray items for `rows`; each reads its words from `_texts` under its path (the
         row's indices), so new words need no new items (`_relabel`)."""
         pystray = self._pystray
         items: list[Any] = []
         for i, row in enumerate(rows):
             here = (*path, i)
-            texts[here] = row.text
-            text = functools.partial(_text_at, texts, here)
+            self._texts[here] = row.text
+            text = functools.partial(text_at, self._texts, here)
             if row.separator:
                 items.append(pystray.Menu.SEPARATOR)
-            elif row.children:
-                submenu = pystray.Menu(*self._items(row.children, texts, here))
-                items.append(pystray.MenuItem(text, submenu))
+                continue
+            if row.children:
+                submenu = pystray.Menu(*self._items(row.children, here))
+                item = pystray.MenuItem(text, submenu)
             else:
-                items.append(self._item(row, text))
+                item = self._item(row, text)
+            self._paths[id(item)] = here  # the items live as long as the menu holding them
+            items.append(item)
         return items
 
     def _item(self, row: MenuRow, text: Callable[[Any], str]) -> Any:
@@ -362,29 +386,6 @@ class PystrayTray:
         else:
             # win32 posts window messages to its own thread: safe from any thread.
             fn()
-
-
-def _text_at(texts: dict[tuple[int, ...], str], path: tuple[int, ...], _item: Any) -> str:
-    return texts[path]
-
-
-def _texts_of(
-    rows: tuple[MenuRow, ...], texts: dict[tuple[int, ...], str], path: tuple[int, ...]
-) -> None:
-    """Write the words of `rows` into `texts` by path, as `PystrayTray._items` numbers them."""
-    for i, row in enumerate(rows):
-        here = (*path, i)
-        texts[here] = row.text
-        _texts_of(row.children, texts, here)
-
-
-def _shape(rows: tuple[MenuRow, ...]) -> tuple[object, ...]:
-    """Everything about `rows` but their words: equal shapes give equal menus but for the
-    labels (the same items, actions, check marks, bold default, greyed rows and submenus)."""
-    return tuple(
-        (row.separator, row.action, row.default, row.checked, row.enabled, _shape(row.children))
-        for row in rows
-    )
 
 
 def badge_geometry(backend: str) -> tuple[int, int]:
