@@ -309,8 +309,12 @@ class PystrayTray:
             pairs = labels_of(self._icon.menu, gtk_menu, self._pystray.Menu.SEPARATOR)
             if pairs is None:
                 return None
-            paths = self._paths
-            found = {paths[id(item)]: (label, bool(item.default)) for item, label in pairs}
+            found: dict[tuple[int, ...], tuple[Any, bool]] = {}
+            for item, label in pairs:
+                path = self._paths.get(id(item))
+                if path is None:  # not an item of ours: a menu someone else set
+                    return None
+                found[path] = (label, bool(item.default))
             self._labels = (gtk_menu, found)
         return self._labels[1]
 
