@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import threading
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from apscheduler.executors.debug import DebugExecutor
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -53,11 +54,51 @@ class Jobs(Protocol):
     def next_run(self, job_id: str) -> float | None: ...
 
 
+class _SparingScheduler(BackgroundScheduler):  # type: ignore[misc]
+    """A BackgroundScheduler that wakes its thread for a job added only when the job falls
+    due before the thread wakes anyway.
+
+    APScheduler 3.x wakes its thread for every job added or replaced
+    (`BaseScheduler._real_add_job` calls `wakeup()`), so that it works out its sleep again.
+    But that thread never sleeps past the earliest job in its store: it sleeps until that job
+    is due (`_process_jobs`), and every job added since that fell due sooner woke it. A job
+    due no sooner than the earliest one therefore changes nothing about when it must wake.
+    Each poll re-arms its account for minutes later while the clock watchdog is due within a
+    minute: that wake of APScheduler's thread, one per poll, is spared (issue 20). The check
+    and the add happen under APScheduler's job store lock, which its thread holds while it
+    works out its sleep, so the two cannot cross.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._quiet = threading.local()
+
+    def _real_add_job(self, job: Any, jobstore_alias: str, replace_existing: bool) -> None:
+        # Called with the job store lock held (BaseScheduler.add_job and start). The job's
+        # next run time is worked out in there, before the wakeup() at its end.
+        times = (store.get_next_run_time() for store in self._jobstores.values())
+        soonest = min((t for t in times if t is not None), default=None)
+        self._quiet.adding = (job, soonest)
+        try:
+            super()._real_add_job(job, jobstore_alias, replace_existing)
+        finally:
+            self._quiet.adding = None
+
+    def wakeup(self) -> None:
+        adding = getattr(self._quiet, "adding", None)
+        if adding is not None:
+            job, soonest = adding
+            due = getattr(job, "next_run_time", None)
+            if due is not None and soonest is not None and due >= soonest:
+                return
+        super().wakeup()
+
+
 class ApschedulerJobs:
     """`Jobs` on APScheduler's BackgroundScheduler (wall-clock time)."""
 
     def __init__(self) -> None:
-        self.scheduler = BackgroundScheduler(
+        self.scheduler = _SparingScheduler(
             # APScheduler's DebugExecutor runs a job in the scheduler's own thread: a quick job
             # then wakes one thread instead of the scheduler's and a pool worker's.
             executors={"default": ThreadPoolExecutor(), INLINE: DebugExecutor()},

@@ -6,6 +6,8 @@ Policy lives in `core/view.py`; this module only translates. Rules it keeps:
   crashes when the menu is changed off the main thread; gtk/appindicator marshal themselves
   through GLib.idle_add, which we keep using for every update).
 - The badge is re-rendered only when the `BadgeSpec` changes (rendering is the costly part).
+- The menu is built again only when its rows change in more than their words; new words go
+  into the GTK menu already built (`tray/gtk_menu_labels.py`).
 - Each platform gets the badge drawn for the size it shows (`badge_geometry`): Windows its small
   icon size per DPI (16/20/24/32 px), macOS 22 pt at 2x (a 44 px image handed over as 22 pt,
   a template image for the monochrome style), Linux 32 px times the GDK scale for the
@@ -16,6 +18,7 @@ Policy lives in `core/view.py`; this module only translates. Rules it keeps:
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import os
@@ -28,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from tray_app.core.badge import BadgeKind, BadgeSpec, BadgeStyle, state_badge
 from tray_app.core.view import MenuAction, MenuRow, TrayView
 from tray_app.tray.badge_renderer import BadgeRenderer
+from tray_app.tray.gtk_menu_labels import labels_of, menu_shape, set_words, text_at, texts_of
 
 if TYPE_CHECKING:
     from tray_app.tray.xorg_bridge import XorgBridge
@@ -91,6 +95,14 @@ class PystrayTray:
         self._spec = state_badge(BadgeKind.STARTING)
         self._lock = threading.Lock()
         self._view: TrayView | None = None
+        #: The rows the native menu was last built or relabelled from (UI thread only), and
+        #: the words its pystray items read (`_items`).
+        self._menu_rows: tuple[MenuRow, ...] | None = None
+        self._texts: dict[tuple[int, ...], str] = {}
+        #: The path of each pystray item built (by id), and the GTK labels found for them in
+        #: pystray's Gtk.Menu (with that menu, to notice another one), for `_relabel`.
+        self._paths: dict[int, tuple[int, ...]] = {}
+        self._labels: tuple[Any, dict[tuple[int, ...], tuple[Any, bool]]] | None = None
         self._dock_keeper: XorgDockKeeper | None = None
         self._bridge: XorgBridge | None = None
         # pystray refuses to show an icon without an image: start with the "starting" badge.
@@ -256,9 +268,55 @@ class PystrayTray:
         title = self._title(view.title)
         if self._icon.title != title:
             self._icon.title = title
+        if self._relabel(view.rows):
+            return
         # The menu setter rebuilds the native menu itself (pystray _base.Icon.menu); calling
         # update_menu() again built it twice per change (22 % of a re-render poll's CPU).
-        self._icon.menu = self._pystray.Menu(*self._items(view.rows))
+        self._texts, self._paths, self._labels = {}, {}, None
+        self._icon.menu = self._pystray.Menu(*self._items(view.rows, ()))
+        self._menu_rows = view.rows
+
+    def _relabel(self, rows: tuple[MenuRow, ...]) -> bool:
+        """Put the words of `rows` into the GTK menu on screen when nothing but words changed
+        since it was built (tray/gtk_menu_labels.py); False: the menu needs building."""
+        if self._menu_rows is None or self.backend not in ("gtk", "appindicator"):
+            return False
+        if menu_shape(rows) != menu_shape(self._menu_rows):
+            return False
+        labels = self._labels_of_menu()
+        if labels is None:
+            return False
+
+        texts: dict[tuple[int, ...], str] = {}
+        texts_of(rows, texts, ())
+        for path, text in texts.items():
+            if text != self._texts.get(path) and path in labels:
+                label, default = labels[path]
+                set_words(label, text, default=default)
+        # In place: the pystray items read their words from it (see `_items`), so pystray's
+        # own menu says the same as the one on screen if it is ever built from it again.
+        self._texts.update(texts)
+        self._menu_rows = rows
+        return True
+
+    def _labels_of_menu(self) -> dict[tuple[int, ...], tuple[Any, bool]] | None:
+        """The GTK label of each row (by path) and whether it is the bold default, found once
+        per menu pystray built (`_menu_handle`, pystray's); None when it cannot be paired."""
+        gtk_menu = getattr(self._icon, "_menu_handle", None)
+        if gtk_menu is None:
+            return None
+        if self._labels is None or self._labels[0] is not gtk_menu:
+            pairs = labels_of(self._icon.menu, gtk_menu, self._pystray.Menu.SEPARATOR)
+            if pairs is None:
+                return None
+            found: dict[tuple[int, ...], tuple[Any, bool]] = {}
+            for item, label in pairs:
+                path = self._paths.get(id(item))
+                if path is None:  # not an item of ours: a menu someone else set
+                    return None
+                found[path] = (label, bool(item.default))
+            self._labels = (gtk_menu, found)
+        return self._labels[1]
 
     def _title(self, text: str) -> str:
         if self.backend != "xorg":
@@ -270,24 +328,33 @@ class PystrayTray:
             text = text.replace(fancy, plain)
         return text.encode("latin-1", "replace").decode("latin-1")
 
-    def _items(self, rows: tuple[MenuRow, ...]) -> list[Any]:
+    def _items(self, rows: tuple[MenuRow, ...], path: tuple[int, ...]) -> list[Any]:
+        """pystray items for `rows`; each reads its words from `_texts` under its path (the
+        row's indices), so new words need no new items (`_relabel`)."""
         pystray = self._pystray
         items: list[Any] = []
-        for row in rows:
+        for i, row in enumerate(rows):
+            here = (*path, i)
+            self._texts[here] = row.text
+            text = functools.partial(text_at, self._texts, here)
             if row.separator:
                 items.append(pystray.Menu.SEPARATOR)
-            elif row.children:
-                items.append(pystray.MenuItem(row.text, pystray.Menu(*self._items(row.children))))
+                continue
+            if row.children:
+                submenu = pystray.Menu(*self._items(row.children, here))
+                item = pystray.MenuItem(text, submenu)
             else:
-                items.append(self._item(row))
+                item = self._item(row, text)
+            self._paths[id(item)] = here  # the items live as long as the menu holding them
+            items.append(item)
         return items
 
-    def _item(self, row: MenuRow) -> Any:
+    def _item(self, row: MenuRow, text: Callable[[Any], str]) -> Any:
         action = row.action
         callback = (lambda _icon, _item: None) if action is None else self._callback(action)
         checked = None if row.checked is None else (lambda _item, v=row.checked: v)
         return self._pystray.MenuItem(
-            row.text,
+            text,
             callback,
             default=row.default,
             checked=checked,
