@@ -347,6 +347,22 @@ class Bench:
             elif time.monotonic() - since >= quiet:
                 return
 
+    def notifications_off(self, subject: Subject) -> None:
+        """`[alerts] notifications = false` in the app's config, and wait for its reload."""
+        config = subject.home / ".config" / APP_NAME / "config.toml"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text("[alerts]\nnotifications = false\n")
+        config.chmod(0o600)
+
+        def reloads() -> int:
+            log = subject.log_file.read_text(errors="replace") if subject.log_file else ""
+            return log.count("reloaded the config and the keys")
+
+        before = reloads()
+        os.kill(subject.pid, signal.SIGHUP)
+        poll_until(lambda: reloads() > before, 15, f"{subject.kind.name} reload")
+        self.settle(subject.pid)
+
     def poll_cost(self, subject: Subject, n: int, change: bool) -> float:
         """Mean CPU seconds of one SIGUSR1-driven poll (with `change`, each poll finds a new
         balance whose badge differs: -1,000 credits, so the text and the gauge both move)."""
@@ -598,6 +614,9 @@ def run(args: argparse.Namespace) -> int:
         "ctx_idle": Figure("context switches per idle minute", "count", digits=1),
         "poll": Figure("CPU time per poll, no re-render", "ms", digits=1),
         "poll_render": Figure("CPU time per poll with a re-render", "ms", digits=1),
+        "poll_render_quiet": Figure(
+            "CPU time per poll with a re-render, no notifications", "ms", digits=1
+        ),
         "req_idle": Figure("requests per simulated idle day", "count", digits=0),
         "req_busy": Figure("requests per simulated busy day", "count", digits=0),
     }
@@ -766,7 +785,17 @@ def poll_costs(
             column.append(bench.poll_cost(s, args.polls, change=False) * 1000)
         column = _column(figures["poll_render"], name, render_is_skeleton=True)
         if column is not None:  # the plain skeleton never redraws
-            column.append(bench.poll_cost(s, args.polls, change=True) * 1000)
+            cost = bench.poll_cost(s, args.polls, change=True) * 1000
+            column.append(cost)
+            quiet = _column(figures["poll_render_quiet"], name, render_is_skeleton=True)
+            if quiet is not None and not s.kind.is_app:
+                quiet.append(cost)  # the skeleton never notifies: the same figure
+            elif quiet is not None:
+                # The balance falls 1,000 credits a poll, so the app notifies (low balance,
+                # spend) where the skeleton has nothing to say: the same re-renders again,
+                # with the app's desktop notifications off, compare like with like.
+                bench.notifications_off(s)
+                quiet.append(bench.poll_cost(s, args.polls, change=True) * 1000)
         bench.stop(s)
     notified = len(desktop.notifications()) - notified_before
     if notified:

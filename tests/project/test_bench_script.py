@@ -30,6 +30,7 @@ ROWS = (
     "context switches per idle minute",
     "CPU time per poll, no re-render",
     "CPU time per poll with a re-render",
+    "CPU time per poll with a re-render, no notifications",
     "requests per simulated idle day",
     "requests per simulated busy day",
 )
