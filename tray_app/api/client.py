@@ -45,6 +45,7 @@ import email.utils
 import json
 import math
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -128,6 +129,8 @@ class LensmorClient:
         self.base_url = validate_base_url(base_url)
         self._auth = _BearerAuth(api_key)
         self._watch = RequestWatch()
+        # Its watchdog thread ends with close(), or when the client is collected unclosed.
+        weakref.finalize(self, self._watch.close)
         if session is None:
             session = requests.Session()
             adapter = WatchedAdapter(self._watch)
@@ -150,7 +153,7 @@ class LensmorClient:
 
     def close(self) -> None:
         """Release the connection; a request in flight on another thread ends at once."""
-        self._watch.abort()
+        self._watch.close()
         self._session.close()
 
     def fetch_balance(self) -> BalanceResponse:

@@ -5,6 +5,13 @@ file it read, so that the next run can tell the state is unchanged without openi
 Two saves within one tick of the file system's clock can leave the same stat; they never
 leave the same token. The token is written after the state is committed, and a reader takes
 it before it reads the state, so a memo can only hold a state as new as its token or newer.
+
+The token is overwritten in place, not replaced by a rename: every poll saves the state, and a
+temporary file and its rename cost a poll about 0.35 ms, an eighth of its CPU (issue 20). In
+place is as safe for the memo. A reader that catches the write half done reads bytes mixed from
+the old and the new token: a word that is never the token again, so the memo it writes is never
+trusted. The file is not truncated first, so no reader sees it empty (an empty token written
+twice would compare equal across a save).
 """
 
 from __future__ import annotations
@@ -12,8 +19,6 @@ from __future__ import annotations
 import os
 from contextlib import suppress
 from pathlib import Path
-
-from tray_app.support.atomic_files import replace_atomically
 
 #: Bytes of randomness in a token (written as hex).
 TOKEN_BYTES = 8
@@ -32,7 +37,23 @@ def bump_state_token(db: Path) -> None:
     path = state_token_path(db)
     token = os.urandom(TOKEN_BYTES).hex().encode("ascii")
     try:
-        replace_atomically(path, token, mode=0o600, durable=False, create_folder=False)
+        write_in_place(path, token)
     except OSError:
         with suppress(OSError):
             path.unlink(missing_ok=True)
+
+
+def write_in_place(path: Path, token: bytes) -> None:
+    """Overwrite the start of `path` with `token` (created 0600 when missing). A link is not
+    followed: the token is the app's own file, beside the history in the user's folder."""
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags, 0o600)
+    try:
+        written = os.write(fd, token)
+        if written != len(token):
+            raise OSError(f"only {written} of {len(token)} bytes of the state token written")
+        # A longer file (another version's token) would keep its tail: a token is its length.
+        if os.fstat(fd).st_size != len(token):
+            os.ftruncate(fd, len(token))
+    finally:
+        os.close(fd)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import socket
 import threading
@@ -22,6 +23,7 @@ from tray_app.api.client import (
     RateLimited,
     ServerError,
 )
+from tray_app.api.deadline import RequestWatch
 from tray_app.config.model import ConfigError
 from tray_app.demo.server import DEMO_KEY, Fault, SimulatedLensmorServer
 
@@ -302,3 +304,49 @@ def test_an_untrusted_certificate_is_a_network_error(
     monkeypatch.setenv("CURL_CA_BUNDLE", "")
     with pytest.raises(NetworkError, match="TLS error"):
         LensmorClient(self_signed_https, DEMO_KEY).fetch_balance()
+
+
+def _watchdogs() -> set[int]:
+    return {t.ident or 0 for t in threading.enumerate() if t.name == "lensmor-request-deadline"}
+
+
+def test_one_watchdog_thread_serves_every_request_and_ends_with_the_client(
+    server: SimulatedLensmorServer,
+) -> None:
+    """Issue 20: a thread per request cost every poll a thread start and join."""
+    before = _watchdogs()
+    client = client_for(server)
+    seen = set()
+    for _ in range(5):
+        client.fetch_balance()
+        seen |= _watchdogs() - before
+    assert len(seen) == 1
+    client.close()
+    poll_until(lambda: not (_watchdogs() & seen), 3, "the watchdog ended with the client")
+
+
+def test_a_client_dropped_unclosed_ends_its_watchdog(server: SimulatedLensmorServer) -> None:
+    before = _watchdogs()
+    client = client_for(server)
+    client.fetch_balance()
+    mine = _watchdogs() - before
+    assert len(mine) == 1
+    del client
+    gc.collect()
+    poll_until(lambda: not (_watchdogs() & mine), 3, "the watchdog of a collected client ended")
+
+
+def test_a_request_keeps_its_own_deadline_not_the_one_before() -> None:
+    """The kept watchdog must take each request's deadline: one armed after a short one must
+    not be cut when the short one's deadline passes."""
+    watch = RequestWatch()
+    watch.arm(0.2)
+    watch.disarm()
+    watch.arm(30.0)
+    time.sleep(0.5)
+    assert not watch.expired
+    watch.disarm()
+    watch.arm(0.1)  # and a short one after a long one is cut on time
+    poll_until(lambda: watch.expired, 2, "the second deadline")
+    watch.disarm()
+    watch.close()

@@ -29,7 +29,29 @@ def test_every_save_writes_a_new_private_token(store: HistoryStore, db: Path) ->
     assert all(len(t) == 16 and int(t, 16) >= 0 for t in seen)
     assert stat.S_IMODE(state_token_path(db).stat().st_mode) == 0o600
     assert state_token_path(db).name == "history.state-token"
-    assert [p.name for p in db.parent.glob("*.tmp")] == []  # written in one rename
+    assert [p.name for p in db.parent.glob("*.tmp")] == []  # no temporary file left
+
+
+def test_the_token_is_overwritten_in_place_never_emptied(store: HistoryStore, db: Path) -> None:
+    """A reader catching the write must never read an empty file (two empty reads would look
+    alike across a save): the same inode is written over, with no truncation to zero."""
+    store.save_state({"monitor": {"version": 1}})
+    path = state_token_path(db)
+    inode = path.stat().st_ino
+    path.write_text("0123456789abcdef-and-a-longer-tail-of-an-older-version")
+    store.save_state({"monitor": {"version": 1}})
+    assert path.stat().st_ino == inode
+    assert len(token(db)) == 16
+    assert "tail" not in token(db)
+
+
+def test_a_link_in_place_of_the_token_is_not_followed(store: HistoryStore, db: Path) -> None:
+    elsewhere = db.parent / "elsewhere.txt"
+    elsewhere.write_text("keep me")
+    state_token_path(db).symlink_to(elsewhere)
+    store.save_state({"monitor": {"version": 1}})  # the token cannot be written: removed
+    assert elsewhere.read_text() == "keep me"
+    assert not state_token_path(db).exists()
 
 
 def test_setting_an_unreadable_state_aside_writes_a_new_token(
@@ -65,7 +87,7 @@ def test_a_token_that_cannot_be_written_is_removed(
     def disk_full(*_args: object, **_kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(state_token, "replace_atomically", disk_full)
+    monkeypatch.setattr(state_token, "write_in_place", disk_full)
     store.save_state({"monitor": {"version": 2}})  # never raises: the state itself is saved
     assert not state_token_path(db).exists()
     assert store.load_state() == {"monitor": {"version": 2}}
