@@ -15,6 +15,7 @@ from tests.conftest import REPO
 IDLE_TRAY = """
 import json, sys
 import tray_app.cli.main, tray_app.app.tray_app, tray_app.tray.sni.tray
+tray_app.cli.main.handler_for("run")
 from pathlib import Path
 from tray_app.autostart import autostart_for, resolve_launch_command
 from tray_app.core.alerts import threshold_lines
@@ -29,6 +30,9 @@ autostart_for("linux", environ={}, home=Path(sys.argv[1]), launcher=resolve_laun
 unwanted = (
     "webbrowser", "decimal", "plistlib", "keyring", "tray_app.autostart.macos",
     "tray_app.autostart.windows", "matplotlib", "tkinter",
+    # The other commands (issue 20): imported only when chosen.
+    "tray_app.cli.commands.guard", "tray_app.cli.commands.key", "tray_app.cli.commands.account",
+    "tray_app.cli.commands.setup_info", "tray_app.cli.commands.status", "getpass", "termios",
 )
 print(json.dumps({
     "loaded": sorted(m for m in unwanted if m in sys.modules),

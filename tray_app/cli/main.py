@@ -8,22 +8,12 @@ from entry.py for everything but the happy `status --cached` (cli/fast_status.py
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 
-from tray_app.cli.commands.account import cmd_account
-from tray_app.cli.commands.autostart import cmd_autostart
-from tray_app.cli.commands.guard import cmd_guard
-from tray_app.cli.commands.history import cmd_history
-from tray_app.cli.commands.hooks import cmd_hooks
-from tray_app.cli.commands.key import cmd_key
-from tray_app.cli.commands.run import cmd_demo, cmd_run
-from tray_app.cli.commands.running_app import cmd_refresh
-from tray_app.cli.commands.setup_info import cmd_doctor, cmd_paths
-from tray_app.cli.commands.status import cmd_status
-from tray_app.cli.commands.windows import cmd_settings, cmd_usage
 from tray_app.cli.config_access import user_language
 from tray_app.cli.exits import EXIT_OK, EXIT_USAGE, CliError, print_error
 from tray_app.cli.parser import build_parser, parse_command_line
@@ -31,29 +21,41 @@ from tray_app.config.model import ConfigError
 from tray_app.core.language import N_, Message
 from tray_app.keys.key_store import KeyStoreFailed
 
+#: The module and function each command name runs (None: no command, which starts the tray
+#: app). Imported only when chosen: the tray app, running for days, then does not keep the
+#: other commands' code (and what they import: getpass, termios, shlex) in memory (issue 20).
+HANDLERS: dict[str | None, tuple[str, str]] = {
+    None: ("run", "cmd_run"),
+    "run": ("run", "cmd_run"),
+    "demo": ("run", "cmd_demo"),
+    "settings": ("windows", "cmd_settings"),
+    "usage": ("windows", "cmd_usage"),
+    "history": ("history", "cmd_history"),
+    "autostart": ("autostart", "cmd_autostart"),
+    "status": ("status", "cmd_status"),
+    "key": ("key", "cmd_key"),
+    "paths": ("setup_info", "cmd_paths"),
+    "refresh": ("running_app", "cmd_refresh"),
+    "doctor": ("setup_info", "cmd_doctor"),
+    "account": ("account", "cmd_account"),
+    "hooks": ("hooks", "cmd_hooks"),
+    "guard": ("guard", "cmd_guard"),
+}
+
+
+def handler_for(command: str | None) -> Callable[[argparse.Namespace], int]:
+    """The function that runs `command` (a name the parser accepted)."""
+    module, function = HANDLERS[command]
+    handler: Callable[[argparse.Namespace], int] = getattr(
+        importlib.import_module(f"tray_app.cli.commands.{module}"), function
+    )
+    return handler
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(user_language())
     args = parse_command_line(parser, argv)
-    # The command each name runs (None: no command, which starts the tray app).
-    handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
-        None: cmd_run,
-        "run": cmd_run,
-        "demo": cmd_demo,
-        "settings": cmd_settings,
-        "usage": cmd_usage,
-        "history": cmd_history,
-        "autostart": cmd_autostart,
-        "status": cmd_status,
-        "key": cmd_key,
-        "paths": cmd_paths,
-        "refresh": cmd_refresh,
-        "doctor": cmd_doctor,
-        "account": cmd_account,
-        "hooks": cmd_hooks,
-        "guard": cmd_guard,
-    }
-    handler = handlers[args.command]
+    handler = handler_for(args.command)
     # A warning logged before (or without) configure_logging, e.g. "the key file is readable
     # by others", reaches the user as one prefixed line (logging's own last resort prints the
     # bare message).

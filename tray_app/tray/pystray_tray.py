@@ -214,6 +214,10 @@ class PystrayTray:
         """Show `view`. Safe from any thread."""
         with self._lock:
             previous, self._view = self._view, view
+        if previous == view:
+            # What is on screen, or already on its way there: a poll that changed nothing
+            # visible does not wake the UI thread (issue 20). Views are values, compared whole.
+            return
         if previous is not None and previous.badge == view.badge:
             image = None
         else:
