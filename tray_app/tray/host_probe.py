@@ -19,11 +19,15 @@ from typing import Any
 
 from tray_app.core.language import N_
 from tray_app.support.aio_loop import AsyncioThread
+from tray_app.support.dbus_wire import name_has_owner
 
 log = logging.getLogger(__name__)
 
 SNI_WATCHER = "org.kde.StatusNotifierWatcher"
 PROBE_TIMEOUT_S = 1.0
+#: A bus answers the plain-socket probe in about a millisecond; a slower one is asked again
+#: through dbus-fast.
+WIRE_PROBE_TIMEOUT_S = 0.5
 
 
 def xembed_tray_present(display_name: str | None) -> bool:
@@ -72,8 +76,14 @@ def sni_watcher_present(environ: Mapping[str, str], loop: AsyncioThread | None =
 
     On the app's shared asyncio thread when given (the app passes it: every D-Bus connection
     of the process then lives and dies on one loop), else on a short-lived loop of its own.
+    Asked over a plain socket first (support/dbus_wire.py: about 1 ms, where importing
+    dbus-fast to ask cost a start 60 ms); dbus-fast only when that cannot tell.
     """
-    probe = _name_has_owner(SNI_WATCHER, environ.get("DBUS_SESSION_BUS_ADDRESS"))
+    address = environ.get("DBUS_SESSION_BUS_ADDRESS")
+    answer = name_has_owner(SNI_WATCHER, address, WIRE_PROBE_TIMEOUT_S)
+    if answer is not None:
+        return answer
+    probe = _name_has_owner(SNI_WATCHER, address)
     try:
         if loop is None:
             return asyncio.run(probe)
