@@ -37,6 +37,10 @@ class ManualJobs:
     def run_at(self, job_id: str, when: float, fn: Callable[[], None]) -> None:
         self.jobs[job_id] = _Job(when, None, fn)
 
+    def run_soon(self, job_id: str, fn: Callable[[], None]) -> None:
+        """Due now, in place of `job_id`'s planned run: it runs at the next `advance`."""
+        self.jobs[job_id] = _Job(self.clock.now, None, fn)
+
     def run_every(
         self, job_id: str, seconds: float, fn: Callable[[], None], *, inline: bool = False
     ) -> None:

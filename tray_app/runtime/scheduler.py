@@ -205,10 +205,16 @@ class PollScheduler:
         with self._lock:
             if not self._jobs.running or self._accounts.get(account.name) is not account:
                 return
-            when = self.clock() + max(delay, 0.0)
+            now = self.clock()
+            when = now + max(delay, 0.0)
             others = (t for other, t in self._planned.items() if other != account.name)
             self._planned[account.name] = when = spaced(when, others, self._gap)
-            self._jobs.run_at(poll_job(account.name), when, account.run_poll)
+            if when <= now:
+                # Due now and no other account's poll near: straight to a worker. The poll
+                # re-arms itself when it ends, replacing the run planned before.
+                self._jobs.run_soon(poll_job(account.name), account.run_poll)
+            else:
+                self._jobs.run_at(poll_job(account.name), when, account.run_poll)
 
     def disarm(self, account: AccountPolls) -> None:
         with self._lock:

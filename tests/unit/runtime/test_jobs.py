@@ -66,3 +66,32 @@ def test_the_first_job_and_a_job_moved_sooner_wake_the_thread(wakeups: list[int]
         poll_until(lambda: jobs.next_run("poll") is None, 5, "the job that ran removed")
     finally:
         jobs.shutdown()
+
+
+def test_run_soon_runs_on_a_worker_in_place_of_the_planned_run_without_a_wake(
+    wakeups: list[int],
+) -> None:
+    """A "Refresh now" (issue 20): straight to a worker, one thread woken fewer."""
+    jobs = ApschedulerJobs()
+    jobs.start()
+    try:
+        jobs.run_every("watchdog", 60, lambda: None)
+        jobs.run_at("poll", time.time() + 300, lambda: None)
+        woken = len(wakeups)
+        ran_on: list[str] = []
+        done = threading.Event()
+
+        def poll() -> None:
+            ran_on.append(threading.current_thread().name)
+            done.set()
+
+        jobs.run_soon("poll", poll)
+        assert done.wait(5)
+        assert len(wakeups) == woken
+        assert ran_on[0].startswith("lensmor-refresh")
+        assert jobs.next_run("poll") is None  # the planned run was replaced
+    finally:
+        jobs.shutdown()
+    late = threading.Event()
+    jobs.run_soon("poll", late.set)  # after shutdown: nothing runs
+    assert not late.wait(0.3)

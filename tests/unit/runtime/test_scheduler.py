@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tests.support.manual_jobs import ManualJobs
@@ -301,3 +302,29 @@ def test_the_clock_watchdog_runs_in_the_schedulers_own_thread() -> None:
         assert jobs.get_job(VIEW_JOB).executor == "default"  # it calls the tray: may block
     finally:
         scheduler.stop()
+
+
+def test_a_poll_due_now_goes_straight_to_a_worker_unless_the_stagger_moves_it() -> None:
+    """Issue 20: "Refresh now" of one account skips APScheduler's thread (run_soon); a second
+    account refreshed with it still polls `gap` later, through a planned job."""
+    clock = Clock(100.0)
+    soon: list[str] = []
+
+    class Recording(ManualJobs):
+        def run_soon(self, job_id: str, fn: Callable[[], None]) -> None:
+            soon.append(job_id)
+            super().run_soon(job_id, fn)
+
+    jobs = Recording(clock)
+    scheduler = PollScheduler(clock=clock, jobs=jobs, gap=2.0)
+    first, second = released(delay=300.0), released(delay=300.0)
+    scheduler.add("A", first)  # type: ignore[arg-type]
+    scheduler.add("B", second)  # type: ignore[arg-type]
+    scheduler.start(first_delay=3600)
+    jobs.advance(0)
+    assert soon == []  # planned an hour away, both
+    scheduler.refresh_now()
+    assert soon == [poll_job("A")]
+    assert jobs.next_run(poll_job("B")) == 102.0
+    jobs.advance(5)
+    assert (first.polls, second.polls) == (1, 1)
