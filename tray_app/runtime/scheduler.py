@@ -61,6 +61,8 @@ class AccountPolls:
         self._done = threading.Condition()
         self._finished = 0
         self.last_report: PollReport | None = None
+        #: A poll handed to a worker and not started yet (set under the scheduler's lock).
+        self.soon_queued = False
 
     @property
     def next_poll_at(self) -> float | None:
@@ -82,6 +84,11 @@ class AccountPolls:
             self.run_poll()
         else:
             self._scheduler.arm(self, 0.0)
+
+    def run_queued_poll(self) -> None:
+        """`run_poll`, handed to a worker by `PollScheduler.arm` (see `soon_queued`)."""
+        self.soon_queued = False
+        self.run_poll()
 
     def run_poll(self) -> None:
         if not self._lock.acquire(blocking=False):
@@ -211,8 +218,11 @@ class PollScheduler:
             self._planned[account.name] = when = spaced(when, others, self._gap)
             if when <= now:
                 # Due now and no other account's poll near: straight to a worker. The poll
-                # re-arms itself when it ends, replacing the run planned before.
-                self._jobs.run_soon(poll_job(account.name), account.run_poll)
+                # re-arms itself when it ends, replacing the run planned before. A second
+                # "Refresh now" before it starts joins it (two clicks, one request).
+                if not account.soon_queued:
+                    account.soon_queued = True
+                    self._jobs.run_soon(poll_job(account.name), account.run_queued_poll)
             else:
                 self._jobs.run_at(poll_job(account.name), when, account.run_poll)
 

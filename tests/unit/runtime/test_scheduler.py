@@ -328,3 +328,11 @@ def test_a_poll_due_now_goes_straight_to_a_worker_unless_the_stagger_moves_it() 
     assert jobs.next_run(poll_job("B")) == 102.0
     jobs.advance(5)
     assert (first.polls, second.polls) == (1, 1)
+    # Two clicks before the worker starts: one poll, one request.
+    scheduler.account("A").refresh_now()  # type: ignore[union-attr]
+    scheduler.account("A").refresh_now()  # type: ignore[union-attr]
+    assert soon == [poll_job("A")] * 2
+    jobs.advance(0)
+    assert first.polls == 2
+    scheduler.account("A").refresh_now()  # type: ignore[union-attr]
+    assert soon == [poll_job("A")] * 3  # once it ran, a refresh is a new poll again
