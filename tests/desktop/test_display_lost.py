@@ -7,6 +7,7 @@ traceback ("Exception ignored in ... __del__") as the app exited.
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import pytest
@@ -39,6 +40,7 @@ def test_the_xembed_tray_quits_in_one_line_when_the_x_server_goes_away(
 #: The dock keeper of the xorg backend on its own, checking every 50 ms, on the given display;
 #: it says "watching" once it has checked.
 DOCK_KEEPER = """
+import signal
 import sys
 from tray_app.tray import xorg_dock
 xorg_dock.FAST_CHECK_S = 0.05
@@ -75,3 +77,24 @@ def test_the_dock_keeper_stops_quietly_when_the_x_server_goes_away(
     assert "ended" in log, log
     for bad in ("Traceback", "Exception", "ResourceWarning", "cannot watch"):
         assert bad not in log, log
+
+
+def test_the_xembed_tray_quits_without_a_traceback_when_the_x_server_goes_at_the_same_time(
+    desktop: DesktopSession,
+) -> None:
+    """Seen stopping `xvfb-run make run` with Ctrl-C: the app quits while xvfb-run takes Xvfb
+    down. pystray's loop ended by the quit, with the connection still alive, and Python then
+    printed `Icon.__del__`'s ConnectionClosedError as the app exited."""
+    with SimulatedLensmorServer() as server:
+        env = app_env(desktop, server, PYSTRAY_BACKEND="xorg")
+        proc = desktop.popen(
+            [sys.executable, "-m", "tray_app", "-v", "run"], env=env, name="lensmor-tray"
+        )
+        desktop.wait_for_output(proc, "poll: ", timeout=20)
+        proc.send_signal(signal.SIGTERM)
+        desktop.wait_for_output(proc, "quitting", timeout=10)
+        desktop._stop_service("Xvfb")
+        assert proc.wait(timeout=20) == 0
+        log = desktop.log_of(proc)
+        assert "Traceback" not in log, log
+        assert "Exception ignored" not in log, log

@@ -143,16 +143,23 @@ class PystrayTray:
             self._let_go_of_a_lost_display()
 
     def _let_go_of_a_lost_display(self) -> None:
-        """When the X server went away (the session ended), pystray's loop ends, and later its
-        `Icon.__del__` destroys the window and closes the display over the dead connection;
-        what that raises, Python prints as a traceback ("Exception ignored in ... __del__")
-        while the app exits. Nothing is left to destroy or close: tell pystray so."""
+        """Close pystray's X connection here, once its loop has ended, and tell pystray.
+
+        Otherwise its `Icon.__del__` destroys the window and closes the display as the app
+        exits, and when the X server is gone by then, Python prints what that raises as a
+        traceback ("Exception ignored in ... __del__"). The server goes away when the
+        session ends (the loop then ends on the lost connection), and also just after a quit:
+        Ctrl-C on `xvfb-run make run` stops the app and Xvfb together."""
         display = self._icon._display
-        if display.display.socket_error is None:  # python-xlib: set once the connection ends
-            return
-        log.warning("the X display connection closed (the session ended?): quitting")
+        if display.display.socket_error is not None:  # python-xlib: set once it has ended
+            log.warning("the X display connection closed (the session ended?): quitting")
+        else:
+            try:
+                display.close()  # the window goes with the connection
+            except Exception as exc:  # noqa: BLE001 - python-xlib's errors of a dying server
+                log.debug("closing the X display at quit: %s", type(exc).__name__)
         self._icon._running = False  # the loop is over: nothing for __del__ to stop
-        display.close = lambda: None  # the socket is gone with the server
+        display.close = lambda: None  # closed here, or gone with the server
 
     def _restore_sigint(self, handler: Any) -> None:
         """Put back the SIGINT handler pystray's GTK backends replace when their loop starts.
