@@ -83,7 +83,7 @@ class AccountPolls:
         elif wait:
             self.run_poll()
         else:
-            self._scheduler.arm(self, 0.0)
+            self._scheduler.arm(self, 0.0, refresh=True)
 
     def run_queued_poll(self) -> None:
         """`run_poll`, handed to a worker by `PollScheduler.arm` (see `soon_queued`)."""
@@ -206,9 +206,10 @@ class PollScheduler:
             account.refresh_now()
 
     # -- arming --------------------------------------------------------------------------------
-    def arm(self, account: AccountPolls, delay: float) -> None:
+    def arm(self, account: AccountPolls, delay: float, *, refresh: bool = False) -> None:
         """Plan `account`'s next poll `delay` seconds from now, kept apart from the others'.
-        An account removed meanwhile (its last poll just finished) is not planned again."""
+        An account removed meanwhile (its last poll just finished) is not planned again.
+        `refresh`: a "Refresh now", which goes straight to a worker when it is due at once."""
         with self._lock:
             if not self._jobs.running or self._accounts.get(account.name) is not account:
                 return
@@ -216,7 +217,7 @@ class PollScheduler:
             when = now + max(delay, 0.0)
             others = (t for other, t in self._planned.items() if other != account.name)
             self._planned[account.name] = when = spaced(when, others, self._gap)
-            if when <= now:
+            if refresh and when <= now:
                 # Due now and no other account's poll near: straight to a worker. The poll
                 # re-arms itself when it ends, replacing the run planned before. A second
                 # "Refresh now" before it starts joins it (two clicks, one request).

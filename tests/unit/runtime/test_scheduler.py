@@ -323,6 +323,9 @@ def test_a_poll_due_now_goes_straight_to_a_worker_unless_the_stagger_moves_it() 
     scheduler.start(first_delay=3600)
     jobs.advance(0)
     assert soon == []  # planned an hour away, both
+    scheduler.add("C", released(delay=300.0))  # type: ignore[arg-type]
+    assert soon == []  # a poll due at once that nobody asked for goes through the scheduler
+    scheduler.remove("C")
     scheduler.refresh_now()
     assert soon == [poll_job("A")]
     assert jobs.next_run(poll_job("B")) == 102.0
