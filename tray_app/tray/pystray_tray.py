@@ -69,7 +69,7 @@ def gi_backend_available(name: str) -> bool:
 
 def _one_line_for_a_lost_display(record: logging.LogRecord) -> bool:
     """pystray's xorg loop logs the end of the X connection at ERROR with a traceback; it is
-    how a session ends, and `_let_go_of_a_lost_display` says it in one line instead."""
+    how a session ends, and `_let_go_of_the_display` says it in one line instead."""
     error = record.exc_info[1] if record.exc_info else None
     return type(error).__name__ != "ConnectionClosedError"  # Xlib.error's, by name: no import
 
@@ -140,9 +140,9 @@ class PystrayTray:
             # server is running. The app is quitting anyway: log it, do not crash.
             log.warning("the tray loop ended with %s", type(exc).__name__)
         if self.backend == "xorg":
-            self._let_go_of_a_lost_display()
+            self._let_go_of_the_display()
 
-    def _let_go_of_a_lost_display(self) -> None:
+    def _let_go_of_the_display(self) -> None:
         """Close pystray's X connection here, once its loop has ended, and tell pystray.
 
         Otherwise its `Icon.__del__` destroys the window and closes the display as the app
@@ -221,10 +221,6 @@ class PystrayTray:
         """Show `view`. Safe from any thread."""
         with self._lock:
             previous, self._view = self._view, view
-        if previous == view:
-            # What is on screen, or already on its way there: a poll that changed nothing
-            # visible does not wake the UI thread (issue 20). Views are values, compared whole.
-            return
         if previous is not None and previous.badge == view.badge:
             image = None
         else:

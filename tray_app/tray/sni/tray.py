@@ -57,7 +57,6 @@ class SniTray:
         self._lock = threading.Lock()
         self._default_action: MenuAction | None = None
         self._badge: BadgeSpec = state_badge(BadgeKind.STARTING)
-        self._view: TrayView | None = None  # the last view handed to the loop
         self._pixmaps: tuple[Pixmap, ...] = badge_pixmaps(self._badge, self._renderer)
         self._ids = MenuIds()  # used on the loop's thread only
         self._worker = concurrent.futures.ThreadPoolExecutor(
@@ -114,9 +113,6 @@ class SniTray:
     def show(self, view: TrayView) -> None:
         """Show `view`. Safe from any thread; returns without waiting for the bus."""
         with self._lock:
-            if view == self._view:
-                return  # on the bus already, or on its way: no wake of the loop (issue 20)
-            self._view = view
             self._default_action = view.default_action
             if view.badge != self._badge:
                 self._badge = view.badge

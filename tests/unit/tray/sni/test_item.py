@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -448,22 +448,3 @@ def test_the_app_at_login_waits_for_a_watcher_then_shows_its_item_and_quit_remov
         assert "tray: sni (a StatusNotifier watcher is on the session bus)" in text
         assert "Traceback" not in text
         assert DEMO_KEY not in text
-
-
-def test_the_same_view_again_does_not_wake_the_loop(client: BusClient, bus_address: str) -> None:
-    """Issue 20: a poll that changed nothing visible costs no wake of the D-Bus loop."""
-    with running_tray(bus_address) as tray:
-        handed: list[object] = []
-        real_call_soon = tray._loop.call_soon
-
-        def counting(fn: Callable[..., object], *args: object) -> None:
-            handed.append(fn)
-            real_call_soon(fn, *args)
-
-        tray._loop.call_soon = counting  # type: ignore[method-assign]
-        tray.show(view(30020))
-        tray.show(view(30020))  # equal, not the same object
-        assert len(handed) == 1
-        tray.show(view(30000))
-        assert len(handed) == 2
-        shown(client, tray, view(30000).title)
