@@ -30,6 +30,7 @@ from __future__ import annotations
 import binascii
 import marshal
 import os
+import stat
 import sys
 
 # Not `typing.TYPE_CHECKING`: importing typing alone costs the reader a few ms.
@@ -108,11 +109,18 @@ def signature(path: str) -> Signature:
 
 
 def read_token(path: str) -> str | None:
+    """The state token at `path`; None when there is none, or something other than a file
+    is there (a FIFO would block the read until somebody wrote to it)."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read(64).decode("ascii", "replace")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except (FileNotFoundError, NotADirectoryError):
         return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return os.read(fd, 64).decode("ascii", "replace")
+    finally:
+        os.close(fd)
 
 
 def _memo_file(folder: str, key: Mapping[str, Any]) -> str:

@@ -17,6 +17,7 @@ twice would compare equal across a save).
 from __future__ import annotations
 
 import os
+import stat
 from contextlib import suppress
 from pathlib import Path
 
@@ -44,11 +45,15 @@ def bump_state_token(db: Path) -> None:
 
 
 def write_in_place(path: Path, token: bytes) -> None:
-    """Overwrite the start of `path` with `token` (created 0600 when missing). A link is not
-    followed: the token is the app's own file, beside the history in the user's folder."""
-    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    """Overwrite the start of `path` with `token` (created 0600 when missing). Only a regular
+    file is written: a link is not followed, and a FIFO put there is not waited on (opening
+    it for writing would block the poll until someone read it)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK
+    flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(path, flags, 0o600)
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
         written = os.write(fd, token)
         if written != len(token):
             raise OSError(f"only {written} of {len(token)} bytes of the state token written")

@@ -3,12 +3,15 @@ the saved state, so that `status --cached`'s memo can tell two saves apart."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import stat
+import threading
 from pathlib import Path
 
 import pytest
 
+from tray_app.cli.status_memo import read_token
 from tray_app.history import state_token
 from tray_app.history.opening import SCHEMA_VERSION
 from tray_app.history.state_token import state_token_path
@@ -91,3 +94,22 @@ def test_a_token_that_cannot_be_written_is_removed(
     store.save_state({"monitor": {"version": 2}})  # never raises: the state itself is saved
     assert not state_token_path(db).exists()
     assert store.load_state() == {"monitor": {"version": 2}}
+
+
+def test_a_fifo_in_place_of_the_token_does_not_block_the_save(
+    store: HistoryStore, db: Path
+) -> None:
+    """Opening a FIFO for writing waits for a reader: the poll's state save hung there."""
+    os.mkfifo(state_token_path(db))
+    saving = threading.Thread(target=store.save_state, args=({"monitor": {"version": 1}},))
+    saving.start()
+    saving.join(5)
+    assert not saving.is_alive()
+    assert not state_token_path(db).exists()  # not a token: removed, as a failed write is
+    assert store.load_state() == {"monitor": {"version": 1}}
+
+
+def test_a_reader_does_not_wait_on_a_fifo_either(tmp_path: Path) -> None:
+    fifo = tmp_path / "history.state-token"
+    os.mkfifo(fifo)
+    assert read_token(str(fifo)) is None
