@@ -45,7 +45,6 @@ import email.utils
 import json
 import math
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -129,8 +128,6 @@ class LensmorClient:
         self.base_url = validate_base_url(base_url)
         self._auth = _BearerAuth(api_key)
         self._watch = RequestWatch()
-        # Its watchdog thread ends with close(), or when the client is collected unclosed.
-        weakref.finalize(self, self._watch.close)
         if session is None:
             session = requests.Session()
             adapter = WatchedAdapter(self._watch)
@@ -143,8 +140,8 @@ class LensmorClient:
         self._session.headers["Accept"] = "application/json"
         self._session.verify = True
         self._clock = clock
-        # A connect never outlasts the whole deadline (the watch cannot cut a socket that
-        # does not exist yet).
+        # A connect never outlasts the whole deadline (and the watch cuts every timeout down
+        # to the time left).
         self._timeout = (min(connect_timeout, total_deadline), read_timeout)
         self._deadline = total_deadline
 

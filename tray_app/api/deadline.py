@@ -6,17 +6,22 @@ that dribbles its status line and headers one byte every few seconds therefore h
 request forever: every single read finishes inside the read timeout (issue 11 measured
 `lensmor-tray status` still waiting after 120 s).
 
-`RequestWatch` is a watchdog: armed when a request starts, it fires at the deadline and shuts
-down the socket of every connection the request has used, wherever the request is blocked
-(TLS handshake, waiting for the status line, reading the body). The blocked read then fails at
-once; the caller sees `expired` and reports "too slow". Until it is disarmed it keeps
-cutting, every `RECHECK_S`, so a connection whose socket appeared after the deadline (a connect
-that was still in progress) is cut too.
+`RequestWatch` holds the deadline of the request in flight, and the sockets enforce it
+themselves, so no thread watches (issue 20: a watchdog thread woken at the start and the end
+of every request cost each poll two thread wake-ups, about eight context switches):
+- every timeout urllib3 gives a connection (the TCP connect, which CPython's TLS handshake
+  then also takes as its own overall limit, the request's send, the wait for the answer) is
+  cut down to the time left (`_WatchedConnectionMixin.timeout`);
+- every read of the answer, the status line and headers included, first sets the socket's
+  timeout to the time left, and past the deadline reads nothing (`_DeadlineReader`). A
+  dribbling server so meets the deadline within the read that was waiting.
+`close()` cuts the request in flight from any thread at once (at quit): it shuts down the
+socket of every connection the request has used, which wakes a blocked read with EOF.
 
-`WatchedAdapter` is the requests transport adapter whose connection pools hand every
-connection they lend out to the watch: the pool classes are chosen through urllib3's
-`pool_classes_by_scheme`, and the pool's `_get_conn` is where a connection (new or kept
-alive) is lent.
+`WatchedAdapter` is the requests transport adapter whose connection pools build watched
+connections and hand every connection they lend out to the watch: the pool classes are chosen
+through urllib3's `pool_classes_by_scheme`, the pool's `ConnectionCls` builds the connections,
+and the pool's `_get_conn` is where a connection (new or kept alive) is lent.
 
 Not covered: a DNS lookup in progress (getaddrinfo cannot be interrupted from Python); the
 connect timeout bounds it per address.
@@ -25,103 +30,100 @@ connect timeout bounds it per address.
 from __future__ import annotations
 
 import contextlib
+import http.client
+import io
 import socket
 import threading
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.poolmanager import PoolManager
 
-RECHECK_S = 0.05
+# The timeout an operation gets once the deadline has passed: it fails at once with a timeout
+# (a timeout of 0 would make the socket non-blocking, which fails differently).
+SPENT_TIMEOUT_S = 0.001
+
+
+class DeadlinePassed(TimeoutError):
+    """A read refused: the request's overall deadline has passed (or it was cut)."""
 
 
 class RequestWatch:
-    """The deadline of the request in flight (one at a time per client).
-
-    One watchdog thread per watch, started with the first request and kept: starting and
-    joining a thread for every request cost each poll about 0.2 ms of CPU (issue 20). Between
-    requests it waits without a timeout, so an idle app does not wake for it; `close()` ends
-    it (the client closes its watch, and also when it is collected without being closed)."""
+    """The deadline of the request in flight (one at a time per client)."""
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._connections: list[Any] = []
-        self._thread: threading.Thread | None = None
-        self._armed = False
-        self._deadline = 0.0  # time.monotonic() at which the armed request expires
-        self._aborted = False
-        self._closed = False
-        self.expired = False
+        self._deadline: float | None = None  # time.monotonic() at which it expires; None: idle
+        self._cut = False
 
     def arm(self, seconds: float) -> None:
-        with self._cond:
+        with self._lock:
             self._connections = []
-            self.expired = False
-            self._aborted = False
-            self._armed = True
+            self._cut = False
             self._deadline = time.monotonic() + seconds
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._watchdog, name="lensmor-request-deadline", daemon=True
-                )
-                self._thread.start()
-            else:
-                self._cond.notify_all()  # it waits with no timeout: here is the deadline
 
     def disarm(self) -> None:
-        with self._cond:
-            self._armed = False
+        with self._lock:
+            self._deadline = None
             self._connections = []
-            # Woken so that it waits without a timeout again, rather than at the deadline of
-            # a request long finished (a wake-up of an idle app).
-            self._cond.notify_all()
 
-    def abort(self) -> None:
-        """End the request in flight now, as if its deadline had passed (at quit)."""
-        with self._cond:
-            self._aborted = True
-            self._cond.notify_all()
+    @property
+    def expired(self) -> bool:
+        """The request in flight was cut, or its deadline has passed."""
+        with self._lock:
+            return self._cut or (self._deadline is not None and time.monotonic() >= self._deadline)
 
     def close(self) -> None:
-        """End the request in flight now and the watchdog with it (the client is closed)."""
-        with self._cond:
-            self._aborted = True
-            self._closed = True
-            self._cond.notify_all()
-        # Not joined: a request still in flight on another thread ends first (now cut), and
-        # the watchdog right after it; a quit must not wait for that.
+        """End the request in flight now, from any thread (the client is closed)."""
+        with self._lock:
+            self._cut = True
+            connections = list(self._connections)
+        for connection in connections:
+            _cut(connection)
 
     def watch(self, connection: Any) -> None:
         """A connection the current request uses (called by the pool as it lends one)."""
-        with self._cond:
-            if not self._armed:
+        with self._lock:
+            if self._deadline is None:
                 return
             self._connections.append(connection)
-            if self.expired:
-                _cut(connection)
+            cut = self._cut
+        if cut:
+            _cut(connection)
 
-    def _watchdog(self) -> None:
-        with self._cond:
-            while True:
-                if not self._armed:
-                    if self._closed:
-                        self._thread = None  # a later arm() starts a new one
-                        return
-                    self._cond.wait()
-                    continue
-                remaining = self._deadline - time.monotonic()
-                if remaining > 0 and not self._aborted:
-                    self._cond.wait(remaining)
-                    continue
-                # Past the deadline (or aborted): cut now, then again every RECHECK_S until
-                # the request ends, for a socket that appeared meanwhile (a connect in progress).
-                self.expired = True
-                for connection in self._connections:
-                    _cut(connection)
-                self._cond.wait(RECHECK_S)
+    def clip(self, timeout: Any) -> Any:
+        """`timeout` (seconds, None for none, or urllib3's default marker) cut down to the time
+        left; unchanged while no request is armed."""
+        return _clipped(timeout, self._left())
+
+    def timeout_for_read(self, timeout: float | None) -> float | None:
+        """The timeout for the next read of the answer; raises `DeadlinePassed` if no time is
+        left."""
+        left = self._left()
+        if left is not None and left <= 0:
+            raise DeadlinePassed("the request's overall deadline has passed")
+        return _clipped(timeout, left)  # type: ignore[no-any-return]
+
+    def _left(self) -> float | None:
+        """Seconds left until the deadline (0 once cut); None while no request is armed."""
+        with self._lock:
+            if self._deadline is None:
+                return None
+            return 0.0 if self._cut else self._deadline - time.monotonic()
+
+
+def _clipped(timeout: Any, left: float | None) -> Any:
+    if left is None:
+        return timeout
+    if left <= 0:
+        return SPENT_TIMEOUT_S
+    if isinstance(timeout, (int, float)):
+        return min(float(timeout), left)
+    return left  # no timeout, or urllib3's default: the time left is the only limit
 
 
 def _cut(connection: Any) -> None:
@@ -131,6 +133,71 @@ def _cut(connection: Any) -> None:
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The socket's raw reader with the deadline applied before each read."""
+
+    def __init__(self, sock: socket.socket, watch: RequestWatch) -> None:
+        super().__init__()
+        self._sock = sock
+        self._raw = sock.makefile("rb", buffering=0)  # a socket.SocketIO: counted by the socket
+        self._watch = watch
+        # The timeout urllib3 set for this answer (the read timeout, already cut down to the
+        # time left then; the time left only shrinks, so cutting it again is enough).
+        self._timeout = sock.gettimeout()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
+        timeout = self._watch.timeout_for_read(self._timeout)
+        if self._sock.gettimeout() != timeout:
+            self._sock.settimeout(timeout)
+        return self._raw.readinto(buffer)
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
+
+
+class _ReaderMaker:
+    """What http.client's response is given for a socket: it only calls `makefile("rb")`."""
+
+    def __init__(self, sock: socket.socket, watch: RequestWatch) -> None:
+        self._sock = sock
+        self._watch = watch
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        return io.BufferedReader(_DeadlineReader(self._sock, self._watch))
+
+
+class _DeadlineResponse(http.client.HTTPResponse):
+    """http.client's response (also a proxy's answer to CONNECT), read through the deadline."""
+
+    watch: ClassVar[RequestWatch]
+
+    def __init__(self, sock: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(_ReaderMaker(sock, self.watch), *args, **kwargs)  # type: ignore[arg-type]
+
+
+class _WatchedConnectionMixin:
+    """Every timeout urllib3 gives the connection is cut down to the time left."""
+
+    watch: ClassVar[RequestWatch]
+    _timeout_given: Any = None
+
+    @property
+    def timeout(self) -> Any:
+        return self.watch.clip(self._timeout_given)
+
+    @timeout.setter
+    def timeout(self, value: Any) -> None:
+        self._timeout_given = value
 
 
 class _WatchedPoolMixin:
@@ -144,15 +211,29 @@ class _WatchedPoolMixin:
 
 
 def _watched_pool_classes(watch: RequestWatch) -> dict[str, type[HTTPConnectionPool]]:
-    """Pool classes bound to `watch` (one pair per client: a pool manager builds its pools
-    from these classes, so this is how the watch reaches a pool without touching urllib3's
-    pool keys)."""
+    """Pool classes bound to `watch` (one set per client: a pool manager builds its pools from
+    these classes, and the pools their connections, so this is how the watch reaches a
+    connection without touching urllib3's pool keys)."""
+
+    class WatchedResponse(_DeadlineResponse):
+        pass
+
+    WatchedResponse.watch = watch
+
+    class WatchedHTTPConnection(_WatchedConnectionMixin, HTTPConnection):
+        response_class = WatchedResponse
+
+    class WatchedHTTPSConnection(_WatchedConnectionMixin, HTTPSConnection):
+        response_class = WatchedResponse
+
+    WatchedHTTPConnection.watch = watch
+    WatchedHTTPSConnection.watch = watch
 
     class WatchedHTTPConnectionPool(_WatchedPoolMixin, HTTPConnectionPool):
-        pass
+        ConnectionCls = WatchedHTTPConnection
 
     class WatchedHTTPSConnectionPool(_WatchedPoolMixin, HTTPSConnectionPool):
-        pass
+        ConnectionCls = WatchedHTTPSConnection
 
     WatchedHTTPConnectionPool.watch = watch
     WatchedHTTPSConnectionPool.watch = watch
@@ -160,7 +241,7 @@ def _watched_pool_classes(watch: RequestWatch) -> dict[str, type[HTTPConnectionP
 
 
 class WatchedAdapter(HTTPAdapter):
-    """requests' adapter, with every lent connection reported to `watch`, direct or through
+    """requests' adapter, with every connection under the watch's deadline, direct or through
     an HTTP(S) proxy (a broken proxy is one of the things that dribbles)."""
 
     def __init__(self, watch: RequestWatch) -> None:

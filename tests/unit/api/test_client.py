@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import gc
+import contextlib
 import json
 import socket
 import threading
@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
 from tests.support.waiting import poll_until
 from tray_app.api.client import (
@@ -23,7 +24,7 @@ from tray_app.api.client import (
     RateLimited,
     ServerError,
 )
-from tray_app.api.deadline import RequestWatch
+from tray_app.api.deadline import RequestWatch, WatchedAdapter
 from tray_app.config.model import ConfigError
 from tray_app.demo.server import DEMO_KEY, Fault, SimulatedLensmorServer
 
@@ -306,39 +307,38 @@ def test_an_untrusted_certificate_is_a_network_error(
         LensmorClient(self_signed_https, DEMO_KEY).fetch_balance()
 
 
-def _watchdogs() -> set[int]:
-    return {t.ident or 0 for t in threading.enumerate() if t.name == "lensmor-request-deadline"}
-
-
-def test_one_watchdog_thread_serves_every_request_and_ends_with_the_client(
-    server: SimulatedLensmorServer,
-) -> None:
-    """Issue 20: a thread per request cost every poll a thread start and join."""
-    before = _watchdogs()
+def test_requests_start_no_thread_for_their_deadline(server: SimulatedLensmorServer) -> None:
+    """Issue 20: a watchdog thread woken at the start and the end of every request cost each
+    poll two thread wake-ups; the sockets now keep the deadline themselves."""
     client = client_for(server)
-    seen = set()
+    client.fetch_balance()  # the connection pool and anything lazy exist from here on
+    before = {t.ident for t in threading.enumerate()}
     for _ in range(5):
         client.fetch_balance()
-        seen |= _watchdogs() - before
-    assert len(seen) == 1
+    assert {t.ident for t in threading.enumerate()} == before
     client.close()
-    poll_until(lambda: not (_watchdogs() & seen), 3, "the watchdog ended with the client")
 
 
-def test_a_client_dropped_unclosed_ends_its_watchdog(server: SimulatedLensmorServer) -> None:
-    before = _watchdogs()
-    client = client_for(server)
-    client.fetch_balance()
-    mine = _watchdogs() - before
-    assert len(mine) == 1
-    del client
-    gc.collect()
-    poll_until(lambda: not (_watchdogs() & mine), 3, "the watchdog of a collected client ended")
+def test_an_armed_watch_cuts_every_timeout_down_to_the_time_left() -> None:
+    watch = RequestWatch()
+    assert watch.clip(10.0) == 10.0  # idle: unchanged
+    assert watch.clip(None) is None
+    watch.arm(2.0)
+    assert 1.5 < watch.clip(10.0) <= 2.0
+    assert watch.clip(0.5) == 0.5
+    assert 1.5 < watch.clip(None) <= 2.0  # no timeout of its own: the deadline's
+    watch.close()  # cut: nothing is left, and a read is refused
+    assert watch.expired
+    assert watch.clip(10.0) == pytest.approx(0.001)
+    with pytest.raises(TimeoutError):
+        watch.timeout_for_read(10.0)
+    watch.disarm()
+    assert watch.timeout_for_read(10.0) == 10.0
 
 
 def test_a_request_keeps_its_own_deadline_not_the_one_before() -> None:
-    """The kept watchdog must take each request's deadline: one armed after a short one must
-    not be cut when the short one's deadline passes."""
+    """Each request has its own deadline: one armed after a short one is not cut when the
+    short one's deadline passes."""
     watch = RequestWatch()
     watch.arm(0.2)
     watch.disarm()
@@ -348,5 +348,97 @@ def test_a_request_keeps_its_own_deadline_not_the_one_before() -> None:
     watch.disarm()
     watch.arm(0.1)  # and a short one after a long one is cut on time
     poll_until(lambda: watch.expired, 2, "the second deadline")
+    with pytest.raises(TimeoutError):
+        watch.timeout_for_read(10.0)
     watch.disarm()
-    watch.close()
+
+
+@pytest.fixture
+def dribbling_tls_listener() -> Iterator[str]:
+    """A TCP server that answers a TLS ClientHello with the header of a 16 KB handshake record,
+    then one byte of it every 0.2 s: each read is quick, so only the overall deadline ends the
+    handshake."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(0.2)
+                with contextlib.suppress(OSError):
+                    conn.recv(4096)
+                    conn.sendall(bytes([0x16, 0x03, 0x03, 0x40, 0x00]))
+                    while not stop.wait(0.2):
+                        conn.sendall(b"\x00")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"https://localhost:{listener.getsockname()[1]}"
+    stop.set()
+    listener.close()
+    thread.join(5)
+
+
+def test_a_dribbled_tls_handshake_ends_at_the_overall_deadline(
+    dribbling_tls_listener: str,
+) -> None:
+    client = LensmorClient(
+        dribbling_tls_listener, DEMO_KEY, connect_timeout=5, read_timeout=5, total_deadline=1.0
+    )
+    started = time.monotonic()
+    with pytest.raises(NetworkError, match="answered too slowly"):
+        client.fetch_balance()
+    assert 0.9 < time.monotonic() - started < 3.0
+    client.close()
+
+
+def test_a_handshake_started_late_in_a_request_gets_only_the_time_left(
+    dribbling_tls_listener: str,
+) -> None:
+    """The connect timeout (here 5 s) is cut down to what is left of the deadline, and the
+    TLS handshake inherits it."""
+    watch = RequestWatch()
+    session = requests.Session()
+    session.mount("https://", WatchedAdapter(watch))
+    watch.arm(1.5)
+    time.sleep(0.5)
+    started = time.monotonic()
+    with pytest.raises(requests.exceptions.RequestException):
+        session.get(dribbling_tls_listener, timeout=(5, 5), verify=False)
+    assert time.monotonic() - started < 2.0
+    assert watch.expired
+    session.close()
+
+
+def test_closing_the_client_ends_a_request_in_flight_on_another_thread(
+    server: SimulatedLensmorServer,
+) -> None:
+    """At quit, the poll thread's request (here one waiting on a server that says nothing)
+    ends at once, not at its read timeout or its deadline."""
+    server.account.inject(Fault.stall())
+    client = client_for(server, read_timeout=30.0, total_deadline=60.0)
+    failures: list[BaseException] = []
+
+    def poll() -> None:
+        try:
+            client.fetch_balance()
+        except NetworkError as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=poll)
+    thread.start()
+    poll_until(lambda: server.open_connections == 1, 5, "the request to be in flight")
+    time.sleep(0.3)
+    started = time.monotonic()
+    client.close()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert time.monotonic() - started < 2.0
+    assert len(failures) == 1
+    assert "too slowly" in str(failures[0])
