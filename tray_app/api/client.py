@@ -18,9 +18,10 @@ Safety rules kept here, in one place:
 - The key travels only in the Authorization header, only to the configured host: redirects are
   never followed (a 3xx is a `BadResponse`), so a redirect cannot carry the key elsewhere.
 - TLS verification is always on; every request has connect and read timeouts and an overall
-  deadline covering connect, TLS, headers and body (`api/deadline.py`'s `RequestWatch`): past it the
-  socket is shut down and the request ends with a `NetworkError` saying the server answered
-  too slowly, however the server dribbles its bytes.
+  deadline covering connect, TLS, headers and body (`api/deadline.py`'s `RequestWatch`): every
+  socket operation gets only the time left, past it nothing more is read, and the request ends
+  with a `NetworkError` saying the server answered too slowly, however the server dribbles its
+  bytes.
 - The body is read up to `MAX_BODY_BYTES`; anything larger is refused without reading it all.
 - No message produced here contains the key.
 """
