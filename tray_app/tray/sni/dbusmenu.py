@@ -13,7 +13,9 @@ Runs on the asyncio loop's thread only: `update()` is called there by the tray.
 # annotations, and a postponed "None" return annotation reads as no signature at all (a
 # TypeError at class creation in dbus-fast 5.2).
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -35,7 +37,14 @@ from dbus_fast.service import (
 )
 
 from tray_app.core.view import MenuAction
-from tray_app.tray.sni.menu_model import PROPERTY_SIGNATURES, ROOT_ID, MenuItem, PropValue, diff
+from tray_app.tray.sni.menu_model import (
+    PROPERTY_SIGNATURES,
+    ROOT_ID,
+    MenuItem,
+    PropValue,
+    diff,
+    in_shape_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -76,15 +85,33 @@ def _unknown(item_id: int) -> DBusError:
     return DBusError(ErrorType.INVALID_ARGS, f"no menu item with id {item_id}")
 
 
+#: How long a menu counts as open after the host last said it opens it, for hosts that never
+#: say it closed: libdbusmenu-gtk (xfce4-panel, waybar) sends AboutToShowGroup([0]) as it
+#: opens the menu and nothing when it closes.
+OPEN_MENU_HOLD_S = 30.0
+
+
 class DbusMenu(ServiceInterface):
     """The menu tree, its revision, and the signals that keep a host's copy current."""
 
-    def __init__(self, root: MenuItem, on_click: Callable[[MenuAction], None]) -> None:
+    def __init__(
+        self,
+        root: MenuItem,
+        on_click: Callable[[MenuAction], None],
+        *,
+        hold_limit_s: float = OPEN_MENU_HOLD_S,
+    ) -> None:
         super().__init__(MENU_INTERFACE)
         self._root = root
         self._by_id = {item.id: item for item in root.walk()}
         self._on_click = on_click
         self._revision = 1
+        # Until when a host shows the menu (time.monotonic(); 0: closed), and the menu whose
+        # new or removed rows wait for it to close.
+        self._hold_limit_s = hold_limit_s
+        self._open_until = 0.0
+        self._hold_timer: asyncio.TimerHandle | None = None
+        self._held: MenuItem | None = None
 
     @property
     def root(self) -> MenuItem:
@@ -95,7 +122,25 @@ class DbusMenu(ServiceInterface):
         return self._revision
 
     def update(self, root: MenuItem) -> None:
-        """Show `root`: property changes in place, and a new revision for a new shape."""
+        """Show `root`: property changes in place, and a new revision for a new shape.
+
+        While a host shows the menu, rows appearing or disappearing wait until it closes: a
+        GTK menu (libdbusmenu-gtk: xfce4-panel, waybar) keeps the height it opened with, so
+        a row added under the user's pointer pushed "Quit" behind a scroll arrow. Until then
+        the open menu gets the new labels of the rows it has. Rows only re-ordered (accounts
+        re-sorted by level) move at once: the menu keeps its height.
+
+        Open: from the host's "opened" event on the root (GNOME, KDE) or its
+        AboutToShowGroup([0]) (libdbusmenu-gtk); closed at its "closed" event, or
+        `hold_limit_s` later for a host that never sends one."""
+        if time.monotonic() < self._open_until and root.rows() != self._root.rows():
+            self._held = root
+            root = in_shape_of(self._root, root)
+        else:
+            self._held = None
+        self._show(root)
+
+    def _show(self, root: MenuItem) -> None:
         change = diff(self._root, root)
         self._root = root
         self._by_id = {item.id: item for item in root.walk()}
@@ -110,6 +155,35 @@ class DbusMenu(ServiceInterface):
             ]
             removed = [[item_id, list(names)] for item_id, names in change.removed]
             self.ItemsPropertiesUpdated(updated, removed)
+
+    def _root_event(self, event_id: str) -> None:
+        log.debug("the host says the menu is %s", event_id)
+        if event_id == "opened":
+            self._opened()
+        elif event_id == "closed":
+            self._closed()
+
+    def _opened(self) -> None:
+        self._open_until = time.monotonic() + self._hold_limit_s
+        if self._hold_timer is not None:
+            self._hold_timer.cancel()
+        try:
+            loop = asyncio.get_running_loop()  # the D-Bus loop, which calls every method here
+        except RuntimeError:
+            return  # called directly (a test): the next update sees the hold has ended
+        self._hold_timer = loop.call_later(self._hold_limit_s, self._closed)
+
+    def _closed(self) -> None:
+        self._open_until = 0.0
+        if self._hold_timer is not None:
+            self._hold_timer.cancel()
+            self._hold_timer = None
+        self._release_held()
+
+    def _release_held(self) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            self._show(held)
 
     def _item(self, item_id: int) -> MenuItem:
         item = self._by_id.get(item_id)
@@ -149,6 +223,8 @@ class DbusMenu(ServiceInterface):
         self._item(item_id)
         if event_id == "clicked":
             self._clicked(item_id)
+        elif item_id == ROOT_ID:
+            self._root_event(event_id)
 
     @dbus_method()
     def EventGroup(self, events: EventList) -> IdList:
@@ -158,15 +234,22 @@ class DbusMenu(ServiceInterface):
                 errors.append(item_id)
             elif event_id == "clicked":
                 self._clicked(item_id)
+            elif item_id == ROOT_ID:
+                self._root_event(event_id)
         return errors
 
     @dbus_method()
     def AboutToShow(self, item_id: DBusInt32) -> DBusBool:
+        # Not taken as the menu opening: GNOME's extension calls AboutToShow(0) as it attaches
+        # the menu ("Dropbox requires us to call AboutToShow(0) first", its dbusMenu.js), and
+        # it and KDE say "opened" and "closed" as events.
         self._item(item_id)
         return False  # the tree is always current: nothing to refresh before showing it
 
     @dbus_method()
     def AboutToShowGroup(self, ids: IdList) -> AboutToShowGroupReply:
+        if ROOT_ID in ids:  # libdbusmenu-gtk, as it opens the menu (it sends no events)
+            self._opened()
         errors = [i for i in ids if i not in self._by_id]
         return [[], errors]
 

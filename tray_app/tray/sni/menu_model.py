@@ -61,6 +61,11 @@ class MenuItem:
         """The ids and their nesting only: equal shapes mean no `LayoutUpdated`."""
         return self.id, tuple(child.shape() for child in self.children)
 
+    def rows(self) -> frozenset[tuple[int, int]]:
+        """(parent id, child id) for every row, in no order: equal when two menus have the
+        same rows, however ordered (accounts re-sorted by their level)."""
+        return frozenset((item.id, child.id) for item in self.walk() for child in item.children)
+
 
 @dataclass
 class MenuIds:
@@ -165,3 +170,37 @@ def diff(old: MenuItem, new: MenuItem) -> MenuChange:
         if gone:
             removed.append((after.id, gone))
     return MenuChange(old.shape() != new.shape(), tuple(updated), tuple(removed))
+
+
+def in_shape_of(shown: MenuItem, new: MenuItem) -> MenuItem:
+    """`shown`'s rows, each with the properties `new` gives it and in `new`'s order: the menu
+    `new` asks for, minus its rows appearing or disappearing (held back while a host shows the
+    menu; see `DbusMenu.update`). A row `new` no longer has keeps its text and its place,
+    greyed out: what it did may no longer apply."""
+    fresh = {item.id: item for item in new.walk()}
+
+    def kept(item: MenuItem) -> MenuItem:
+        now = fresh.get(item.id)
+        children = tuple(kept(c) for c in _in_new_order(item.children, now))
+        if now is None:
+            props = dict(item.props)
+            if props.get("type") != "separator":
+                props["enabled"] = False
+            return MenuItem(item.id, props, children)
+        props = {k: v for k, v in now.props.items() if k != "children-display"}
+        if item.children or item.id == ROOT_ID:  # a submenu stays one until the layout changes
+            props["children-display"] = "submenu"
+        return MenuItem(item.id, props, children, now.action)
+
+    return kept(shown)
+
+
+def _in_new_order(shown: tuple[MenuItem, ...], now: MenuItem | None) -> tuple[MenuItem, ...]:
+    """`shown`, the rows `now` also has re-sorted as `now` has them (accounts by level), the
+    others where they were."""
+    if now is None:
+        return shown
+    by_id = {child.id: child for child in shown}
+    moved = iter([by_id[child.id] for child in now.children if child.id in by_id])
+    staying = {child.id for child in now.children}
+    return tuple(next(moved) if child.id in staying else child for child in shown)

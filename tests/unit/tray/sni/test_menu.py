@@ -7,6 +7,7 @@ dbus-daemon (marked `desktop`: it needs dbus-daemon), as a host would.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import threading
 import time
@@ -22,7 +23,7 @@ from tray_app.core.levels import DEFAULT_THRESHOLDS
 from tray_app.core.state import MonitorState, PollResult, advance
 from tray_app.core.view import Action, Extras, TrayView, present
 from tray_app.tray.sni.dbusmenu import MENU_INTERFACE, MENU_PATH
-from tray_app.tray.sni.menu_model import MenuIds, MenuItem, build_menu, diff
+from tray_app.tray.sni.menu_model import MenuIds, MenuItem, build_menu, diff, in_shape_of
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 11, 25, 14, 2, tzinfo=UTC).timestamp()
@@ -105,6 +106,35 @@ def test_recent_alerts_appearing_keep_the_pause_submenu_and_its_children() -> No
     assert labels(before)["Pause notifications"] == labels(after)["Pause notifications"]
     assert labels(before)["Until tomorrow"] == labels(after)["Until tomorrow"]
     assert "Recent alerts" in labels(after)
+
+
+def test_in_the_shape_of_an_open_menu_rows_keep_their_places_and_take_new_labels() -> None:
+    ids = MenuIds()
+    shown = build_menu(view(30050).rows, ids)
+    recent = ((NOW - 60, "Lensmor credits low"),)
+    new = build_menu(view(1500, Extras(recent_alerts=recent)).rows, ids)
+    kept = in_shape_of(shown, new)
+    assert kept.shape() == shown.shape()  # no "Recent alerts" row yet
+    assert kept.rows() != new.rows()
+    assert not diff(shown, kept).layout_changed
+    assert "1,500 of 35,050 credits (4%)" in labels(kept)
+    assert by_action(kept) == by_action(shown)
+    assert all(item.props.get("enabled", True) for item in kept.walk())
+
+
+def test_in_the_shape_of_an_open_menu_a_row_gone_is_greyed_out_not_removed() -> None:
+    ids = MenuIds()
+    recent = ((NOW - 60, "Lensmor credits low"),)
+    shown = build_menu(view(extras=Extras(recent_alerts=recent)).rows, ids)
+    new = build_menu(view().rows, ids)  # the recent alerts are gone
+    kept = in_shape_of(shown, new)
+    assert kept.shape() == shown.shape()
+    row = next(i for i in kept.walk() if i.props.get("label") == "Recent alerts")
+    assert row.props["enabled"] is False
+    assert row.props["children-display"] == "submenu"  # still a submenu until it goes
+    assert all(child.props.get("enabled") is False for child in row.children)
+    quit_row = next(i for i in kept.walk() if i.props.get("label") == "Quit")
+    assert quit_row.props["enabled"] is True
 
 
 def test_the_same_view_twice_changes_nothing() -> None:
@@ -380,3 +410,118 @@ def test_clicks_reach_the_app_off_the_bus_thread_and_the_menu_keeps_answering(
         assert client.call(
             tray.bus_name, MENU_PATH, MENU_INTERFACE, "AboutToShowGroup", [0, 9999], sig="ai"
         ) == [[], [9999]]
+
+
+def _event(client: BusClient, name: str, event: str) -> None:
+    client.call(name, MENU_PATH, MENU_INTERFACE, "Event", 0, event, NO_DATA, 0, sig="isvu")
+
+
+@pytestmark_bus
+def test_new_rows_wait_while_a_host_shows_the_menu_and_come_when_it_closes(
+    client: BusClient, bus_address: str
+) -> None:
+    """libdbusmenu-gtk's menu (xfce4-panel, waybar) keeps the height it opened with: a row
+    added while it is open pushed "Quit" behind a scroll arrow."""
+    with running_tray(bus_address) as tray:
+        tray.show(view(30050))
+        wait_until(lambda: menu_items(client, tray.bus_name), what="the menu")
+        revision, tree = layout(client, tray.bus_name)
+        ids_before = set(flat(tree))
+        _event(client, tray.bus_name, "opened")
+        client.clear()
+        recent = ((NOW - 60, "Lensmor credits low"),)
+        tray.show(view(1500, Extras(recent_alerts=recent)))
+        wait_until(lambda: client.seen("ItemsPropertiesUpdated"), what="the new labels")
+        assert layout(client, tray.bus_name)[0] == revision  # the same rows, in place
+        assert client.seen("LayoutUpdated") == []
+        items = flat(layout(client, tray.bus_name)[1])
+        assert set(items) == ids_before
+        assert "1,500 of 35,050 credits (4%)" in {p.get("label") for p in items.values()}
+        _event(client, tray.bus_name, "closed")
+        (signal,) = wait_until(lambda: client.seen("LayoutUpdated"), what="the held rows")
+        assert signal.body == [revision + 1, 0]
+        labels_now = {p.get("label") for p in flat(layout(client, tray.bus_name)[1]).values()}
+        assert "Recent alerts" in labels_now
+
+
+def _menu(*labels_in_order: str) -> MenuItem:
+    ids = {"A": 1, "B": 2, "C": 3, "Quit": 4}
+    rows = tuple(MenuItem(ids[label], {"label": label}) for label in labels_in_order)
+    return MenuItem(0, {"children-display": "submenu"}, children=rows)
+
+
+def test_an_open_menu_takes_a_new_order_at_once_and_new_rows_once_closed() -> None:
+    from tray_app.tray.sni.dbusmenu import DbusMenu
+
+    menu = DbusMenu(_menu("A", "B", "Quit"), lambda _action: None)
+    menu.Event(0, "opened", NO_DATA, 0)
+    menu.update(_menu("B", "A", "Quit"))  # re-sorted: the same height, shown now
+    assert [c.props["label"] for c in menu.root.children] == ["B", "A", "Quit"]
+    menu.update(_menu("B", "A", "C", "Quit"))  # a new row: held while open
+    assert [c.props["label"] for c in menu.root.children] == ["B", "A", "Quit"]
+    menu.Event(0, "opened", NO_DATA, 0)  # sent again: still open, still held
+    assert len(menu.root.children) == 3
+    menu.Event(0, "closed", NO_DATA, 0)
+    assert [c.props["label"] for c in menu.root.children] == ["B", "A", "C", "Quit"]
+    menu.Event(0, "closed", NO_DATA, 0)  # twice: nothing held any more
+    assert len(menu.root.children) == 4
+
+
+def test_a_host_that_only_says_it_opens_the_menu_gets_the_held_rows_after_the_hold() -> None:
+    """libdbusmenu-gtk (xfce4-panel, waybar) calls AboutToShowGroup([0]) as it opens the menu
+    and says nothing when it closes: the hold ends on a timer on the D-Bus loop."""
+    from tray_app.tray.sni.dbusmenu import DbusMenu
+
+    async def scenario() -> list[str]:
+        menu = DbusMenu(_menu("A", "Quit"), lambda _action: None, hold_limit_s=0.2)
+        menu.AboutToShowGroup([0])
+        menu.update(_menu("A", "C", "Quit"))
+        assert len(menu.root.children) == 2  # held
+        await asyncio.sleep(0.4)
+        return [str(c.props["label"]) for c in menu.root.children]
+
+    assert asyncio.run(scenario()) == ["A", "C", "Quit"]
+
+
+def test_without_a_loop_the_next_update_after_the_hold_shows_the_rows() -> None:
+    from tray_app.tray.sni.dbusmenu import DbusMenu
+
+    menu = DbusMenu(_menu("A", "Quit"), lambda _action: None, hold_limit_s=0.2)
+    menu.AboutToShowGroup([0])
+    menu.update(_menu("A", "C", "Quit"))
+    assert len(menu.root.children) == 2
+    time.sleep(0.3)
+    menu.update(_menu("A", "C", "Quit"))
+    assert len(menu.root.children) == 3
+
+
+def test_in_the_shape_of_an_open_menu_rows_take_the_new_order_and_gone_rows_keep_theirs() -> None:
+    shown = _menu("A", "B", "C", "Quit")
+    new = _menu("B", "A", "Quit")  # C gone, A and B swapped
+    kept = in_shape_of(shown, new)
+    assert [c.props["label"] for c in kept.children] == ["B", "A", "C", "Quit"]
+    assert [c.props.get("enabled", True) for c in kept.children] == [True, True, False, True]
+
+
+def test_in_the_shape_of_an_open_menu_a_re_sorted_submenu_keeps_its_shown_children() -> None:
+    def account(item_id: int, *children: int) -> MenuItem:
+        rows = tuple(MenuItem(c, {"label": f"row {c}"}) for c in children)
+        return MenuItem(item_id, {"label": f"account {item_id}"}, children=rows)
+
+    root = {"children-display": "submenu"}
+    shown = MenuItem(0, root, children=(account(1, 10), account(2, 20)))
+    new = MenuItem(0, root, children=(account(2, 20), account(1, 10, 11)))  # re-sorted, a row
+    kept = in_shape_of(shown, new)
+    assert [c.id for c in kept.children] == [2, 1]
+    assert kept.rows() == shown.rows()  # account 1's new row 11 waits
+
+
+def test_about_to_show_alone_is_not_the_menu_opening() -> None:
+    """GNOME's extension calls AboutToShow(0) when it attaches the menu, long before anyone
+    opens it: rows held then left its menu empty until the hold ran out."""
+    from tray_app.tray.sni.dbusmenu import DbusMenu
+
+    menu = DbusMenu(_menu("Quit"), lambda _action: None)
+    menu.AboutToShow(0)
+    menu.update(_menu("A", "Quit"))
+    assert len(menu.root.children) == 2
