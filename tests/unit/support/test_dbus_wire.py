@@ -138,3 +138,31 @@ def test_the_tray_probe_on_an_xembed_only_desktop_loads_no_dbus_library() -> Non
         )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[:3] == ["False", "[]", "[]"]
+
+
+def test_at_login_on_a_statusnotifier_desktop_the_host_probe_loads_no_x11() -> None:
+    """The watcher is asked before the XEmbed tray: that probe loads ctypes and libX11, which
+    the native item never needs (the X display here is made up: it must not even be tried)."""
+    with private_bus() as address:
+        watcher = MiniWatcher(address).start()
+        try:
+            code = (
+                "import sys\n"
+                "from tray_app.tray.host_probe import tray_host_present\n"
+                f"env = {{'DBUS_SESSION_BUS_ADDRESS': {address!r}, 'DISPLAY': ':4242'}}\n"
+                "print(tray_host_present(env))\n"
+                "print('ctypes' in sys.modules)\n"
+            )
+            done = subprocess.run(
+                [sys.executable, "-c", code],
+                capture_output=True,
+                text=True,
+                cwd=REPO,
+                env={**os.environ},
+                timeout=60,
+                check=False,
+            )
+        finally:
+            watcher.close()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["True", "False"]
