@@ -442,3 +442,43 @@ def test_closing_the_client_ends_a_request_in_flight_on_another_thread(
     assert time.monotonic() - started < 2.0
     assert len(failures) == 1
     assert "too slowly" in str(failures[0])
+
+
+def test_a_proxy_dribbling_its_answer_to_connect_ends_at_the_overall_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """HTTPS through an HTTP proxy: the proxy's answer to CONNECT is read through the deadline
+    too (a broken proxy is one of the things that dribble)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(4096)  # CONNECT localhost:9 HTTP/1.1 ...
+                for byte in b"HTTP/1.1 200 Connection established\r\n" * 100:
+                    if stop.wait(0.2):
+                        return
+                    conn.sendall(bytes([byte]))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{listener.getsockname()[1]}")
+    monkeypatch.setenv("NO_PROXY", "")
+    monkeypatch.delenv("no_proxy", raising=False)
+    client = LensmorClient(
+        "https://localhost:9", DEMO_KEY, connect_timeout=5, read_timeout=5, total_deadline=1.0
+    )
+    started = time.monotonic()
+    try:
+        with pytest.raises(NetworkError, match="answered too slowly"):
+            client.fetch_balance()
+        assert time.monotonic() - started < 3.0
+    finally:
+        stop.set()
+        listener.close()
+        client.close()
+        thread.join(5)
