@@ -114,11 +114,26 @@ def test_nonsense_after_authentication_cannot_tell(tmp_path: Path) -> None:
         assert name_has_owner(WATCHER, address) is None
 
 
+def _printed_lines(code: str) -> list[str]:
+    """What `code` prints in a fresh interpreter (so that sys.modules shows what it loaded)."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split("\n")
+
+
 def test_the_tray_probe_on_an_xembed_only_desktop_loads_no_dbus_library() -> None:
     """Issue 20: asking for the watcher imported dbus-fast and started the asyncio thread,
     60 ms of a start whose answer on trayer is "no"."""
     with private_bus() as address:
-        code = (
+        printed = _printed_lines(
             "import sys, threading\n"
             "from tray_app.tray.host_probe import sni_watcher_present\n"
             "from tray_app.support.aio_loop import AsyncioThread\n"
@@ -127,17 +142,7 @@ def test_the_tray_probe_on_an_xembed_only_desktop_loads_no_dbus_library() -> Non
             "print(sorted(m for m in ('dbus_fast', 'desktop_notifier') if m in sys.modules))\n"
             "print([t.name for t in threading.enumerate() if t.name == 'lensmor-asyncio'])\n"
         )
-        done = subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-            env={**os.environ},
-            timeout=60,
-            check=False,
-        )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split("\n")[:3] == ["False", "[]", "[]"]
+    assert printed[:3] == ["False", "[]", "[]"]
 
 
 def test_at_login_on_a_statusnotifier_desktop_the_host_probe_loads_no_x11() -> None:
@@ -146,23 +151,13 @@ def test_at_login_on_a_statusnotifier_desktop_the_host_probe_loads_no_x11() -> N
     with private_bus() as address:
         watcher = MiniWatcher(address).start()
         try:
-            code = (
+            printed = _printed_lines(
                 "import sys\n"
                 "from tray_app.tray.host_probe import tray_host_present\n"
                 f"env = {{'DBUS_SESSION_BUS_ADDRESS': {address!r}, 'DISPLAY': ':4242'}}\n"
                 "print(tray_host_present(env))\n"
                 "print('ctypes' in sys.modules)\n"
             )
-            done = subprocess.run(
-                [sys.executable, "-c", code],
-                capture_output=True,
-                text=True,
-                cwd=REPO,
-                env={**os.environ},
-                timeout=60,
-                check=False,
-            )
         finally:
             watcher.close()
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split("\n")[:2] == ["True", "False"]
+    assert printed[:2] == ["True", "False"]
