@@ -151,6 +151,42 @@ def _menu_text(desktop: DesktopSession) -> str:
     return done.stdout
 
 
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract is not installed")
+def test_an_open_menu_takes_the_new_balance_when_a_poll_adds_a_row(
+    start_app: Callable[..., RunningApp],
+) -> None:
+    """A first alert adds "Recent alerts": a menu built anew then went to the indicator while
+    the open one went on showing the old balance. The open menu now gets the new words in its
+    rows, and the new row is there the next time it opens."""
+    app = start_app(pacing="production")
+    app.wait_colour("ok")
+    menu = app.desktop.open_menu(button=1)
+    assert "Recent alerts" not in _menu_text(app.desktop)
+    set_share(app.server, 500)
+    os.kill(app.proc.pid, signal.SIGUSR1)
+    app.wait_colour("critical", timeout=10)
+
+    def new_balance_shown() -> str | None:
+        text = _menu_text(app.desktop)
+        return text if "550 of" in text else None
+
+    text = poll_until(new_balance_shown, 5, "the new balance in the open menu")
+    assert [m.id for m in app.desktop.menus()] == [menu.id], "the menu closed or another opened"
+    width = app.desktop.screenshot().width  # a longer row widened it: placed again to fit
+    poll_until(
+        lambda: all(m.x + m.width <= width for m in app.desktop.menus()) or None,
+        5,
+        "the widened open menu on the screen",
+    )
+    app.desktop.screenshot("tray-app-menu-open-across-a-new-row")
+    assert "Recent alerts" not in text  # the open menu keeps its rows
+    app.desktop.key("Escape")
+    poll_until(lambda: not app.desktop.menus() or None, 5, "the menu to close")
+    app.desktop.open_menu(button=1)
+    assert "Recent alerts" in _menu_text(app.desktop)
+    app.desktop.key("Escape")
+
+
 def _saved_pause_until(desktop: DesktopSession) -> float | None:
     db = desktop.home / ".local" / "share" / "lensmor-tray" / "history.sqlite3"
     with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:

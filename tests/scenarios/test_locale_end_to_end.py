@@ -118,7 +118,7 @@ def test_translated_titles_survive_the_xorg_latin1_title(lang: str) -> None:
     # groups use a narrow no-break space, which the fallbacks turn into a Latin-1 one.
     # (Japanese cannot be written there at all; the xorg fallback is the menu-less last resort.)
     from tray_app.core.state import Problem
-    from tray_app.tray.pystray_tray import _LATIN1_FALLBACKS
+    from tray_app.tray.xorg_bridge import _LATIN1_FALLBACKS
 
     language = language_from_environ({"LANG": lang})
     balance = parse_balance(

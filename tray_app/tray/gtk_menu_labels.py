@@ -83,3 +83,27 @@ def menu_shape(rows: tuple[MenuRow, ...]) -> tuple[object, ...]:
         (r.separator, r.action, r.default, r.checked, r.enabled, menu_shape(r.children))
         for r in rows
     )
+
+
+Labels = dict[tuple[int, ...], tuple[Any, bool]]
+
+
+def show_words(gtk_menu: Any, labels: Labels, words: dict[tuple[int, ...], str]) -> None:
+    """Put `words` (by row path) on the menu's `labels` (the GTK label and whether it is the
+    bold default), then place the menu again if it is open: GTK keeps an open menu where it
+    opened, so a row grown wider pushed its right side off the screen (trayer at 800 px)."""
+    for path, text in words.items():
+        if path in labels:
+            label, default = labels[path]
+            set_words(label, text, default=default)
+    if gtk_menu is not None and gtk_menu.get_visible():
+        from gi.repository import GLib  # loaded already: only these backends have labels
+
+        # At idle priority: after GTK's layout pass has given the menu its new size.
+        GLib.idle_add(_place_again, gtk_menu)
+
+
+def _place_again(gtk_menu: Any) -> bool:
+    if gtk_menu.get_visible():
+        gtk_menu.reposition()
+    return False  # once

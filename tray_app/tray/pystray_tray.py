@@ -31,23 +31,14 @@ from typing import TYPE_CHECKING, Any
 from tray_app.core.badge import BadgeKind, BadgeSpec, BadgeStyle, state_badge
 from tray_app.core.view import MenuAction, MenuRow, TrayView
 from tray_app.tray.badge_renderer import BadgeRenderer
-from tray_app.tray.gtk_menu_labels import labels_of, menu_shape, set_words, text_at, texts_of
+from tray_app.tray.gtk_menu_labels import labels_of, menu_shape, show_words, text_at, texts_of
+from tray_app.tray.menu_slots import words_for_shown
 
 if TYPE_CHECKING:
     from tray_app.tray.xorg_bridge import XorgBridge
     from tray_app.tray.xorg_dock import XorgDockKeeper
 
 log = logging.getLogger(__name__)
-
-_LATIN1_FALLBACKS = {
-    "\u2026": "...",  # horizontal ellipsis
-    "\u2014": "-",  # em dash
-    "\u2013": "-",  # en dash
-    "\u2019": "'",  # right single quotation mark
-    "\u201c": '"',  # left double quotation mark
-    "\u201d": '"',  # right double quotation mark
-    "\u202f": "\u00a0",  # narrow no-break space (French digit groups): a Latin-1 one
-}
 
 
 def gi_backend_available(name: str) -> bool:
@@ -98,6 +89,7 @@ class PystrayTray:
         #: The rows the native menu was last built or relabelled from (UI thread only), and
         #: the words its pystray items read (`_items`).
         self._menu_rows: tuple[MenuRow, ...] | None = None
+        self._on_hide: int | None = None  # the open menu's "hide" handler, while held
         self._texts: dict[tuple[int, ...], str] = {}
         #: The path of each pystray item built (by id), and the GTK labels found for them in
         #: pystray's Gtk.Menu (with that menu, to notice another one), for `_relabel`.
@@ -275,13 +267,34 @@ class PystrayTray:
         title = self._title(view.title)
         if self._icon.title != title:
             self._icon.title = title
-        if self._relabel(view.rows):
-            return
+        if not self._relabel(view.rows) and not self._hold_while_open(view.rows):
+            self._build_menu(view.rows)
+
+    def _build_menu(self, rows: tuple[MenuRow, ...]) -> None:
         # The menu setter rebuilds the native menu itself (pystray _base.Icon.menu); calling
         # update_menu() again built it twice per change (22 % of a re-render poll's CPU).
         self._texts, self._paths, self._labels = {}, {}, None
-        self._icon.menu = self._pystray.Menu(*self._items(view.rows, ()))
-        self._menu_rows = view.rows
+        self._icon.menu = self._pystray.Menu(*self._items(rows, ()))
+        self._menu_rows = rows
+
+    def _hold_while_open(self, rows: tuple[MenuRow, ...]) -> bool:
+        """An open GTK menu whose rows changed gets their new words and is built again once it
+        closes, as the native item's (sni/dbusmenu.py): built now, the open one kept the old."""
+        gtk_menu: Any = getattr(self._icon, "_menu_handle", None)
+        shown = self._menu_rows is not None and self.backend in ("gtk", "appindicator")
+        labels = self._labels_of_menu() if shown and gtk_menu and gtk_menu.get_visible() else None
+        if labels is None or self._menu_rows is None:
+            return False
+        show_words(gtk_menu, labels, words_for_shown(self._menu_rows, rows))
+        if self._on_hide is None:
+            self._on_hide = gtk_menu.connect("hide", self._menu_closed)
+        return True
+
+    def _menu_closed(self, gtk_menu: Any) -> None:
+        gtk_menu.disconnect(self._on_hide)
+        self._on_hide, view = None, self._view
+        if view is not None:  # after the signal, not inside the closing menu's own handler
+            self._on_ui_thread(lambda: self._build_menu(view.rows))
 
     def _relabel(self, rows: tuple[MenuRow, ...]) -> bool:
         """Put the words of `rows` into the GTK menu on screen when nothing but words changed
@@ -296,10 +309,8 @@ class PystrayTray:
 
         texts: dict[tuple[int, ...], str] = {}
         texts_of(rows, texts, ())
-        for path, text in texts.items():
-            if text != self._texts.get(path) and path in labels:
-                label, default = labels[path]
-                set_words(label, text, default=default)
+        changed = {path: text for path, text in texts.items() if text != self._texts.get(path)}
+        show_words(getattr(self._icon, "_menu_handle", None), labels, changed)
         # In place: the pystray items read their words from it (see `_items`), so pystray's
         # own menu says the same as the one on screen if it is ever built from it again.
         self._texts.update(texts)
@@ -328,12 +339,9 @@ class PystrayTray:
     def _title(self, text: str) -> str:
         if self.backend != "xorg":
             return text
-        # pystray's xorg backend sets the title with python-xlib's set_wm_name, which writes
-        # an ICCCM STRING property: Latin-1 only. "…" or "—" raise UnicodeEncodeError there,
-        # which would kill the icon; write them the Latin-1 way instead.
-        for fancy, plain in _LATIN1_FALLBACKS.items():
-            text = text.replace(fancy, plain)
-        return text.encode("latin-1", "replace").decode("latin-1")
+        from tray_app.tray.xorg_bridge import latin1_title
+
+        return latin1_title(text)
 
     def _items(self, rows: tuple[MenuRow, ...], path: tuple[int, ...]) -> list[Any]:
         """pystray items for `rows`; each reads its words from `_texts` under its path (the

@@ -167,7 +167,7 @@ def test_tomorrow_morning() -> None:
 
 def test_every_title_is_latin1_safe_after_the_xorg_fallbacks() -> None:
     # pystray's xorg backend can only set Latin-1 titles (see tray/pystray_tray.py _title).
-    from tray_app.tray.pystray_tray import _LATIN1_FALLBACKS
+    from tray_app.tray.xorg_bridge import _LATIN1_FALLBACKS
 
     states = [
         fresh(),

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tray_app.core.view import MenuAction, MenuRow
+from tray_app.tray.menu_slots import slot_of
 
 ROOT_ID = 0
 
@@ -99,20 +100,9 @@ def _items(
     seen: dict[str, int] = {}
     items = []
     for row in rows:
-        key = (*parent, _slot(row, seen))
+        key = (*parent, slot_of(row, seen))
         items.append(_item(row, key, ids))
     return tuple(items)
-
-
-def _slot(row: MenuRow, seen: dict[str, int]) -> str:
-    if row.slot is not None:
-        return f"slot:{row.slot}"
-    if row.action is not None and not row.children and not row.separator:
-        return f"action:{row.action.value}"
-    kind = "separator" if row.separator else "submenu" if row.children else "text"
-    index = seen.get(kind, 0)
-    seen[kind] = index + 1
-    return f"{kind}:{index}"
 
 
 def _item(row: MenuRow, key: tuple[str, ...], ids: MenuIds) -> MenuItem:
