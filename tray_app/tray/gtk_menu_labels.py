@@ -18,6 +18,7 @@ the menu the usual way.
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from typing import Any
 
 from tray_app.core.view import MenuRow
@@ -88,14 +89,23 @@ def menu_shape(rows: tuple[MenuRow, ...]) -> tuple[object, ...]:
 Labels = dict[tuple[int, ...], tuple[Any, bool]]
 
 
-def show_words(gtk_menu: Any, labels: Labels, words: dict[tuple[int, ...], str]) -> None:
+def show_words(
+    gtk_menu: Any,
+    labels: Labels,
+    words: dict[tuple[int, ...], str],
+    gone: Iterable[tuple[int, ...]] = (),
+) -> None:
     """Put `words` (by row path) on the menu's `labels` (the GTK label and whether it is the
-    bold default), then place the menu again if it is open: GTK keeps an open menu where it
-    opened, so a row grown wider pushed its right side off the screen (trayer at 800 px)."""
+    bold default), grey out the rows at `gone` (what they did may no longer apply), then
+    place the menu again if it is open: GTK keeps an open menu where it opened, so a row
+    grown wider pushed its right side off the screen (trayer at 800 px)."""
     for path, text in words.items():
         if path in labels:
             label, default = labels[path]
             set_words(label, text, default=default)
+    for path in gone:
+        if path in labels:
+            labels[path][0].get_parent().set_sensitive(False)  # the label's menu item
     if gtk_menu is not None and gtk_menu.get_visible():
         from gi.repository import GLib  # loaded already: only these backends have labels
 

@@ -45,13 +45,19 @@ def rows_by_slot(
 
 def words_for_shown(
     shown: tuple[MenuRow, ...], new: tuple[MenuRow, ...]
-) -> dict[tuple[int, ...], str]:
-    """The words `new` gives each row of `shown` that it still has, by the row's index path in
-    `shown` (separators have none)."""
+) -> tuple[dict[tuple[int, ...], str], set[tuple[int, ...]]]:
+    """For a menu built from `shown` and now asked to show `new`: the words `new` gives each
+    row it still has, by the row's index path in `shown`, and the paths of the rows `new` no
+    longer has (separators neither)."""
     fresh = rows_by_slot(new)
     words: dict[tuple[int, ...], str] = {}
+    gone: set[tuple[int, ...]] = set()
     for key, (path, row) in rows_by_slot(shown).items():
         now = fresh.get(key)
-        if now is not None and not row.separator and not now[1].separator:
+        if row.separator or (now is not None and now[1].separator):
+            continue
+        if now is None:
+            gone.add(path)
+        else:
             words[path] = now[1].text
-    return words
+    return words, gone

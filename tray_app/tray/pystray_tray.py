@@ -278,14 +278,14 @@ class PystrayTray:
         self._menu_rows = rows
 
     def _hold_while_open(self, rows: tuple[MenuRow, ...]) -> bool:
-        """An open GTK menu whose rows changed gets their new words and is built again once it
-        closes, as the native item's (sni/dbusmenu.py): built now, the open one kept the old."""
+        """An open GTK menu whose rows changed gets their new words (rows gone: greyed out) and
+        is built again once it closes, as the native item's (sni/dbusmenu.py does the same)."""
         gtk_menu: Any = getattr(self._icon, "_menu_handle", None)
         shown = self._menu_rows is not None and self.backend in ("gtk", "appindicator")
         labels = self._labels_of_menu() if shown and gtk_menu and gtk_menu.get_visible() else None
         if labels is None or self._menu_rows is None:
             return False
-        show_words(gtk_menu, labels, words_for_shown(self._menu_rows, rows))
+        show_words(gtk_menu, labels, *words_for_shown(self._menu_rows, rows))
         if self._on_hide is None:
             self._on_hide = gtk_menu.connect("hide", self._menu_closed)
         return True

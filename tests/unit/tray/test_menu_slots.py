@@ -22,8 +22,9 @@ def test_a_row_added_above_others_leaves_their_words_where_they_are_shown() -> N
         MenuRow("Pause", children=(MenuRow("1 hour", action=Action.PAUSE_HOUR),), slot="pause"),
         MenuRow("Quit", action=Action.QUIT),
     )
-    words = words_for_shown(shown, new)
+    words, gone = words_for_shown(shown, new)
     assert words == {(0,): "550 of 35,050 credits", (2,): "Pause", (2, 0): "1 hour", (3,): "Quit"}
+    assert gone == set()
 
 
 def test_rows_of_one_kind_are_told_apart_by_their_place_among_that_kind() -> None:
@@ -38,6 +39,6 @@ def test_rows_of_one_kind_are_told_apart_by_their_place_among_that_kind() -> Non
     }
 
 
-def test_a_row_gone_gets_no_words() -> None:
+def test_a_row_gone_gets_no_words_and_is_listed_gone_with_its_children() -> None:
     shown = (MenuRow("a"), MenuRow("Recent alerts", children=(MenuRow("x"),), slot="recent-alerts"))
-    assert words_for_shown(shown, (MenuRow("b"),)) == {(0,): "b"}
+    assert words_for_shown(shown, (MenuRow("b"),)) == ({(0,): "b"}, {(1,), (1, 0)})

@@ -3,12 +3,8 @@
 Why stable ids: a host keeps an open menu open only while the ids it shows still exist.
 pystray rebuilt the whole GTK menu on every balance update, libdbusmenu gave every item a new
 id, and XFCE/LXQt closed the open menu each time (see ../shared/desktops/README.md). Here an
-id belongs to a *slot* of the menu, not to its text:
-
-- a row with an action is keyed by its action ("refresh", "quit", ...), a row the view names
-  (`MenuRow.slot`: "pause", "recent-alerts") by that name;
-- any other row by its kind and its position among siblings of that kind (the third text
-  row, the first submenu, the second separator), under its parent's key.
+id belongs to a *slot* of the menu, not to its text (the keys of `tray_app.tray.menu_slots`:
+a row's action or name, else its kind and place among siblings of that kind).
 
 So "41,000 of 50,000 credits" becoming "40,950 of 50,000 credits" keeps its id and is sent as
 `ItemsPropertiesUpdated`; only rows appearing or disappearing change the layout
