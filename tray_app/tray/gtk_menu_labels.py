@@ -17,7 +17,6 @@ the menu the usual way.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
 from typing import Any
 
@@ -54,11 +53,16 @@ def labels_of(menu: Any, gtk_menu: Any, separator: Any) -> list[tuple[Any, Any]]
 def set_words(label: Any, text: str, *, default: bool) -> None:
     """Show `text` on `label`; a default item keeps the bold markup pystray gives it (plain
     text would drop it). Escaped as GLib.markup_escape_text does, but for quotes, which need
-    no escaping in element text."""
+    no escaping in element text. Not `html.escape`: the `html` package loads its table of
+    2,231 named entities, 0.4 MB of RSS for the idle XEmbed tray (issue 20)."""
     if default:
-        label.set_markup(f"<b>{html.escape(text, quote=False)}</b>")
+        label.set_markup(f"<b>{_escape_markup(text)}</b>")
     else:
         label.set_text(text)
+
+
+def _escape_markup(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def text_at(texts: dict[tuple[int, ...], str], path: tuple[int, ...], _item: Any) -> str:
