@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from tray_app.core.fmt import markup_escaped
 from tray_app.core.view import MenuRow
 
 
@@ -52,17 +53,11 @@ def labels_of(menu: Any, gtk_menu: Any, separator: Any) -> list[tuple[Any, Any]]
 
 def set_words(label: Any, text: str, *, default: bool) -> None:
     """Show `text` on `label`; a default item keeps the bold markup pystray gives it (plain
-    text would drop it). Escaped as GLib.markup_escape_text does, but for quotes, which need
-    no escaping in element text. Not `html.escape`: the `html` package loads its table of
-    2,231 named entities, 0.4 MB of RSS for the idle XEmbed tray (issue 20)."""
+    text would drop it), escaped as the native item's tooltip is (`fmt.markup_escaped`)."""
     if default:
-        label.set_markup(f"<b>{_escape_markup(text)}</b>")
+        label.set_markup(f"<b>{markup_escaped(text)}</b>")
     else:
         label.set_text(text)
-
-
-def _escape_markup(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def text_at(texts: dict[tuple[int, ...], str], path: tuple[int, ...], _item: Any) -> str:
