@@ -114,12 +114,12 @@ def test_the_tray_view_speaks_the_language_of_lang(lang: str, tooltip: str, refr
 
 @pytest.mark.parametrize("lang", ["de_DE.UTF-8", "fr_FR.UTF-8", "es_ES.UTF-8"])
 def test_translated_titles_survive_the_xorg_latin1_title(lang: str) -> None:
-    # pystray's xorg backend writes titles as Latin-1 (tray/xorg_bridge.py latin1_title):
+    # pystray's xorg backend writes titles as Latin-1 (tray/xorg_quirks.py latin1_title):
     # French digit groups use a narrow no-break space, which the fallbacks turn into a
     # Latin-1 one.
     # (Japanese cannot be written there at all; the xorg fallback is the menu-less last resort.)
     from tray_app.core.state import Problem
-    from tray_app.tray.xorg_bridge import _LATIN1_FALLBACKS
+    from tray_app.tray.xorg_quirks import _LATIN1_FALLBACKS
 
     language = language_from_environ({"LANG": lang})
     balance = parse_balance(

@@ -33,6 +33,7 @@ from tray_app.core.view import MenuAction, MenuRow, TrayView
 from tray_app.tray.badge_renderer import BadgeRenderer
 from tray_app.tray.gtk_menu_labels import labels_of, menu_shape, show_words, text_at, texts_of
 from tray_app.tray.menu_slots import words_for_shown
+from tray_app.tray.xorg_quirks import icon_class_for, latin1_title
 
 if TYPE_CHECKING:
     from tray_app.tray.xorg_bridge import XorgBridge
@@ -98,7 +99,7 @@ class PystrayTray:
         self._dock_keeper: XorgDockKeeper | None = None
         self._bridge: XorgBridge | None = None
         # pystray refuses to show an icon without an image: start with the "starting" badge.
-        self._icon: Any = pystray.Icon(
+        self._icon: Any = icon_class_for(pystray.Icon, self.backend)(
             "lensmor-tray",
             icon=self._render(state_badge(BadgeKind.STARTING)),
             title=self._title("Lensmor: starting…"),
@@ -339,8 +340,6 @@ class PystrayTray:
     def _title(self, text: str) -> str:
         if self.backend != "xorg":
             return text
-        from tray_app.tray.xorg_bridge import latin1_title
-
         return latin1_title(text)
 
     def _items(self, rows: tuple[MenuRow, ...], path: tuple[int, ...]) -> list[Any]:

@@ -98,23 +98,3 @@ def run_queued(calls: queue.SimpleQueue[Callable[[], None]]) -> None:
             log.debug("a tray update found the X display gone: %s", exc)
         except Exception:
             log.exception("a tray update failed")
-
-
-_LATIN1_FALLBACKS = {
-    "\u2026": "...",  # horizontal ellipsis
-    "\u2014": "-",  # em dash
-    "\u2013": "-",  # en dash
-    "\u2019": "'",  # right single quotation mark
-    "\u201c": '"',  # left double quotation mark
-    "\u201d": '"',  # right double quotation mark
-    "\u202f": "\u00a0",  # narrow no-break space (French digit groups): a Latin-1 one
-}
-
-
-def latin1_title(text: str) -> str:
-    """`text` as pystray's xorg backend can set it: it writes the title with python-xlib's
-    set_wm_name, an ICCCM STRING property, Latin-1 only, and "…" or "—" raised
-    UnicodeEncodeError there, which killed the icon."""
-    for fancy, plain in _LATIN1_FALLBACKS.items():
-        text = text.replace(fancy, plain)
-    return text.encode("latin-1", "replace").decode("latin-1")

@@ -166,8 +166,8 @@ def test_tomorrow_morning() -> None:
 
 
 def test_every_title_is_latin1_safe_after_the_xorg_fallbacks() -> None:
-    # pystray's xorg backend can only set Latin-1 titles (see tray/xorg_bridge.py latin1_title).
-    from tray_app.tray.xorg_bridge import _LATIN1_FALLBACKS
+    # pystray's xorg backend can only set Latin-1 titles (see tray/xorg_quirks.py latin1_title).
+    from tray_app.tray.xorg_quirks import _LATIN1_FALLBACKS
 
     states = [
         fresh(),
